@@ -1,0 +1,3 @@
+"""NetBuilder: design, train and try PyTorch networks in a desktop app."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,55 @@
+"""The ``netbuilder`` command: no subcommand opens the GUI; subcommands work headless.
+
+Each subcommand lives in its own module of this package, which defines ``add_parser(subparsers)``
+and ``run(args) -> int``. They are imported only when used, so ``netbuilder summary`` never loads
+Qt and the GUI never loads the exporters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gui_app import __version__
+
+#: Subcommand name -> module in this package.
+SUBCOMMANDS = {
+    "summary": "summary",
+    "export": "export",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netbuilder",
+        description="Design, train and try PyTorch networks. With no subcommand, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"NetBuilder {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in SUBCOMMANDS.items():
+        importlib.import_module(f"gui_app.cli.{module}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``netbuilder`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        return gui_main(argv)
+    args = _parser().parse_args(argv)
+    module = importlib.import_module(f"gui_app.cli.{SUBCOMMANDS[args.command]}")
+    return int(module.run(args) or 0)
+
+
+def gui_main(argv: Sequence[str] | None = None) -> int:
+    """Open the window: ``netbuilder [PROJECT] [--screenshot OUT.png]``."""
+    parser = argparse.ArgumentParser(prog="netbuilder", description="Open the NetBuilder app.")
+    parser.add_argument("project", nargs="?", help="a project file (.json) to open")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to a PNG and exit")
+    parser.add_argument("--version", action="version", version=f"NetBuilder {__version__}")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    from gui_app.ui.app import run_gui
+
+    return run_gui(project=args.project, screenshot=args.screenshot)

@@ -1,0 +1,1 @@
+"""NetBuilder's core: networks, data, training and export. Imports torch, never Qt."""

@@ -1,0 +1,1 @@
+"""NetBuilder's Qt shell: it shows and edits the core's objects and does no tensor math."""
