@@ -1,13 +1,14 @@
 """NetworkSpec -> nn.Sequential, with every layer's output shape, parameter count and error.
 
-Shape inference runs on PyTorch's ``meta`` device: modules are built and run without allocating
-or initialising any weights, so compiling on every edit in the GUI stays cheap even for
-ResNet-18 or a 100-layer network. A user's mistake becomes a message on the layer at fault,
-never an exception; the layers before it keep their shapes.
+Shape inference allocates no weights: common layers use closed forms (:mod:`gui_app.core.shapes`),
+the others are built and run once on PyTorch's ``meta`` device and cached, so compiling on every
+edit in the GUI stays cheap even for ResNet-18 or a 100-layer network. A user's mistake becomes a
+message on the layer at fault, never an exception; the layers before it keep their shapes.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from torch import nn
 
 from gui_app.core.layers import CATALOGUE, ParamError
 from gui_app.core.network import NetworkSpec
+from gui_app.core.shapes import SIZE_FUNCTIONS, LayerSize
 
 Shape = tuple[int, ...]
 #: Refuse to materialise a model bigger than this many parameters (about 8 GB in float32).
@@ -45,11 +47,10 @@ class LayerResult:
 
 @dataclass
 class CompiledNetwork:
-    """The compiler's report, and the model (on the meta device unless materialised)."""
+    """The compiler's report: per-layer shapes, sizes and errors, and the totals."""
 
     input_shape: Shape
     layers: list[LayerResult]
-    model: nn.Sequential | None
     total_params: int
     trainable_params: int
     size_bytes: int
@@ -72,14 +73,12 @@ class CompiledNetwork:
 
 
 def compile_network(spec: NetworkSpec) -> CompiledNetwork:
-    """Infer every layer's shape and size on the meta device.
+    """Infer every layer's shape and size without allocating any weights.
 
-    Stops building at the first error; later layers are reported without a shape.
+    Stops at the first error; later layers are reported without a shape.
     """
     results: list[LayerResult] = []
-    modules: list[nn.Module] = []
     shape: Shape = tuple(spec.input_shape)
-    x: torch.Tensor | None = torch.empty((2, *shape), device=_META)
     total = trainable = size = 0
     failed = False
     for index, layer in enumerate(spec.layers):
@@ -91,37 +90,56 @@ def compile_network(spec: NetworkSpec) -> CompiledNetwork:
         try:
             result.kwargs = layer_type.resolve(layer.params, shape)
             result.summary = layer_type.summary(result.kwargs)
-            with _META:
-                module = layer_type.build(result.kwargs)
-            module.eval()
-            x = module(x)
+            measured = _layer_size(layer.type, result.kwargs, shape)
         except (ParamError, RuntimeError, ValueError, TypeError, IndexError) as exc:
             result.error = friendly_error(exc)
             result.summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
             failed = True
             continue
-        if not isinstance(x, torch.Tensor) or x.dim() < 1:
-            result.error = "does not produce a batch of tensors"
-            failed = True
-            continue
-        shape = tuple(x.shape[1:])
+        shape = measured.output_shape
         result.output_shape = shape
-        for p in module.parameters():
-            n = p.numel()
-            result.params += n
-            if p.requires_grad:
-                result.trainable_params += n
-            size += n * p.element_size()
-        for b in module.buffers():
-            size += b.numel() * b.element_size()
-        total += result.params
-        trainable += result.trainable_params
-        modules.append(module)
+        result.params = result.trainable_params = measured.params
+        total += measured.params
+        trainable += measured.params
+        size += measured.size_bytes
     if not failed and total > MAX_PARAMS:
         results[-1].error = f"the network has {total:,} parameters, more than {MAX_PARAMS:,}"
-        failed = True
-    model = None if failed else nn.Sequential(*modules)
-    return CompiledNetwork(tuple(spec.input_shape), results, model, total, trainable, size)
+    return CompiledNetwork(tuple(spec.input_shape), results, total, trainable, size)
+
+
+def _layer_size(type_name: str, kwargs: dict[str, Any], shape: Shape) -> LayerSize:
+    closed_form = SIZE_FUNCTIONS.get(type_name)
+    if closed_form is not None:
+        return closed_form(kwargs, shape)
+    key = (type_name, json.dumps(kwargs, sort_keys=True), shape)
+    cached = _META_CACHE.get(key)
+    if cached is None:
+        cached = measure_on_meta(type_name, kwargs, shape)
+        if len(_META_CACHE) > 512:
+            _META_CACHE.clear()
+        _META_CACHE[key] = cached
+    return cached
+
+
+_META_CACHE: dict[tuple[str, str, Shape], LayerSize] = {}
+
+
+def measure_on_meta(type_name: str, kwargs: dict[str, Any], shape: Shape) -> LayerSize:
+    """Build the layer on the meta device and run a batch of two through it.
+
+    The reference the closed forms in :mod:`gui_app.core.shapes` are tested against, and the
+    fallback for layers that have none.
+    """
+    with _META:
+        module = CATALOGUE[type_name].build(kwargs)
+    module.eval()
+    y = module(torch.empty((2, *shape), device=_META))
+    if not isinstance(y, torch.Tensor) or y.dim() < 1:
+        raise ParamError("does not produce a batch of tensors")
+    params = sum(p.numel() for p in module.parameters())
+    buffer_bytes = sum(b.numel() * b.element_size() for b in module.buffers())
+    param_bytes = sum(p.numel() * p.element_size() for p in module.parameters())
+    return LayerSize(tuple(y.shape[1:]), params, buffer_bytes + param_bytes - params * 4)
 
 
 def build_model(spec: NetworkSpec, seed: int | None = None) -> nn.Sequential:

@@ -130,9 +130,9 @@ class ParamDef:
 
 
 Shape = tuple[int, ...]
-#: Given the input shape (without batch), return values for the inferred parameters, or raise
-#: :class:`ParamError` when the input cannot feed this layer at all.
-InferFn = Callable[[Shape], dict[str, Any]]
+#: Given the input shape (without batch) and the user's explicit values, return values for the
+#: inferred parameters, or raise :class:`ParamError` when the input cannot feed this layer at all.
+InferFn = Callable[[Shape, Mapping[str, Any]], dict[str, Any]]
 BuildFn = Callable[[dict[str, Any]], nn.Module]
 
 
@@ -171,7 +171,7 @@ class LayerType:
         kwargs = self.defaults()
         kwargs.update(given)
         if self.infer is not None:
-            inferred = self.infer(input_shape)
+            inferred = self.infer(input_shape, given)
             for key, value in inferred.items():
                 if key in given and given[key] is not None and given[key] != value:
                     raise ParamError(
@@ -309,15 +309,24 @@ def _momentum() -> ParamDef:
 
 
 def _last_dim(key: str) -> InferFn:
-    return lambda shape: {key: shape[-1]}
+    return lambda shape, _given: {key: shape[-1]}
 
 
 def _first_dim(key: str) -> InferFn:
-    return lambda shape: {key: shape[0]}
+    return lambda shape, _given: {key: shape[0]}
 
 
-def _layernorm_infer(shape: Shape) -> dict[str, Any]:
-    return {"normalized_shape": [shape[-1]]}
+def _layernorm_infer(shape: Shape, given: Mapping[str, Any]) -> dict[str, Any]:
+    wanted = given.get("normalized_shape")
+    if wanted is None:
+        return {"normalized_shape": [shape[-1]]}
+    if len(wanted) > len(shape) or list(shape[len(shape) - len(wanted) :]) != list(wanted):
+        right = [shape[-1]]
+        raise ParamError(
+            f"normalized_shape {_fmt(wanted)} does not match the input's last dimensions {_fmt_shape(shape)}: "
+            f"use {_fmt(right)} or leave it out to infer it"
+        )
+    return {}
 
 
 def _nn(cls: type[nn.Module]) -> BuildFn:
@@ -327,25 +336,6 @@ def _nn(cls: type[nn.Module]) -> BuildFn:
 def _tuples(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """Lists from JSON become tuples, as torch's constructors expect."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
-
-
-def _check_conv_padding(kwargs: Mapping[str, Any]) -> None:
-    if kwargs.get("padding") == "same" and kwargs.get("stride", 1) not in (1, [1, 1], [1]):
-        raise ParamError("padding 'same' needs stride 1")
-
-
-def _build_conv(cls: type[nn.Module]) -> BuildFn:
-    def build(kwargs: dict[str, Any]) -> nn.Module:
-        _check_conv_padding(kwargs)
-        groups = kwargs.get("groups", 1)
-        if kwargs["in_channels"] % groups or kwargs["out_channels"] % groups:
-            raise ParamError(
-                f"groups={groups} must divide both in_channels ({kwargs['in_channels']}) "
-                f"and out_channels ({kwargs['out_channels']})"
-            )
-        return cls(**_tuples(kwargs))
-
-    return build
 
 
 def _build_recurrent(kind: str) -> BuildFn:
@@ -359,7 +349,7 @@ def _build_unflatten(kwargs: dict[str, Any]) -> nn.Module:
     return nn.Unflatten(kwargs["dim"], tuple(kwargs["unflattened_size"]))
 
 
-def _resnet_infer(shape: Shape) -> dict[str, Any]:
+def _resnet_infer(shape: Shape, _given: Mapping[str, Any]) -> dict[str, Any]:
     if shape[0] != 3:
         raise ParamError(f"expects 3-channel (RGB) images but gets {shape[0]} channels")
     return {}
@@ -389,7 +379,7 @@ _LAYERS: tuple[LayerType, ...] = (
             _kernel("stride", 1, 1), _padding(1), _kernel("dilation", 1, 1),
             ParamDef("groups", "int", 1, 1, MAX_SIZE), *_CONV_COMMON,
         ),
-        infer=_first_dim("in_channels"), build=_build_conv(nn.Conv1d), input_ndim=(2,),
+        infer=_first_dim("in_channels"), build=_nn(nn.Conv1d), input_ndim=(2,),
         key_params=("out_channels", "kernel_size"),
     ),
     LayerType(
@@ -399,7 +389,7 @@ _LAYERS: tuple[LayerType, ...] = (
             _kernel("stride", 1, 2), _padding(2), _kernel("dilation", 1, 2),
             ParamDef("groups", "int", 1, 1, MAX_SIZE), *_CONV_COMMON,
         ),
-        infer=_first_dim("in_channels"), build=_build_conv(nn.Conv2d), input_ndim=(3,),
+        infer=_first_dim("in_channels"), build=_nn(nn.Conv2d), input_ndim=(3,),
         key_params=("out_channels", "kernel_size"),
     ),
     LayerType(
