@@ -21,7 +21,17 @@ SUBCOMMANDS = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
+#: One-line help for ``netbuilder --help``, so listing the commands imports none of them.
+HELP = {
+    "summary": "print a project's layers, output shapes, parameter counts, warnings and errors",
+    "export": "export a project to Python, TorchScript, ONNX or a training script",
+    "train": "train a project's network without the window",
+    "predict": "read handwritten digits from image files",
+}
+
+
+def _parser(command: str | None) -> argparse.ArgumentParser:
+    """The argument parser; only ``command``'s module is imported to describe its options."""
     parser = argparse.ArgumentParser(
         prog="netbuilder",
         description="Design, train and try PyTorch networks. With no subcommand, opens the app.",
@@ -29,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"NetBuilder {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in SUBCOMMANDS.items():
-        importlib.import_module(f"gui_app.cli.{module}").add_parser(sub)
+        if name == command:
+            importlib.import_module(f"gui_app.cli.{module}").add_parser(sub)
+        else:
+            sub.add_parser(name, help=HELP.get(name, ""))
     return parser
 
 
@@ -38,7 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version"):
         return gui_main(argv)
-    args = _parser().parse_args(argv)
+    args = _parser(argv[0] if argv[0] in SUBCOMMANDS else None).parse_args(argv)
+    if args.command is None:
+        _parser(None).print_help()
+        return 0
     module = importlib.import_module(f"gui_app.cli.{SUBCOMMANDS[args.command]}")
     return int(module.run(args) or 0)
 

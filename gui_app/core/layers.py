@@ -124,9 +124,14 @@ class ParamDef:
         if self.minimum is not None and value < self.minimum:
             if self.kind == "int" or self.kind in ("int_or_tuple", "padding", "int_list"):
                 raise ParamError(self._int_message())
-            raise ParamError(f"must be at least {self.minimum:g}")
+            raise ParamError(f"must be at least {_number(self.minimum)}")
         if self.maximum is not None and value > self.maximum:
-            raise ParamError(f"must be at most {self.maximum:,g}".replace(",", ","))
+            raise ParamError(f"must be at most {_number(self.maximum)}")
+
+
+def _number(value: float) -> str:
+    """``1000000`` -> ``1,000,000``; ``0.5`` -> ``0.5``."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 Shape = tuple[int, ...]

@@ -1,0 +1,93 @@
+"""``netbuilder summary FILE [--json]``: the layer table, totals, warnings and errors.
+
+Exit status: 0 when the network compiles (warnings allowed), 1 when it has errors, 2 when the
+file cannot be read as a project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from gui_app.core.compiler import CompiledNetwork, compile_network
+from gui_app.core.lint import LintWarning, lint_network
+from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("summary", help="print a project's layers, shapes and parameter counts")
+    parser.add_argument("file", help="a NetBuilder project (.json)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        spec = load_spec_file(args.file)
+    except ProjectFileError as exc:
+        print(f"netbuilder: {exc}", file=sys.stderr)
+        return 2
+    compiled = compile_network(spec)
+    warnings = lint_network(spec, compiled)
+    if args.json:
+        print(json.dumps(summary_dict(compiled, warnings), indent=2))
+    else:
+        print(summary_table(spec, compiled, warnings))
+    return 0 if compiled.ok else 1
+
+
+def summary_dict(compiled: CompiledNetwork, warnings: list[LintWarning]) -> dict[str, Any]:
+    """The ``--json`` document (``layer`` is the 0-based index into ``layers``)."""
+    return {
+        "layers": [
+            {
+                "type": r.type,
+                "output_shape": list(r.output_shape) if r.output_shape is not None else None,
+                "params": r.params,
+                "error": r.error,
+            }
+            for r in compiled.layers
+        ],
+        "total_params": compiled.total_params,
+        "size_bytes": compiled.size_bytes,
+        "warnings": [{"layer": w.index, "message": str(w)} for w in warnings],
+        "errors": [{"layer": r.index, "message": r.error} for r in compiled.errors],
+    }
+
+
+def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[LintWarning]) -> str:
+    """A plain-text table like ``torchinfo``'s, for a terminal."""
+    rows = [("#", "Layer", "Output shape", "Params")]
+    rows.append(("", "Input", _shape(tuple(spec.input_shape)), ""))
+    for r in compiled.layers:
+        label = f"{r.type} {r.summary}".strip()
+        rows.append((str(r.index), label, _shape(r.output_shape) if r.output_shape else "?", f"{r.params:,}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [f"{spec.name}"]
+    for n, row in enumerate(rows):
+        lines.append(
+            f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]:>{widths[3]}}".rstrip()
+        )
+        if n == 0:
+            lines.append("-" * (sum(widths) + 6))
+    lines.append("-" * (sum(widths) + 6))
+    lines.append(f"Total parameters: {compiled.total_params:,}   Size: {_bytes(compiled.size_bytes)}")
+    for w in warnings:
+        where = f"layer {w.index}" if w.index is not None else "network"
+        lines.append(f"warning: {where}: {w}")
+    for r in compiled.errors:
+        lines.append(f"error: layer {r.index} ({r.type}): {r.error}")
+    return "\n".join(lines)
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "×".join(str(d) for d in shape) if shape else "?"
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
