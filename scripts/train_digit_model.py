@@ -1,0 +1,250 @@
+"""Train the bundled digit model (resources/models/mnist_cnn.pt) on full MNIST.
+
+Reproducible (seeded) and cheap enough for a 2-core CPU: the 70,000 images are loaded once into
+tensors, and augmentation is done a whole batch at a time with ``affine_grid``/``grid_sample``
+and max-pool morphology rather than per image in PIL. The augmentation imitates how people draw
+on the pad: random affine (rotation, scale, shear, translation), elastic distortion, thinner and
+thicker strokes, and then the same MNIST normalisation the app applies to a drawing (ink box
+scaled to 20 px, centre of mass at the centre), so the network learns from what it will see.
+
+    nice -n 10 .venv/bin/python scripts/train_digit_model.py --epochs 12 2>&1 | tee train.log
+
+MNIST: Y. LeCun, C. Cortes and C. J. C. Burges, CC BY-SA 3.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import math
+import struct
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from gui_app.core.compiler import build_model  # noqa: E402
+from gui_app.core.network import LayerSpec, NetworkSpec  # noqa: E402
+from gui_app.core.trained_model import TrainedModel, save_trained_model  # noqa: E402
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist", REPO / "tests/data/MNIST/raw")
+CENTRE = 14.0  # MNIST puts the centre of mass at pixel index 14 (measured: mean 13.99, 14.00)
+
+
+def digit_network_spec() -> NetworkSpec:
+    """A small VGG-style CNN (about 150k parameters) made only of catalogue layers."""
+
+    def conv(channels: int) -> list[LayerSpec]:
+        return [
+            LayerSpec("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1, "bias": False}),
+            LayerSpec("BatchNorm2d", {}),
+            LayerSpec("ReLU", {}),
+        ]
+
+    pool = [LayerSpec("MaxPool2d", {"kernel_size": 2})]
+    layers = [
+        *conv(32), *conv(32), *pool,          # 28 -> 14
+        *conv(64), *conv(64), *pool,          # 14 -> 7
+        *conv(128), *pool,                    # 7 -> 3
+        LayerSpec("Flatten", {}),
+        LayerSpec("Dropout", {"p": 0.3}),
+        LayerSpec("Linear", {"out_features": 10}),
+    ]
+    return NetworkSpec(layers, (1, 28, 28), name="MNIST digit reader")
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _read_idx(path: Path) -> torch.Tensor:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    _zero, kind, ndim = struct.unpack(">HBB", data[:4])
+    if kind != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
+    return torch.frombuffer(bytearray(data[4 + 4 * ndim :]), dtype=torch.uint8).reshape(shape)
+
+
+def load_mnist(data_dir: Path | None) -> tuple[torch.Tensor, ...]:
+    """(train images, train labels, test images, test labels); images float in [0, 1], N×1×28×28."""
+    dirs = [data_dir] if data_dir else list(DATA_DIRS)
+    for folder in dirs:
+        found = []
+        for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+            candidates = [folder / stem, folder / f"{stem}.gz"]
+            found.append(next((c for c in candidates if c.exists()), None))
+        if all(found):
+            xtr, ytr, xte, yte = (_read_idx(p) for p in found)
+            print(f"MNIST from {folder}: {len(xtr)} train, {len(xte)} test", flush=True)
+            return (xtr.float().div(255).unsqueeze(1), ytr.long(), xte.float().div(255).unsqueeze(1), yte.long())
+    raise SystemExit(f"MNIST not found in {', '.join(map(str, dirs))}")
+
+
+# ----------------------------------------------------------------------------- augmentation
+
+
+def _smooth_noise(n: int, gen: torch.Generator, coarse: int = 5) -> torch.Tensor:
+    """A smooth random displacement field (N×28×28×2) for elastic distortion, in pixels."""
+    field = torch.randn(n, 2, coarse, coarse, generator=gen)
+    return F.interpolate(field, size=(28, 28), mode="bicubic", align_corners=True).permute(0, 2, 3, 1)
+
+
+def _pixel_grid() -> torch.Tensor:
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    return torch.stack([xs, ys], dim=-1)  # 28×28×2, (x, y) in pixel indices
+
+
+def _sample(x: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+    """Sample ``x`` at pixel coordinates ``coords`` (N×28×28×2, x then y)."""
+    grid = coords / 13.5 - 1.0  # align_corners=True: index 0 -> -1, index 27 -> +1
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def _thickness(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random thinner (erosion) and thicker (dilation) strokes, chosen per image."""
+    dilated = F.max_pool2d(x, 3, 1, 1)
+    bolder = torch.maximum(dilated, 0.6 * F.max_pool2d(dilated, 3, 1, 1))
+    eroded = -F.max_pool2d(-x, 3, 1, 1)
+    choice = torch.rand(x.shape[0], 1, 1, 1, generator=gen)
+    out = torch.where(choice < 0.2, dilated, x)
+    out = torch.where((choice >= 0.2) & (choice < 0.3), 0.5 * (x + dilated), out)
+    out = torch.where((choice >= 0.3) & (choice < 0.4), bolder, out)
+    # erosion wipes out thin strokes entirely, so blend rather than replace
+    out = torch.where((choice >= 0.4) & (choice < 0.6), 0.3 * x + 0.7 * eroded, out)
+    return out
+
+
+def renormalise(x: torch.Tensor) -> torch.Tensor:
+    """The app's MNIST preprocessing, batched: ink box to 20 px, centre of mass to (14, 14)."""
+    ink = x > 0.1
+    rows, cols = ink.any(dim=3).squeeze(1), ink.any(dim=2).squeeze(1)
+    idx = torch.arange(28)
+    top = torch.where(rows, idx, 99).amin(1)
+    bottom = torch.where(rows, idx, -1).amax(1)
+    left = torch.where(cols, idx, 99).amin(1)
+    right = torch.where(cols, idx, -1).amax(1)
+    size = torch.maximum(bottom - top, right - left).float().add(1).clamp(min=1)
+    scale = (size / 20.0).view(-1, 1, 1, 1)
+    mass = x.sum((1, 2, 3)).clamp(min=1e-6)
+    grid = _pixel_grid()
+    cx = (x[:, 0] * grid[..., 0]).sum((1, 2)) / mass
+    cy = (x[:, 0] * grid[..., 1]).sum((1, 2)) / mass
+    centre = torch.stack([cx, cy], dim=-1).view(-1, 1, 1, 2)
+    out = _sample(x, centre + (grid - CENTRE) * scale).clamp(0, 1)
+    # the app stretches the brightest ink to 1, so faint thin strokes do not stay faint
+    return out / out.amax((1, 2, 3), keepdim=True).clamp(min=1e-6)
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random affine + elastic distortion in one resampling, stroke width, then renormalisation."""
+    n = x.shape[0]
+    rnd = lambda lo, hi: torch.rand(n, generator=gen) * (hi - lo) + lo  # noqa: E731
+    angle = rnd(-18, 18) * math.pi / 180
+    shear = rnd(-0.35, 0.35)
+    sx = rnd(0.75, 1.15)
+    sy = sx * rnd(0.8, 1.25)  # aspect changes: narrow and wide writers
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # output -> input map: rotate, shear, scale (inverse scale: sample wider to shrink)
+    a = torch.stack([torch.stack([cos / sx, (-sin + shear * cos) / sx], -1),
+                     torch.stack([sin / sy, (cos + shear * sin) / sy], -1)], 1)  # N×2×2
+    shift = torch.stack([rnd(-2, 2), rnd(-2, 2)], -1)
+    grid = _pixel_grid() - CENTRE  # 28×28×2
+    coords = torch.einsum("nij,hwj->nhwi", a, grid) + CENTRE + shift.view(n, 1, 1, 2)
+    strength = rnd(0.0, 1.6).view(n, 1, 1, 1)
+    coords = coords + _smooth_noise(n, gen) * strength
+    out = _sample(x, coords)
+    out = _thickness(out, gen)
+    return renormalise(out)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> float:
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            xb = (x[i : i + batch] - MNIST_MEAN) / MNIST_STD
+            correct += int((model(xb).argmax(1) == y[i : i + batch]).sum())
+    return correct / len(x)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--clean-fraction", type=float, default=0.2,
+                        help="share of each batch left un-augmented (MNIST as it is)")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke test)")
+    parser.add_argument("--out", type=Path, default=REPO / "resources/models/mnist_cnn.pt")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    xtr, ytr, xte, yte = load_mnist(args.data_dir)
+    if args.limit:
+        xtr, ytr = xtr[: args.limit], ytr[: args.limit]
+
+    spec = digit_network_spec()
+    model = build_model(spec, seed=args.seed)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"network: {n_params:,} parameters, {len(spec.layers)} layers", flush=True)
+    steps = math.ceil(len(xtr) / args.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=args.lr, total_steps=args.epochs * steps, pct_start=0.2
+    )
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
+    accuracy = 0.0
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(len(xtr), generator=gen)
+        total_loss = 0.0
+        for step in range(steps):
+            idx = order[step * args.batch_size : (step + 1) * args.batch_size]
+            xb, yb = xtr[idx], ytr[idx]
+            n_clean = int(len(idx) * args.clean_fraction)
+            xb = torch.cat([xb[:n_clean], augment(xb[n_clean:], gen)])
+            logits = model((xb - MNIST_MEAN) / MNIST_STD)
+            loss = loss_fn(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total_loss += float(loss.detach())
+            if step % 100 == 0:
+                print(f"  epoch {epoch} step {step}/{steps} loss {float(loss.detach()):.4f} "
+                      f"({time.perf_counter() - start:.0f}s)", flush=True)
+        accuracy = evaluate(model, xte, yte)
+        print(f"epoch {epoch}/{args.epochs}: train loss {total_loss / steps:.4f}, "
+              f"MNIST test accuracy {accuracy:.4%} ({time.perf_counter() - start:.0f}s)", flush=True)
+        trained = TrainedModel(
+            spec, {k: v.clone() for k, v in model.state_dict().items()}, (MNIST_MEAN,), (MNIST_STD,),
+            "bundled", {"mnist_test_accuracy": accuracy, "epochs": float(epoch)},
+        )
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        save_trained_model(trained, args.out, seed=args.seed, epochs_planned=args.epochs)
+    size = args.out.stat().st_size
+    print(f"saved {args.out} ({size / 1024:.0f} KiB), MNIST test accuracy {accuracy:.4%}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
