@@ -239,7 +239,9 @@ def _short(value: Any) -> str:
 
 
 def _short_key(key: str) -> str:
-    return key if len(key) <= 60 else key[:57] + "..."
+    """A user's key as it can be shown on one line: quoted unless it is a plain name."""
+    text = key if key.isidentifier() else repr(key)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def spec_from_dict(data: Any) -> NetworkSpec:

@@ -1,0 +1,82 @@
+"""Property-based: any document fed to the loader and compiler gives a spec or a one-line reason."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gui_app.core.compiler import compile_network
+from gui_app.core.layers import CATALOGUE
+from gui_app.core.lint import lint_network
+from gui_app.core.network import ProjectFileError, load_spec
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**15), 10**15) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+PARAM_VALUES = st.one_of(
+    st.integers(-3, 40),
+    st.integers(10**6, 10**13),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["same", "valid", "x"]),
+    st.lists(st.integers(-1, 9), min_size=1, max_size=3),
+    st.floats(-1, 2, allow_nan=False),
+)
+
+
+@st.composite
+def layer_dicts(draw):
+    name = draw(st.sampled_from(sorted(CATALOGUE)))
+    keys = [p.name for p in CATALOGUE[name].params]
+    params = draw(st.dictionaries(st.sampled_from(keys), PARAM_VALUES, max_size=3)) if keys else {}
+    return {"type": name, **params}
+
+
+@st.composite
+def project_documents(draw):
+    doc = {
+        "format": "netbuilder",
+        "version": draw(st.sampled_from([1, 1, 1, 2, 0, "1"])),
+        "input_shape": draw(
+            st.lists(st.integers(0, 40), min_size=0, max_size=5) | st.just([1, 28, 28]) | st.just([3, 32, 32])
+        ),
+        "layers": draw(st.lists(layer_dicts(), max_size=8)),
+    }
+    if draw(st.booleans()):
+        doc["training"] = draw(
+            st.dictionaries(st.sampled_from(["lr", "epochs", "loss", "dataset"]), JSON_VALUES, max_size=2)
+        )
+    return doc
+
+
+def _check(text: str) -> None:
+    try:
+        spec = load_spec(text)
+    except ProjectFileError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    compiled = compile_network(spec)
+    for result in compiled.layers:
+        assert result.error is None or ("\n" not in result.error and result.error)
+    lint_network(spec, compiled)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUES)
+def test_arbitrary_json_never_crashes_the_loader(value):
+    _check(json.dumps(value))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(project_documents())
+def test_plausible_projects_load_or_fail_cleanly_and_compile_without_exceptions(doc):
+    _check(json.dumps(doc))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_never_crashes_the_loader(text):
+    _check(text)

@@ -1,0 +1,195 @@
+"""The project file is a user-facing contract: round trips, and a clear message for every bad file."""
+
+import json
+import os
+
+import pytest
+
+from gui_app.core.network import (
+    FORMAT_VERSION,
+    LayerSpec,
+    NetworkSpec,
+    ProjectFileError,
+    load_spec,
+    load_spec_file,
+    save_spec,
+)
+from gui_app.core.presets import list_presets
+from gui_app.core.run_config import TrainingConfig
+
+ISSUE_EXAMPLE = {
+    "format": "netbuilder",
+    "version": 1,
+    "name": "MNIST MLP",
+    "input_shape": [1, 28, 28],
+    "layers": [
+        {"type": "Flatten"},
+        {"type": "Linear", "out_features": 128},
+        {"type": "ReLU"},
+        {"type": "Linear", "out_features": 10},
+    ],
+    "training": {
+        "dataset": "mnist",
+        "loss": "CrossEntropyLoss",
+        "optimizer": "SGD",
+        "lr": 0.01,
+        "momentum": 0.9,
+        "batch_size": 64,
+        "epochs": 5,
+        "device": "auto",
+        "seed": 0,
+    },
+}
+
+
+def test_the_documented_example_loads():
+    spec = load_spec(json.dumps(ISSUE_EXAMPLE))
+    assert spec.name == "MNIST MLP"
+    assert spec.input_shape == (1, 28, 28)
+    assert [layer.type for layer in spec.layers] == ["Flatten", "Linear", "ReLU", "Linear"]
+    assert spec.layers[1].params == {"out_features": 128}
+    assert spec.training.batch_size == 64 and spec.training.lr == 0.01
+
+
+def test_training_and_its_keys_are_optional():
+    data = {"input_shape": [2], "layers": [{"type": "Linear", "out_features": 1}]}
+    spec = load_spec(json.dumps(data))
+    assert spec.training == TrainingConfig()
+    spec = load_spec(json.dumps({**data, "training": {"epochs": 3}}))
+    assert spec.training.epochs == 3 and spec.training.batch_size == TrainingConfig().batch_size
+
+
+def test_save_then_load_gives_the_same_project(tmp_path):
+    spec = load_spec(json.dumps(ISSUE_EXAMPLE))
+    path = tmp_path / "p.json"
+    save_spec(spec, path)
+    again = load_spec_file(path)
+    assert again.to_dict() == spec.to_dict()
+    assert json.loads(path.read_text())["layers"][1] == {"type": "Linear", "out_features": 128}
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
+    path = tmp_path / "p.json"
+    spec = load_spec(json.dumps(ISSUE_EXAMPLE))
+    save_spec(spec, path)
+    before = path.read_text()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    spec.set_name("changed")
+    with pytest.raises(OSError):
+        save_spec(spec, path)
+    assert path.read_text() == before
+    assert os.listdir(tmp_path) == ["p.json"]
+
+
+def test_every_preset_round_trips():
+    for preset in list_presets():
+        spec = preset.load()
+        assert load_spec(spec.to_json()).to_dict() == spec.to_dict()
+
+
+def _doc(**changes):
+    data = json.loads(json.dumps(ISSUE_EXAMPLE))
+    data.update(changes)
+    return json.dumps(data)
+
+
+def _layers(*layers):
+    return _doc(layers=list(layers))
+
+
+BAD_FILES = [
+    ("", "empty"),
+    ("   \n", "empty"),
+    ("{not json", "not valid JSON"),
+    ("[1, 2, 3]", "JSON object"),
+    ('"just a string"', "JSON object"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    (_doc(version=FORMAT_VERSION + 1), "newer NetBuilder"),
+    (_doc(version="1"), "version: must be a positive integer"),
+    (_doc(format="keras"), "not a NetBuilder project"),
+    (_doc(input_shape="28x28"), "input_shape: must be a list"),
+    (_doc(input_shape=[1, 0, 28]), "input_shape[1]: must be a positive integer"),
+    (_doc(input_shape=[1, 10**6, 10**6]), "input_shape[1]: must be at most"),
+    (_doc(layers={"type": "Linear"}), "layers: must be a list"),
+    (_doc(surprise=1), "surprise: unknown key"),
+    (_layers({"out_features": 3}), "layers[0].type: missing"),
+    (_layers({"type": "Transformer"}), "layers[0].type: unknown layer type 'Transformer'"),
+    (_layers({"type": 42}), "layers[0].type: must be a layer type name"),
+    (_layers("Linear"), "layers[0]: must be an object"),
+    (
+        _layers({"type": "Flatten"}, {"type": "Linear", "out_features": "ten"}),
+        "layers[1].out_features: must be a positive integer",
+    ),
+    (_layers({"type": "Linear", "out_features": -3}), "layers[0].out_features: must be a positive integer"),
+    (_layers({"type": "Linear", "out_features": 10**12}), "layers[0].out_features: must be at most 1,000,000"),
+    (_layers({"type": "Linear", "out_features": 10, "units": 5}), "layers[0].units: unknown parameter of Linear"),
+    (_layers({"type": "Dropout", "p": 1.5}), "layers[0].p: must be at most 1"),
+    (_layers({"type": "Dropout", "p": float("nan")}), "layers[0].p: must be a finite number"),
+    (_layers({"type": "Conv2d", "kernel_size": [3, 3, 3]}), "layers[0].kernel_size: must be an integer or a list of 2"),
+    (_layers({"type": "Conv2d", "padding": "full"}), "layers[0].padding"),
+    (_layers({"type": "Linear", "bias": "yes"}), "layers[0].bias: must be true or false"),
+    (_layers({"type": "GELU", "approximate": "fast"}), "layers[0].approximate: must be one of"),
+    (_doc(training={"lr": "fast"}), "training.lr: must be a number"),
+    (_doc(training={"optimizer": "Adamax"}), "training.optimizer: must be one of"),
+    (_doc(training={"batch_size": 0}), "training.batch_size: must be a positive integer"),
+    (_doc(training={"color": "red"}), "training.color: unknown setting"),
+    (_doc(training=[]), "training: must be an object"),
+    (_doc(layers=[{"type": "ReLU"}] * 5000), "more than"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_FILES, ids=[e for _, e in BAD_FILES])
+def test_bad_files_get_a_one_line_reason(text, expected):
+    with pytest.raises(ProjectFileError) as info:
+        load_spec(text)
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_binary_and_missing_files_are_refused_with_the_file_name(tmp_path):
+    binary = tmp_path / "weights.json"
+    binary.write_bytes(b"\x80\x03\x89PNG\xff\xfe")
+    with pytest.raises(ProjectFileError, match=r"weights\.json: not a text file"):
+        load_spec_file(binary)
+    with pytest.raises(ProjectFileError, match="cannot be read"):
+        load_spec_file(tmp_path / "nope.json")
+
+
+def test_loading_never_evaluates_code(tmp_path):
+    marker = tmp_path / "pwned"
+    text = _layers({"type": f"__import__('os').system('touch {marker}')"})
+    with pytest.raises(ProjectFileError):
+        load_spec(text)
+    assert not marker.exists()
+
+
+def test_edits_emit_plain_change_events_and_batch_groups_them():
+    spec = NetworkSpec([LayerSpec("Flatten")])
+    seen = []
+    spec.changed.connect(seen.append)
+    relu = LayerSpec("ReLU")
+    spec.insert_layer(1, relu)
+    spec.set_param(0, "start_dim", 1)  # the default, set explicitly: a real change of the file
+    spec.set_param(0, "start_dim", 1)  # no change: no event
+    spec.move_layer(1, 0)
+    assert [c.kind for c in seen] == ["insert", "param", "move"]
+    assert seen[0].uid == relu.uid and seen[2].index == 0
+    seen.clear()
+    with spec.batch():
+        spec.insert_layer(2, LayerSpec("Identity"))
+        spec.remove_layer(0)
+    assert [c.kind for c in seen] == ["reset"]
+
+
+def test_set_param_refuses_bad_values_and_keeps_the_old_one():
+    from gui_app.core.layers import ParamError
+
+    spec = NetworkSpec([LayerSpec("Linear", {"out_features": 10})], input_shape=(4,))
+    with pytest.raises(ParamError):
+        spec.set_param(0, "out_features", 0)
+    assert spec.layers[0].params == {"out_features": 10}
