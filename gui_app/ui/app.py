@@ -1,0 +1,82 @@
+"""Start the GUI: ``netbuilder [PROJECT] [--screenshot OUT.png]``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def _torch_first() -> None:
+    # torch's thread pool must be sized before any torch op, and torch must be imported before
+    # Qt so both agree on the OpenMP runtime; one core is left for the UI.
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+
+
+def run_gui(project: str | None = None, screenshot: str | None = None) -> int:
+    """Open the main window (with ``project`` or the default preset); returns the exit code.
+
+    With ``screenshot`` the window is rendered at 1280×800 to that PNG and the app exits.
+    """
+    _torch_first()
+    if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui_app import __version__
+    from gui_app.ui.main_window import MainWindow
+    from gui_app.ui.project_files import default_spec
+    from gui_app.ui.theme import apply_theme
+
+    QCoreApplication.setOrganizationName("NetBuilder")
+    QCoreApplication.setApplicationName("NetBuilder")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationDisplayName("NetBuilder")
+    apply_theme(app)
+    settings = QSettings()
+    if screenshot:
+        # A screenshot shows the default layout, whatever the user last arranged.
+        settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "NetBuilder", "screenshot")
+        settings.clear()
+    window = MainWindow(settings)
+    recovered = False
+    if not screenshot:
+        recovered = window.offer_recovery()
+    if project:
+        if not window.files.open(project) and not recovered:
+            window.files.new_from_spec(default_spec())
+    elif not recovered:
+        window.files.new_from_spec(default_spec())
+    if screenshot:
+        return _screenshot(app, window, Path(screenshot))
+    window.show()
+    return app.exec()
+
+
+def _screenshot(app, window, out: Path) -> int:
+    window.resize(1280, 800)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    window.canvas.fit()
+    layers = window.document.spec.layers
+    linear = [layer.uid for layer in layers if layer.type in ("Linear", "Conv2d")]
+    if linear:
+        # Show the inspector at work on a real block rather than empty.
+        window.canvas.network_scene.select_uids(linear[:1])
+    app.processEvents()
+    image = window.grab()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = image.save(str(out))
+    window.document.undo_stack.setClean()
+    window.close()
+    if not ok:
+        print(f"netbuilder: cannot write {out}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({image.width()}×{image.height()})")
+    return 0

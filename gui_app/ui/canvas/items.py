@@ -1,0 +1,234 @@
+"""The blocks of the canvas: one item per layer, plus the Input and Output ends of the chain.
+
+An item only shows state and reports intent (a finished drag); it never edits the document.
+:meth:`BlockItem.set_state` repaints only when what it shows actually changed, so one edit on a
+100-block network repaints the few blocks whose text changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
+
+from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
+
+BLOCK_WIDTH = 300.0
+BLOCK_HEIGHT = 56.0
+GAP = 26.0
+STEP = BLOCK_HEIGHT + GAP
+
+
+@dataclass(frozen=True)
+class BlockState:
+    """Everything a block shows; compared to skip repaints that would change nothing."""
+
+    title: str
+    summary: str
+    shape: str
+    params: str
+    category: str
+    error: str | None = None
+    warning: str | None = None
+    index: int | None = None
+
+
+class BlockItem(QGraphicsObject):
+    """One block of the chain; ``uid`` is None for the Input and Output blocks."""
+
+    def __init__(self, uid: int | None, kind: str, colours: CanvasColours) -> None:
+        super().__init__()
+        self.uid = uid
+        self.kind = kind  # "layer", "input" or "output"
+        self.colours = colours
+        self.state = BlockState("", "", "", "", "Shape")
+        self.layout_pos = QPointF()
+        self.show_arrow = kind != "input"
+        flags = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+        if kind == "layer":
+            flags |= QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            flags |= QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        self.setFlags(flags)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(True)
+
+    # ------------------------------------------------------------------ state
+    def set_state(self, state: BlockState) -> bool:
+        """Show ``state``; returns whether anything changed."""
+        if state == self.state:
+            return False
+        self.state = state
+        tip = f"<b>{state.title}</b> {state.summary}<br>Output: {state.shape or '—'}"
+        if state.params:
+            tip += f"<br>{state.params}"
+        if state.error:
+            tip += f"<br><span style='color:#d7263d'><b>Error:</b> {state.error}</span>"
+        if state.warning:
+            tip += f"<br><span style='color:#c77700'><b>Warning:</b> {state.warning}</span>"
+        self.setToolTip(tip)
+        self.update()
+        return True
+
+    def set_colours(self, colours: CanvasColours) -> None:
+        self.colours = colours
+        self.update()
+
+    def place(self, pos: QPointF) -> None:
+        """Move to the layout position (without reporting a user drag)."""
+        self.layout_pos = pos
+        if self.pos() != pos:
+            self.setPos(pos)
+
+    # ------------------------------------------------------------------ geometry
+    def boundingRect(self) -> QRectF:
+        # The arrow from the block above is drawn in the gap above this block.
+        return QRectF(-3, -GAP - 1, BLOCK_WIDTH + 6, BLOCK_HEIGHT + GAP + 4)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, BLOCK_WIDTH, BLOCK_HEIGHT), 7, 7)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.kind == "layer":
+            # Blocks move along the chain only.
+            return QPointF(self.layout_pos.x(), value.y())
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
+            scene = self.scene()
+            if hasattr(scene, "block_dragged") and self.pos() != self.layout_pos:
+                scene.block_dragged(self)
+        return super().itemChange(change, value)
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        scene = self.scene()
+        if scene is not None and hasattr(scene, "block_released") and self.pos() != self.layout_pos:
+            scene.block_released(self)
+
+    # ------------------------------------------------------------------ painting
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        c = self.colours
+        s = self.state
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self.show_arrow and self.pos() == self.layout_pos:
+            self._paint_arrow(painter)
+        rect = QRectF(0, 0, BLOCK_WIDTH, BLOCK_HEIGHT)
+        outline = c.border
+        width = 1.0
+        if s.error:
+            outline, width = c.error, 2.0
+        elif s.warning:
+            outline, width = c.warning, 2.0
+        if self.isSelected():
+            outline, width = (c.selected, 2.5) if not (s.error or s.warning) else (outline, 3.0)
+        painter.setPen(QPen(outline, width))
+        painter.setBrush(c.block)
+        painter.drawRoundedRect(rect, 7, 7)
+        if self.isSelected() and (s.error or s.warning):
+            painter.setPen(QPen(c.selected, 1.2, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 9, 9)
+        # Category strip on the left.
+        strip = QPainterPath()
+        strip.addRoundedRect(QRectF(0.5, 0.5, 12, BLOCK_HEIGHT - 1), 6, 6)
+        clip = QPainterPath()
+        clip.addRect(QRectF(0, 0, 7, BLOCK_HEIGHT))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(CATEGORY_COLOURS.get(s.category, "#7D8796")))
+        painter.drawPath(strip.intersected(clip))
+        left = 16.0
+        right = BLOCK_WIDTH - 10
+        # Line 1: type and key parameters; index on the right.
+        title_font = _fonts().title
+        painter.setFont(title_font)
+        painter.setPen(c.block_text)
+        fm = QFontMetrics(title_font)
+        painter.drawText(QPointF(left, 22), s.title)
+        x = left + fm.horizontalAdvance(s.title) + 8
+        small = _fonts().small
+        painter.setFont(small)
+        sfm = QFontMetrics(small)
+        if s.index is not None:
+            label = f"#{s.index + 1}"
+            painter.setPen(c.block_subtle)
+            painter.drawText(QPointF(right - sfm.horizontalAdvance(label), 21), label)
+            right_limit = right - sfm.horizontalAdvance(label) - 8
+        else:
+            right_limit = right
+        if s.summary:
+            painter.setFont(_fonts().body)
+            bfm = QFontMetrics(_fonts().body)
+            painter.setPen(c.block_subtle)
+            text = bfm.elidedText(s.summary, Qt.TextElideMode.ElideRight, int(right_limit - x))
+            painter.drawText(QPointF(x, 22), text)
+        # Line 2: output shape (or the error) and parameter count.
+        painter.setFont(_fonts().body)
+        bfm = QFontMetrics(_fonts().body)
+        count_w = bfm.horizontalAdvance(s.params) if s.params else 0
+        if s.params:
+            painter.setPen(c.block_subtle)
+            painter.drawText(QPointF(right - count_w, 43), s.params)
+        avail = int(right - left - count_w - 10)
+        if s.error:
+            painter.setPen(c.error)
+            line = "⚠ " + s.error
+        elif s.warning:
+            painter.setPen(c.warning)
+            line = f"→ {s.shape}   ⚠ {s.warning}" if s.shape else "⚠ " + s.warning
+        else:
+            painter.setPen(c.block_text)
+            line = f"→ {s.shape}" if self.kind == "layer" else s.shape
+        painter.drawText(QPointF(left, 43), bfm.elidedText(line, Qt.TextElideMode.ElideRight, avail))
+
+    def _paint_arrow(self, painter: QPainter) -> None:
+        cx = BLOCK_WIDTH / 2
+        painter.setPen(QPen(self.colours.arrow, 1.6))
+        painter.drawLine(QPointF(cx, -GAP + 2), QPointF(cx, -7))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colours.arrow)
+        painter.drawPolygon(QPolygonF([QPointF(cx - 5, -8), QPointF(cx + 5, -8), QPointF(cx, -1.5)]))
+
+
+class _Fonts:
+    def __init__(self) -> None:
+        self.title = QFont()
+        self.title.setPointSizeF(10.5)
+        self.title.setBold(True)
+        self.body = QFont()
+        self.body.setPointSizeF(9.5)
+        self.small = QFont()
+        self.small.setPointSizeF(8.5)
+
+
+_FONT_CACHE: list[_Fonts] = []
+
+
+def _fonts() -> _Fonts:
+    """Fonts are created once, after the QApplication exists."""
+    if not _FONT_CACHE:
+        _FONT_CACHE.append(_Fonts())
+    return _FONT_CACHE[0]
+
+
+class InsertionMarker(QGraphicsObject):
+    """The bar that shows where a dragged layer will land."""
+
+    def __init__(self, colours: CanvasColours) -> None:
+        super().__init__()
+        self.colours = colours
+        self.setZValue(10)
+        self.setVisible(False)
+        self.index = -1
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-14, -6, BLOCK_WIDTH + 28, 12)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colours.marker)
+        painter.drawRoundedRect(QRectF(-10, -2, BLOCK_WIDTH + 20, 4), 2, 2)
+        painter.drawEllipse(QPointF(-10, 0), 5, 5)
+        painter.drawEllipse(QPointF(BLOCK_WIDTH + 10, 0), 5, 5)

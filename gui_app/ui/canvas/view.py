@@ -1,0 +1,208 @@
+"""The canvas widget: drops from the palette, zoom, pan, rubber-band selection, keyboard moves.
+
+Dragging empty space pans; Shift+drag draws a rubber band; Ctrl+wheel zooms around the mouse.
+While a palette drag hovers, the scene's insertion marker shows where the layer will land, and
+the drop becomes one ``Add`` command on the document.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QLabel
+
+from gui_app.core.layers import CATALOGUE
+from gui_app.ui.canvas.items import BlockItem
+from gui_app.ui.canvas.scene import NetworkScene
+from gui_app.ui.document import Document
+
+#: MIME type of a palette drag; the payload is the layer type name in UTF-8.
+LAYER_MIME = "application/x-netbuilder-layer"
+MIN_ZOOM = 0.15
+MAX_ZOOM = 3.0
+
+
+class NetworkCanvas(QGraphicsView):
+    """The network editor in the centre of the window."""
+
+    #: Emitted with the uids of a finished drop (so the window can select and focus them).
+    layer_dropped = Signal(int)
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("networkCanvas")
+        self.setAccessibleName("networkCanvas")
+        self.setAccessibleDescription("The network as a chain of blocks from Input to Output")
+        self.document = document
+        self.network_scene = NetworkScene(document, self)
+        self.network_scene.move_requested.connect(self._move_requested)
+        self.setScene(self.network_scene)
+        self.setAcceptDrops(True)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.banner = QLabel(self)
+        self.banner.setObjectName("canvasLockBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.setVisible(False)
+        document.lock_changed.connect(self._show_lock)
+
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    # ------------------------------------------------------------------ zoom and pan
+    def zoom_by(self, factor: float) -> None:
+        factor = max(MIN_ZOOM / self.zoom, min(MAX_ZOOM / self.zoom, factor))
+        self.scale(factor, factor)
+
+    def zoom_in(self) -> None:
+        self.zoom_by(1.25)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(0.8)
+
+    def reset_zoom(self) -> None:
+        self.resetTransform()
+
+    def fit(self) -> None:
+        """Frame the whole network (never blowing small networks up past 100%)."""
+        scene = self.network_scene
+        rect = scene.input_item.sceneBoundingRect().united(scene.output_item.sceneBoundingRect())
+        rect = rect.adjusted(-30, -20, 30, 20)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom > 1.0:
+            self.resetTransform()
+        elif self.zoom < MIN_ZOOM:
+            self.resetTransform()
+            self.scale(MIN_ZOOM, MIN_ZOOM)
+        self.centerOn(rect.center()) if self.zoom < 1.0 else self.ensureVisible(QRectF(rect.topLeft(), rect.size()))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            if steps:
+                self.zoom_by(1.15**steps)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        on_item = isinstance(self.itemAt(event.position().toPoint()), BlockItem)
+        if not on_item and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        elif event.button() == Qt.MouseButton.MiddleButton or not on_item:
+            self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        else:
+            self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+
+    # ------------------------------------------------------------------ keyboard
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            step = -1 if key == Qt.Key.Key_Up else 1
+            if event.modifiers() & Qt.KeyboardModifier.AltModifier:
+                self._move_selected(step)
+            else:
+                self._select_neighbour(step)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _select_neighbour(self, step: int) -> None:
+        layers = self.document.spec.layers
+        if not layers:
+            return
+        uids = self.network_scene.selected_uids()
+        if uids:
+            index = self.document.spec.index_of(uids[-1 if step > 0 else 0]) + step
+        else:
+            index = 0 if step > 0 else len(layers) - 1
+        index = max(0, min(index, len(layers) - 1))
+        uid = layers[index].uid
+        self.network_scene.select_uids([uid])
+        self.ensureVisible(self.network_scene.items_by_uid[uid].sceneBoundingRect(), 20, 40)
+
+    def _move_selected(self, step: int) -> None:
+        uids = self.network_scene.selected_uids()
+        if len(uids) == 1:
+            index = self.document.spec.index_of(uids[0])
+            self.document.move_layer(uids[0], index + step)
+
+    def _move_requested(self, uid: int, target: int) -> None:
+        self.document.move_layer(uid, target)
+
+    # ------------------------------------------------------------------ drag and drop
+    def _layer_type(self, event: QDropEvent) -> str | None:
+        mime = event.mimeData()
+        if not mime.hasFormat(LAYER_MIME):
+            return None
+        name = bytes(mime.data(LAYER_MIME).data()).decode("utf-8", "replace")
+        return name if name in CATALOGUE else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._layer_type(event) and not self.document.lock_reason:
+            event.acceptProposedAction()
+            self._update_marker(event)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._layer_type(event) and not self.document.lock_reason:
+            event.acceptProposedAction()
+            self._update_marker(event)
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self.network_scene.hide_marker()
+        event.accept()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        name = self._layer_type(event)
+        scene = self.network_scene
+        if name is None:
+            event.ignore()
+            return
+        index = self._drop_index(event.position().toPoint())
+        scene.hide_marker()
+        uid = self.document.add_layer(name, index)
+        if uid is not None:
+            scene.select_uids([uid])
+            self.layer_dropped.emit(uid)
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def _drop_index(self, pos: QPoint) -> int:
+        return self.network_scene.insertion_index(self.mapToScene(pos).y())
+
+    def _update_marker(self, event: QDropEvent) -> None:
+        self.network_scene.show_marker(self._drop_index(event.position().toPoint()))
+
+    # ------------------------------------------------------------------ lock banner
+    def _show_lock(self, reason: str) -> None:
+        self.banner.setText(f"🔒  {reason}" if reason else "")
+        self.banner.setVisible(bool(reason))
+        self._place_banner()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_banner()
+
+    def _place_banner(self) -> None:
+        width = self.viewport().width() - 24
+        self.banner.setFixedWidth(max(100, width))
+        self.banner.adjustSize()
+        self.banner.move(12, 10)

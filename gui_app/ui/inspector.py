@@ -1,0 +1,267 @@
+"""The inspector: the selected block's parameters, generated from the catalogue.
+
+It observes the document: an edit anywhere updates values, inferred sizes and problems in place,
+and the form is rebuilt only when the selection moves to another block (so the spin box being
+typed in keeps its focus).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from gui_app.core.layers import CATALOGUE, ParamDef
+from gui_app.ui.canvas.scene import format_bytes, format_count, format_shape
+from gui_app.ui.document import Document
+from gui_app.ui.param_editors import IntListEditor, ParamEditor, editor_for
+
+_INPUT_SHAPE = ParamDef("input_shape", "int_list", [1, 28, 28], 1, 65536, doc="channels × height × width")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "×".join(str(v) for v in value)
+    return str(value)
+
+
+class LayerInspector(QWidget):
+    """Shows and edits what is selected on the canvas: a layer, the Input, the Output, or nothing."""
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("layerInspector")
+        self.setAccessibleName("layerInspector")
+        self.document = document
+        self.target: tuple[str, int | None] = ("none", None)
+        self._target_type: str | None = None
+        self.editors: dict[str, ParamEditor] = {}
+        self.inferred_labels: dict[str, QLabel] = {}
+
+        self.title = QLabel()
+        self.title.setObjectName("inspectorTitle")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.description.setEnabled(False)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem = QLabel()
+        self.problem.setObjectName("inspectorProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
+        self.lock_note = QLabel()
+        self.lock_note.setObjectName("inspectorLock")
+        self.lock_note.setWordWrap(True)
+        self.lock_note.setVisible(False)
+        self.message = QLabel()
+        self.message.setObjectName("inspectorMessage")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.form.setContentsMargins(0, 4, 0, 0)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(10, 10, 10, 10)
+        column.setSpacing(8)
+        for widget in (self.title, self.description, self.lock_note, self.problem, self.info):
+            column.addWidget(widget)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        column.addWidget(line)
+        column.addWidget(self.form_host)
+        column.addWidget(self.message)
+        column.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        document.changed.connect(self._document_changed)
+        document.lock_changed.connect(self._lock_changed)
+        document.edit_refused.connect(self._refused)
+        self.show_selection([])
+
+    # ------------------------------------------------------------------ selection
+    def show_selection(self, uids: list[int], end: str | None = None) -> None:
+        """Inspect the layers ``uids`` (one is edited) or the Input/Output block (``end``)."""
+        if end in ("input", "output"):
+            target: tuple[str, int | None] = (end, None)
+        elif len(uids) == 1:
+            target = ("layer", uids[0])
+        elif uids:
+            target = ("many", len(uids))
+        else:
+            target = ("none", None)
+        type_name = self.document.layer(uids[0]).type if target[0] == "layer" else None
+        if target != self.target or type_name != self._target_type:
+            self.target = target
+            self._target_type = type_name
+            self._build()
+        self.refresh()
+
+    def _clear_form(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.editors.clear()
+        self.inferred_labels.clear()
+
+    def _build(self) -> None:
+        self._clear_form()
+        self.message.setVisible(False)
+        kind, value = self.target
+        if kind == "layer":
+            layer_type = CATALOGUE[self._target_type]
+            self.title.setText(layer_type.name)
+            self.description.setText(f"{layer_type.category} · {layer_type.description}")
+            if not layer_type.params:
+                self.form.addRow(QLabel("This layer has no parameters."))
+            for param in layer_type.params:
+                label = param.name.replace("_", " ")
+                if param.inferred:
+                    field = QLabel()
+                    field.setEnabled(False)
+                    field.setToolTip("Follows from the block before; change that block to change it")
+                    self.inferred_labels[param.name] = field
+                    self.form.addRow(label, field)
+                    continue
+                editor = editor_for(param)
+                editor.setObjectName(f"param_{param.name}")
+                editor.edited.connect(lambda v, key=param.name: self._edited(key, v))
+                self.editors[param.name] = editor
+                self.form.addRow(label, editor)
+        elif kind == "input":
+            self.title.setText("Input")
+            self.description.setText("The shape of one sample the network reads (without the batch).")
+            editor = IntListEditor(_INPUT_SHAPE)
+            editor.setObjectName("param_input_shape")
+            editor.edited.connect(self._input_edited)
+            self.editors["input_shape"] = editor
+            self.form.addRow("shape", editor)
+        elif kind == "output":
+            self.title.setText("Output")
+            self.description.setText(
+                "What the network produces; the loss and training settings are in the Training panel."
+            )
+        elif kind == "many":
+            self.title.setText(f"{value} blocks selected")
+            self.description.setText(
+                "Select one block to edit its parameters. Ctrl+C copies them, Delete removes them."
+            )
+        else:
+            self.title.setText(self.document.spec.name)
+            self.description.setText(
+                "Select a block to edit it. Drag layers from the palette, or select one and press Enter."
+            )
+
+    # ------------------------------------------------------------------ refresh from the document
+    def refresh(self) -> None:
+        doc = self.document
+        kind, uid = self.target
+        problems: list[tuple[str, str]] = []
+        if kind == "layer":
+            try:
+                index = doc.spec.index_of(uid)
+            except KeyError:
+                self.show_selection([])
+                return
+            layer = doc.spec.layers[index]
+            result = doc.compiled.layers[index]
+            layer_type = CATALOGUE[layer.type]
+            values = {**layer_type.defaults(), **layer.params}
+            for key, editor in self.editors.items():
+                editor.set_value(values.get(key))
+            for key, label in self.inferred_labels.items():
+                if key in result.kwargs and result.error is None:
+                    label.setText(f"{_fmt(result.kwargs[key])}  (inferred)")
+                elif key in layer.params:
+                    label.setText(f"{_fmt(layer.params[key])}  (set in the file)")
+                else:
+                    label.setText("—  (inferred)")
+            shape = format_shape(result.output_shape) if result.output_shape is not None else "—"
+            self.info.setText(f"Output <b>{shape}</b> · {result.params:,} parameters")
+            if result.error:
+                problems.append(("error", result.error))
+            for warning in doc.warnings_for(index):
+                problems.append(("warning", f"{warning.message}<br><i>Fix:</i> {warning.fix}"))
+        elif kind == "input":
+            self.editors["input_shape"].set_value(list(doc.spec.input_shape))
+            self.info.setText(f"Input <b>{format_shape(doc.spec.input_shape)}</b>")
+        elif kind == "output":
+            out = doc.compiled.output_shape
+            self.info.setText(
+                f"Output <b>{format_shape(out) if out else '—'}</b> · loss {doc.spec.training.loss}<br>"
+                f"{doc.compiled.total_params:,} parameters ({format_bytes(doc.compiled.size_bytes)})"
+            )
+            first = doc.first_problem()
+            if first:
+                problems.append(("error" if not doc.compiled.ok else "warning", first))
+        else:
+            self.title.setText(doc.spec.name)
+            self.info.setText(f"{len(doc.spec.layers)} blocks · {format_count(doc.compiled.total_params)} parameters")
+        self._show_problems(problems)
+        self._lock_changed(doc.lock_reason)
+
+    def _show_problems(self, problems: list[tuple[str, str]]) -> None:
+        if not problems:
+            self.problem.setVisible(False)
+            return
+        worst = "error" if any(k == "error" for k, _ in problems) else "warning"
+        colour = ("#D7263D", "rgba(215, 38, 61, 0.12)") if worst == "error" else ("#B86E00", "rgba(240,168,48,0.16)")
+        self.problem.setStyleSheet(
+            f"QLabel {{ color: {colour[0]}; background: {colour[1]}; border: 1px solid {colour[0]};"
+            " border-radius: 5px; padding: 6px; }"
+        )
+        parts = [f"<b>{'Error' if k == 'error' else 'Warning'}:</b> {text}" for k, text in problems]
+        self.problem.setText("<br>".join(parts))
+        self.problem.setVisible(True)
+
+    # ------------------------------------------------------------------ edits
+    def _edited(self, key: str, value: Any) -> None:
+        kind, uid = self.target
+        if kind == "layer" and uid is not None:
+            self.message.setVisible(False)
+            self.document.set_param(uid, key, value)
+
+    def _input_edited(self, value: Any) -> None:
+        if isinstance(value, list):
+            self.document.set_input_shape(tuple(value))
+        else:
+            self._refused("input shape: must be numbers separated by commas, e.g. 1, 28, 28")
+
+    def _refused(self, message: str) -> None:
+        self.message.setText(f"⚠ {message}")
+        self.message.setStyleSheet("QLabel { color: #D7263D; }")
+        self.message.setVisible(True)
+        self.refresh()  # put the editors back to the values the spec really has
+
+    def _document_changed(self, _change) -> None:
+        kind, uid = self.target
+        if kind == "layer":
+            try:
+                layer = self.document.layer(uid)
+            except KeyError:
+                self.show_selection([])
+                return
+            if layer.type != self._target_type:
+                self.show_selection([uid])
+                return
+        self.refresh()
+
+    def _lock_changed(self, reason: str) -> None:
+        self.form_host.setEnabled(not reason)
+        self.lock_note.setText(f"🔒 {reason}")
+        self.lock_note.setVisible(bool(reason))

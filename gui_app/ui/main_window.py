@@ -1,0 +1,467 @@
+"""The main window: palette | canvas | inspector, training and draw pad docks, menus, status bar.
+
+The window wires views to one :class:`Document`; it keeps its layout, geometry, recent files and
+last training device in QSettings, offers autosaved work back after a crash, and asks before
+closing over unsaved changes or a running training.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from gui_app import __version__
+from gui_app.core.network import ProjectFileError
+from gui_app.ui.autosave import AutosaveEntry, Autosaver, default_autosave_dir, find_autosaves
+from gui_app.ui.canvas import NetworkCanvas
+from gui_app.ui.canvas.scene import format_bytes, format_count
+from gui_app.ui.document import Document, layers_from_text, layers_to_text
+from gui_app.ui.inspector import LayerInspector
+from gui_app.ui.palette import LayerPalette
+from gui_app.ui.project_files import EXPORTS, ProjectFileActions, default_spec, presets
+from gui_app.ui.theme import canvas_colours, is_dark
+
+LOCK_REASON = "Training is running: the network is locked until the run finishes or you stop it."
+
+
+class MainWindow(QMainWindow):
+    """One window editing one project."""
+
+    def __init__(self, settings: QSettings | None = None, autosave_dir: Path | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings if settings is not None else QSettings()
+        self.document = Document(parent=self)
+        self.trained_model = None
+        self.files = ProjectFileActions(self, self.settings)
+        self.autosaver = Autosaver(self.document, autosave_dir or default_autosave_dir(), parent=self)
+
+        self.canvas = NetworkCanvas(self.document, self)
+        self.setCentralWidget(self.canvas)
+        self.palette_panel = LayerPalette()
+        self.inspector = LayerInspector(self.document)
+        self.palette_dock = self._dock(
+            "paletteDock", "Layers", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self._dock(
+            "inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.training_panel = self._build_training_panel()
+        self.draw_panel = self._build_draw_panel()
+        self.training_dock = self.draw_dock = None
+        if self.training_panel is not None:
+            self.training_dock = self._dock(
+                "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+            )
+        if self.draw_panel is not None:
+            # The draw pad sits under the inspector; the right column runs the full height.
+            self.draw_dock = self._dock(
+                "drawDock", "Draw a digit", self.draw_panel, Qt.DockWidgetArea.RightDockWidgetArea
+            )
+            self.splitDockWidget(self.inspector_dock, self.draw_dock, Qt.Orientation.Vertical)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus()
+        self._style_banner()
+
+        scene = self.canvas.network_scene
+        scene.selectionChanged.connect(self._selection_changed)
+        self.palette_panel.add_requested.connect(self.add_layer_after_selection)
+        self.document.changed.connect(self._document_changed)
+        self.document.dirty_changed.connect(self._update_title)
+        self.document.path_changed.connect(self._update_title)
+        self.document.edit_refused.connect(lambda msg: self.statusBar().showMessage(f"⚠ {msg}", 6000))
+        self.document.lock_changed.connect(self._lock_changed)
+        self.document.undo_stack.canUndoChanged.connect(lambda _v: self._update_edit_actions())
+        self.document.undo_stack.canRedoChanged.connect(lambda _v: self._update_edit_actions())
+        self.files.recent_changed.connect(self._fill_recent_menu)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
+
+        self.resize(1280, 800)
+        self._restore_settings()
+        self._document_changed(None)
+        self._update_title()
+
+    # ------------------------------------------------------------------ construction
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_training_panel(self):
+        try:
+            from gui_app.ui.training_panel import TrainingPanel
+        except ImportError:
+            return None
+        panel = TrainingPanel(self.document.spec.copy)
+        panel.run_started.connect(self._run_started)
+        panel.run_finished.connect(self._run_finished)
+        panel.config_changed.connect(self._config_changed)
+        return panel
+
+    def _build_draw_panel(self):
+        try:
+            from gui_app.ui.draw_panel import DrawPanel
+        except ImportError:
+            return None
+        return DrawPanel()
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_state = QLabel()
+        self.status_state.setObjectName("statusState")
+        self.status_params = QLabel()
+        self.status_size = QLabel()
+        for label in (self.status_params, self.status_size, self.status_state):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        f = self.files
+        self.act_new = self._action("&New", lambda: f.new_from_spec(default_spec()), keys.New)
+        self.act_open = self._action("&Open…", lambda: f.open(), keys.Open)
+        self.act_save = self._action("&Save", f.save, keys.Save)
+        self.act_save_as = self._action("Save &As…", f.save_as, keys.SaveAs)
+        self.act_quit = self._action("&Quit", self.close, keys.Quit)
+        self.act_undo = self._action("&Undo", self.document.undo, keys.Undo)
+        self.act_redo = self._action("&Redo", self.document.redo, [QKeySequence(keys.Redo), QKeySequence("Ctrl+Y")])
+        self.act_cut = self._action("Cu&t", self.cut, keys.Cut)
+        self.act_copy = self._action("&Copy", self.copy, keys.Copy)
+        self.act_paste = self._action("&Paste", self.paste, keys.Paste)
+        self.act_duplicate = self._action("D&uplicate", self.duplicate, QKeySequence("Ctrl+D"))
+        self.act_delete = self._action(
+            "&Delete", self.delete_selected, [QKeySequence(keys.Delete), QKeySequence("Backspace")]
+        )
+        self.act_select_all = self._action("Select &All", self.canvas.network_scene.select_all_layers, keys.SelectAll)
+        self.act_zoom_in = self._action(
+            "Zoom &In", self.canvas.zoom_in, [QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")]
+        )
+        self.act_zoom_out = self._action("Zoom &Out", self.canvas.zoom_out, keys.ZoomOut)
+        self.act_fit = self._action("&Fit Network", self.canvas.fit, QKeySequence("Ctrl+0"))
+        self.act_actual = self._action("&Actual Size", self.canvas.reset_zoom, QKeySequence("Ctrl+1"))
+        self.act_about = self._action("&About NetBuilder", self.about)
+        for action in (
+            self.act_cut,
+            self.act_copy,
+            self.act_paste,
+            self.act_duplicate,
+            self.act_delete,
+            self.act_select_all,
+        ):
+            # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C, Delete, ...
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.canvas.addAction(action)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_new)
+        self.preset_menu = file_menu.addMenu("New from &Preset")
+        for name, path in presets():
+            self.preset_menu.addAction(name, lambda p=path: self.files.new_from_preset(p))
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._fill_recent_menu()
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_save)
+        file_menu.addAction(self.act_save_as)
+        export_menu = file_menu.addMenu("&Export")
+        self.export_actions = {}
+        for kind, (label, *_rest) in EXPORTS.items():
+            text = f"{label}…"
+            if kind == "training_script":
+                export_menu.addSeparator()
+            self.export_actions[kind] = export_menu.addAction(text, lambda k=kind: self.files.export(k))
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
+        edit.addSeparator()
+        edit.addAction(self.act_select_all)
+
+        view = bar.addMenu("&View")
+        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual])
+        view.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.training_dock, self.draw_dock):
+            if dock is not None:
+                view.addAction(dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_about)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.files.recent_files()
+        for file in files:
+            self.recent_menu.addAction(Path(file).name, lambda f=file: self.files.open(f)).setStatusTip(file)
+        self.recent_menu.setEnabled(bool(files))
+
+    def _style_banner(self) -> None:
+        c = canvas_colours()
+        text = "#F5E6C4" if is_dark() else "#5A4416"
+        self.canvas.banner.setStyleSheet(
+            f"QLabel {{ background: {c.banner.name()}; color: {text}; border: 1px solid {c.warning.name()};"
+            " border-radius: 6px; padding: 6px 10px; }"
+        )
+
+    # ------------------------------------------------------------------ view updates
+    def _document_changed(self, _change) -> None:
+        doc = self.document
+        compiled = doc.compiled
+        self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
+        self.status_size.setText(format_bytes(compiled.size_bytes))
+        problem = doc.first_problem()
+        if problem is None:
+            self.status_state.setText("✔ Ready to train")
+            self.status_state.setStyleSheet("QLabel { color: #2E9E5B; font-weight: bold; }")
+            self.status_state.setToolTip("")
+        else:
+            colour = "#D7263D" if not compiled.ok else "#C77700"
+            self.status_state.setText(problem if len(problem) < 90 else problem[:87] + "…")
+            self.status_state.setToolTip(problem)
+            self.status_state.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
+        self._update_edit_actions()
+
+    def _update_title(self, *_args) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")
+        self.setWindowModified(self.document.dirty)
+
+    def _update_edit_actions(self) -> None:
+        locked = bool(self.document.lock_reason)
+        stack = self.document.undo_stack
+        self.act_undo.setEnabled(stack.canUndo() and not locked)
+        self.act_redo.setEnabled(stack.canRedo() and not locked)
+        self.act_undo.setText(f"&Undo {stack.undoText()}".strip())
+        self.act_redo.setText(f"&Redo {stack.redoText()}".strip())
+        has_selection = bool(self.canvas.network_scene.selected_uids())
+        for action in (self.act_cut, self.act_delete, self.act_duplicate):
+            action.setEnabled(has_selection and not locked)
+        self.act_copy.setEnabled(has_selection)
+        self.act_paste.setEnabled(not locked)
+        for action in (self.act_new, self.act_open):
+            action.setEnabled(not locked)
+
+    def _selection_changed(self) -> None:
+        scene = self.canvas.network_scene
+        uids = scene.selected_uids()
+        end = None
+        if not uids:
+            if scene.input_item.isSelected():
+                end = "input"
+            elif scene.output_item.isSelected():
+                end = "output"
+        self.inspector.show_selection(uids, end)
+        self._update_edit_actions()
+
+    def _lock_changed(self, reason: str) -> None:
+        self._update_edit_actions()
+        if reason:
+            self.statusBar().showMessage(reason)
+        else:
+            self.statusBar().clearMessage()
+
+    def _scheme_changed(self, _scheme) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from gui_app.ui.theme import apply_theme
+
+        dark = apply_theme(QApplication.instance())
+        self.canvas.network_scene.set_dark(dark)
+        self._style_banner()
+
+    def project_loaded(self) -> None:
+        """After new/open/recover: fresh selection, framing, and the panels follow the project."""
+        self.canvas.network_scene.clearSelection()
+        self.inspector.show_selection([])
+        self._set_trained_model(None)
+        if self.training_panel is not None:
+            self.training_panel.set_config(self.document.spec.training)
+        QTimer.singleShot(0, self.canvas.fit)
+        self._update_title()
+
+    # ------------------------------------------------------------------ edit commands
+    def add_layer_after_selection(self, type_name: str) -> None:
+        uid = self.document.add_layer(type_name, self.canvas.network_scene.anchor_after())
+        if uid is not None:
+            self.canvas.network_scene.select_uids([uid])
+            item = self.canvas.network_scene.items_by_uid[uid]
+            self.canvas.ensureVisible(item.sceneBoundingRect(), 20, 40)
+
+    def delete_selected(self) -> None:
+        self.document.remove_layers(self.canvas.network_scene.selected_uids())
+
+    def duplicate(self) -> None:
+        uids = self.document.duplicate_layers(self.canvas.network_scene.selected_uids())
+        if uids:
+            self.canvas.network_scene.select_uids(uids)
+
+    def copy(self) -> bool:
+        uids = self.canvas.network_scene.selected_uids()
+        if not uids:
+            return False
+        QGuiApplication.clipboard().setText(layers_to_text([self.document.layer(uid) for uid in uids]))
+        self.statusBar().showMessage(f"Copied {len(uids)} block(s) as JSON", 3000)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selected()
+
+    def paste(self) -> None:
+        text = QGuiApplication.clipboard().text()
+        try:
+            layers = layers_from_text(text)
+        except ProjectFileError as exc:
+            self.statusBar().showMessage(f"⚠ Cannot paste: {exc}", 6000)
+            return
+        text = f"Paste {layers[0].type}" if len(layers) == 1 else f"Paste {len(layers)} blocks"
+        uids = self.document.insert_layers(self.canvas.network_scene.anchor_after(), layers, text)
+        if uids:
+            self.canvas.network_scene.select_uids(uids)
+
+    # ------------------------------------------------------------------ training
+    def _run_started(self) -> None:
+        self.document.lock(LOCK_REASON)
+
+    def _run_finished(self, model) -> None:
+        self.document.unlock()
+        if model is not None:
+            self._set_trained_model(model)
+
+    def _set_trained_model(self, model) -> None:
+        self.trained_model = model
+        if self.draw_panel is not None:
+            self.draw_panel.set_trained_model(model)
+
+    def _config_changed(self, config) -> None:
+        self.document.set_training(config)
+        self.settings.setValue("training/device", config.device)
+
+    def trained_state_dict(self):
+        """The trained weights if they were trained for the network as it is now, else None."""
+        model = self.trained_model
+        if model is None:
+            return None
+        spec = self.document.spec
+        if model.spec.to_dict()["layers"] != spec.to_dict()["layers"] or tuple(model.spec.input_shape) != tuple(
+            spec.input_shape
+        ):
+            return None
+        return model.state_dict
+
+    # ------------------------------------------------------------------ autosave recovery
+    def offer_recovery(self) -> bool:
+        """At start-up: offer autosaved work left by a crash; True if some was recovered."""
+        entries = find_autosaves(self.autosaver.directory)
+        if not entries:
+            return False
+        entry = entries[0]
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at))
+        name = entry.original.name if entry.original else entry.spec.name
+        answer = QMessageBox.question(
+            self,
+            "Recover unsaved work",
+            f"NetBuilder did not close normally. Unsaved work on “{name}” from {when} was kept.\n\nRecover it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.recover(entry)
+            return True
+        for stale in entries:
+            stale.file.unlink(missing_ok=True)
+        return False
+
+    def recover(self, entry: AutosaveEntry) -> None:
+        """Show an autosaved copy as unsaved work on its original file."""
+        self.document.load(entry.spec, entry.original, dirty=True)
+        entry.file.unlink(missing_ok=True)
+        self.autosaver.save_if_dirty()
+        self.project_loaded()
+
+    # ------------------------------------------------------------------ settings and closing
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 330], Qt.Orientation.Horizontal)
+            if self.training_dock is not None:
+                self.resizeDocks([self.training_dock], [260], Qt.Orientation.Vertical)
+            if self.draw_dock is not None:
+                self.resizeDocks([self.inspector_dock, self.draw_dock], [380, 360], Qt.Orientation.Vertical)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        panel = self.training_panel
+        if panel is not None and panel.is_running():
+            answer = QMessageBox.question(
+                self,
+                "Training is running",
+                "Stop the training and quit?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            panel.stop_and_wait(10_000)
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.save_settings()
+        self.autosaver.timer.stop()
+        event.accept()
+
+    def about(self) -> None:
+        import torch
+        from PySide6 import __version__ as pyside_version
+
+        QMessageBox.about(
+            self,
+            "About NetBuilder",
+            f"<h3>NetBuilder {__version__}</h3>"
+            "<p>Design PyTorch networks by drag and drop, train them live, and draw digits for them to read.</p>"
+            "<p>Licensed under the MIT licence.</p>"
+            f"<p>Built on PyTorch {torch.__version__} (BSD-3-Clause), Qt for Python {pyside_version} "
+            "(LGPLv3), pyqtgraph (MIT), NumPy (BSD-3-Clause) and ONNX (Apache-2.0).</p>"
+            "<p>The MNIST database of handwritten digits is by Yann LeCun, Corinna Cortes and "
+            "Christopher J. C. Burges (yann.lecun.com/exdb/mnist), available under CC BY-SA 3.0.</p>",
+        )

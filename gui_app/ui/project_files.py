@@ -1,0 +1,208 @@
+"""File menu work: presets, new, open, recent files, save, save as, and exports.
+
+A file that fails to open is reported in a message box and the open project stays as it was;
+every save is atomic (see :func:`gui_app.core.network.save_spec`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from gui_app.core.network import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
+from gui_app.core.resources import resources_dir
+
+if TYPE_CHECKING:
+    from gui_app.ui.main_window import MainWindow
+
+DEFAULT_PRESET = "MNIST MLP 784-128-128-10"
+MAX_RECENT = 8
+PROJECT_FILTER = "NetBuilder projects (*.json);;All files (*)"
+EXPORTS = {
+    "python": ("Python", "export_python", "Python source (*.py)", ".py"),
+    "torchscript": ("TorchScript", "export_torchscript", "TorchScript (*.pt)", ".pt"),
+    "onnx": ("ONNX", "export_onnx", "ONNX model (*.onnx)", ".onnx"),
+    "training_script": ("Training script", "export_training_script", "Python source (*.py)", "_train.py"),
+}
+
+
+def presets() -> list[tuple[str, Path]]:
+    """The bundled presets as (name, file), in file-name order; unreadable ones are left out."""
+    found = []
+    for file in sorted((resources_dir() / "presets").glob("*.json")):
+        try:
+            found.append((load_spec_file(file).name, file))
+        except ProjectFileError:
+            continue
+    return found
+
+
+def mlp_spec() -> NetworkSpec:
+    """The 784-128-128-10 MLP, built in code for when no preset files are installed."""
+    layers = [
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", {"out_features": 128}),
+        LayerSpec("ReLU"),
+        LayerSpec("Linear", {"out_features": 128}),
+        LayerSpec("ReLU"),
+        LayerSpec("Linear", {"out_features": 10}),
+    ]
+    return NetworkSpec(layers, (1, 28, 28), DEFAULT_PRESET)
+
+
+def default_spec() -> NetworkSpec:
+    """What a new user sees first: the MNIST MLP preset (or the first preset)."""
+    found = presets()
+    for name, file in found:
+        if name == DEFAULT_PRESET:
+            return load_spec_file(file)
+    return load_spec_file(found[0][1]) if found else mlp_spec()
+
+
+class ProjectFileActions(QObject):
+    """The File menu's commands for one window."""
+
+    recent_changed = Signal()
+
+    def __init__(self, window: MainWindow, settings: QSettings) -> None:
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+
+    @property
+    def document(self):
+        return self.window.document
+
+    # ------------------------------------------------------------------ recent files
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember(self, path: Path) -> None:
+        files = [str(path)] + [f for f in self.recent_files() if f != str(path)]
+        self.settings.setValue("recentFiles", files[:MAX_RECENT])
+        self.recent_changed.emit()
+
+    def last_directory(self) -> str:
+        recent = self.recent_files()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    # ------------------------------------------------------------------ new / open
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; False means the user cancelled."""
+        if not self.document.dirty:
+            return True
+        answer = QMessageBox.question(
+            self.window,
+            "Unsaved changes",
+            f"Save the changes to “{self.document.display_name}” first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QMessageBox.StandardButton.Discard:
+            self.window.autosaver.discard()
+            return True
+        return False
+
+    def new_from_spec(self, spec: NetworkSpec) -> bool:
+        """Start an untitled project from ``spec`` (a preset)."""
+        if not self.maybe_save():
+            return False
+        device = self.settings.value("training/device")
+        if isinstance(device, str) and device:
+            spec.training = replace(spec.training, device=device)
+        self.document.load(spec, None)
+        self.window.project_loaded()
+        return True
+
+    def new_from_preset(self, file: Path) -> bool:
+        try:
+            spec = load_spec_file(file)
+        except ProjectFileError as exc:
+            QMessageBox.warning(self.window, "Cannot open preset", str(exc))
+            return False
+        return self.new_from_spec(spec)
+
+    def open(self, path: str | Path | None = None) -> bool:
+        """Open a project; on any failure say why and leave the open project untouched."""
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self.window, "Open project", self.last_directory(), PROJECT_FILTER)
+            if not name:
+                return False
+            path = name
+        path = Path(path)
+        try:
+            spec = load_spec_file(path)
+        except ProjectFileError as exc:
+            QMessageBox.warning(self.window, "Cannot open project", f"The project was not opened.\n\n{exc}")
+            return False
+        if not self.maybe_save():
+            return False
+        self.document.load(spec, path)
+        self._remember(path)
+        self.window.project_loaded()
+        return True
+
+    # ------------------------------------------------------------------ save
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        start = str(self.document.path or Path(self.last_directory()) / f"{self.document.spec.name}.json")
+        name, _ = QFileDialog.getSaveFileName(self.window, "Save project as", start, PROJECT_FILTER)
+        if not name:
+            return False
+        path = Path(name)
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except OSError as exc:
+            QMessageBox.warning(self.window, "Cannot save", f"{path}: {exc.strerror or exc}")
+            return False
+        self._remember(path)
+        self.window.statusBar().showMessage(f"Saved {path.name}", 4000)
+        return True
+
+    # ------------------------------------------------------------------ export
+    def export(self, kind: str) -> bool:
+        """Export the network (with the trained weights when they belong to it)."""
+        label, function_name, file_filter, suffix = EXPORTS[kind]
+        doc = self.document
+        if not doc.compiled.ok:
+            QMessageBox.warning(self.window, f"Export {label}", f"Fix the network first.\n\n{doc.first_problem()}")
+            return False
+        stem = (doc.path.stem if doc.path else doc.spec.name.replace(" ", "_")) or "network"
+        start = str(Path(self.last_directory()) / f"{stem}{suffix}")
+        name, _ = QFileDialog.getSaveFileName(self.window, f"Export {label}", start, file_filter)
+        if not name:
+            return False
+        try:
+            from gui_app.core import export as exporter
+        except ImportError as exc:
+            QMessageBox.warning(self.window, f"Export {label}", f"Export is not available: {exc}")
+            return False
+        function = getattr(exporter, function_name)
+        try:
+            if kind == "training_script":
+                function(doc.spec, name)
+            else:
+                function(doc.spec, name, state_dict=self.window.trained_state_dict())
+        except (ValueError, OSError, RuntimeError) as exc:
+            QMessageBox.warning(self.window, f"Export {label}", f"The export failed.\n\n{exc}")
+            return False
+        self.window.statusBar().showMessage(f"Exported {Path(name).name}", 5000)
+        return True
