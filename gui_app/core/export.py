@@ -62,8 +62,8 @@ def export_python(
         _check_weights(spec, state_dict)
         buffer = io.BytesIO()
         torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, buffer)
-        _write(path.with_suffix(".pt"), buffer.getvalue())
-    _write(path, source)
+        write_export(path.with_suffix(".pt"), buffer.getvalue())
+    write_export(path, source)
 
 
 def model_definition_source(spec: NetworkSpec) -> tuple[list[str], str]:
@@ -89,7 +89,7 @@ def _compiled_layers(spec: NetworkSpec) -> list[LayerResult]:
 def _render_module(spec: NetworkSpec, results: list[LayerResult], *, weights: bool, main: bool) -> str:
     needs = "torch and torchvision" if _uses(results, "ResNet18") else "torch"
     doc = [
-        f'"""{_doc_text(spec.name)}: a PyTorch network exported by NetBuilder {__version__}.',
+        f'"""{doc_text(spec.name)}: a PyTorch network exported by NetBuilder {__version__}.',
         "",
         f"It needs only {needs}. ``build_model()`` returns the network, freshly initialised;",
         f"its input is a batch of shape (N, {', '.join(map(str, spec.input_shape))}).",
@@ -107,7 +107,7 @@ def _render_module(spec: NetworkSpec, results: list[LayerResult], *, weights: bo
     return "\n\n\n".join(parts) + "\n"
 
 
-def _doc_text(name: str) -> str:
+def doc_text(name: str) -> str:
     text = " ".join(name.split()) or "Network"
     return text.replace("\\", "/").replace('"""', "'''")
 
@@ -122,7 +122,7 @@ def _imports(results: list[LayerResult], *, weights: bool) -> list[str]:
 
 
 def _definitions(spec: NetworkSpec, results: list[LayerResult]) -> str:
-    parts = [f"INPUT_SHAPE = {_literal(tuple(spec.input_shape))}"]
+    parts = [f"INPUT_SHAPE = {python_literal(tuple(spec.input_shape))}"]
     if _uses(results, *_RECURRENT):
         parts.append(inspect.getsource(RecurrentBlock).rstrip())
     lines = [
@@ -144,7 +144,7 @@ def _uses(results: list[LayerResult], *types: str) -> bool:
 def _layer_lines(result: LayerResult) -> list[str]:
     """One layer of the ``nn.Sequential(...)`` call, with its output shape as a comment."""
     callee, args, kwargs = _call_parts(result)
-    items = [_literal(a) for a in args] + [f"{k}={_literal(v)}" for k, v in kwargs.items()]
+    items = [python_literal(a) for a in args] + [f"{k}={python_literal(v)}" for k, v in kwargs.items()]
     shape = ", ".join(map(str, result.output_shape or ()))
     comment = f"  # -> ({shape}{',' if len(result.output_shape or ()) == 1 else ''})"
     one_line = f"        {callee}({', '.join(items)}),"
@@ -188,12 +188,12 @@ def _tupled(value: Any) -> Any:
     return tuple(_tupled(v) for v in value) if isinstance(value, list | tuple) else value
 
 
-def _literal(value: Any) -> str:
+def python_literal(value: Any) -> str:
     """Python source for a plain value: double-quoted strings, tuples with their comma."""
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, tuple):
-        inner = ", ".join(_literal(v) for v in value)
+        inner = ", ".join(python_literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     return repr(value)
 
@@ -253,7 +253,7 @@ def export_torchscript(
             torch.jit.save(scripted, buffer)
         except Exception as exc:  # the scripting compiler raises many types; all are one message
             raise ExportError(f"TorchScript export failed: {_first_line(exc)}") from None
-    _write(Path(path), buffer.getvalue())
+    write_export(Path(path), buffer.getvalue())
 
 
 def export_onnx(
@@ -304,7 +304,7 @@ def export_pt2(
             torch.export.save(program, buffer)
         except Exception as exc:  # torch.export raises many types; all are one message
             raise ExportError(f"torch.export failed: {_first_line(exc)}") from None
-    _write(path, buffer.getvalue())
+    write_export(path, buffer.getvalue())
 
 
 # ---------------------------------------------------------------------- helpers
@@ -333,7 +333,7 @@ def _first_line(exc: BaseException) -> str:
     return text[:300]
 
 
-def _write(path: str | os.PathLike[str], data: str | bytes) -> None:
+def write_export(path: str | os.PathLike[str], data: str | bytes) -> None:
     try:
         write_atomic(path, data)
     except OSError as exc:
