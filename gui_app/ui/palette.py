@@ -17,6 +17,14 @@ from gui_app.ui.theme import category_icon
 _TYPE_ROLE = Qt.ItemDataRole.UserRole
 
 
+def layer_mime_data(type_name: str) -> QMimeData:
+    """What a palette drag carries: the layer type under our MIME type (and as plain text)."""
+    mime = QMimeData()
+    mime.setData(LAYER_MIME, type_name.encode("utf-8"))
+    mime.setText(type_name)
+    return mime
+
+
 class _LayerTree(QTreeWidget):
     """The tree; starts drags with our MIME type and turns Enter into an add request."""
 
@@ -27,11 +35,8 @@ class _LayerTree(QTreeWidget):
         name = item.data(0, _TYPE_ROLE) if item else None
         if not name:
             return
-        mime = QMimeData()
-        mime.setData(LAYER_MIME, name.encode("utf-8"))
-        mime.setText(name)
         drag = QDrag(self)
-        drag.setMimeData(mime)
+        drag.setMimeData(layer_mime_data(name))
         drag.setPixmap(item.icon(0).pixmap(24, 24))
         drag.exec(Qt.DropAction.CopyAction)
 
