@@ -80,7 +80,7 @@ def _compiled_layers(spec: NetworkSpec) -> list[LayerResult]:
     compiled = compile_network(spec)
     if not compiled.ok:
         first = compiled.errors[0]
-        raise ExportError(f"the network has errors: layer {first.index + 1} ({first.type}): {first.error}")
+        raise ExportError(f"the network has errors: layer {first.index} ({first.type}): {first.error}")
     if not compiled.layers:
         raise ExportError("the network has no layers")
     return compiled.layers
@@ -319,10 +319,35 @@ def _check_weights(spec: NetworkSpec, state_dict: Mapping[str, torch.Tensor]) ->
 
 
 def _load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> None:
+    problem = weights_mismatch(model.state_dict(), state_dict)
+    if problem:
+        raise ExportError(f"the weights do not fit the network: {problem}")
     try:
         model.load_state_dict(dict(state_dict))
     except RuntimeError as exc:
         raise ExportError(f"the weights do not fit the network: {_first_line(exc)}") from None
+
+
+def weights_mismatch(expected: Mapping[str, torch.Tensor], given: Mapping[str, torch.Tensor]) -> str:
+    """A short description of how ``given`` differs from ``expected`` ("" when they fit)."""
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing ({_names(missing)})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected ({_names(unexpected)})")
+    for key, tensor in expected.items():
+        if key in given and tuple(given[key].shape) != tuple(tensor.shape):
+            have = "×".join(map(str, given[key].shape)) or "scalar"
+            want = "×".join(map(str, tensor.shape)) or "scalar"
+            problems.append(f"{key} is {have} but the network needs {want}")
+            break
+    return "; ".join(problems)
+
+
+def _names(keys: list[str]) -> str:
+    return ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
 
 
 def _first_line(exc: BaseException) -> str:
