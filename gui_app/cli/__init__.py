@@ -18,6 +18,8 @@ from gui_app import __version__
 SUBCOMMANDS = {
     "summary": "summary",
     "export": "export",
+    "train": "train",
+    "predict": "predict",
 }
 
 

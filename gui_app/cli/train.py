@@ -1,0 +1,163 @@
+"""``netbuilder train FILE``: the GUI's Trainer without a window.
+
+Prints a progress bar on stderr, writes one JSON line per epoch with ``--log`` and a checkpoint
+after every epoch with ``--out``. Ctrl+C stops at the next batch, keeping the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from typing import Any, TextIO
+
+from gui_app.core.run_config import DATASETS, TrainingConfig
+
+LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s")
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a project's network without the window",
+        description="Train the network of a project file with its training settings; options override them.",
+    )
+    parser.add_argument("file", help="project file (.json)")
+    parser.add_argument("--dataset", choices=DATASETS)
+    parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset files")
+    parser.add_argument("--epochs", type=int, metavar="N")
+    parser.add_argument("--batch-size", type=int, metavar="B")
+    parser.add_argument("--lr", type=float, metavar="LR")
+    parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--val-split", type=float, metavar="F", help="hold out this fraction of the training set")
+    parser.add_argument("--out", metavar="CHECKPOINT", help="write a checkpoint here after every epoch")
+    parser.add_argument("--log", metavar="METRICS.jsonl", help="append one JSON line per epoch")
+    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
+    parser.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: torch's)")
+    parser.add_argument("--no-download", action="store_true", help="never download datasets")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class ProgressPrinter:
+    """A Trainer callback: a one-line progress bar on a terminal, epoch lines otherwise."""
+
+    def __init__(self, stream: TextIO, log: TextIO | None, quiet: bool) -> None:
+        self.stream, self.log, self.quiet = stream, log, quiet
+        self.tty = stream.isatty()
+        self.started = time.perf_counter()
+
+    def on_fit_start(self, trainer: Any) -> None:
+        cfg, data = trainer.config, trainer.dataset
+        if not self.quiet:
+            print(
+                f"Training on {data.name} ({data.source}) with {trainer.device}: {trainer.data.n_train:,} "
+                f"samples, {trainer.steps_per_epoch} batches of {cfg.batch_size}, {cfg.epochs} epochs",
+                file=self.stream,
+            )
+
+    def on_batch_end(self, trainer: Any, event: Any) -> None:
+        if self.quiet or not self.tty:
+            return
+        done = event.step / max(event.total_steps, 1)
+        bar = "#" * int(done * 30)
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / done - elapsed if done > 0 else 0.0
+        acc = f" acc {event.accuracy:.3f}" if event.accuracy is not None else ""
+        self.stream.write(
+            f"\repoch {event.epoch}/{trainer.config.epochs} [{bar:<30}] {done:4.0%} "
+            f"loss {event.loss:.4f}{acc} {event.samples_per_s:,.0f}/s ETA {eta:4.0f}s "
+        )
+        self.stream.flush()
+
+    def on_epoch_end(self, trainer: Any, event: Any) -> None:
+        row = {k: getattr(event, k) for k in LOG_KEYS}
+        if self.log is not None:
+            self.log.write(json.dumps(row) + "\n")
+            self.log.flush()
+        if self.quiet:
+            return
+        acc = lambda a: f"{a:.2%}" if a is not None else "-"  # noqa: E731
+        prefix = "\r" if self.tty else ""
+        print(
+            f"{prefix}epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} acc "
+            f"{acc(event.train_accuracy)} | val loss {event.val_loss:.4f} acc {acc(event.val_accuracy)} | "
+            f"lr {event.lr:.3g} | {event.seconds:.1f} s, {event.samples_per_s:,.0f} samples/s" + " " * 8,
+            file=self.stream,
+        )
+
+    def on_error(self, trainer: Any, error: Any) -> None:
+        if self.tty and not self.quiet:
+            self.stream.write("\n")
+
+    def on_fit_end(self, trainer: Any, result: Any) -> None:
+        """Nothing: ``run`` prints the outcome."""
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from gui_app.core.checkpoints import load_checkpoint
+    from gui_app.core.layers import ParamError
+    from gui_app.core.network import ProjectFileError, load_spec_file
+    from gui_app.core.trained_model import ModelFileError
+    from gui_app.core.training import Trainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        spec = load_spec_file(args.file)
+        resume = load_checkpoint(args.resume) if args.resume else None
+        config = resume.config if resume else spec.training
+        overrides = {
+            "dataset": args.dataset,
+            "data_dir": args.data_dir,
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "device": args.device,
+            "seed": args.seed,
+            "val_split": args.val_split,
+        }
+        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+    except (ProjectFileError, ModelFileError, ParamError, OSError) as exc:
+        print(f"netbuilder train: {exc}", file=sys.stderr)
+        return 2
+    if resume is not None:
+        spec = resume.model.spec
+    log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115 - closed below
+    printer = ProgressPrinter(sys.stderr, log, args.quiet)
+    trainer = Trainer(spec, config, [printer], resume=resume, checkpoint_path=args.out, download=not args.no_download)
+    previous = signal.signal(signal.SIGINT, lambda *_: trainer.stop())
+    try:
+        result = trainer.fit()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if log is not None:
+            log.close()
+    return report(result, config, args.out)
+
+
+def report(result: Any, config: TrainingConfig, out: str | None) -> int:
+    """Print the outcome on stdout; the exit status: 0 done, 1 failed, 130 stopped."""
+    if result.error is not None:
+        print(f"netbuilder train: {result.error.message}", file=sys.stderr)
+        return 1
+    last = result.history[-1] if result.history else None
+    split = "validation split" if config.val_split > 0 else "test split"
+    if last is not None and last.val_accuracy is not None:
+        print(
+            f"{result.status}: {len(result.history)} epoch(s), {split} accuracy {last.val_accuracy:.2%}, "
+            f"loss {last.val_loss:.4f}, {result.seconds:.1f} s"
+        )
+    elif last is not None:
+        print(
+            f"{result.status}: {len(result.history)} epoch(s), {split} loss {last.val_loss:.4f}, {result.seconds:.1f} s"
+        )
+    else:
+        print(f"{result.status} before the first epoch ended")
+    if out and last is not None:
+        print(f"checkpoint: {out}")
+    return 130 if result.status == "stopped" else 0

@@ -1,0 +1,60 @@
+"""Reading the IDX files MNIST and Fashion-MNIST ship in, plain or gzipped.
+
+We read them ourselves rather than through ``torchvision.datasets.MNIST`` because torchvision
+only accepts its own folder layout with uncompressed files, while users have the files in all
+sorts of places: a torchvision root, a folder of ``.gz`` downloads, a copy from a colleague.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import torch
+
+#: IDX type code -> numpy dtype (big-endian, as the format stores it).
+_IDX_TYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+class IdxFileError(ValueError):
+    """A file that is not a valid IDX file; ``str()`` names the file and the problem."""
+
+
+def read_idx(path: str | Path) -> torch.Tensor:
+    """Read one IDX file (``.gz`` or not) into a tensor of its stored shape and type."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError) as exc:
+        raise IdxFileError(f"{path}: cannot read it ({exc})") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise IdxFileError(f"{path}: not an IDX file (bad magic number)")
+    dtype = _IDX_TYPES[data[2]]
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    expected = int(np.prod(dims)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise IdxFileError(f"{path}: truncated or damaged ({len(data) - header} bytes of data, expected {expected})")
+    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
+    return torch.from_numpy(array.astype(dtype.newbyteorder("="), copy=True))
+
+
+def find_idx_file(folders: list[Path], stem: str) -> Path | None:
+    """The first ``stem`` or ``stem.gz`` found in ``folders`` (in order)."""
+    for folder in folders:
+        for name in (stem, stem + ".gz"):
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+    return None

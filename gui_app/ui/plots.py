@@ -1,0 +1,237 @@
+"""Live training plots: loss (per batch, smoothed, validation) and accuracy (per epoch).
+
+Points go into numpy buffers that grow by doubling; a 50 ms timer pushes the filled part to
+the curves with ``setData`` only when something changed, so a burst of signals costs appends,
+not repaints. Curves are created once, clip to the view and downsample by peaks.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+REFRESH_MS = 50
+SMOOTHING = 0.9  # weight of the past in the smoothed loss (exponential moving average)
+
+
+class GrowingSeries:
+    """An (x, y) series in preallocated buffers that double when full."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.resize(self.x, 2 * self.n)
+            self.y = np.resize(self.y, 2 * self.n)
+        self.x[self.n] = x
+        self.y[self.n] = y
+        self.n += 1
+
+    def clear(self) -> None:
+        self.n = 0
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.n], self.y[: self.n]
+
+
+class MetricPlot(pg.PlotWidget):
+    """One plot with named series, a legend and a crosshair readout of the nearest point."""
+
+    def __init__(self, title: str, y_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent, background="w")
+        self.setMinimumSize(220, 140)
+        item = self.getPlotItem()
+        item.setTitle(title, size="9pt")
+        item.setLabel("bottom", "epoch")
+        item.setLabel("left", y_label)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        item.setMenuEnabled(False)
+        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.series: dict[str, GrowingSeries] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._dirty: set[str] = set()
+        self._vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=Qt.DashLine))
+        self._readout = pg.TextItem(color=(30, 30, 30), anchor=(0, 1), fill=pg.mkBrush(255, 255, 255, 210))
+        for extra in (self._vline, self._readout):
+            extra.setVisible(False)
+            item.addItem(extra, ignoreBounds=True)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    def add_series(
+        self, name: str, color: tuple[int, int, int], width: int = 1, symbol: str | None = None, alpha: int = 255
+    ) -> None:
+        pen = pg.mkPen((*color, alpha), width=width)
+        curve = self.plot(
+            [],
+            [],
+            name=name,
+            pen=pen,
+            symbol=symbol,
+            symbolSize=6,
+            symbolBrush=color if symbol else None,
+            symbolPen=None if symbol else pen,
+        )
+        curve.setClipToView(True)
+        curve.setDownsampling(auto=True, method="peak")
+        self.curves[name] = curve
+        self.series[name] = GrowingSeries()
+
+    def append(self, name: str, x: float, y: float) -> None:
+        """Queue a point; non-finite values are dropped (they would break autorange)."""
+        if math.isfinite(x) and math.isfinite(y):
+            self.series[name].append(x, y)
+            self._dirty.add(name)
+
+    def refresh(self) -> None:
+        for name in self._dirty:
+            x, y = self.series[name].data()
+            self.curves[name].setData(x, y)
+        self._dirty.clear()
+
+    def clear_data(self) -> None:
+        for name, series in self.series.items():
+            series.clear()
+            self.curves[name].setData([], [])
+        self._dirty.clear()
+
+    def set_log_y(self, on: bool) -> None:
+        self.getPlotItem().setLogMode(y=on)
+
+    @Slot(object)
+    def _on_mouse_moved(self, pos) -> None:
+        item = self.getPlotItem()
+        if not item.sceneBoundingRect().contains(pos):
+            self._vline.setVisible(False)
+            self._readout.setVisible(False)
+            return
+        point = item.vb.mapSceneToView(pos)
+        lines = []
+        for name, series in self.series.items():
+            x, y = series.data()
+            if len(x):
+                i = int(np.clip(np.searchsorted(x, point.x()), 0, len(x) - 1))
+                if i > 0 and abs(x[i - 1] - point.x()) < abs(x[i] - point.x()):
+                    i -= 1
+                lines.append(f"{name}: {y[i]:.4g} (epoch {x[i]:.2f})")
+        if not lines:
+            return
+        self._vline.setPos(point.x())
+        self._readout.setPos(point.x(), point.y())
+        self._readout.setText("\n".join(lines))
+        self._vline.setVisible(True)
+        self._readout.setVisible(True)
+
+    def rows(self) -> list[tuple[str, float, float]]:
+        """Every point as (series, x, y), for CSV export."""
+        out = []
+        for name, series in self.series.items():
+            x, y = series.data()
+            out += [(name, float(a), float(b)) for a, b in zip(x, y, strict=True)]
+        return out
+
+
+class TrainingPlots(QWidget):
+    """The loss and accuracy plots side by side, with log scale and export buttons."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss = MetricPlot("Loss", "loss")
+        self.loss.add_series("train (batch)", (120, 160, 220), alpha=110)
+        self.loss.add_series("train (smoothed)", (31, 100, 200), width=2)
+        self.loss.add_series("validation", (220, 90, 30), width=2, symbol="o")
+        self.accuracy = MetricPlot("Accuracy", "accuracy")
+        self.accuracy.add_series("train", (31, 100, 200), width=2, symbol="o")
+        self.accuracy.add_series("validation", (220, 90, 30), width=2, symbol="o")
+        self._ema = 0.0
+        self._ema_steps = 0
+
+        self.log_scale = QCheckBox("Log-scale loss")
+        self.log_scale.setObjectName("logScaleCheck")
+        self.log_scale.toggled.connect(self.loss.set_log_y)
+        self.export_png_button = QPushButton("Export PNG…")
+        self.export_png_button.clicked.connect(self._ask_png)
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_csv_button.clicked.connect(self._ask_csv)
+        tools = QHBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.log_scale)
+        tools.addStretch(1)
+        tools.addWidget(self.export_png_button)
+        tools.addWidget(self.export_csv_button)
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.addWidget(self.loss, 3)
+        plots.addWidget(self.accuracy, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(tools)
+        layout.addLayout(plots, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def clear(self) -> None:
+        self.loss.clear_data()
+        self.accuracy.clear_data()
+        self._ema = 0.0
+        self._ema_steps = 0
+
+    def add_batch(self, epoch_position: float, loss: float) -> None:
+        """A batch-window loss at ``epoch_position`` (fractional epochs since the start)."""
+        if not math.isfinite(loss):
+            return
+        # An exponential moving average, debiased so its first points are not pulled towards 0.
+        self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
+        self._ema_steps += 1
+        smoothed = self._ema / (1 - SMOOTHING**self._ema_steps)
+        self.loss.append("train (batch)", epoch_position, loss)
+        self.loss.append("train (smoothed)", epoch_position, smoothed)
+
+    def add_epoch(self, epoch: int, val_loss: float, train_accuracy: float | None, val_accuracy: float | None) -> None:
+        self.loss.append("validation", epoch, val_loss)
+        if train_accuracy is not None:
+            self.accuracy.append("train", epoch, train_accuracy)
+        if val_accuracy is not None:
+            self.accuracy.append("validation", epoch, val_accuracy)
+
+    @Slot()
+    def refresh(self) -> None:
+        self.loss.refresh()
+        self.accuracy.refresh()
+
+    def export_png(self, path: str | Path) -> bool:
+        self.refresh()
+        return self.grab().save(str(path))
+
+    def export_csv(self, path: str | Path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["plot", "series", "epoch", "value"])
+            for plot_name, plot in (("loss", self.loss), ("accuracy", self.accuracy)):
+                for series, x, y in plot.rows():
+                    writer.writerow([plot_name, series, f"{x:.6g}", f"{y:.6g}"])
+
+    @Slot()
+    def _ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "training.png", "PNG image (*.png)")
+        if path:
+            self.export_png(path)
+
+    @Slot()
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "training.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv(path)

@@ -1,0 +1,348 @@
+"""The training panel: run controls and progress on the left; settings, live plots and
+evaluation in tabs on the right. Runs go to a :class:`TrainingThread`; this panel only shows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui_app.core.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from gui_app.core.compiler import compile_network
+from gui_app.core.network import NetworkSpec
+from gui_app.core.run_config import TrainingConfig
+from gui_app.core.trained_model import ModelFileError
+from gui_app.core.training import FitResult, Trainer
+from gui_app.ui.evaluation_view import EvaluationView
+from gui_app.ui.plots import TrainingPlots
+from gui_app.ui.training_settings import TrainingSettingsForm
+from gui_app.ui.worker import TrainingThread
+
+LOCK_NOTE = "The network is locked while it trains: stop the run to edit it."
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class TrainingPanel(QWidget):
+    """See the module docstring. ``spec_provider`` returns the network to train (a copy)."""
+
+    run_started = Signal()
+    #: a core TrainedModel with the trained weights, or None when stopped before any epoch
+    run_finished = Signal(object)
+    config_changed = Signal(object)
+
+    def __init__(self, spec_provider: Callable[[], NetworkSpec], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.spec_provider = spec_provider
+        self.runner = TrainingThread(self)
+        worker = self.runner.worker
+        worker.run_started.connect(self._on_run_started)
+        worker.batch_done.connect(self._on_batch)
+        worker.epoch_done.connect(self._on_epoch)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+        self.trainer: Trainer | None = None
+        self.last_trainer: Trainer | None = None
+        self.last_result: FitResult | None = None
+        self._batches = 1
+        self._start_epoch = 0
+        self._started_at = 0.0
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
+        self._error: str | None = None
+
+        self.settings = TrainingSettingsForm()
+        self.settings.config_changed.connect(self.config_changed)
+        self.plots = TrainingPlots()
+        self.evaluation = EvaluationView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.settings, "Settings")
+        self.tabs.addTab(self.plots, "Live plots")
+        self.tabs.addTab(self.evaluation, "Evaluation")
+
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("Stop")
+        self.start_button.setObjectName("startTraining")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self._start_clicked)
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.stop_button.clicked.connect(self.stop)
+        self.save_checkpoint_button = QPushButton("Save checkpoint…")
+        self.save_checkpoint_button.clicked.connect(self._ask_save_checkpoint)
+        self.resume_checkpoint_button = QPushButton("Resume from…")
+        self.resume_checkpoint_button.setToolTip("Continue a run saved in a checkpoint file")
+        self.resume_checkpoint_button.clicked.connect(self._ask_resume_checkpoint)
+
+        self.epoch_bar = QProgressBar()
+        self.epoch_bar.setFormat("epoch %p%")
+        self.run_bar = QProgressBar()
+        self.run_bar.setFormat("run %p%")
+        self.epoch_label = QLabel("Epoch –")
+        self.eta_label = QLabel("–")
+        self.speed_label = QLabel("–")
+        self.lr_label = QLabel("–")
+        self.memory_caption = QLabel("GPU memory")
+        self.memory_label = QLabel("–")
+        self.status = QLabel("Ready.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.lock_note = QLabel(LOCK_NOTE)
+        self.lock_note.setWordWrap(True)
+        self.lock_note.setStyleSheet("color: #8a5a00;")
+        self.lock_note.setVisible(False)
+
+        buttons = QGridLayout()
+        buttons.setSpacing(3)
+        for i, button in enumerate((self.start_button, self.pause_button, self.resume_button, self.stop_button)):
+            buttons.addWidget(button, 0, i)
+        buttons.addWidget(self.save_checkpoint_button, 1, 0, 1, 2)
+        buttons.addWidget(self.resume_checkpoint_button, 1, 2, 1, 2)
+        figures = QGridLayout()
+        figures.setVerticalSpacing(1)
+        for row, (caption, label) in enumerate(
+            (
+                ("ETA", self.eta_label),
+                ("Speed", self.speed_label),
+                ("Learning rate", self.lr_label),
+                (self.memory_caption, self.memory_label),
+            )
+        ):
+            figures.addWidget(caption if isinstance(caption, QLabel) else QLabel(caption), row, 0)
+            figures.addWidget(label, row, 1)
+        figures.setColumnStretch(1, 1)
+        left = QVBoxLayout()
+        left.setSpacing(3)
+        left.addLayout(buttons)
+        left.addWidget(self.epoch_label)
+        left.addWidget(self.epoch_bar)
+        left.addWidget(self.run_bar)
+        left.addLayout(figures)
+        left.addWidget(self.status)
+        left.addWidget(self.lock_note)
+        left.addStretch(1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left_widget.setFixedWidth(300)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(left_widget)
+        layout.addWidget(self.tabs, 1)
+        self._set_running(False)
+
+    # ------------------------------------------------------------------ contract
+    def set_config(self, config: TrainingConfig) -> None:
+        """Show ``config`` in the form (no ``config_changed``)."""
+        self.settings.set_config(config)
+
+    def config(self) -> TrainingConfig:
+        return self.settings.config()
+
+    def is_running(self) -> bool:
+        return self.trainer is not None
+
+    def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
+        """Stop any run and join its thread (for closing the window); True when it ended."""
+        return self.runner.stop_and_wait(timeout_ms)
+
+    # ------------------------------------------------------------------ controls
+    @Slot()
+    def _start_clicked(self) -> None:
+        self.start()
+
+    def start(self, resume: Checkpoint | None = None) -> bool:
+        """Start a run of the current network; False (with a message) when it cannot start."""
+        if self.is_running():
+            return False
+        spec = resume.model.spec.copy() if resume is not None else self.spec_provider()
+        config = self.config()
+        if resume is not None:
+            config = resume.config.replace(epochs=max(config.epochs, resume.epoch + 1), device=config.device)
+        compiled = compile_network(spec)
+        if not compiled.ok:
+            first = compiled.errors[0]
+            self._show_status(f"Cannot train: layer {first.index} ({first.type}) has an error: {first.error}", True)
+            return False
+        self._error = None
+        self.trainer = Trainer(spec, config, resume=resume)
+        self.plots.clear()
+        self.evaluation.set_result(None)
+        self.epoch_bar.setValue(0)
+        self.run_bar.setValue(0)
+        self._started_at = time.perf_counter()
+        self._paused_total = 0.0
+        self._paused_at = None
+        self._show_status(f"Loading {config.dataset}…")
+        self._set_running(True)
+        self.tabs.setCurrentWidget(self.plots)
+        self.runner.start(self.trainer)
+        self.run_started.emit()
+        return True
+
+    @Slot()
+    def pause(self) -> None:
+        if self.trainer is not None and not self.trainer.paused:
+            self.trainer.pause()
+            self._paused_at = time.perf_counter()
+            self._show_status("Paused.")
+            self._update_buttons()
+
+    @Slot()
+    def resume(self) -> None:
+        if self.trainer is not None and self.trainer.paused:
+            self.trainer.unpause()
+            if self._paused_at is not None:
+                self._paused_total += time.perf_counter() - self._paused_at
+                self._paused_at = None
+            self._show_status("Training…")
+            self._update_buttons()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.trainer is not None:
+            self.trainer.stop()
+            self._show_status("Stopping…")
+            self.stop_button.setEnabled(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.settings.setEnabled(not running)
+        self.lock_note.setVisible(running)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        running = self.trainer is not None
+        paused = running and self.trainer.paused
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running and not paused)
+        self.resume_button.setEnabled(paused)
+        self.stop_button.setEnabled(running)
+        self.resume_checkpoint_button.setEnabled(not running)
+        self.save_checkpoint_button.setEnabled(not running and self._can_checkpoint())
+        self.memory_caption.setVisible(running and self.memory_label.text() != "–")
+        self.memory_label.setVisible(self.memory_caption.isVisible())
+
+    def _can_checkpoint(self) -> bool:
+        return self.last_trainer is not None and bool(getattr(self.last_trainer, "history", None))
+
+    def _show_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c02020;" if error else "")
+
+    # ------------------------------------------------------------------ worker signals
+    @Slot(dict)
+    def _on_run_started(self, info: dict) -> None:
+        self._batches = max(1, info["batches"])
+        self._start_epoch = info["start_epoch"]
+        self._show_status(f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}.")
+        self.tabs.setTabEnabled(2, info["classification"])
+
+    @Slot(dict)
+    def _on_batch(self, event: dict) -> None:
+        self.epoch_label.setText(
+            f"Epoch {event['epoch']}/{event['total_steps'] // self._batches} · "
+            f"batch {event['batch']}/{event['batches']}"
+        )
+        self.epoch_bar.setValue(int(100 * event["batch"] / max(event["batches"], 1)))
+        done_steps = event["step"] - self._start_epoch * self._batches
+        todo_steps = event["total_steps"] - self._start_epoch * self._batches
+        fraction = done_steps / max(todo_steps, 1)
+        self.run_bar.setValue(int(100 * event["step"] / max(event["total_steps"], 1)))
+        paused = self._paused_total + (time.perf_counter() - self._paused_at if self._paused_at else 0.0)
+        elapsed = time.perf_counter() - self._started_at - paused
+        if fraction > 0:
+            self.eta_label.setText(_format_seconds(elapsed / fraction - elapsed))
+        self.speed_label.setText(f"{event['samples_per_s']:,.0f} samples/s")
+        self.lr_label.setText(f"{event['lr']:.4g}")
+        if "gpu_memory" in event:
+            used, total = event["gpu_memory"]
+            self.memory_label.setText(f"{used / 2**20:,.0f} / {total / 2**30:.1f} GiB")
+            self.memory_caption.setVisible(True)
+            self.memory_label.setVisible(True)
+        self.plots.add_batch(event["step"] / self._batches, event["loss"])
+
+    @Slot(dict)
+    def _on_epoch(self, event: dict) -> None:
+        self.plots.add_epoch(event["epoch"], event["val_loss"], event["train_accuracy"], event["val_accuracy"])
+        acc = event["val_accuracy"]
+        accuracy = f", accuracy {acc:.2%}" if acc is not None else ""
+        self._show_status(
+            f"Epoch {event['epoch']}/{event['epochs']}: validation loss "
+            f"{event['val_loss']:.4f}{accuracy} ({event['seconds']:.1f} s)."
+        )
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._error = message
+        self._show_status(message, True)
+
+    @Slot(object, object)
+    def _on_finished(self, result: FitResult, evaluation: object) -> None:
+        self.last_trainer, self.trainer = self.trainer, None
+        self.last_result = result
+        self.plots.refresh()
+        self.evaluation.set_result(evaluation)
+        self._set_running(False)
+        if result.error is None:
+            words = {"completed": "Finished", "stopped": "Stopped", "early_stopped": "Stopped early"}
+            last = result.history[-1] if result.history else None
+            detail = ""
+            if last is not None and last.val_accuracy is not None:
+                detail = f": validation accuracy {last.val_accuracy:.2%}"
+            elif last is not None:
+                detail = f": validation loss {last.val_loss:.4f}"
+            self._show_status(
+                f"{words.get(result.status, result.status)} after {result.epochs_completed} "
+                f"epoch(s) in {_format_seconds(result.seconds)}{detail}."
+            )
+        if evaluation is not None and result.status == "completed":
+            self.tabs.setCurrentWidget(self.evaluation)
+        self.run_finished.emit(result.model)
+
+    # ------------------------------------------------------------------ checkpoints
+    @Slot()
+    def _ask_save_checkpoint(self) -> None:
+        if not self._can_checkpoint():
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", "checkpoint.pt", "Checkpoint (*.pt)")
+        if path:
+            self.save_checkpoint(path)
+
+    def save_checkpoint(self, path: str) -> None:
+        save_checkpoint(self.last_trainer.checkpoint(), path)
+        self._show_status(f"Checkpoint saved: {path}")
+
+    @Slot()
+    def _ask_resume_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Resume from checkpoint", "", "Checkpoint (*.pt *.pth)")
+        if path:
+            self.resume_from_file(path)
+
+    def resume_from_file(self, path: str) -> bool:
+        try:
+            checkpoint = load_checkpoint(path)
+        except ModelFileError as exc:
+            self._show_status(str(exc), True)
+            return False
+        return self.start(resume=checkpoint)
