@@ -70,8 +70,9 @@ def training_script_source(spec: NetworkSpec) -> str:
     ]
     settings = "\n".join(f"    {python_literal(k)}: {python_literal(v)}," for k, v in config.to_dict().items())
     script = Path(f"train_{_slug(spec.name)}.py").name
+    needs = "torch and torchvision" if any("torchvision" in line for line in third_party) else "torch"
     parts = [
-        _DOC.format(name=doc_text(spec.name), version=__version__, script=script)
+        _DOC.format(name=doc_text(spec.name), version=__version__, script=script, needs=needs)
         + "\n\n"
         + "\n".join(imports)
         + "\n\n"
@@ -157,7 +158,7 @@ _STDLIB_IMPORTS = (
 )
 _DOC = '''r"""Train "{name}" on its own: a training script exported by NetBuilder {version}.
 
-It needs only torch (and torchvision for ResNet-18) and the dataset's four IDX files
+It needs only {needs} and the dataset's four IDX files
 (uncompressed or .gz) in DATA or DATA/MNIST/raw (DATA/FashionMNIST/raw for Fashion-MNIST).
 
 One process (a GPU if there is one, else the CPU):
