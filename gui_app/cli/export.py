@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         elif args.format == "pt2":
             export.export_pt2(spec, out, state_dict)
         else:
+            if state_dict is not None:
+                print("netbuilder export: note: the training script starts from the project's seed, "
+                      "not from --weights", file=sys.stderr)
             training_script.export_training_script(spec, out)
     except export.ExportError as exc:
         return _fail(str(exc), 2 if str(exc).startswith("the weights do not fit") else 1)

@@ -307,6 +307,13 @@ def export_pt2(
     write_export(path, buffer.getvalue())
 
 
+def export_training_script(spec: NetworkSpec, path: str | os.PathLike[str]) -> None:
+    """Write the standalone distributed training script (see :mod:`gui_app.core.training_script`)."""
+    from gui_app.core.training_script import export_training_script as write_script
+
+    write_script(spec, path)
+
+
 # ---------------------------------------------------------------------- helpers
 
 

@@ -83,6 +83,13 @@ def test_scripts_are_standalone_and_ruff_clean(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_export_module_offers_the_same_script(tmp_path: Path) -> None:
+    from gui_app.core.export import export_training_script
+
+    export_training_script(mlp(), tmp_path / "train.py")
+    assert (tmp_path / "train.py").read_text() == training_script_source(mlp())
+
+
 def test_projects_a_script_cannot_train_are_refused() -> None:
     with pytest.raises(ExportError, match="reads MNIST or Fashion-MNIST; this project trains on cifar10"):
         training_script_source(mlp(dataset="cifar10"))
