@@ -1,0 +1,54 @@
+"""Checkpoints load with weights_only=True, read as plain models too, and refuse plain models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gui_app.core.checkpoints import CHECKPOINT_KEYS, load_checkpoint, save_checkpoint
+from gui_app.core.run_config import SCHEDULERS
+from gui_app.core.trained_model import ModelFileError, load_trained_model, save_trained_model
+from gui_app.core.training import Trainer
+from tests.core.training_fixtures import config, mlp_spec, mnist_slice
+
+
+@pytest.mark.parametrize("scheduler", SCHEDULERS)
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_round_trip_with_weights_only(tmp_path, scheduler, optimizer):
+    trainer = Trainer(
+        mlp_spec(hidden=16), config(scheduler=scheduler, optimizer=optimizer, lr=0.01), dataset=mnist_slice(64, 32)
+    )
+    assert trainer.fit().status == "completed"
+    path = tmp_path / "ckpt.pt"
+    save_checkpoint(trainer.checkpoint(), path)
+
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    assert set(CHECKPOINT_KEYS) <= set(payload)
+    assert payload["epoch"] == 1 and payload["config"]["scheduler"] == scheduler
+
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.config == trainer.config
+    assert checkpoint.optimizer_state["param_groups"][0]["lr"] == trainer.optimizer.param_groups[0]["lr"]
+    assert (checkpoint.scheduler_state is None) == (scheduler == "none")
+    assert len(checkpoint.history) == 1 and checkpoint.history[0]["val_accuracy"] is not None
+
+    model = load_trained_model(path)  # a checkpoint is also a model file
+    assert model.spec.to_dict()["layers"] == mlp_spec(hidden=16).to_dict()["layers"]
+    expected = trainer.model.state_dict()
+    assert all(torch.equal(model.state_dict[k], expected[k]) for k in expected)
+
+
+def test_a_plain_model_file_cannot_resume(tmp_path):
+    trainer = Trainer(mlp_spec(hidden=8), config(), dataset=mnist_slice(64, 32))
+    result = trainer.fit()
+    path = tmp_path / "model.pt"
+    save_trained_model(result.model, path)
+    with pytest.raises(ModelFileError, match="without training state"):
+        load_checkpoint(path)
+
+
+def test_a_damaged_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.pt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelFileError, match="broken.pt"):
+        load_checkpoint(path)
