@@ -265,6 +265,8 @@ def export_onnx(
     model = export_model(spec, state_dict)
     example = torch.zeros(TRACE_BATCH, *spec.input_shape)
     path = Path(path)
+    if not path.parent.is_dir():
+        raise ExportError(f"{path}: cannot be written (no folder {path.parent})")
     # Export beside the target and move it into place, so a failure never leaves half a file.
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".onnx-export-") as tmp:
         staged = Path(tmp) / "model.onnx"

@@ -277,7 +277,8 @@ def setup_distributed(device_name: str, timeout_min: float) -> tuple[int, int, t
 
 def all_sum(values: list[float], device: torch.device) -> list[float]:
     """Sum ``values`` over all processes (a no-op in a single process)."""
-    tensor = torch.tensor(values, dtype=torch.float64, device=device)
+    # NCCL reduces CUDA tensors; gloo and a single process use the CPU (MPS has no float64).
+    tensor = torch.tensor(values, dtype=torch.float64, device=device if device.type == "cuda" else "cpu")
     if dist.is_initialized():
         dist.all_reduce(tensor)
     return tensor.tolist()
@@ -316,8 +317,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_of: Callab
     loss_sum = correct = 0.0
     indices = torch.arange(rank, len(x), world)
     with torch.no_grad():
-        for chunk in indices.split(batch):
-            xb, yb = x[chunk].to(device), y[chunk].to(device)
+        for chunk in indices.to(x.device).split(batch):
+            xb, yb = x[chunk], y[chunk]
             out = model(xb)
             loss_sum += float(loss_of(out, yb)) * len(chunk)
             correct += float((out.argmax(1) == yb).sum())
@@ -367,6 +368,8 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
         train_x, train_y = train_x[order[n_val:]], train_y[order[n_val:]]
     else:
         val_x, val_y = load_split(args.data_dir, dataset, "test", input_shape, stats)
+    # MNIST fits on any GPU: keep it there and gather batches by index, with no copies per step.
+    train_x, train_y, val_x, val_y = (t.to(device) for t in (train_x, train_y, val_x, val_y))
 
     torch.manual_seed(args.seed)
     model = build_model().to(device)
@@ -397,14 +400,14 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
         sampler.set_epoch(epoch - 1)
-        order = torch.tensor(list(sampler), dtype=torch.long)
+        order = torch.tensor(list(sampler), dtype=torch.long, device=device)
         lr = float(optimizer.param_groups[0]["lr"])
         # Sums stay on the device during the epoch: reading them every step would stall a GPU.
-        sums = torch.zeros(3, dtype=torch.float64, device=device)
+        sums = torch.zeros(3, dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
         for chunk in order.split(local_batch):
             if args.max_steps and step >= args.max_steps:
                 break
-            xb, yb = train_x[chunk].to(device), train_y[chunk].to(device)
+            xb, yb = train_x[chunk], train_y[chunk]
             optimizer.zero_grad(set_to_none=True)
             with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
                 out = net(xb)

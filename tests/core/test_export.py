@@ -250,4 +250,6 @@ def test_empty_network_and_foreign_weights_are_refused(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
     with pytest.raises(ExportError, match="cannot be written"):
         export_python(MLP, tmp_path / "missing" / "folder" / "c.py")
+    with pytest.raises(ExportError, match="cannot be written"):
+        export_onnx(MLP, tmp_path / "missing" / "d.onnx")
     assert sorted(tmp_path.iterdir()) == []
