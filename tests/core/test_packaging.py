@@ -238,3 +238,14 @@ def test_wheel_carries_every_resource(tmp_path: Path) -> None:
     assert expected <= names, sorted(expected - names)[:5]
     assert "gui_app/cli/__init__.py" in names
     assert "License-Expression: MIT" in metadata
+
+
+def test_resnet_without_torchvision_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The desktop bundle leaves torchvision out: the ResNet-18 block must say so, not crash."""
+    from gui_app.core.resnet import NO_TORCHVISION, build_resnet18
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setitem(sys.modules, "torchvision.models", None)
+    with pytest.raises(RuntimeError, match="needs torchvision") as raised:
+        build_resnet18()
+    assert str(raised.value) == NO_TORCHVISION
