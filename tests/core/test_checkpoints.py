@@ -50,5 +50,5 @@ def test_a_plain_model_file_cannot_resume(tmp_path):
 def test_a_damaged_file_is_a_clear_error(tmp_path):
     path = tmp_path / "broken.pt"
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(ModelFileError, match="broken.pt"):
+    with pytest.raises(ModelFileError, match=r"broken\.pt"):
         load_checkpoint(path)

@@ -121,7 +121,10 @@ def test_validation_split_is_seeded_and_disjoint():
     ds = load_dataset("mnist", DATA, download=False)
     tx, ty, vx, vy = ds.split(0.25, seed=1)
     assert len(vx) == 500 and len(tx) == 1500
-    tx2, _, vx2, _ = ds.split(0.25, seed=1)
+    # together they are the training set, each sample once
+    assert torch.equal(torch.bincount(torch.cat([ty, vy])), torch.bincount(ds.train_y))
+    assert int(torch.cat([tx, vx]).sum(dtype=torch.long)) == int(ds.train_x.sum(dtype=torch.long))
+    _, _, vx2, _ = ds.split(0.25, seed=1)
     assert torch.equal(vx, vx2)
     no_split = ds.split(0.0, seed=1)
     assert no_split[2] is ds.test_x
