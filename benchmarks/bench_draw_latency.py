@@ -1,0 +1,115 @@
+"""Draw pad latency: from the end of a stroke (mouse release) to the updated prediction on screen.
+
+Replays stroke digits on a shown DrawPanel with real mouse events and times the release event
+until its handler has rendered the pad, preprocessed it, run the model and updated the labels
+and bars. The parts are timed side by side in the same run, and ``netbuilder predict``'s batched
+throughput is measured on pictures for comparison.
+
+    QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_draw_latency.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402  (before Qt, as the app does)
+
+BUDGET_MS = 30.0
+
+
+def _ms(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"median {statistics.median(samples) * 1000:6.2f} ms   p95 {p95 * 1000:6.2f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=120, help="stroke digits to replay")
+    parser.add_argument("--pictures", type=int, default=2000, help="pictures for the batched CLI path")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the app leaves one core to Qt)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from gui_app.core.digits import mnist_image
+    from gui_app.ui.draw_panel import DrawPanel
+    from tests.data.handwriting.replay import LEFT, NO_BUTTON, replay_stroke, send_mouse, widget_point
+    from tests.data.handwriting.stroke_digits import render_picture, variants
+
+    app = QApplication([])
+    panel = DrawPanel()
+    panel.resize(760, 420)
+    panel.show()
+    app.processEvents()
+    digits = variants()[:: max(1, len(variants()) // args.digits)][: args.digits]
+
+    end_to_end, render, preprocess, model = [], [], [], []
+    for digit in digits:
+        panel.pad.clear()
+        panel.pad.set_pen_ratio(digit.pen_ratio)
+        for stroke in digit.strokes[:-1]:
+            replay_stroke(panel.pad, stroke)
+        last = digit.strokes[-1]
+        replay_stroke(panel.pad, last, release=False)
+        panel.last_prediction = None
+        start = time.perf_counter()
+        send_mouse(panel.pad, QEvent.Type.MouseButtonRelease, widget_point(panel.pad, last[-1]), LEFT, NO_BUTTON)
+        app.processEvents()
+        end_to_end.append(time.perf_counter() - start)
+        assert panel.last_prediction is not None
+
+        reader = panel._reader()
+        assert reader is not None
+        t0 = time.perf_counter()
+        picture = panel.pad.render_image()
+        t1 = time.perf_counter()
+        image = mnist_image(picture, invert=False)
+        t2 = time.perf_counter()
+        reader.probabilities(image)
+        t3 = time.perf_counter()
+        render.append(t1 - t0)
+        preprocess.append(t2 - t1)
+        model.append(t3 - t2)
+
+    print(f"CPU threads for torch: {torch.get_num_threads()}, {len(digits)} stroke digits")
+    print(f"end of stroke -> prediction shown   {_ms(end_to_end)}")
+    print(f"  render strokes to 280x280         {_ms(render)}")
+    print(f"  MNIST preprocessing               {_ms(preprocess)}")
+    print(f"  model forward (1 image)           {_ms(model)}")
+    median = statistics.median(end_to_end) * 1000
+    print(f"median latency / {BUDGET_MS:.0f} ms budget = {median / BUDGET_MS:.2f}")
+
+    # the command line's batched path, for the same digits drawn as dark-on-white pictures
+    sizes = ((64, 64), (200, 200), (120, 300))
+    pictures = [
+        render_picture(d, sizes[i % len(sizes)])
+        for i, d in enumerate((variants() * (args.pictures // len(variants()) + 1))[: args.pictures])
+    ]
+    start = time.perf_counter()
+    results = reader.read_many(pictures)
+    batched = time.perf_counter() - start
+    start = time.perf_counter()
+    for picture in pictures[:200]:
+        reader.read(picture)
+    one_by_one = (time.perf_counter() - start) / 200 * len(pictures)
+    print(f"{len(pictures)} pictures read in batches: {batched:.2f} s ({len(pictures) / batched:.0f}/s); "
+          f"one at a time would take {one_by_one:.2f} s (x{one_by_one / batched:.1f})")
+    assert all(r is not None for r in results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
