@@ -125,14 +125,14 @@ class DrawPad(QWidget):
         rect = self.pad_rect()
         palette = self.palette()
         painter.fillRect(self.rect(), palette.window())
-        painter.fillRect(rect, QColor(252, 252, 250))
+        painter.fillRect(rect, palette.base())
         border = palette.highlight().color() if self.hasFocus() else palette.mid().color()
         painter.setPen(QPen(border, 1))
         painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
         if self.is_empty():
             painter.setPen(palette.placeholderText().color())
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Draw a digit here")
-        self._paint_strokes(painter, rect, QColor(20, 20, 30))
+        self._paint_strokes(painter, rect, palette.text().color())
         painter.end()
 
     # ------------------------------------------------------------------ input

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QFont, QImage, QPalette, QPixmap
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
+from PySide6.QtGui import QFont, QImage, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -130,9 +131,9 @@ class DrawPanel(QWidget):
         right.addWidget(self.chart, 1)
         right.addWidget(self.status)
 
-        root = QHBoxLayout(self)
-        root.addLayout(left, 3)
-        root.addLayout(right, 2)
+        self._root = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._root.addLayout(left, 3)
+        self._root.addLayout(right, 2)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def _style_chart(self) -> None:
@@ -144,6 +145,21 @@ class DrawPanel(QWidget):
             axis = self.chart.getAxis(name)
             axis.setPen(text)
             axis.setTextPen(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # docked in a narrow side area, stack the pad above the answer instead of beside it
+        size = event.size()
+        direction = QBoxLayout.Direction.TopToBottom if size.height() > 1.2 * size.width() else (
+            QBoxLayout.Direction.LeftToRight
+        )
+        if self._root.direction() != direction:
+            self._root.setDirection(direction)
+        super().resizeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the app switched light/dark
+            self._style_chart()
+        super().changeEvent(event)
 
     def _connect(self) -> None:
         self.pad.drawing_changed.connect(self._on_drawing_changed)
