@@ -58,6 +58,8 @@ def export_python(
     """Write :func:`python_source` to ``path``; with ``state_dict`` also ``path`` with suffix ``.pt``."""
     path = Path(path)
     source = python_source(spec, state_dict)
+    if state_dict is not None and path.suffix == ".pt":
+        raise ExportError(f"{path.name}: name the Python file .py; its weights go in the .pt file beside it")
     if state_dict is not None:
         _check_weights(spec, state_dict)
         buffer = io.BytesIO()

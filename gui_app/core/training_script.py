@@ -401,7 +401,6 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
         start = time.perf_counter()
         sampler.set_epoch(epoch - 1)
         order = torch.tensor(list(sampler), dtype=torch.long, device=device)
-        lr = float(optimizer.param_groups[0]["lr"])
         # Sums stay on the device during the epoch: reading them every step would stall a GPU.
         sums = torch.zeros(3, dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
         for chunk in order.split(local_batch):
@@ -415,14 +414,23 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
-            if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+            # OneCycleLR: a step past its last one would extrapolate the curve upwards again.
+            one_cycle = isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
+            if one_cycle and scheduler.last_epoch + 1 < scheduler.total_steps:
                 scheduler.step()
             sums[0] += loss.detach() * len(chunk)
             sums[1] += (out.argmax(1) == yb).sum()
             sums[2] += len(chunk)
             step += 1
         loss_sum, correct, seen = all_sum(sums.tolist(), device)
+        busy = time.perf_counter() - start
         val_loss, val_acc = evaluate(model, val_x, val_y, loss_of, rank, world, local_batch, device)
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(val_loss)
+        elif scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+            scheduler.step()
+        # As ``netbuilder train``: lr is the rate the next epoch starts with, seconds include
+        # validation, samples_per_s counts training time only.
         seconds = time.perf_counter() - start
         metrics = {
             "epoch": epoch,
@@ -430,14 +438,10 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
             "train_accuracy": correct / max(seen, 1.0),
             "val_loss": val_loss,
             "val_accuracy": val_acc,
-            "lr": lr,
+            "lr": float(optimizer.param_groups[0]["lr"]),
             "seconds": seconds,
-            "samples_per_s": seen / seconds if seconds > 0 else 0.0,
+            "samples_per_s": seen / max(busy, 1e-9),
         }
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(val_loss)
-        elif scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
-            scheduler.step()
         if rank == 0:
             line = json.dumps(metrics)
             print(line, flush=True)

@@ -144,7 +144,7 @@ def test_one_process_run_logs_metrics_and_writes_a_loadable_checkpoint(tmp_path:
     lines = metric_lines(result.stdout)
     assert [list(line) for line in lines] == [METRIC_KEYS, METRIC_KEYS]
     assert [line["epoch"] for line in lines] == [1, 2]
-    assert [line["lr"] for line in lines] == [0.05, 0.025]  # StepLR halves it each epoch
+    assert [line["lr"] for line in lines] == [0.025, 0.0125]  # StepLR halves it after each epoch
     assert lines[1]["val_accuracy"] > 0.5 and lines[1]["train_loss"] < lines[0]["train_loss"]
     assert all(math.isfinite(v) for line in lines for v in line.values())
     assert metric_lines(log.read_text()) == lines
@@ -176,8 +176,8 @@ def test_each_optimiser_schedule_and_loss_trains(settings: dict, tmp_path: Path,
     assert 1 <= len(lines) <= 2 and all(math.isfinite(line["train_loss"]) for line in lines)
     if settings.get("val_split"):  # 200 of the 2,000 training images are held out
         assert lines[0]["val_accuracy"] * 200 == pytest.approx(round(lines[0]["val_accuracy"] * 200))
-    if settings.get("scheduler") == "OneCycleLR":  # starts at max_lr / 25
-        assert lines[0]["lr"] == pytest.approx(0.003 / 25)
+    if settings.get("scheduler") == "OneCycleLR":  # ends at max_lr / 25 / 1e4
+        assert lines[-1]["lr"] == pytest.approx(0.003 / 25 / 1e4)
     assert load_trained_model(out).metrics["epoch"] == len(lines)
 
 
