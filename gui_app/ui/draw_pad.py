@@ -8,6 +8,8 @@ synthesises for them.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QPainterPath, QPen
@@ -21,6 +23,22 @@ RENDER_SIDE = 280
 MIN_STEP = 0.004
 
 Stroke = list[tuple[float, float]]
+
+
+def smooth_path(points: list[QPointF]) -> QPainterPath:
+    """A curve through the midpoints of the polyline, bent by its corners (quadratic Béziers).
+
+    Mouse samples arrive a few pixels apart when the hand moves fast; straight segments between
+    them show as facets on round digits.
+    """
+    path = QPainterPath(points[0])
+    if len(points) == 2:
+        path.lineTo(points[1])
+        return path
+    for corner, following in itertools.pairwise(points[1:]):
+        path.quadTo(corner, (corner + following) / 2)
+    path.lineTo(points[-1])
+    return path
 
 
 class DrawPad(QWidget):
@@ -115,10 +133,7 @@ class DrawPad(QWidget):
             if len(points) == 1:
                 painter.drawPoint(points[0])
                 continue
-            path = QPainterPath(points[0])
-            for point in points[1:]:
-                path.lineTo(point)
-            painter.drawPath(path)
+            painter.drawPath(smooth_path(points))
 
     def paintEvent(self, _event: object) -> None:
         painter = QPainter(self)

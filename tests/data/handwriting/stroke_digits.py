@@ -21,7 +21,7 @@ Point = tuple[float, float]
 Stroke = list[Point]
 
 
-def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24) -> Stroke:
+def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 40) -> Stroke:
     """Points on an ellipse from ``start`` to ``end`` degrees (0 = right, 90 = down, y down)."""
     return [
         (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
