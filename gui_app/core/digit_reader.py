@@ -49,6 +49,13 @@ def reads_digits(model: TrainedModel | None) -> bool:
     return compiled.ok and tuple(compiled.output_shape or ()) == (10,)
 
 
+def describe_shapes(model: TrainedModel) -> str:
+    """"The network maps 3×32×32 → 10", for telling a user why a model cannot read digits."""
+    compiled = compile_network(model.spec)
+    out = "×".join(map(str, compiled.output_shape)) if compiled.ok and compiled.output_shape else "?"
+    return f"The network maps {'×'.join(map(str, model.input_shape))} → {out}"
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One read digit: the answer, all ten probabilities and the 28×28 image the model saw."""

@@ -27,6 +27,7 @@ from gui_app.core.digit_reader import (
     TRAINED,
     DigitReader,
     Prediction,
+    describe_shapes,
     load_bundled_model,
     reads_digits,
 )
@@ -185,6 +186,9 @@ class DrawPanel(QWidget):
             self._set_trained_enabled(False, reason if model is not None else "No network trained yet")
             self.model_selector.setCurrentIndex(0)
         self._on_model_chosen()
+        if model is not None and self._trained is None:
+            self.status.setText(f"{describe_shapes(model)}; reading digits needs 1×28×28 → 10, "
+                                "so the bundled MNIST model reads the pad.")
 
     def current_source(self) -> str:
         """BUNDLED or TRAINED: the model that reads the pad now."""

@@ -168,6 +168,7 @@ def test_a_fitting_trained_model_is_selected_and_an_unfitting_one_is_not(panel: 
     panel.set_trained_model(_linear_model((3, 32, 32), 10))
     assert panel.current_source() == BUNDLED
     assert not panel.model_selector.model().item(1).isEnabled()
+    assert "3×32×32 → 10" in panel.status.text()
     panel.set_trained_model(None)
     assert panel.current_source() == BUNDLED
 
