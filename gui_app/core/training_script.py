@@ -265,7 +265,12 @@ def setup_distributed(device_name: str, timeout_min: float) -> tuple[int, int, t
     if device_name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ScriptError("--device cuda, but no CUDA GPU is available")
-        device = torch.device("cuda", local_rank % torch.cuda.device_count())
+        if local_rank >= torch.cuda.device_count():
+            raise ScriptError(
+                f"process {local_rank} has no GPU of its own ({torch.cuda.device_count()} on this machine): "
+                "start at most one process per GPU, or pass --device cpu"
+            )
+        device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     else:
         device = torch.device(device_name)
@@ -373,6 +378,7 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
 
     torch.manual_seed(args.seed)
     model = build_model().to(device)
+    torch.manual_seed(args.seed + 1000 * rank)  # each process draws its own dropout masks
     net: nn.Module = model
     if dist.is_initialized():
         net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
