@@ -12,7 +12,7 @@ from gui_app.core.evaluation import EvaluationResult
 
 _WRONG = "#d03030"
 _RIGHT = "#2a8a3a"
-THUMB = 44
+THUMB = 40
 
 
 class ConfusionMatrixPlot(pg.PlotWidget):
@@ -20,7 +20,7 @@ class ConfusionMatrixPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background="w")
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(170, 140)
         item = self.getPlotItem()
         item.setTitle("Confusion matrix", size="9pt")
         item.setLabel("bottom", "predicted")
@@ -63,7 +63,7 @@ class PerClassAccuracyPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background="w")
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(170, 140)
         item = self.getPlotItem()
         item.setTitle("Per-class accuracy", size="9pt")
         item.setMenuEnabled(False)
@@ -145,7 +145,7 @@ class EvaluationView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.samples)
-        scroll.setMinimumWidth(6 * (THUMB + 8) + 24)
+        scroll.setMinimumWidth(4 * (THUMB + 8) + 24)
         content = QWidget()
         row = QHBoxLayout(content)
         row.setContentsMargins(0, 0, 0, 0)

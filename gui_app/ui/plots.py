@@ -48,18 +48,21 @@ class MetricPlot(pg.PlotWidget):
 
     def __init__(self, title: str, y_label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background="w")
-        self.setMinimumSize(220, 140)
+        self.setMinimumSize(200, 130)
         item = self.getPlotItem()
         item.setTitle(title, size="9pt")
         item.setLabel("bottom", "epoch")
         item.setLabel("left", y_label)
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.getAxis("left").enableAutoSIPrefix(False)
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
         item.setMenuEnabled(False)
         self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
         self.series: dict[str, GrowingSeries] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._dirty: set[str] = set()
+        self._ylow, self._yhigh = math.inf, -math.inf
+        self._log_y = False
         self._vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=Qt.DashLine))
         self._readout = pg.TextItem(color=(30, 30, 30), anchor=(0, 1), fill=pg.mkBrush(255, 255, 255, 210))
         for extra in (self._vline, self._readout):
@@ -91,21 +94,53 @@ class MetricPlot(pg.PlotWidget):
         if math.isfinite(x) and math.isfinite(y):
             self.series[name].append(x, y)
             self._dirty.add(name)
+            self._ylow, self._yhigh = min(self._ylow, y), max(self._yhigh, y)
 
     def refresh(self) -> None:
+        if not self._dirty:
+            return
         for name in self._dirty:
             x, y = self.series[name].data()
             self.curves[name].setData(x, y)
         self._dirty.clear()
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        """Change the y range only when the data leaves it or fills a small part of it.
+
+        Autorange would move the axis on every update, and redrawing an axis's ticks and labels
+        costs more than the curves; a steady range keeps the axis cached between updates.
+        """
+        if self._log_y or not math.isfinite(self._ylow):
+            return
+        view = self.getPlotItem().vb
+        (low, high) = view.viewRange()[1]
+        span = max(self._yhigh - self._ylow, 1e-9)
+        outside = self._ylow < low or self._yhigh > high
+        loose = span < 0.5 * (high - low)
+        if outside or loose:
+            margin = 0.08 * span
+            view.setYRange(self._ylow - margin, self._yhigh + margin, padding=0)
+
+    def set_x_extent(self, epochs: float) -> None:
+        """Fix the x axis to the run's length, so it does not rescale (and redraw) as points arrive."""
+        self.getPlotItem().setXRange(0, max(epochs, 1e-3), padding=0.02)
 
     def clear_data(self) -> None:
         for name, series in self.series.items():
             series.clear()
             self.curves[name].setData([], [])
         self._dirty.clear()
+        self._ylow, self._yhigh = math.inf, -math.inf
+        self.getPlotItem().enableAutoRange()
 
     def set_log_y(self, on: bool) -> None:
-        self.getPlotItem().setLogMode(y=on)
+        self._log_y = on
+        item = self.getPlotItem()
+        item.setLogMode(y=on)
+        item.enableAutoRange(y=on)
+        if not on:
+            self._fit_y()
 
     @Slot(object)
     def _on_mouse_moved(self, pos) -> None:
@@ -183,9 +218,13 @@ class TrainingPlots(QWidget):
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
 
-    def clear(self) -> None:
+    def clear(self, epochs: float | None = None) -> None:
+        """Empty the plots for a run of ``epochs`` (fixes the x axis to it when given)."""
         self.loss.clear_data()
         self.accuracy.clear_data()
+        if epochs:
+            self.loss.set_x_extent(epochs)
+            self.accuracy.set_x_extent(epochs)
         self._ema = 0.0
         self._ema_steps = 0
 

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,6 +33,8 @@ from gui_app.ui.plots import TrainingPlots
 from gui_app.ui.training_settings import TrainingSettingsForm
 from gui_app.ui.worker import TrainingThread
 
+#: seconds between updates of the progress bars and figures (the plots update at 20 Hz)
+FIGURES_INTERVAL = 0.25
 LOCK_NOTE = "The network is locked while it trains: stop the run to edit it."
 
 
@@ -69,6 +73,7 @@ class TrainingPanel(QWidget):
         self._paused_at: float | None = None
         self._paused_total = 0.0
         self._error: str | None = None
+        self._figures_at = 0.0
 
         self.settings = TrainingSettingsForm()
         self.settings.config_changed.connect(self.config_changed)
@@ -76,7 +81,11 @@ class TrainingPanel(QWidget):
         self.evaluation = EvaluationView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.settings, "Settings")
+        settings_scroll = QScrollArea()
+        settings_scroll.setWidgetResizable(True)
+        settings_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        settings_scroll.setWidget(self.settings)
+        self.tabs.addTab(settings_scroll, "Settings")
         self.tabs.addTab(self.plots, "Live plots")
         self.tabs.addTab(self.evaluation, "Evaluation")
 
@@ -90,7 +99,8 @@ class TrainingPanel(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
         self.stop_button.clicked.connect(self.stop)
-        self.save_checkpoint_button = QPushButton("Save checkpoint…")
+        self.save_checkpoint_button = QPushButton("Checkpoint…")
+        self.save_checkpoint_button.setToolTip("Save the last run as a checkpoint, to resume it later")
         self.save_checkpoint_button.clicked.connect(self._ask_save_checkpoint)
         self.resume_checkpoint_button = QPushButton("Resume from…")
         self.resume_checkpoint_button.setToolTip("Continue a run saved in a checkpoint file")
@@ -116,10 +126,10 @@ class TrainingPanel(QWidget):
 
         buttons = QGridLayout()
         buttons.setSpacing(3)
-        for i, button in enumerate((self.start_button, self.pause_button, self.resume_button, self.stop_button)):
-            buttons.addWidget(button, 0, i)
-        buttons.addWidget(self.save_checkpoint_button, 1, 0, 1, 2)
-        buttons.addWidget(self.resume_checkpoint_button, 1, 2, 1, 2)
+        for i, button in enumerate((self.start_button, self.stop_button, self.pause_button, self.resume_button)):
+            buttons.addWidget(button, i // 2, i % 2)
+        buttons.addWidget(self.save_checkpoint_button, 2, 0)
+        buttons.addWidget(self.resume_checkpoint_button, 2, 1)
         figures = QGridLayout()
         figures.setVerticalSpacing(1)
         for row, (caption, label) in enumerate(
@@ -136,19 +146,25 @@ class TrainingPanel(QWidget):
         left = QVBoxLayout()
         left.setSpacing(3)
         left.addLayout(buttons)
+        left.addWidget(self.lock_note)
         left.addWidget(self.epoch_label)
         left.addWidget(self.epoch_bar)
         left.addWidget(self.run_bar)
         left.addLayout(figures)
         left.addWidget(self.status)
-        left.addWidget(self.lock_note)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setFixedWidth(300)
+        # A long error message scrolls instead of being clipped in a short dock.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setWidget(left_widget)
+        left_scroll.setFixedWidth(250)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.addWidget(left_widget)
+        layout.addWidget(left_scroll)
         layout.addWidget(self.tabs, 1)
         self._set_running(False)
 
@@ -187,7 +203,7 @@ class TrainingPanel(QWidget):
             return False
         self._error = None
         self.trainer = Trainer(spec, config, resume=resume)
-        self.plots.clear()
+        self.plots.clear(config.epochs)
         self.evaluation.set_result(None)
         self.epoch_bar.setValue(0)
         self.run_bar.setValue(0)
@@ -248,6 +264,7 @@ class TrainingPanel(QWidget):
 
     def _show_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
+        self.status.setToolTip(text)
         self.status.setStyleSheet("color: #c02020;" if error else "")
 
     # ------------------------------------------------------------------ worker signals
@@ -260,6 +277,15 @@ class TrainingPanel(QWidget):
 
     @Slot(dict)
     def _on_batch(self, event: dict) -> None:
+        self.plots.add_batch(event["step"] / self._batches, event["loss"])
+        now = time.perf_counter()
+        last = event["batch"] == event["batches"]
+        if now - self._figures_at < FIGURES_INTERVAL and not last:
+            return  # the plots take every point; the figures need not change 20 times a second
+        self._figures_at = now
+        self._show_figures(event)
+
+    def _show_figures(self, event: dict) -> None:
         self.epoch_label.setText(
             f"Epoch {event['epoch']}/{event['total_steps'] // self._batches} · "
             f"batch {event['batch']}/{event['batches']}"
@@ -277,10 +303,9 @@ class TrainingPanel(QWidget):
         self.lr_label.setText(f"{event['lr']:.4g}")
         if "gpu_memory" in event:
             used, total = event["gpu_memory"]
-            self.memory_label.setText(f"{used / 2**20:,.0f} / {total / 2**30:.1f} GiB")
+            self.memory_label.setText(f"{used / 2**30:.2f} / {total / 2**30:.1f} GiB")
             self.memory_caption.setVisible(True)
             self.memory_label.setVisible(True)
-        self.plots.add_batch(event["step"] / self._batches, event["loss"])
 
     @Slot(dict)
     def _on_epoch(self, event: dict) -> None:

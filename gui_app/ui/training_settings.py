@@ -43,10 +43,17 @@ NORMALIZATION_LABELS = {"dataset": "dataset mean/std", "zero_one": "[0, 1]", "mi
 
 def _combo(items: dict[str, str] | tuple[str, ...]) -> QComboBox:
     combo = QComboBox()
+    _compact(combo)
     pairs = items.items() if isinstance(items, dict) else ((i, i) for i in items)
     for value, label in pairs:
         combo.addItem(label, value)
     return combo
+
+
+def _compact(combo: QComboBox) -> None:
+    """Size a combo box by a short text, not its longest item, so the form fits a narrow dock."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(9)
 
 
 def _double(minimum: float, maximum: float, decimals: int, step: float) -> QDoubleSpinBox:
@@ -72,6 +79,7 @@ class TrainingSettingsForm(QWidget):
         super().__init__(parent)
         self.dataset = _combo({d: DATASET_LABELS.get(d, d) for d in DATASETS})
         self.data_dir = QLineEdit()
+        self.data_dir.setMinimumWidth(60)
         self.data_dir.setPlaceholderText("app cache (download)")
         self.browse = QToolButton()
         self.browse.setText("…")
@@ -97,6 +105,7 @@ class TrainingSettingsForm(QWidget):
         self.val_split = _double(0.0, 0.9, 2, 0.05)
         self.normalization = _combo({n: NORMALIZATION_LABELS.get(n, n) for n in NORMALIZATIONS})
         self.device = QComboBox()
+        _compact(self.device)
         for info in list_devices():
             self.device.addItem(info.label, info.id)
         self.seed = _int(0, 2**31 - 1)
@@ -130,6 +139,8 @@ class TrainingSettingsForm(QWidget):
             ("Mixed precision", self.mixed_precision),
             ("Early stopping", self.early_stopping),
         ]
+        for widget in (w for _, w in rows if not isinstance(w, QCheckBox) and w is not folder):
+            widget.setMinimumWidth(72)  # below their size hint: the form must fit a narrow dock
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 4, 4, 4)
         grid.setHorizontalSpacing(6)
