@@ -15,6 +15,7 @@ Prints samples/s, test accuracy and the ratios. Needs the full MNIST in torchvis
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 
@@ -117,6 +118,7 @@ def main() -> int:
     parser.add_argument("--data-dir", default="/work/data")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the three loops this many times")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -126,20 +128,27 @@ def main() -> int:
     to_float = lambda x: (x.float() / 255.0 - MEAN) / STD  # noqa: E731
     test = (to_float(dataset.test_x), dataset.test_y)
 
-    results = {}
-    results["trainer"] = trainer_run(args.data_dir, args.epochs)
-    results["preloaded"] = preloaded_loop(to_float(dataset.train_x), dataset.train_y, args.epochs, test)
-    results["seed"] = seed_article_loop(args.data_dir, args.epochs, test)
     names = {
         "seed": "seed article loop (DataLoader)",
         "preloaded": "plain loop, preloaded tensors",
         "trainer": "NetBuilder Trainer",
     }
-    for key in ("seed", "preloaded", "trainer"):
-        rate, acc = results[key]
-        print(f"{names[key]:34s} {rate:10,.0f} samples/s   test accuracy {acc:.4f}")
-    seed, pre, trainer = results["seed"][0], results["preloaded"][0], results["trainer"][0]
-    print(f"ratio Trainer / seed loop      : {trainer / seed:5.2f}x")
+    runs: dict[str, list[tuple[float, float]]] = {key: [] for key in names}
+    for round_ in range(args.rounds):
+        runs["seed"].append(seed_article_loop(args.data_dir, args.epochs, test))
+        runs["preloaded"].append(preloaded_loop(to_float(dataset.train_x), dataset.train_y, args.epochs, test))
+        runs["trainer"].append(trainer_run(args.data_dir, args.epochs))
+        print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1][0]:,.0f}/s" for k, v in runs.items()), flush=True)
+    for key, label in names.items():
+        rate = statistics.median(r for r, _ in runs[key])
+        acc = runs[key][-1][1]
+        print(f"{label:34s} {rate:10,.0f} samples/s   test accuracy {acc:.4f}")
+    seed, pre, trainer = (statistics.median(r for r, _ in runs[k]) for k in ("seed", "preloaded", "trainer"))
+    per_round = [t[0] / s[0] for t, s in zip(runs["trainer"], runs["seed"], strict=True)]
+    print(
+        f"ratio Trainer / seed loop      : {trainer / seed:5.2f}x  (per round: "
+        f"{', '.join(f'{r:.2f}' for r in per_round)})"
+    )
     print(f"ratio Trainer / preloaded loop : {trainer / pre:5.2f}x")
     return 0
 

@@ -157,3 +157,22 @@ def test_a_network_with_errors_is_refused():
     spec = NetworkSpec([LayerSpec("Conv2d", {"kernel_size": 99})], (1, 28, 28))
     result = Trainer(spec, config(), dataset=mnist_slice()).fit()
     assert result.status == "error" and "layer 0 (Conv2d)" in result.error.message
+
+
+def test_out_of_memory_is_an_error_event_suggesting_a_smaller_batch(monkeypatch):
+    from gui_app.core import training_data
+
+    real_prepare = training_data.DeviceData.prepare
+    calls = []
+
+    def prepare_then_fail(self, xb, yb):
+        calls.append(1)
+        if len(calls) == 3:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_prepare(self, xb, yb)
+
+    monkeypatch.setattr(training_data.DeviceData, "prepare", prepare_then_fail)
+    result = Trainer(mlp_spec(), config(batch_size=16), dataset=mnist_slice()).fit()
+    assert result.status == "error" and result.error.kind == "oom"
+    assert "smaller batch size" in result.error.message and "batch size 16" in result.error.message
+    assert result.error.step == 2  # two batches completed before the third ran out of memory
