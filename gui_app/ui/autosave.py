@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +61,7 @@ class Autosaver(QObject):
         super().__init__(parent)
         self.document = document
         self.directory = Path(directory)
-        self._session = f"{os.getpid()}-{int(time.time())}"
+        self._session = uuid.uuid4().hex  # two windows never share an untitled copy
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_if_dirty)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
@@ -77,10 +78,9 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._document_changed)
         self.document.dirty_changed.connect(self._update_title)
         self.document.path_changed.connect(self._update_title)
-        self.document.edit_refused.connect(lambda msg: self.statusBar().showMessage(f"⚠ {msg}", 6000))
+        self.document.edit_refused.connect(self._edit_refused)
         self.document.lock_changed.connect(self._lock_changed)
-        self.document.undo_stack.canUndoChanged.connect(lambda _v: self._update_edit_actions())
-        self.document.undo_stack.canRedoChanged.connect(lambda _v: self._update_edit_actions())
+        self.document.undo_stack.indexChanged.connect(self._update_edit_actions)
         self.files.recent_changed.connect(self._fill_recent_menu)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
@@ -256,7 +256,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")
         self.setWindowModified(self.document.dirty)
 
-    def _update_edit_actions(self) -> None:
+    def _edit_refused(self, message: str) -> None:
+        self.statusBar().showMessage(f"⚠ {message}", 6000)
+
+    def _update_edit_actions(self, *_args) -> None:
+        if not shiboken6.isValid(self.document.undo_stack):
+            return  # the window is being torn down
         locked = bool(self.document.lock_reason)
         stack = self.document.undo_stack
         self.act_undo.setEnabled(stack.canUndo() and not locked)

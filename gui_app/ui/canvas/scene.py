@@ -132,8 +132,9 @@ class NetworkScene(QGraphicsScene):
     def selected_uids(self) -> list[int]:
         """Selected layer uids, in network order."""
         order = {layer.uid: i for i, layer in enumerate(self.document.spec.layers)}
-        uids = [item.uid for item in self.selectedItems() if isinstance(item, BlockItem) and item.uid is not None]
-        return sorted(uids, key=lambda uid: order.get(uid, 0))
+        # Items being removed during a sync may still be selected: only layers of the spec count.
+        uids = [item.uid for item in self.selectedItems() if isinstance(item, BlockItem) and item.uid in order]
+        return sorted(uids, key=order.__getitem__)
 
     def select_uids(self, uids: list[int]) -> None:
         self.blockSignals(True)

@@ -1,0 +1,145 @@
+"""The inspector: editors generated from the catalogue, edits recompile, errors land on the right block."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox
+
+from gui_app.core.network import LayerSpec, NetworkSpec
+from gui_app.ui.canvas import NetworkCanvas
+from gui_app.ui.document import Document
+from gui_app.ui.inspector import LayerInspector
+from gui_app.ui.param_editors import NullableEditor, PaddingEditor, TupleEditor
+from gui_app.ui.project_files import mlp_spec
+
+
+@pytest.fixture
+def views(qtbot) -> tuple[Document, NetworkCanvas, LayerInspector]:
+    doc = Document(mlp_spec())
+    canvas = NetworkCanvas(doc)
+    inspector = LayerInspector(doc)
+    canvas.network_scene.selectionChanged.connect(
+        lambda: inspector.show_selection(canvas.network_scene.selected_uids())
+    )
+    for widget in (canvas, inspector):
+        qtbot.addWidget(widget)
+        widget.show()
+    return doc, canvas, inspector
+
+
+def select(canvas: NetworkCanvas, index: int) -> int:
+    uid = canvas.document.spec.layers[index].uid
+    canvas.network_scene.select_uids([uid])
+    return uid
+
+
+def test_editing_a_parameter_recompiles_and_updates_shapes_downstream(views) -> None:
+    doc, canvas, inspector = views
+    select(canvas, 1)
+    spin = inspector.editors["out_features"].box
+    assert isinstance(spin, QSpinBox)
+    assert (spin.minimum(), spin.value()) == (1, 128)
+    assert inspector.inferred_labels["in_features"].text() == "784  (inferred)"
+    assert not inspector.inferred_labels["in_features"].isEnabled()  # greyed
+    spin.setValue(64)
+    assert doc.spec.layers[1].params["out_features"] == 64
+    items = canvas.network_scene.items_by_uid
+    assert items[doc.spec.layers[1].uid].state.shape == "64"
+    assert items[doc.spec.layers[3].uid].state.params == "8,320 params"  # 64*128 + 128
+    select(canvas, 3)
+    assert inspector.inferred_labels["in_features"].text() == "64  (inferred)"
+    doc.undo()
+    assert inspector.inferred_labels["in_features"].text() == "128  (inferred)"
+
+
+def test_the_form_keeps_its_widgets_while_the_same_block_is_edited(views) -> None:
+    doc, canvas, inspector = views
+    select(canvas, 1)
+    spin = inspector.editors["out_features"].box
+    spin.setValue(50)
+    spin.setValue(51)
+    assert inspector.editors["out_features"].box is spin
+    assert doc.undo_stack.count() == 1  # merged into one step
+    doc.undo()
+    assert spin.value() == 128  # the editor follows undo
+
+
+def test_an_impossible_kernel_shows_its_error_on_the_right_block(views) -> None:
+    doc, canvas, inspector = views
+    doc.load(NetworkSpec([LayerSpec("Conv2d"), LayerSpec("ReLU"), LayerSpec("Conv2d")], (1, 28, 28)), None)
+    uid = select(canvas, 2)
+    kernel = inspector.editors["kernel_size"]
+    assert isinstance(kernel, TupleEditor) and len(kernel.boxes) == 2
+    kernel.boxes[0].setValue(30)  # 30×3 kernel on a 26×26 input
+    assert doc.spec.layers[2].params["kernel_size"] == [30, 3]
+    states = {u: item.state for u, item in canvas.network_scene.items_by_uid.items()}
+    assert [u for u, s in states.items() if s.error] == [uid]
+    assert "larger than its padded input" in states[uid].error
+    assert inspector.problem.isVisible() and "larger than" in inspector.problem.text()
+    kernel.boxes[0].setValue(3)
+    assert doc.spec.layers[2].params["kernel_size"] == 3
+    assert not any(item.state.error for item in canvas.network_scene.items_by_uid.values())
+    assert "Error" not in inspector.problem.text() or not inspector.problem.isVisible()
+
+
+def test_a_value_the_catalogue_refuses_is_a_message_not_a_crash(views) -> None:
+    doc, canvas, inspector = views
+    doc.add_layer("Unflatten", 1)
+    select(canvas, 1)
+    editor = inspector.editors["unflattened_size"]
+    editor.box.setText("1, abc, 28")
+    editor.box.editingFinished.emit()
+    assert inspector.message.isVisible()
+    assert doc.spec.layers[1].params == {}
+    assert editor.box.text() == "1, 28, 28"  # back to the spec's value
+    editor.box.setText("16, 7, 7")
+    editor.box.editingFinished.emit()
+    assert doc.spec.layers[1].params["unflattened_size"] == [16, 7, 7]
+
+
+def test_editors_match_each_parameter_kind(views) -> None:
+    doc, canvas, inspector = views
+    doc.load(
+        NetworkSpec([LayerSpec("Conv2d"), LayerSpec("MaxPool2d"), LayerSpec("GELU"), LayerSpec("BatchNorm2d")]), None
+    )
+    select(canvas, 0)
+    assert isinstance(inspector.editors["padding"], PaddingEditor)
+    assert isinstance(inspector.editors["bias"].box, QCheckBox)
+    assert isinstance(inspector.editors["padding_mode"].box, QComboBox)
+    inspector.editors["padding"].mode.setCurrentText("same")
+    assert doc.spec.layers[0].params["padding"] == "same"
+    select(canvas, 1)
+    stride = inspector.editors["stride"]
+    assert isinstance(stride, NullableEditor) and stride.auto.isChecked()
+    stride.auto.setChecked(False)
+    assert doc.spec.layers[1].params["stride"] is not None
+    select(canvas, 3)
+    eps = inspector.editors["eps"].box
+    assert isinstance(eps, QLineEdit) and eps.text() == "1e-05"
+    eps.setText("1e-3")
+    eps.editingFinished.emit()
+    assert doc.spec.layers[3].params["eps"] == pytest.approx(1e-3)
+
+
+def test_input_block_edits_the_input_shape(views) -> None:
+    doc, canvas, inspector = views
+    canvas.network_scene.clearSelection()
+    inspector.show_selection([], "input")
+    editor = inspector.editors["input_shape"]
+    editor.box.setText("1, 14, 14")
+    editor.box.editingFinished.emit()
+    assert doc.spec.input_shape == (1, 14, 14)
+    assert doc.compiled.layers[0].output_shape == (196,)
+
+
+def test_a_locked_document_disables_the_form_and_says_why(views) -> None:
+    doc, canvas, inspector = views
+    select(canvas, 1)
+    doc.lock("Training is running")
+    assert not inspector.form_host.isEnabled()
+    assert inspector.lock_note.isVisible() and "Training is running" in inspector.lock_note.text()
+    assert canvas.banner.isVisible()
+    doc.unlock()
+    assert inspector.form_host.isEnabled()
+    assert not canvas.banner.isVisible()
+    assert isinstance(inspector.lock_note, QLabel)

@@ -1,0 +1,289 @@
+"""The main window as a user meets it: names, menus, keyboard editing, files, autosave, closing."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from gui_app.core.network import load_spec_file
+from gui_app.ui.autosave import Autosaver, find_autosaves
+from gui_app.ui.main_window import MainWindow
+from gui_app.ui.project_files import DEFAULT_PRESET, mlp_spec
+
+Button = QMessageBox.StandardButton
+
+
+def _forget_changes(window: MainWindow) -> None:
+    """Before qtbot closes a window: nothing left to ask about."""
+    window.document.unlock()
+    window.document.undo_stack.setClean()
+
+
+def make_window(qtbot, tmp_path) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, autosave_dir=tmp_path / "autosave")
+    qtbot.addWidget(window, before_close_func=_forget_changes)
+    window.files.new_from_spec(mlp_spec())
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path) -> MainWindow:
+    return make_window(qtbot, tmp_path)
+
+
+def types(window: MainWindow) -> list[str]:
+    return [layer.type for layer in window.document.spec.layers]
+
+
+def test_main_parts_have_stable_names(window: MainWindow) -> None:
+    for name in ("layerPalette", "paletteFilter", "networkCanvas", "layerInspector"):
+        widget = window.findChild(QWidget, name)
+        assert widget is not None, name
+        assert widget.accessibleName() == name
+    for module, name in (("gui_app.ui.training_panel", "trainingPanel"), ("gui_app.ui.draw_panel", "drawPad")):
+        if importlib.util.find_spec(module) is not None:
+            assert window.findChild(QWidget, name) is not None, name
+
+
+def test_menus_offer_what_users_expect(window: MainWindow) -> None:
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    assert list(menus) == ["File", "Edit", "View", "Help"]
+
+    def texts(menu) -> list[str]:
+        return [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+
+    assert texts(menus["File"]) == [
+        "New",
+        "New from Preset",
+        "Open…",
+        "Open Recent",
+        "Save",
+        "Save As…",
+        "Export",
+        "Quit",
+    ]
+    assert [t.split(" ")[0] for t in texts(menus["Edit"])] == [
+        "Undo",
+        "Redo",
+        "Cut",
+        "Copy",
+        "Paste",
+        "Duplicate",
+        "Delete",
+        "Select",
+    ]
+    export = window.export_actions
+    assert list(export) == ["python", "torchscript", "onnx", "training_script"]
+    assert "Fit Network" in texts(menus["View"]) and "Layers" in texts(menus["View"])
+    assert window.preset_menu.actions(), "presets are listed"
+
+
+def test_title_shows_the_name_and_a_modified_mark(window: MainWindow) -> None:
+    assert window.windowTitle() == f"{DEFAULT_PRESET}[*] — NetBuilder"
+    assert not window.isWindowModified()
+    window.document.add_layer("ReLU")
+    assert window.isWindowModified()
+    window.document.undo()
+    assert not window.isWindowModified()
+
+
+def test_status_bar_shows_parameters_size_and_readiness(window: MainWindow) -> None:
+    assert window.status_params.text() == "118.3k parameters"
+    assert window.status_size.text() == "462.0 KB"
+    assert "Ready to train" in window.status_state.text()
+    window.document.add_layer("Conv2d", 2)
+    assert window.status_state.text().startswith("Block 3 (Conv2d)")
+
+
+def test_palette_filter_and_enter_add_after_the_selection(window: MainWindow, qtbot) -> None:
+    palette = window.palette_panel
+    palette.filter.setText("conv")
+    assert palette.visible_layer_names() == ["Conv1d", "Conv2d"]
+    window.canvas.network_scene.select_uids([window.document.spec.layers[2].uid])
+    palette.filter.setText("dropout")
+    qtbot.keyClick(palette.filter, Qt.Key.Key_Return)
+    assert types(window)[3] == "Dropout"
+    assert window.canvas.network_scene.selected_uids() == [window.document.spec.layers[3].uid]
+    palette.tree.setFocus()
+    qtbot.keyClick(palette.tree, Qt.Key.Key_Return)  # Enter in the list adds the current entry again
+    assert types(window)[4] == "Dropout"
+
+
+def test_keyboard_delete_duplicate_copy_paste_then_undo_redo_round_trip(window: MainWindow, qtbot) -> None:
+    doc = window.document
+    start = doc.spec.to_dict()
+    canvas = window.canvas
+    canvas.setFocus()
+    uids = [layer.uid for layer in doc.spec.layers]
+    canvas.network_scene.select_uids(uids[1:3])
+    qtbot.keyClick(canvas, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert types(window) == ["Flatten", "Linear", "ReLU", "Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    qtbot.keyClick(canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    copied = json.loads(QGuiApplication.clipboard().text())
+    assert [layer["type"] for layer in copied["layers"]] == ["Linear", "ReLU"]
+    qtbot.keyClick(canvas, Qt.Key.Key_Delete)
+    assert len(doc.spec.layers) == 6
+    canvas.network_scene.select_uids([doc.spec.layers[0].uid])
+    qtbot.keyClick(canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert types(window)[:3] == ["Flatten", "Linear", "ReLU"] and len(doc.spec.layers) == 8
+    end = doc.spec.to_dict()
+    for _ in range(3):
+        qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.spec.to_dict() == start
+    for _ in range(3):
+        window.act_redo.trigger()
+    assert doc.spec.to_dict() == end
+
+
+def test_paste_works_across_projects(window: MainWindow, qtbot, tmp_path) -> None:
+    doc = window.document
+    canvas = window.canvas
+    canvas.network_scene.select_uids([doc.spec.layers[1].uid])
+    assert window.copy()
+    window.files.new_from_spec(load_spec_file(_first_preset()))
+    count = len(doc.spec.layers)
+    window.paste()
+    assert len(doc.spec.layers) == count + 1
+    assert doc.spec.layers[-1].params == {"out_features": 128}
+
+
+def _first_preset():
+    from gui_app.ui.project_files import presets
+
+    return presets()[0][1]
+
+
+def test_a_corrupt_file_is_refused_and_the_open_project_is_untouched(window: MainWindow, monkeypatch, tmp_path) -> None:
+    window.document.add_layer("Tanh")
+    before = window.document.spec.to_dict()
+    messages = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: messages.append(args[2]) or Button.Ok)
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"format": "netbuilder", "input_shape": [1, 28, 28], "layers": [{"type": "Linear", "out')
+    assert not window.files.open(bad)
+    assert window.document.spec.to_dict() == before
+    assert window.document.dirty
+    assert "broken.json: not valid JSON" in messages[0]
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"input_shape": [1, 28, 28], "layers": [{"type": "Conv2d", "kernel_size": 0}]}))
+    assert not window.files.open(wrong)
+    assert "layers[0].kernel_size" in messages[1]
+    assert window.document.spec.to_dict() == before
+
+
+def test_save_as_then_open_recent(window: MainWindow, monkeypatch, tmp_path) -> None:
+    target = tmp_path / "mine.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.document.add_layer("Dropout", 2)
+    assert window.files.save_as()
+    assert load_spec_file(target).to_dict() == window.document.spec.to_dict()
+    assert window.windowTitle() == "mine.json[*] — NetBuilder" and not window.isWindowModified()
+    assert window.files.recent_files()[0] == str(target)
+    window.files.new_from_spec(mlp_spec())
+    window.recent_menu.actions()[0].trigger()
+    assert window.document.path == target and types(window)[2] == "Dropout"
+
+
+def test_autosave_writes_a_copy_every_interval_while_dirty(window: MainWindow, qtbot, tmp_path) -> None:
+    saver = Autosaver(window.document, tmp_path / "fast", interval_ms=30)
+    assert not saver.file.exists()
+    window.document.add_layer("Sigmoid")
+    qtbot.waitUntil(saver.file.exists, timeout=3000)
+    saver.timer.stop()
+    window.document.undo_stack.setClean()
+    assert not saver.file.exists()  # saved work needs no copy
+
+
+def test_autosave_recovery_brings_back_the_unsaved_work(qtbot, tmp_path, monkeypatch) -> None:
+    first = make_window(qtbot, tmp_path)
+    first.document.add_layer("Dropout", 1)
+    first.document.set_param(first.document.spec.layers[2].uid, "out_features", 99)
+    lost = first.document.spec.to_dict()
+    assert first.autosaver.save_if_dirty()
+    first.autosaver.timer.stop()
+    first.hide()  # the "crash": the window never closes normally, the copy stays
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: Button.Yes)
+    second = make_window(qtbot, tmp_path)
+    assert second.offer_recovery()
+    assert second.document.spec.to_dict() == lost
+    assert second.document.dirty and second.isWindowModified()
+    # The recovered copy was taken over: the only copy now is the second window's own.
+    assert [e.file for e in find_autosaves(tmp_path / "autosave")] == [second.autosaver.file]
+    for win in (first, second):
+        win.document.undo_stack.setClean()
+    assert find_autosaves(tmp_path / "autosave") == []
+
+
+def test_declining_recovery_removes_the_copy(qtbot, tmp_path, monkeypatch) -> None:
+    first = make_window(qtbot, tmp_path)
+    first.document.add_layer("Dropout")
+    first.autosaver.save_if_dirty()
+    first.autosaver.timer.stop()
+    first.autosaver.document = None  # forget it: as after a crash
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: Button.No)
+    second = make_window(qtbot, tmp_path)
+    assert not second.offer_recovery()
+    assert find_autosaves(tmp_path / "autosave") == []
+    assert second.document.spec.to_dict() == mlp_spec().to_dict()
+    first.document.undo_stack.setClean()
+
+
+def test_closing_with_unsaved_changes_asks(window: MainWindow, monkeypatch) -> None:
+    answers = [Button.Cancel, Button.Discard]
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args[2]) or answers.pop(0))
+    window.document.add_layer("ReLU")
+    window.autosaver.save_if_dirty()
+    assert not window.close()
+    assert window.isVisible() and "Save the changes" in asked[0]
+    assert window.close()
+    assert not window.autosaver.file.exists()
+
+
+def test_layout_is_kept_in_settings(qtbot, tmp_path) -> None:
+    first = make_window(qtbot, tmp_path)
+    first.inspector_dock.hide()
+    assert first.close()
+    second = make_window(qtbot, tmp_path)
+    assert not second.inspector_dock.isVisible()
+    assert second.palette_dock.isVisible()
+
+
+def test_training_run_locks_the_document(window: MainWindow) -> None:
+    panel = window.training_panel
+    if panel is None:
+        pytest.skip("the training panel is not in this tree yet")
+    panel.run_started.emit()
+    assert window.document.lock_reason
+    assert window.canvas.banner.isVisible()
+    assert not window.act_delete.isEnabled() and not window.act_undo.isEnabled()
+    assert window.document.add_layer("ReLU") is None
+    panel.run_finished.emit(None)
+    assert not window.document.lock_reason
+    assert window.document.add_layer("ReLU") is not None
+
+
+@pytest.mark.slow
+def test_screenshot_option_renders_the_window_and_exits_0(tmp_path) -> None:
+    out = tmp_path / "shot.png"
+    env = {"QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gui_app", "--screenshot", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 800)
