@@ -63,6 +63,8 @@ def _screenshot(app, window, out: Path) -> int:
     window.show()
     for _ in range(5):
         app.processEvents()
+    window._default_dock_sizes()
+    app.processEvents()
     window.canvas.fit()
     layers = window.document.spec.layers
     linear = [layer.uid for layer in layers if layer.type in ("Linear", "Conv2d")]

@@ -13,7 +13,7 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from gui_app import __version__
 from gui_app.core.network import ProjectFileError
@@ -56,16 +56,19 @@ class MainWindow(QMainWindow):
         self.training_dock = self.draw_dock = None
         if self.training_panel is not None:
             self.training_dock = self._dock(
-                "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.BottomDockWidgetArea
+                "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.BottomDockWidgetArea, True
             )
         if self.draw_panel is not None:
-            # The draw pad sits under the inspector; the right column runs the full height.
             self.draw_dock = self._dock(
-                "drawDock", "Draw a digit", self.draw_panel, Qt.DockWidgetArea.RightDockWidgetArea
+                "drawDock", "Draw a digit", self.draw_panel, Qt.DockWidgetArea.BottomDockWidgetArea, True
             )
-            self.splitDockWidget(self.inspector_dock, self.draw_dock, Qt.Orientation.Vertical)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+            if self.training_dock is not None:
+                # Side by side they would squeeze both at 1280×800: tabs give each the full width.
+                self.tabifyDockWidget(self.training_dock, self.draw_dock)
+                self.training_dock.raise_()
+        # The bottom row runs the full width, so the training settings get room to breathe.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self._build_status_bar()
         self._build_actions()
@@ -90,9 +93,18 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     # ------------------------------------------------------------------ construction
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(
+        self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
+        if scroll:
+            # A scroll area lets the user make the dock smaller than the panel's own minimum.
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
         dock.setWidget(widget)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -423,11 +435,14 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray | bytes):
             self.restoreState(state)
         else:
-            self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 330], Qt.Orientation.Horizontal)
-            if self.training_dock is not None:
-                self.resizeDocks([self.training_dock], [260], Qt.Orientation.Vertical)
-            if self.draw_dock is not None:
-                self.resizeDocks([self.inspector_dock, self.draw_dock], [380, 360], Qt.Orientation.Vertical)
+            QTimer.singleShot(0, self._default_dock_sizes)
+
+    def _default_dock_sizes(self) -> None:
+        """Proportions for a first start; applied once the window has its real size."""
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 320], Qt.Orientation.Horizontal)
+        bottom = [d for d in (self.training_dock, self.draw_dock) if d is not None]
+        if bottom:
+            self.resizeDocks(bottom[:1], [max(250, self.height() // 3)], Qt.Orientation.Vertical)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

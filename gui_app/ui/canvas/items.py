@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphi
 from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
 
 BLOCK_WIDTH = 300.0
-BLOCK_HEIGHT = 56.0
-GAP = 26.0
+BLOCK_HEIGHT = 50.0
+GAP = 22.0
 STEP = BLOCK_HEIGHT + GAP
 
 
@@ -145,7 +145,7 @@ class BlockItem(QGraphicsObject):
         painter.setFont(title_font)
         painter.setPen(c.block_text)
         fm = QFontMetrics(title_font)
-        painter.drawText(QPointF(left, 22), s.title)
+        painter.drawText(QPointF(left, 20), s.title)
         x = left + fm.horizontalAdvance(s.title) + 8
         small = _fonts().small
         painter.setFont(small)
@@ -153,7 +153,7 @@ class BlockItem(QGraphicsObject):
         if s.index is not None:
             label = f"#{s.index + 1}"
             painter.setPen(c.block_subtle)
-            painter.drawText(QPointF(right - sfm.horizontalAdvance(label), 21), label)
+            painter.drawText(QPointF(right - sfm.horizontalAdvance(label), 19), label)
             right_limit = right - sfm.horizontalAdvance(label) - 8
         else:
             right_limit = right
@@ -162,14 +162,14 @@ class BlockItem(QGraphicsObject):
             bfm = QFontMetrics(_fonts().body)
             painter.setPen(c.block_subtle)
             text = bfm.elidedText(s.summary, Qt.TextElideMode.ElideRight, int(right_limit - x))
-            painter.drawText(QPointF(x, 22), text)
+            painter.drawText(QPointF(x, 20), text)
         # Line 2: output shape (or the error) and parameter count.
         painter.setFont(_fonts().body)
         bfm = QFontMetrics(_fonts().body)
         count_w = bfm.horizontalAdvance(s.params) if s.params else 0
         if s.params:
             painter.setPen(c.block_subtle)
-            painter.drawText(QPointF(right - count_w, 43), s.params)
+            painter.drawText(QPointF(right - count_w, 39), s.params)
         avail = int(right - left - count_w - 10)
         if s.error:
             painter.setPen(c.error)
@@ -180,7 +180,7 @@ class BlockItem(QGraphicsObject):
         else:
             painter.setPen(c.block_text)
             line = f"→ {s.shape}" if self.kind == "layer" else s.shape
-        painter.drawText(QPointF(left, 43), bfm.elidedText(line, Qt.TextElideMode.ElideRight, avail))
+        painter.drawText(QPointF(left, 39), bfm.elidedText(line, Qt.TextElideMode.ElideRight, avail))
 
     def _paint_arrow(self, painter: QPainter) -> None:
         cx = BLOCK_WIDTH / 2
