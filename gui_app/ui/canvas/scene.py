@@ -126,6 +126,8 @@ class NetworkScene(QGraphicsScene):
         for item in [self.input_item, self.output_item, *self.items_by_uid.values()]:
             item.set_colours(self.colours)
         self.marker.colours = self.colours
+        for view in self.views():
+            view.resetCachedContent()  # the cached background has the old colours
         self.update()
 
     # ------------------------------------------------------------------ selection
@@ -198,15 +200,18 @@ class NetworkScene(QGraphicsScene):
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, self.colours.background)
-        # A light dot grid gives the eye a reference while panning and zooming.
+        # A light dot grid gives the eye a reference while panning and zooming; the step doubles
+        # when zoomed out so there are never more than a few thousand dots to draw.
         step = 24
+        while (rect.width() / step) * (rect.height() / step) > 4000:
+            step *= 2
         left = int(rect.left()) - int(rect.left()) % step
         top = int(rect.top()) - int(rect.top()) % step
         painter.setPen(self.colours.grid)
-        points = [
-            QPointF(x, y)
-            for x in range(left, int(rect.right()) + 1, step)
-            for y in range(top, int(rect.bottom()) + 1, step)
-        ]
-        if len(points) < 20000:
-            painter.drawPoints(points)
+        painter.drawPoints(
+            [
+                QPointF(x, y)
+                for x in range(left, int(rect.right()) + 1, step)
+                for y in range(top, int(rect.bottom()) + 1, step)
+            ]
+        )

@@ -1,0 +1,104 @@
+"""How long one edit takes on a 100-block network: recompile, lint, update the canvas, repaint.
+
+Run: ``OMP_NUM_THREADS=1 QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_canvas_edit.py``
+
+One parameter edit goes through the real path (Document -> undo command -> compile -> scene sync ->
+inspector refresh -> synchronous viewport repaint). For comparison, the same run measures a full
+rebuild of the scene (what a naive canvas would do on every edit) and the compiler alone, and
+prints medians and ratios measured side by side. The issue's target is under 50 ms per edit.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import torch
+from PySide6.QtWidgets import QApplication
+
+from gui_app.core.compiler import compile_network
+from gui_app.core.network import LayerSpec, NetworkSpec
+from gui_app.ui.canvas import NetworkCanvas, NetworkScene
+from gui_app.ui.document import Document
+from gui_app.ui.inspector import LayerInspector
+from gui_app.ui.theme import apply_theme
+
+BLOCKS = 100
+ROUNDS = int(os.environ.get("ROUNDS", "40"))
+
+
+def hundred_blocks() -> NetworkSpec:
+    """A CNN stem then a deep MLP: 100 blocks of varied types."""
+    layers = [
+        LayerSpec("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
+        LayerSpec("BatchNorm2d"),
+        LayerSpec("ReLU"),
+        LayerSpec("MaxPool2d"),
+        LayerSpec("Flatten"),
+    ]
+    while len(layers) < BLOCKS - 1:
+        layers += [LayerSpec("Linear", {"out_features": 64}), LayerSpec("ReLU")]
+    layers = [*layers[:BLOCKS - 1], LayerSpec("Linear", {"out_features": 10})]
+    return NetworkSpec(layers, (1, 28, 28), "bench")
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    app = QApplication.instance() or QApplication([])
+    apply_theme(app, dark=False)
+    doc = Document(hundred_blocks())
+    assert len(doc.spec.layers) == BLOCKS and doc.compiled.ok, doc.first_problem()
+    canvas = NetworkCanvas(doc)
+    inspector = LayerInspector(doc)
+    canvas.resize(900, 1000)
+    canvas.show()
+    inspector.show()
+    canvas.fit()  # all 100 blocks on screen: the worst case for repainting
+    app.processEvents()
+    middle = doc.spec.layers[51]
+    assert middle.type == "Linear"
+    canvas.network_scene.select_uids([middle.uid])
+    app.processEvents()
+
+    edit, compile_only, rebuild = [], [], []
+    for i in range(ROUNDS):
+        value = 64 + (i % 2) * 32  # its shape, the next Linear's size and the totals change
+        t0 = time.perf_counter()
+        doc.set_param(middle.uid, "out_features", value)
+        canvas.viewport().repaint()
+        edit.append(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        compile_network(doc.spec)
+        compile_only.append(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        scene = NetworkScene(doc)
+        old = canvas.scene()
+        canvas.setScene(scene)
+        canvas.viewport().repaint()
+        rebuild.append(time.perf_counter() - t0)
+        canvas.setScene(old)
+        doc.changed.disconnect(scene.sync)
+        scene.deleteLater()
+        app.processEvents()
+
+    assert doc.undo_stack.count() == 1  # merged: one parameter, one undo step
+    e, c, r = median_ms(edit), median_ms(compile_only), median_ms(rebuild)
+    print(f"{BLOCKS}-block network, median of {ROUNDS} rounds (torch threads: 1)")
+    print(f"  one edit, recompile + lint + update in place + repaint: {e:7.2f} ms")
+    print(f"  compiler alone:                                         {c:7.2f} ms")
+    print(f"  rebuilding the whole scene + repaint (no compile):      {r:7.2f} ms")
+    print(f"  ratio full rebuild / in-place edit: {r / e:.2f}x; the in-place canvas work is {e - c:.2f} ms")
+    print(f"  target < 50 ms per edit: {'met' if e < 50 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
