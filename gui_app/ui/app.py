@@ -65,7 +65,7 @@ def _screenshot(app, window, out: Path) -> int:
         app.processEvents()
     window._default_dock_sizes()
     app.processEvents()
-    window.canvas.fit()
+    window.canvas.frame_for_reading()
     layers = window.document.spec.layers
     linear = [layer.uid for layer in layers if layer.type in ("Linear", "Conv2d")]
     if linear:

@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
         self._set_trained_model(None)
         if self.training_panel is not None:
             self.training_panel.set_config(self.document.spec.training)
-        QTimer.singleShot(0, self.canvas.fit)
+        QTimer.singleShot(0, self.canvas.frame_for_reading)
         self._update_title()
 
     # ------------------------------------------------------------------ edit commands

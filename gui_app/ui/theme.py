@@ -7,6 +7,7 @@ switches live when the user flips the system setting.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
@@ -61,7 +62,10 @@ class CanvasColours:
 
 
 def is_dark() -> bool:
-    """True when the system (or the palette in use) is dark."""
+    """True when the system (or the palette in use) is dark; ``NETBUILDER_THEME=dark|light`` overrides."""
+    forced = os.environ.get("NETBUILDER_THEME", "").lower()
+    if forced in ("dark", "light"):
+        return forced == "dark"
     app = QGuiApplication.instance()
     if app is None:
         return False

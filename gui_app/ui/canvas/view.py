@@ -85,6 +85,16 @@ class NetworkCanvas(QGraphicsView):
             self.scale(MIN_ZOOM, MIN_ZOOM)
         self.centerOn(rect.center()) if self.zoom < 1.0 else self.ensureVisible(QRectF(rect.topLeft(), rect.size()))
 
+    def frame_for_reading(self, min_zoom: float = 0.8) -> None:
+        """Fit the network, but never below a zoom where block text stays readable; a long network
+        then starts at its Input and the user scrolls down."""
+        self.fit()
+        if self.zoom < min_zoom:
+            self.resetTransform()
+            self.scale(min_zoom, min_zoom)
+            top = self.network_scene.input_item.sceneBoundingRect()
+            self.centerOn(top.center().x(), top.top() + self.viewport().height() / (2 * min_zoom) - 20)
+
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             steps = event.angleDelta().y() / 120
