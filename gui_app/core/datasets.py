@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gui_app.core.idx_download import IDX_SOURCES, download_idx
 from gui_app.core.idx_files import IdxFileError, find_idx_file, read_idx
 
 IDX_FILES = (
@@ -37,6 +38,8 @@ IDX_DATASETS = {
     ),
 }
 CIFAR_CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+#: Why CIFAR-10 and image folders fail in a copy without torchvision (the desktop bundle).
+NO_TORCHVISION = "{what} needs torchvision, which this copy of NetBuilder does not include (pip install torchvision)"
 CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
 
 
@@ -226,7 +229,10 @@ def _load_cifar(data_dir: Path | None, download: bool) -> LoadedDataset:
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-        from torchvision.datasets import CIFAR10
+        try:
+            from torchvision.datasets import CIFAR10
+        except ImportError:
+            raise DatasetError(NO_TORCHVISION.format(what="CIFAR-10")) from None
 
         try:
             train, test = CIFAR10(str(root), train=True), CIFAR10(str(root), train=False)
@@ -249,7 +255,12 @@ def _download(name: str, root: Path) -> None:
     """Try torchvision's download; offline, do nothing (the caller then explains what to do)."""
     import socket
 
-    from torchvision import datasets as tv
+    try:
+        from torchvision import datasets as tv
+    except ImportError:  # the desktop bundle leaves torchvision out (docs/packaging.md)
+        if name in IDX_SOURCES:
+            download_idx(name, root)
+        return
 
     cls = {"mnist": tv.MNIST, "fashion_mnist": tv.FashionMNIST, "cifar10": tv.CIFAR10}[name]
     previous = socket.getdefaulttimeout()

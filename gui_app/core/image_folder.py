@@ -12,14 +12,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gui_app.core.datasets import DatasetError, LoadedDataset, _image_dataset
+from gui_app.core.datasets import NO_TORCHVISION, DatasetError, LoadedDataset, _image_dataset
 
 _DEFAULT_HOLDOUT = 0.2
 
 
 def _read_folder(root: Path, shape: tuple[int, ...], classes: list[str] | None = None):
     from PIL import Image
-    from torchvision.datasets import ImageFolder
+
+    try:
+        from torchvision.datasets import ImageFolder
+    except ImportError:
+        raise DatasetError(NO_TORCHVISION.format(what="Training on an image folder")) from None
 
     channels, height, width = shape
     mode = "L" if channels == 1 else "RGB"
