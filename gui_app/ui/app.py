@@ -28,6 +28,7 @@ def run_gui(project: str | None = None, screenshot: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gui_app import __version__
+    from gui_app.core.network import ProjectFileError, load_spec_file
     from gui_app.ui.main_window import MainWindow
     from gui_app.ui.project_files import default_spec
     from gui_app.ui.theme import apply_theme
@@ -44,16 +45,24 @@ def run_gui(project: str | None = None, screenshot: str | None = None) -> int:
         settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "NetBuilder", "screenshot")
         settings.clear()
     window = MainWindow(settings)
-    recovered = False
-    if not screenshot:
-        recovered = window.offer_recovery()
+    if screenshot:
+        # No dialogs in screenshot mode: a bad file is an error message and exit code 2.
+        spec = default_spec()
+        if project:
+            try:
+                spec = load_spec_file(project)
+            except ProjectFileError as exc:
+                print(f"netbuilder: {exc}", file=sys.stderr)
+                return 2
+        window.document.load(spec, Path(project) if project else None)
+        window.project_loaded()
+        return _screenshot(app, window, Path(screenshot))
+    recovered = window.offer_recovery()
     if project:
         if not window.files.open(project) and not recovered:
             window.files.new_from_spec(default_spec())
     elif not recovered:
         window.files.new_from_spec(default_spec())
-    if screenshot:
-        return _screenshot(app, window, Path(screenshot))
     window.show()
     return app.exec()
 
@@ -63,7 +72,7 @@ def _screenshot(app, window, out: Path) -> int:
     window.show()
     for _ in range(5):
         app.processEvents()
-    window._default_dock_sizes()
+    window.apply_default_layout()
     app.processEvents()
     window.canvas.frame_for_reading()
     layers = window.document.spec.layers

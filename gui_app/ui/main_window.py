@@ -435,9 +435,9 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray | bytes):
             self.restoreState(state)
         else:
-            QTimer.singleShot(0, self._default_dock_sizes)
+            QTimer.singleShot(0, self.apply_default_layout)
 
-    def _default_dock_sizes(self) -> None:
+    def apply_default_layout(self) -> None:
         """Proportions for a first start; applied once the window has its real size."""
         self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 320], Qt.Orientation.Horizontal)
         bottom = [d for d in (self.training_dock, self.draw_dock) if d is not None]

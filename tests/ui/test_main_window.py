@@ -273,17 +273,25 @@ def test_training_run_locks_the_document(window: MainWindow) -> None:
     assert window.document.add_layer("ReLU") is not None
 
 
+def _run_app(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {"QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "gui_app", *args], env=env, capture_output=True, text=True, timeout=240
+    )
+
+
 @pytest.mark.slow
 def test_screenshot_option_renders_the_window_and_exits_0(tmp_path) -> None:
     out = tmp_path / "shot.png"
-    env = {"QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-m", "gui_app", "--screenshot", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    project = tmp_path / "p.json"
+    project.write_text(mlp_spec().to_json())
+    result = _run_app(tmp_path, "--screenshot", str(out), str(project))
     assert result.returncode == 0, result.stderr
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1280, 800)
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2")
+    result = _run_app(tmp_path, "--screenshot", str(tmp_path / "no.png"), str(bad))
+    assert result.returncode == 2
+    assert "bad.json: not valid JSON" in result.stderr
+    assert "Traceback" not in result.stderr
