@@ -295,3 +295,18 @@ def test_screenshot_option_renders_the_window_and_exits_0(tmp_path) -> None:
     assert result.returncode == 2
     assert "bad.json: not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_export_python_writes_the_network_and_a_broken_network_is_refused(window: MainWindow, monkeypatch, tmp_path):
+    target = tmp_path / "net.py"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.export_actions["python"].trigger()
+    source = target.read_text()
+    assert "nn.Linear(784, 128" in source.replace("in_features=", "").replace("out_features=", "")
+    messages = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: messages.append(args[2]) or Button.Ok)
+    window.document.add_layer("Conv2d", 3)
+    target.unlink()
+    window.export_actions["onnx"].trigger()
+    assert not target.exists()
+    assert "Fix the network first" in messages[0] and "Block 4 (Conv2d)" in messages[0]
