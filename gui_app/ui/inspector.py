@@ -58,6 +58,10 @@ class LayerInspector(QWidget):
         self.lock_note = QLabel()
         self.lock_note.setObjectName("inspectorLock")
         self.lock_note.setWordWrap(True)
+        self.lock_note.setStyleSheet(
+            "QLabel { border: 1px solid #C77700; background: rgba(240, 168, 48, 0.16); border-radius: 5px;"
+            " padding: 6px; }"
+        )
         self.lock_note.setVisible(False)
         self.message = QLabel()
         self.message.setObjectName("inspectorMessage")
@@ -263,5 +267,5 @@ class LayerInspector(QWidget):
 
     def _lock_changed(self, reason: str) -> None:
         self.form_host.setEnabled(not reason)
-        self.lock_note.setText(f"🔒 {reason}")
+        self.lock_note.setText(f"<b>Locked.</b> {reason}")
         self.lock_note.setVisible(bool(reason))

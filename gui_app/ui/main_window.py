@@ -300,12 +300,9 @@ class MainWindow(QMainWindow):
         self.inspector.show_selection(uids, end)
         self._update_edit_actions()
 
-    def _lock_changed(self, reason: str) -> None:
+    def _lock_changed(self, _reason: str) -> None:
+        # The canvas banner and the inspector say why; here the edit commands follow the lock.
         self._update_edit_actions()
-        if reason:
-            self.statusBar().showMessage(reason)
-        else:
-            self.statusBar().clearMessage()
 
     def _scheme_changed(self, _scheme) -> None:
         from PySide6.QtWidgets import QApplication
@@ -439,7 +436,12 @@ class MainWindow(QMainWindow):
 
     def apply_default_layout(self) -> None:
         """Proportions for a first start; applied once the window has its real size."""
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [200, 320], Qt.Orientation.Horizontal)
+        width = self.width()
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock],
+            [max(200, int(width * 0.13)), max(320, int(width * 0.21))],
+            Qt.Orientation.Horizontal,
+        )
         bottom = [d for d in (self.training_dock, self.draw_dock) if d is not None]
         if bottom:
             self.resizeDocks(bottom[:1], [max(250, self.height() // 3)], Qt.Orientation.Vertical)

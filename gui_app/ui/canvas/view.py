@@ -204,7 +204,7 @@ class NetworkCanvas(QGraphicsView):
 
     # ------------------------------------------------------------------ lock banner
     def _show_lock(self, reason: str) -> None:
-        self.banner.setText(f"🔒  {reason}" if reason else "")
+        self.banner.setText(f"<b>Locked.</b> {reason}" if reason else "")
         self.banner.setVisible(bool(reason))
         self._place_banner()
 
