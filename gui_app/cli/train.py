@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from gui_app.core.run_config import DATASETS, TrainingConfig
+from gui_app.core.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 
 LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s")
 
@@ -31,6 +31,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--batch-size", type=int, metavar="B")
     parser.add_argument("--lr", type=float, metavar="LR")
     parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS)
+    parser.add_argument("--scheduler", choices=SCHEDULERS)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--val-split", type=float, metavar="F", help="hold out this fraction of the training set")
     parser.add_argument("--out", metavar="CHECKPOINT", help="write a checkpoint here after every epoch")
@@ -120,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             "device": args.device,
             "seed": args.seed,
             "val_split": args.val_split,
+            "optimizer": args.optimizer,
+            "scheduler": args.scheduler,
         }
         config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
     except (ProjectFileError, ModelFileError, ParamError, OSError) as exc:
