@@ -290,6 +290,8 @@ class MainWindow(QMainWindow):
 
     def _selection_changed(self) -> None:
         scene = self.canvas.network_scene
+        if not shiboken6.isValid(scene) or not shiboken6.isValid(self.inspector):
+            return  # items leaving a scene that is being destroyed
         uids = scene.selected_uids()
         end = None
         if not uids:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox
 
@@ -14,17 +16,21 @@ from gui_app.ui.project_files import mlp_spec
 
 
 @pytest.fixture
-def views(qtbot) -> tuple[Document, NetworkCanvas, LayerInspector]:
+def views(qtbot) -> Iterator[tuple[Document, NetworkCanvas, LayerInspector]]:
     doc = Document(mlp_spec())
     canvas = NetworkCanvas(doc)
     inspector = LayerInspector(doc)
-    canvas.network_scene.selectionChanged.connect(
-        lambda: inspector.show_selection(canvas.network_scene.selected_uids())
-    )
+    scene = canvas.network_scene
+
+    def follow() -> None:
+        inspector.show_selection(scene.selected_uids())
+
+    scene.selectionChanged.connect(follow)
     for widget in (canvas, inspector):
         qtbot.addWidget(widget)
         widget.show()
-    return doc, canvas, inspector
+    yield doc, canvas, inspector
+    scene.selectionChanged.disconnect(follow)  # the scene outlives this test until Qt deletes it
 
 
 def select(canvas: NetworkCanvas, index: int) -> int:
