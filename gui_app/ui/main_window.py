@@ -12,18 +12,18 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
-from gui_app import __version__
 from gui_app.core.network import ProjectFileError
 from gui_app.ui.autosave import AutosaveEntry, Autosaver, default_autosave_dir, find_autosaves
 from gui_app.ui.canvas import NetworkCanvas
 from gui_app.ui.canvas.scene import format_bytes, format_count
 from gui_app.ui.document import Document, layers_from_text, layers_to_text
 from gui_app.ui.inspector import LayerInspector
+from gui_app.ui.menus import build_actions, build_menus, fill_recent_menu, show_about
 from gui_app.ui.palette import LayerPalette
-from gui_app.ui.project_files import EXPORTS, ProjectFileActions, default_spec, presets
+from gui_app.ui.project_files import ProjectFileActions
 from gui_app.ui.theme import canvas_colours, is_dark
 
 LOCK_REASON = "Training is running: the network is locked until the run finishes or you stop it."
@@ -71,8 +71,8 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self._build_status_bar()
-        self._build_actions()
-        self._build_menus()
+        build_actions(self)
+        build_menus(self)
         self._style_banner()
 
         scene = self.canvas.network_scene
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.document.edit_refused.connect(self._edit_refused)
         self.document.lock_changed.connect(self._lock_changed)
         self.document.undo_stack.indexChanged.connect(self._update_edit_actions)
-        self.files.recent_changed.connect(self._fill_recent_menu)
+        self.files.recent_changed.connect(self._recent_changed)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
         self.resize(1280, 800)
@@ -142,101 +142,8 @@ class MainWindow(QMainWindow):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            if isinstance(shortcut, list):
-                action.setShortcuts(shortcut)
-            else:
-                action.setShortcut(shortcut)
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        return action
-
-    def _build_actions(self) -> None:
-        keys = QKeySequence.StandardKey
-        f = self.files
-        self.act_new = self._action("&New", lambda: f.new_from_spec(default_spec()), keys.New)
-        self.act_open = self._action("&Open…", lambda: f.open(), keys.Open)
-        self.act_save = self._action("&Save", f.save, keys.Save)
-        self.act_save_as = self._action("Save &As…", f.save_as, keys.SaveAs)
-        self.act_quit = self._action("&Quit", self.close, keys.Quit)
-        self.act_undo = self._action("&Undo", self.document.undo, keys.Undo)
-        self.act_redo = self._action("&Redo", self.document.redo, [QKeySequence(keys.Redo), QKeySequence("Ctrl+Y")])
-        self.act_cut = self._action("Cu&t", self.cut, keys.Cut)
-        self.act_copy = self._action("&Copy", self.copy, keys.Copy)
-        self.act_paste = self._action("&Paste", self.paste, keys.Paste)
-        self.act_duplicate = self._action("D&uplicate", self.duplicate, QKeySequence("Ctrl+D"))
-        self.act_delete = self._action(
-            "&Delete", self.delete_selected, [QKeySequence(keys.Delete), QKeySequence("Backspace")]
-        )
-        self.act_select_all = self._action("Select &All", self.canvas.network_scene.select_all_layers, keys.SelectAll)
-        self.act_zoom_in = self._action(
-            "Zoom &In", self.canvas.zoom_in, [QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")]
-        )
-        self.act_zoom_out = self._action("Zoom &Out", self.canvas.zoom_out, keys.ZoomOut)
-        self.act_fit = self._action("&Fit Network", self.canvas.fit, QKeySequence("Ctrl+0"))
-        self.act_actual = self._action("&Actual Size", self.canvas.reset_zoom, QKeySequence("Ctrl+1"))
-        self.act_about = self._action("&About NetBuilder", self.about)
-        for action in (
-            self.act_cut,
-            self.act_copy,
-            self.act_paste,
-            self.act_duplicate,
-            self.act_delete,
-            self.act_select_all,
-        ):
-            # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C, Delete, ...
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.canvas.addAction(action)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.act_new)
-        self.preset_menu = file_menu.addMenu("New from &Preset")
-        for name, path in presets():
-            self.preset_menu.addAction(name, lambda p=path: self.files.new_from_preset(p))
-        file_menu.addAction(self.act_open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._fill_recent_menu()
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_save)
-        file_menu.addAction(self.act_save_as)
-        export_menu = file_menu.addMenu("&Export")
-        self.export_actions = {}
-        for kind, (label, *_rest) in EXPORTS.items():
-            text = f"{label}…"
-            if kind == "training_script":
-                export_menu.addSeparator()
-            self.export_actions[kind] = export_menu.addAction(text, lambda k=kind: self.files.export(k))
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-
-        edit = bar.addMenu("&Edit")
-        edit.addActions([self.act_undo, self.act_redo])
-        edit.addSeparator()
-        edit.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete])
-        edit.addSeparator()
-        edit.addAction(self.act_select_all)
-
-        view = bar.addMenu("&View")
-        view.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual])
-        view.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.training_dock, self.draw_dock):
-            if dock is not None:
-                view.addAction(dock.toggleViewAction())
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.act_about)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = self.files.recent_files()
-        for file in files:
-            self.recent_menu.addAction(Path(file).name, lambda f=file: self.files.open(f)).setStatusTip(file)
-        self.recent_menu.setEnabled(bool(files))
+    def _recent_changed(self) -> None:
+        fill_recent_menu(self)
 
     def _style_banner(self) -> None:
         c = canvas_colours()
@@ -475,17 +382,4 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def about(self) -> None:
-        import torch
-        from PySide6 import __version__ as pyside_version
-
-        QMessageBox.about(
-            self,
-            "About NetBuilder",
-            f"<h3>NetBuilder {__version__}</h3>"
-            "<p>Design PyTorch networks by drag and drop, train them live, and draw digits for them to read.</p>"
-            "<p>Licensed under the MIT licence.</p>"
-            f"<p>Built on PyTorch {torch.__version__} (BSD-3-Clause), Qt for Python {pyside_version} "
-            "(LGPLv3), pyqtgraph (MIT), NumPy (BSD-3-Clause) and ONNX (Apache-2.0).</p>"
-            "<p>The MNIST database of handwritten digits is by Yann LeCun, Corinna Cortes and "
-            "Christopher J. C. Burges (yann.lecun.com/exdb/mnist), available under CC BY-SA 3.0.</p>",
-        )
+        show_about(self)

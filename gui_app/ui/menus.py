@@ -1,0 +1,142 @@
+"""The main window's actions and menus: File, Edit, View, Help.
+
+Kept apart from :mod:`gui_app.ui.main_window` so the window module holds behaviour and this one
+holds the (long, declarative) list of commands, their shortcuts and where they appear.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from gui_app import __version__
+from gui_app.ui.project_files import EXPORTS, default_spec, presets
+
+if TYPE_CHECKING:
+    from gui_app.ui.main_window import MainWindow
+
+
+def _action(window: MainWindow, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        if isinstance(shortcut, list):
+            action.setShortcuts(shortcut)
+        else:
+            action.setShortcut(shortcut)
+    if tip:
+        action.setStatusTip(tip)
+    action.triggered.connect(slot)
+    return action
+
+
+def build_actions(window: MainWindow) -> None:
+    """The window's actions, as ``window.act_*``; edit shortcuts are scoped to the canvas."""
+    keys = QKeySequence.StandardKey
+    f = window.files
+    window.act_new = _action(window, "&New", lambda: f.new_from_spec(default_spec()), keys.New)
+    window.act_open = _action(window, "&Open…", lambda: f.open(), keys.Open)
+    window.act_save = _action(window, "&Save", f.save, keys.Save)
+    window.act_save_as = _action(window, "Save &As…", f.save_as, keys.SaveAs)
+    window.act_quit = _action(window, "&Quit", window.close, keys.Quit)
+    window.act_undo = _action(window, "&Undo", window.document.undo, keys.Undo)
+    window.act_redo = _action(window, "&Redo", window.document.redo, [QKeySequence(keys.Redo), QKeySequence("Ctrl+Y")])
+    window.act_cut = _action(window, "Cu&t", window.cut, keys.Cut)
+    window.act_copy = _action(window, "&Copy", window.copy, keys.Copy)
+    window.act_paste = _action(window, "&Paste", window.paste, keys.Paste)
+    window.act_duplicate = _action(window, "D&uplicate", window.duplicate, QKeySequence("Ctrl+D"))
+    window.act_delete = _action(
+        window, "&Delete", window.delete_selected, [QKeySequence(keys.Delete), QKeySequence("Backspace")]
+    )
+    window.act_select_all = _action(
+        window, "Select &All", window.canvas.network_scene.select_all_layers, keys.SelectAll
+    )
+    window.act_zoom_in = _action(
+        window, "Zoom &In", window.canvas.zoom_in, [QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")]
+    )
+    window.act_zoom_out = _action(window, "Zoom &Out", window.canvas.zoom_out, keys.ZoomOut)
+    window.act_fit = _action(window, "&Fit Network", window.canvas.fit, QKeySequence("Ctrl+0"))
+    window.act_actual = _action(window, "&Actual Size", window.canvas.reset_zoom, QKeySequence("Ctrl+1"))
+    window.act_about = _action(window, "&About NetBuilder", window.about)
+    for action in (
+        window.act_cut,
+        window.act_copy,
+        window.act_paste,
+        window.act_duplicate,
+        window.act_delete,
+        window.act_select_all,
+    ):
+        # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C, Delete, ...
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        window.canvas.addAction(action)
+
+
+def build_menus(window: MainWindow) -> None:
+    """File, Edit, View and Help, with the presets, recent files and export formats."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(window.act_new)
+    window.preset_menu = file_menu.addMenu("New from &Preset")
+    for name, path in presets():
+        window.preset_menu.addAction(name, lambda p=path: window.files.new_from_preset(p))
+    file_menu.addAction(window.act_open)
+    window.recent_menu = file_menu.addMenu("Open &Recent")
+    fill_recent_menu(window)
+    file_menu.addSeparator()
+    file_menu.addAction(window.act_save)
+    file_menu.addAction(window.act_save_as)
+    export_menu = file_menu.addMenu("&Export")
+    window.export_actions = {}
+    for kind, (label, *_rest) in EXPORTS.items():
+        text = f"{label}…"
+        if kind == "training_script":
+            export_menu.addSeparator()
+        window.export_actions[kind] = export_menu.addAction(text, lambda k=kind: window.files.export(k))
+    file_menu.addSeparator()
+    file_menu.addAction(window.act_quit)
+
+    edit = bar.addMenu("&Edit")
+    edit.addActions([window.act_undo, window.act_redo])
+    edit.addSeparator()
+    edit.addActions([window.act_cut, window.act_copy, window.act_paste, window.act_duplicate, window.act_delete])
+    edit.addSeparator()
+    edit.addAction(window.act_select_all)
+
+    view = bar.addMenu("&View")
+    view.addActions([window.act_zoom_in, window.act_zoom_out, window.act_fit, window.act_actual])
+    view.addSeparator()
+    for dock in (window.palette_dock, window.inspector_dock, window.training_dock, window.draw_dock):
+        if dock is not None:
+            view.addAction(dock.toggleViewAction())
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(window.act_about)
+
+
+def fill_recent_menu(window: MainWindow) -> None:
+    window.recent_menu.clear()
+    files = window.files.recent_files()
+    for file in files:
+        window.recent_menu.addAction(Path(file).name, lambda f=file: window.files.open(f)).setStatusTip(file)
+    window.recent_menu.setEnabled(bool(files))
+
+
+def show_about(parent: QWidget) -> None:
+    """Help ▸ About: version, licences and the MNIST credit."""
+    import torch
+    from PySide6 import __version__ as pyside_version
+
+    QMessageBox.about(
+        parent,
+        "About NetBuilder",
+        f"<h3>NetBuilder {__version__}</h3>"
+        "<p>Design PyTorch networks by drag and drop, train them live, and draw digits for them to read.</p>"
+        "<p>Licensed under the MIT licence.</p>"
+        f"<p>Built on PyTorch {torch.__version__} (BSD-3-Clause), Qt for Python {pyside_version} "
+        "(LGPLv3), pyqtgraph (MIT), NumPy (BSD-3-Clause) and ONNX (Apache-2.0).</p>"
+        "<p>The MNIST database of handwritten digits is by Yann LeCun, Corinna Cortes and "
+        "Christopher J. C. Burges (yann.lecun.com/exdb/mnist), available under CC BY-SA 3.0.</p>",
+    )
