@@ -233,6 +233,13 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     # ------------------------------------------------------------------ edit commands
+    def focus_layer_filter(self) -> None:
+        """Keyboard route to add a layer: Ctrl+F, type a few letters, Enter."""
+        self.palette_dock.show()
+        self.palette_dock.raise_()
+        self.palette_panel.filter.setFocus()
+        self.palette_panel.filter.selectAll()
+
     def add_layer_after_selection(self, type_name: str) -> None:
         uid = self.document.add_layer(type_name, self.canvas.network_scene.anchor_after())
         if uid is not None:

@@ -61,6 +61,9 @@ def build_actions(window: MainWindow) -> None:
     window.act_fit = _action(window, "&Fit Network", window.canvas.fit, QKeySequence("Ctrl+0"))
     window.act_actual = _action(window, "&Actual Size", window.canvas.reset_zoom, QKeySequence("Ctrl+1"))
     window.act_about = _action(window, "&About NetBuilder", window.about)
+    window.act_find_layer = _action(
+        window, "Find &Layer", window.focus_layer_filter, keys.Find, "Type to filter the palette; Enter adds the layer"
+    )
     for action in (
         window.act_cut,
         window.act_copy,
@@ -108,6 +111,7 @@ def build_menus(window: MainWindow) -> None:
     view = bar.addMenu("&View")
     view.addActions([window.act_zoom_in, window.act_zoom_out, window.act_fit, window.act_actual])
     view.addSeparator()
+    view.addAction(window.act_find_layer)
     for dock in (window.palette_dock, window.inspector_dock, window.training_dock, window.draw_dock):
         if dock is not None:
             view.addAction(dock.toggleViewAction())

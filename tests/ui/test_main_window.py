@@ -107,6 +107,8 @@ def test_status_bar_shows_parameters_size_and_readiness(window: MainWindow) -> N
 
 def test_palette_filter_and_enter_add_after_the_selection(window: MainWindow, qtbot) -> None:
     palette = window.palette_panel
+    window.act_find_layer.trigger()
+    assert palette.filter.hasFocus() or QGuiApplication.focusObject() is palette.filter
     palette.filter.setText("conv")
     assert palette.visible_layer_names() == ["Conv1d", "Conv2d"]
     window.canvas.network_scene.select_uids([window.document.spec.layers[2].uid])

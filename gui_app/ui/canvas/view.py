@@ -47,6 +47,10 @@ class NetworkCanvas(QGraphicsView):
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setStatusTip(
+            "Drag a block to move it · drag empty space to pan · Shift+drag to select · Ctrl+wheel to zoom · "
+            "↑/↓ select, Alt+↑/↓ move"
+        )
         self.banner = QLabel(self)
         self.banner.setObjectName("canvasLockBanner")
         self.banner.setWordWrap(True)
