@@ -312,3 +312,42 @@ def test_export_python_writes_the_network_and_a_broken_network_is_refused(window
     window.export_actions["onnx"].trigger()
     assert not target.exists()
     assert "Fix the network first" in messages[0] and "Block 4 (Conv2d)" in messages[0]
+
+
+def test_a_drag_started_in_the_palette_drops_onto_the_canvas(window: MainWindow, monkeypatch) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from gui_app.ui import palette as palette_module
+    from gui_app.ui.canvas.items import BLOCK_WIDTH
+
+    started = []
+
+    class RecordingDrag(palette_module.QDrag):
+        def exec(self, actions):  # the platform's drag loop; here the test plays the user
+            started.append((self.mimeData(), actions))
+            return actions
+
+    monkeypatch.setattr(palette_module, "QDrag", RecordingDrag)
+    palette = window.palette_panel
+    palette.apply_filter("batchnorm1d")
+    palette.tree.startDrag(Qt.DropAction.CopyAction)
+    mime, action = started[0]
+    canvas = window.canvas
+    scene = canvas.network_scene
+    pos = canvas.mapFromScene(QPointF(BLOCK_WIDTH / 2, scene.marker_y(3)))
+    QApplication.sendEvent(
+        canvas.viewport(), QDragEnterEvent(pos, action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    )
+    QApplication.sendEvent(
+        canvas.viewport(), QDragMoveEvent(pos, action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    )
+    assert scene.marker.index == 3
+    QApplication.sendEvent(
+        canvas.viewport(),
+        QDropEvent(QPointF(pos), action, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+    )
+    assert types(window)[3] == "BatchNorm1d"
+    assert window.inspector.title.text() == "BatchNorm1d"  # the new block is selected and inspected
+    assert window.document.undo_stack.undoText() == "Add BatchNorm1d"
