@@ -41,7 +41,7 @@ def hundred_blocks() -> NetworkSpec:
     ]
     while len(layers) < BLOCKS - 1:
         layers += [LayerSpec("Linear", {"out_features": 64}), LayerSpec("ReLU")]
-    layers = [*layers[:BLOCKS - 1], LayerSpec("Linear", {"out_features": 10})]
+    layers = [*layers[: BLOCKS - 1], LayerSpec("Linear", {"out_features": 10})]
     return NetworkSpec(layers, (1, 28, 28), "bench")
 
 
