@@ -110,8 +110,11 @@ class Trainer:
         self.history: list[EpochEvent] = []
         try:
             self._setup()
-            self._emit("on_fit_start")
-            status = self._train_epochs()
+            if self.should_stop:  # stopped while the data loaded: do not start at all
+                status = "stopped"
+            else:
+                self._emit("on_fit_start")
+                status = self._train_epochs()
         except _NonFiniteLossError as exc:
             return self._fail(
                 start,

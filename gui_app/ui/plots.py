@@ -46,14 +46,16 @@ class GrowingSeries:
 class MetricPlot(pg.PlotWidget):
     """One plot with named series, a legend and a crosshair readout of the nearest point."""
 
-    def __init__(self, title: str, y_label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, y_label: str, grid: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, background="w")
         self.setMinimumSize(200, 130)
         item = self.getPlotItem()
         item.setTitle(title, size="9pt")
         item.setLabel("bottom", "epoch")
         item.setLabel("left", y_label)
-        item.showGrid(x=True, y=True, alpha=0.25)
+        # Grid lines belong to the axes, so with a grid every curve update repaints both axes
+        # (tick labels included): 2.5x the cost of a frame. The per-batch loss plot goes without.
+        item.showGrid(x=grid, y=grid, alpha=0.25)
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
         item.setMenuEnabled(False)
@@ -180,7 +182,7 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss = MetricPlot("Loss", "loss")
+        self.loss = MetricPlot("Loss", "loss", grid=False)
         self.loss.add_series("train (batch)", (120, 160, 220), alpha=110)
         self.loss.add_series("train (smoothed)", (31, 100, 200), width=2)
         self.loss.add_series("validation", (220, 90, 30), width=2, symbol="o")

@@ -176,3 +176,12 @@ def test_out_of_memory_is_an_error_event_suggesting_a_smaller_batch(monkeypatch)
     assert result.status == "error" and result.error.kind == "oom"
     assert "smaller batch size" in result.error.message and "batch size 16" in result.error.message
     assert result.error.step == 2  # two batches completed before the third ran out of memory
+
+
+def test_a_stop_before_the_run_starts_trains_nothing():
+    recorder = Recorder()
+    trainer = Trainer(mlp_spec(), config(), [recorder], dataset=mnist_slice())
+    trainer.stop()
+    result = trainer.fit()
+    assert result.status == "stopped" and trainer.step == 0
+    assert recorder.names() == ["fit_end"]
