@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QFont, QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QStackedLayout, QWidget
 
 from gui_app.core.evaluation import EvaluationResult
@@ -13,6 +13,8 @@ from gui_app.core.evaluation import EvaluationResult
 _WRONG = "#d03030"
 _RIGHT = "#2a8a3a"
 THUMB = 40
+_CELL_FONT = QFont()
+_CELL_FONT.setPointSize(7)
 
 
 class ConfusionMatrixPlot(pg.PlotWidget):
@@ -52,6 +54,7 @@ class ConfusionMatrixPlot(pg.PlotWidget):
                     if matrix[t, p]:
                         color = "k" if shares[t, p] > 0.5 else "w"
                         label = pg.TextItem(str(int(matrix[t, p])), color=color, anchor=(0.5, 0.5))
+                        label.setFont(_CELL_FONT)
                         label.setPos(p + 0.5, t + 0.5)
                         item.addItem(label)
                         self._labels.append(label)

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 REFRESH_MS = 50
-SMOOTHING = 0.9  # weight of the past in the smoothed loss (exponential moving average)
+SMOOTHING = 0.8  # weight of the past in the smoothed loss (exponential moving average)
 
 
 class GrowingSeries:

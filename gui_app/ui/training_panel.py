@@ -114,7 +114,7 @@ class TrainingPanel(QWidget):
         self.eta_label = QLabel("–")
         self.speed_label = QLabel("–")
         self.lr_label = QLabel("–")
-        self.memory_caption = QLabel("GPU memory")
+        self.memory_caption = QLabel("GPU")
         self.memory_label = QLabel("–")
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
@@ -132,17 +132,21 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.resume_checkpoint_button, 2, 1)
         figures = QGridLayout()
         figures.setVerticalSpacing(1)
-        for row, (caption, label) in enumerate(
-            (
-                ("ETA", self.eta_label),
-                ("Speed", self.speed_label),
-                ("Learning rate", self.lr_label),
-                (self.memory_caption, self.memory_label),
-            )
-        ):
-            figures.addWidget(caption if isinstance(caption, QLabel) else QLabel(caption), row, 0)
-            figures.addWidget(label, row, 1)
+        figures.setHorizontalSpacing(4)
+        self.speed_label.setToolTip("training samples per second")
+        self.memory_label.setToolTip("GPU memory in use by this run / the GPU's total")
+        pairs = (
+            ("ETA", self.eta_label),
+            ("lr", self.lr_label),
+            ("Speed", self.speed_label),
+            (self.memory_caption, self.memory_label),
+        )
+        for i, (caption, label) in enumerate(pairs):
+            row, column = (0, 2 * i) if i < 2 else (i - 1, 0)
+            figures.addWidget(caption if isinstance(caption, QLabel) else QLabel(caption), row, column)
+            figures.addWidget(label, row, column + 1, 1, 1 if i < 2 else 3)
         figures.setColumnStretch(1, 1)
+        figures.setColumnStretch(3, 1)
         left = QVBoxLayout()
         left.setSpacing(3)
         left.addLayout(buttons)
