@@ -13,8 +13,6 @@ from gui_app.core.evaluation import EvaluationResult
 _WRONG = "#d03030"
 _RIGHT = "#2a8a3a"
 THUMB = 40
-_CELL_FONT = QFont()
-_CELL_FONT.setPointSize(7)
 
 
 class ConfusionMatrixPlot(pg.PlotWidget):
@@ -49,12 +47,14 @@ class ConfusionMatrixPlot(pg.PlotWidget):
         for axis in ("bottom", "left"):
             item.getAxis(axis).setTicks([ticks])
         if n <= 12:
+            font = QFont()
+            font.setPointSize(7)
             for t in range(n):
                 for p in range(n):
                     if matrix[t, p]:
                         color = "k" if shares[t, p] > 0.5 else "w"
                         label = pg.TextItem(str(int(matrix[t, p])), color=color, anchor=(0.5, 0.5))
-                        label.setFont(_CELL_FONT)
+                        label.setFont(font)
                         label.setPos(p + 0.5, t + 0.5)
                         item.addItem(label)
                         self._labels.append(label)
