@@ -10,7 +10,6 @@ put where and where we looked.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from dataclasses import dataclass
@@ -314,8 +313,3 @@ def dataset_bytes(dataset: LoadedDataset) -> int:
     """Memory the dataset's tensors take, to decide whether it fits on a GPU."""
     tensors = (dataset.train_x, dataset.train_y, dataset.test_x, dataset.test_y)
     return sum(t.numel() * t.element_size() for t in tensors)
-
-
-def grid_side(count: int) -> int:
-    """Columns of a square-ish grid for ``count`` sample images."""
-    return max(1, math.ceil(math.sqrt(count)))
