@@ -178,14 +178,14 @@ def _load_idx(name: str, data_dir: Path | None, download: bool) -> LoadedDataset
             raise DatasetError(f"{display}: {exc}") from None
         if train_x.dim() != 3 or len(train_x) != len(train_y) or len(test_x) != len(test_y):
             raise DatasetError(f"{display}: the files in {paths[0].parent} do not belong together")
-        dataset = _image_dataset(
+        dataset = image_dataset(
             display, train_x.unsqueeze(1), train_y, test_x.unsqueeze(1), test_y, classes, str(paths[0].parent)
         )
         _CACHE[key] = dataset
         return dataset
 
 
-def _image_dataset(
+def image_dataset(
     name: str,
     train_x: torch.Tensor,
     train_y: torch.Tensor,
@@ -237,7 +237,7 @@ def _load_cifar(data_dir: Path | None, download: bool) -> LoadedDataset:
             train, test = CIFAR10(str(root), train=True), CIFAR10(str(root), train=False)
         except RuntimeError as exc:
             raise DatasetError(f"CIFAR-10 in {root}: {exc}") from None
-        dataset = _image_dataset(
+        dataset = image_dataset(
             "CIFAR-10",
             torch.from_numpy(np.ascontiguousarray(train.data.transpose(0, 3, 1, 2))),
             torch.tensor(train.targets),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gui_app.core.datasets import NO_TORCHVISION, DatasetError, LoadedDataset, _image_dataset
+from gui_app.core.datasets import NO_TORCHVISION, DatasetError, LoadedDataset, image_dataset
 
 _DEFAULT_HOLDOUT = 0.2
 
@@ -69,4 +69,4 @@ def load_image_folder(root: Path | None, input_shape: tuple[int, ...], val_split
         test_x, test_y = x[order[:n_test]], y[order[:n_test]]
     if len(train_x) == 0:
         raise DatasetError(f"image folder {root}: no training images")
-    return _image_dataset(root.name, train_x, train_y, test_x, test_y, tuple(classes), str(root))
+    return image_dataset(root.name, train_x, train_y, test_x, test_y, tuple(classes), str(root))
