@@ -129,7 +129,13 @@ def test_empty_pad_predicts_nothing(panel: DrawPanel) -> None:
     assert panel.current_source() == BUNDLED
 
 
-@pytest.mark.parametrize("name", sorted(GLYPHS))
+#: A 1 with a long flag (a quarter of its height) reads as 7: MNIST has few of them. Known weakness.
+LONG_FLAG_ONE = pytest.param(
+    "1-flag", marks=pytest.mark.xfail(strict=True, reason="long-flag 1 is read as 7 (rare in MNIST)")
+)
+
+
+@pytest.mark.parametrize("name", [LONG_FLAG_ONE if n == "1-flag" else n for n in sorted(GLYPHS)])
 def test_each_drawn_digit_is_read(panel: DrawPanel, name: str) -> None:
     digit = _digit(name)
     replay_digit(panel.pad, digit)
@@ -187,7 +193,7 @@ def test_switching_models_re_reads_the_drawing(panel: DrawPanel) -> None:
 
 @pytest.mark.slow
 def test_stroke_digits_in_many_styles_are_read(panel: DrawPanel) -> None:
-    """All 1,296 variants (24 glyphs × 3 sizes × 3 slants × 2 widths × 3 pen widths), by mouse."""
+    """All 1,350 variants (25 glyphs × 3 sizes × 3 slants × 2 widths × 3 pen widths), by mouse."""
     digits = variants()
     wrong: Counter[str] = Counter()
     for digit in digits:
