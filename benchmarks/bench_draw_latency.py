@@ -105,8 +105,10 @@ def main() -> int:
     for picture in pictures[:200]:
         reader.read(picture)
     one_by_one = (time.perf_counter() - start) / 200 * len(pictures)
-    print(f"{len(pictures)} pictures read in batches: {batched:.2f} s ({len(pictures) / batched:.0f}/s); "
-          f"one at a time would take {one_by_one:.2f} s (x{one_by_one / batched:.1f})")
+    print(
+        f"{len(pictures)} pictures read in batches: {batched:.2f} s ({len(pictures) / batched:.0f}/s); "
+        f"one at a time would take {one_by_one:.2f} s (x{one_by_one / batched:.1f})"
+    )
     assert all(r is not None for r in results)
     return 0
 

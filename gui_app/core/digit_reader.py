@@ -86,6 +86,10 @@ class DigitReader:
         """The reader for a model file, or for the bundled model when ``path`` is None."""
         return cls(load_bundled_model() if path is None else load_trained_model(path))
 
+    def warm_up(self) -> None:
+        """Run one blank image through the network, so the first real stroke is not the slow one."""
+        self.probabilities(torch.zeros(1, FIELD, FIELD))
+
     def probabilities(self, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
         """Softmax of the model's scores for N×28×28 images in [0, 1] (N×10)."""
         images = images.reshape(-1, FIELD, FIELD)

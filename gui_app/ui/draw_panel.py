@@ -105,6 +105,8 @@ class DrawPanel(QWidget):
         self._layout()
         self._connect()
         self._show_empty()
+        # load the model once the window is up, not on the user's first stroke
+        QTimer.singleShot(0, self._warm_up)
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> None:
@@ -209,6 +211,12 @@ class DrawPanel(QWidget):
                 self.status.setText(f"No model to read digits: {exc}")
                 return None
         return self._readers[source]
+
+    @Slot()
+    def _warm_up(self) -> None:
+        reader = self._reader()
+        if reader is not None:
+            reader.warm_up()
 
     @Slot()
     def _on_model_chosen(self) -> None:

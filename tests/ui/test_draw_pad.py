@@ -230,3 +230,12 @@ def test_hidpi_scale_factor_gives_the_same_image() -> None:
     assert results[1]["ratio"] == 2
     assert results[0]["digit"] == results[1]["digit"] == 4
     assert results[0]["ink"] == pytest.approx(results[1]["ink"], rel=0.02)
+
+
+def test_a_missing_bundled_model_is_a_message_not_a_crash(qtbot, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("gui_app.core.digit_reader.bundled_model_path", lambda: tmp_path / "gone.pt")
+    panel = DrawPanel()
+    qtbot.addWidget(panel)
+    replay_digit(panel.pad, _digit("7-plain"))
+    assert panel.last_prediction is None and panel.predicted.text() == "–"
+    assert "gone.pt: no such file" in panel.status.text()
