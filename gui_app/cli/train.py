@@ -41,6 +41,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: torch's)")
     parser.add_argument("--no-download", action="store_true", help="never download datasets")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        metavar="N",
+        help="train on N processes with torchrun and DistributedDataParallel (e.g. one per GPU)",
+    )
 
 
 class ProgressPrinter:
@@ -131,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if resume is not None:
         spec = resume.model.spec
+    if args.nproc is not None:
+        return run_distributed(spec, config, args)
     log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115 - closed below
     printer = ProgressPrinter(sys.stderr, log, args.quiet)
     trainer = Trainer(spec, config, [printer], resume=resume, checkpoint_path=args.out, download=not args.no_download)
@@ -142,6 +150,54 @@ def run(args: argparse.Namespace) -> int:
         if log is not None:
             log.close()
     return report(result, config, args.out)
+
+
+def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace) -> int:
+    """Export the project as a training script and run it on ``--nproc`` processes with torchrun.
+
+    The script is the same one File ▸ Export ▸ Training script writes, so what runs here also runs
+    on a cluster. It reads MNIST or Fashion-MNIST IDX files from ``--data-dir`` (or the app's cache).
+    """
+    import tempfile
+    from pathlib import Path
+
+    from gui_app.core.datasets import default_data_dir
+    from gui_app.core.export import ExportError
+    from gui_app.core.training_script import export_training_script, launch_torchrun
+
+    if args.nproc < 1:
+        print("netbuilder train: --nproc must be at least 1", file=sys.stderr)
+        return 2
+    if getattr(sys, "frozen", False):
+        print(
+            "netbuilder train: --nproc needs a Python installation with torch (pip install netbuilder); "
+            "the desktop app cannot start torchrun",
+            file=sys.stderr,
+        )
+        return 2
+    if args.resume:
+        print("netbuilder train: --resume cannot be combined with --nproc", file=sys.stderr)
+        return 2
+    spec = spec.copy()
+    spec.set_training(config)
+    data_dir = Path(config.data_dir) if config.data_dir else default_data_dir()
+    script_args = [
+        "--data-dir", str(data_dir), "--epochs", str(config.epochs), "--batch-size", str(config.batch_size),
+        "--lr", str(config.lr), "--seed", str(config.seed), "--out", args.out or "model.pt",
+        "--device", config.device if config.device in ("auto", "cpu", "cuda") else "auto",
+    ]
+    if args.log:
+        script_args += ["--metrics-log", args.log]
+    with tempfile.TemporaryDirectory(prefix="netbuilder-ddp-") as folder:
+        script = Path(folder) / "train_ddp.py"
+        try:
+            export_training_script(spec, script)
+        except ExportError as exc:
+            print(f"netbuilder train: {exc}", file=sys.stderr)
+            return 1
+        if not args.quiet:
+            print(f"Starting {args.nproc} processes with torchrun (data: {data_dir})", file=sys.stderr)
+        return launch_torchrun(script, args.nproc, script_args)
 
 
 def report(result: Any, config: TrainingConfig, out: str | None) -> int:

@@ -203,7 +203,8 @@ def parse_args(argv: list[str], training: dict[str, Any]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=training["seed"])
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
     parser.add_argument("--out", type=Path, default=Path("model.pt"), help="checkpoint written by rank 0")
-    parser.add_argument("--log", type=Path, help="also append the JSON metric lines to this file")
+    # Not "--log": torchrun's own parser would take that for an abbreviation of its --log-dir.
+    parser.add_argument("--metrics-log", type=Path, help="also append the JSON metric lines to this file")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--timeout-min", type=float, default=30.0, help="collective operation timeout")
     args = parser.parse_args(argv)
@@ -451,8 +452,8 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
         if rank == 0:
             line = json.dumps(metrics)
             print(line, flush=True)
-            if args.log:
-                with args.log.open("a", encoding="utf-8") as log:
+            if args.metrics_log:
+                with args.metrics_log.open("a", encoding="utf-8") as log:
                     log.write(line + "\n")
             save_checkpoint(args.out, model, optimizer, spec_json, stats, metrics)
         stale = 0 if val_loss < best else stale + 1

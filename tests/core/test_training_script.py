@@ -137,7 +137,8 @@ def test_one_process_run_logs_metrics_and_writes_a_loadable_checkpoint(tmp_path:
     script = tmp_path / "train_net.py"
     script.write_text(training_script_source(spec))
     out, log = tmp_path / "ckpt" / "model.pt", tmp_path / "metrics.jsonl"
-    argv = ["--data-dir", str(data), "--epochs", "2", "--batch-size", "100", "--out", str(out), "--log", str(log)]
+    argv = ["--data-dir", str(data), "--epochs", "2", "--batch-size", "100", "--out", str(out)]
+    argv += ["--metrics-log", str(log)]
     result = subprocess.run([sys.executable, str(script), *argv], capture_output=True, text=True, timeout=120,
                             check=False, cwd=tmp_path, env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
