@@ -70,6 +70,8 @@ run 1 summary "$res/presets/cifar10_resnet18.json"
 mkdir -p empty
 run 1 train "$res/presets/cifar10_lenet.json" --data-dir empty --epochs 1 --no-download --quiet
 NETBUILDER_DATA="$out/empty" run 1 train "$mlp" --data-dir empty --epochs 1 --no-download --quiet
+# torchrun needs a Python installation: the frozen app must say so, not crash.
+run 2 train "$mlp" --data-dir "$root/tests/data" --epochs 1 --no-download --nproc 2
 rm -rf "$out"
 [ "$failed" -eq 0 ] && echo "smoke test passed" || echo "smoke test FAILED"
 exit "$failed"
