@@ -202,11 +202,5 @@ class DrawPad(QWidget):
         event.accept()
 
     # ------------------------------------------------------------------ geometry
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return width
-
     def sizeHint(self) -> QSize:
         return QSize(320, 320)

@@ -128,15 +128,18 @@ class DrawPanel(QWidget):
         selector = QHBoxLayout()
         selector.addWidget(QLabel("Model:", self))
         selector.addWidget(self.model_selector, 1)
-        right = QVBoxLayout()
-        right.addLayout(selector)
-        right.addLayout(answer)
-        right.addWidget(self.chart, 1)
-        right.addWidget(self.status)
+        info = QVBoxLayout()
+        info.addLayout(selector)
+        info.addLayout(answer)
+        info.addWidget(self.status)
+        info.addStretch(1)
 
+        # Pad | answer | chart side by side: the pad stays a square as tall as the dock, so a
+        # short bottom dock shows everything without scrolling; a narrow side dock stacks them.
         self._root = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._root.addLayout(left, 3)
-        self._root.addLayout(right, 2)
+        self._root.addLayout(info, 0)
+        self._root.addWidget(self.chart, 2)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def _style_chart(self) -> None:
