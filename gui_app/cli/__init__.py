@@ -66,8 +66,15 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="netbuilder", description="Open the NetBuilder app.")
     parser.add_argument("project", nargs="?", help="a project file (.json) to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the window to a PNG and exit")
+    parser.add_argument(
+        "--size", default="1280x800", metavar="WxH", help="window size for --screenshot (default 1280x800)"
+    )
     parser.add_argument("--version", action="version", version=f"NetBuilder {__version__}")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size must look like 1280x800, not {args.size!r}")
     from gui_app.ui.app import run_gui
 
-    return run_gui(project=args.project, screenshot=args.screenshot)
+    return run_gui(project=args.project, screenshot=args.screenshot, size=(width, height))

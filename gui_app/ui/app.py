@@ -15,10 +15,13 @@ def _torch_first() -> None:
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
-def run_gui(project: str | None = None, screenshot: str | None = None) -> int:
+def run_gui(
+    project: str | None = None, screenshot: str | None = None, size: tuple[int, int] = (1280, 800)
+) -> int:
     """Open the main window (with ``project`` or the default preset); returns the exit code.
 
-    With ``screenshot`` the window is rendered at 1280×800 to that PNG and the app exits.
+    With ``screenshot`` the window is rendered at ``size`` (default 1280×800) to that PNG and the
+    app exits.
     """
     _torch_first()
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -38,6 +41,9 @@ def run_gui(project: str | None = None, screenshot: str | None = None) -> int:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationDisplayName("NetBuilder")
+    # Lets Wayland and desktop shells match the window to the installed .desktop entry and icon.
+    app.setDesktopFileName("io.github.netbuilder.NetBuilder")
+    app.setWindowIcon(_app_icon())
     apply_theme(app)
     settings = QSettings()
     if screenshot:
@@ -56,7 +62,7 @@ def run_gui(project: str | None = None, screenshot: str | None = None) -> int:
                 return 2
         window.document.load(spec, Path(project) if project else None)
         window.project_loaded()
-        return _screenshot(app, window, Path(screenshot))
+        return _screenshot(app, window, Path(screenshot), size)
     recovered = window.offer_recovery()
     if project:
         if not window.files.open(project) and not recovered:
@@ -67,8 +73,19 @@ def run_gui(project: str | None = None, screenshot: str | None = None) -> int:
     return app.exec()
 
 
-def _screenshot(app, window, out: Path) -> int:
-    window.resize(1280, 800)
+def _app_icon():
+    from PySide6.QtGui import QIcon
+
+    from gui_app.core.resources import resources_dir
+
+    icon = QIcon()
+    for png in sorted((resources_dir() / "icons" / "app").glob("netbuilder-*.png")):
+        icon.addFile(str(png))
+    return icon
+
+
+def _screenshot(app, window, out: Path, size: tuple[int, int]) -> int:
+    window.resize(*size)
     window.show()
     for _ in range(5):
         app.processEvents()
