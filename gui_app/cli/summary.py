@@ -14,6 +14,7 @@ from typing import Any
 from gui_app.core.compiler import CompiledNetwork, compile_network
 from gui_app.core.lint import LintWarning, lint_network
 from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
+from gui_app.core.readable import format_bytes, format_shape
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -59,10 +60,10 @@ def summary_dict(compiled: CompiledNetwork, warnings: list[LintWarning]) -> dict
 def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[LintWarning]) -> str:
     """A plain-text table like ``torchinfo``'s, for a terminal."""
     rows = [("#", "Layer", "Output shape", "Params")]
-    rows.append(("", "Input", _shape(tuple(spec.input_shape)), ""))
+    rows.append(("", "Input", format_shape(tuple(spec.input_shape)), ""))
     for r in compiled.layers:
         label = f"{r.type} {r.summary}".strip()
-        rows.append((str(r.index), label, _shape(r.output_shape) if r.output_shape else "?", f"{r.params:,}"))
+        rows.append((str(r.index), label, format_shape(r.output_shape) or "?", f"{r.params:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{spec.name}"]
     for n, row in enumerate(rows):
@@ -72,22 +73,10 @@ def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[L
         if n == 0:
             lines.append("-" * (sum(widths) + 6))
     lines.append("-" * (sum(widths) + 6))
-    lines.append(f"Total parameters: {compiled.total_params:,}   Size: {_bytes(compiled.size_bytes)}")
+    lines.append(f"Total parameters: {compiled.total_params:,}   Size: {format_bytes(compiled.size_bytes)}")
     for w in warnings:
         where = f"layer {w.index}" if w.index is not None else "network"
         lines.append(f"warning: {where}: {w}")
     for r in compiled.errors:
         lines.append(f"error: layer {r.index} ({r.type}): {r.error}")
     return "\n".join(lines)
-
-
-def _shape(shape: tuple[int, ...] | None) -> str:
-    return "×".join(str(d) for d in shape) if shape else "?"
-
-
-def _bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"

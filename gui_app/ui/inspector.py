@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gui_app.core.layers import CATALOGUE, ParamDef
-from gui_app.ui.canvas.scene import format_bytes, format_count, format_shape
+from gui_app.core.readable import format_bytes, format_count, format_shape
 from gui_app.ui.document import Document
 from gui_app.ui.param_editors import IntListEditor, ParamEditor, editor_for
 

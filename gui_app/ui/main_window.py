@@ -16,9 +16,9 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
 
 from gui_app.core.network import ProjectFileError
+from gui_app.core.readable import format_bytes, format_count
 from gui_app.ui.autosave import AutosaveEntry, Autosaver, default_autosave_dir, find_autosaves
 from gui_app.ui.canvas import NetworkCanvas
-from gui_app.ui.canvas.scene import format_bytes, format_count
 from gui_app.ui.document import Document, layers_from_text, layers_to_text
 from gui_app.ui.inspector import LayerInspector
 from gui_app.ui.menus import build_actions, build_menus, fill_recent_menu, show_about

@@ -53,8 +53,7 @@ class ParamEditor(QWidget):
         if param.doc:
             self.setToolTip(param.doc)
 
-    def set_value(self, value: Any) -> None:
-        raise NotImplementedError
+    # Each editor defines ``set_value(value)``: show a value without emitting ``edited``.
 
     def _emit(self, value: Any) -> None:
         self.edited.emit(value)

@@ -12,30 +12,10 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from gui_app.core.layers import CATALOGUE
+from gui_app.core.readable import format_count, format_shape
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, STEP, BlockItem, BlockState, InsertionMarker
 from gui_app.ui.document import Document
 from gui_app.ui.theme import canvas_colours
-
-
-def format_shape(shape: tuple[int, ...] | None) -> str:
-    return "×".join(str(d) for d in shape) if shape is not None else ""
-
-
-def format_count(n: int) -> str:
-    """Parameter counts as people read them: 1,234 / 101.8k / 11.2M."""
-    if n < 10_000:
-        return f"{n:,}"
-    if n < 1_000_000:
-        return f"{n / 1000:.1f}k"
-    return f"{n / 1_000_000:.1f}M"
-
-
-def format_bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 class NetworkScene(QGraphicsScene):
