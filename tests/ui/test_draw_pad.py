@@ -128,13 +128,7 @@ def test_empty_pad_predicts_nothing(panel: DrawPanel) -> None:
     assert panel.current_source() == BUNDLED
 
 
-#: A 1 with a long flag (a quarter of its height) reads as 7: MNIST has few of them. Known weakness.
-LONG_FLAG_ONE = pytest.param(
-    "1-flag", marks=pytest.mark.xfail(strict=True, reason="long-flag 1 is read as 7 (rare in MNIST)")
-)
-
-
-@pytest.mark.parametrize("name", [LONG_FLAG_ONE if n == "1-flag" else n for n in sorted(GLYPHS)])
+@pytest.mark.parametrize("name", sorted(GLYPHS))
 def test_each_drawn_digit_is_read(panel: DrawPanel, name: str) -> None:
     digit = _digit(name)
     replay_digit(panel.pad, digit)
