@@ -156,8 +156,9 @@ def _load_idx(name: str, data_dir: Path | None, download: bool) -> LoadedDataset
     folder_name, display, classes = IDX_DATASETS[name]
     folders = _search_folders(folder_name, data_dir)
     paths = [find_idx_file(folders, stem) for stem in IDX_FILES]
+    failure = ""
     if None in paths and download:
-        _download(name, data_dir or default_data_dir())
+        failure = _download(name, data_dir or default_data_dir())
         paths = [find_idx_file(folders, stem) for stem in IDX_FILES]
     if None in paths:
         missing = ", ".join(stem for stem, p in zip(IDX_FILES, paths, strict=True) if p is None)
@@ -166,7 +167,7 @@ def _load_idx(name: str, data_dir: Path | None, download: bool) -> LoadedDataset
         raise DatasetError(
             f"{display} not found: missing {missing}. Put all four files {', '.join(IDX_FILES)} "
             f"(plain or .gz) in {target}/ or straight in the data folder you pick, or go online to "
-            f"download them. Looked in: {looked}"
+            f"download them.{failure} Looked in: {looked}"
         )
     key = (name, *(str(p.resolve()) for p in paths))
     with _CACHE_LOCK:
@@ -214,15 +215,16 @@ def image_dataset(
 def _load_cifar(data_dir: Path | None, download: bool) -> LoadedDataset:
     roots = [r for r in (data_dir, data_dir.parent if data_dir else None, default_data_dir()) if r]
     root = next((r for r in roots if all((r / "cifar-10-batches-py" / f).is_file() for f in CIFAR_FILES)), None)
+    failure = ""
     if root is None and download:
-        _download("cifar10", data_dir or default_data_dir())
+        failure = _download("cifar10", data_dir or default_data_dir())
         root = next((r for r in roots if (r / "cifar-10-batches-py" / "test_batch").is_file()), None)
     if root is None:
         target = (data_dir or default_data_dir()) / "cifar-10-batches-py"
         looked = ", ".join(str(r / "cifar-10-batches-py") for r in dict.fromkeys(roots))
         raise DatasetError(
             f"CIFAR-10 not found: put the files of cifar-10-python.tar.gz ({', '.join(CIFAR_FILES)}, "
-            f"batches.meta) in {target}/, or go online to download them. Looked in: {looked}"
+            f"batches.meta) in {target}/, or go online to download them.{failure} Looked in: {looked}"
         )
     key = ("cifar10", str(root.resolve()))
     with _CACHE_LOCK:
@@ -250,16 +252,20 @@ def _load_cifar(data_dir: Path | None, download: bool) -> LoadedDataset:
         return dataset
 
 
-def _download(name: str, root: Path) -> None:
-    """Try torchvision's download; offline, do nothing (the caller then explains what to do)."""
+def _download(name: str, root: Path) -> str:
+    """Try to download ``name`` into ``root``; return "" or a sentence saying why it failed.
+
+    A failure is not an error here: the caller then explains where to put the files, and adds
+    this sentence so an offline user sees why the download did not help.
+    """
     import socket
 
     try:
         from torchvision import datasets as tv
     except ImportError:  # the desktop bundle leaves torchvision out (docs/packaging.md)
-        if name in IDX_SOURCES:
-            download_idx(name, root)
-        return
+        if name in IDX_SOURCES and not download_idx(name, root):
+            return " The download did not succeed (offline?)."
+        return ""
 
     cls = {"mnist": tv.MNIST, "fashion_mnist": tv.FashionMNIST, "cifar10": tv.CIFAR10}[name]
     previous = socket.getdefaulttimeout()
@@ -268,10 +274,14 @@ def _download(name: str, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
         for train in (True, False):
             cls(str(root), train=train, download=True)
-    except Exception:  # offline, a proxy, a full disk: any failure means "use local files"
-        return
+    except Exception as exc:  # offline, a proxy, a full disk: all mean "use local files"
+        reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+        if len(reason) > 400:
+            reason = reason[:397] + "..."
+        return f" The download failed: {reason.rstrip('.:')}."
     finally:
         socket.setdefaulttimeout(previous)
+    return ""
 
 
 def make_linear_regression(
