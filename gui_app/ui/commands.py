@@ -87,6 +87,30 @@ class MoveLayerCommand(QUndoCommand):
         spec.move_layer(spec.index_of(self._uid), self._source)
 
 
+class ReorderLayersCommand(QUndoCommand):
+    """Put the layers in a new order (moving a multi-selection); undo restores the old one."""
+
+    def __init__(self, document: Document, new_order: list[int], text: str) -> None:
+        super().__init__(text)
+        self._doc = document
+        self._old = [layer.uid for layer in document.spec.layers]
+        self._new = list(new_order)
+
+    def redo(self) -> None:
+        self._apply(self._new)
+
+    def undo(self) -> None:
+        self._apply(self._old)
+
+    def _apply(self, order: list[int]) -> None:
+        spec = self._doc.spec
+        with spec.batch():
+            for position, uid in enumerate(order):
+                current = spec.index_of(uid)
+                if current != position:
+                    spec.move_layer(current, position)
+
+
 class SetParamCommand(QUndoCommand):
     """Set one parameter of one layer; consecutive edits of the same parameter merge."""
 

@@ -29,6 +29,7 @@ from gui_app.ui.commands import (
     InsertLayersCommand,
     MoveLayerCommand,
     RemoveLayersCommand,
+    ReorderLayersCommand,
     SetInputShapeCommand,
     SetParamCommand,
     SetTrainingCommand,
@@ -174,6 +175,20 @@ class Document(QObject):
         if target == self.spec.index_of(uid):
             return False
         return self._push(MoveLayerCommand(self, uid, target))
+
+    def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
+        """Move a group of blocks together, in their order, so that ``grabbed`` lands at ``target``."""
+        group = sorted((uid for uid in uids if self._has(uid)), key=self.spec.index_of)
+        if grabbed not in group:
+            return False
+        if len(group) == 1:
+            return self.move_layer(grabbed, target)
+        others = [layer.uid for layer in self.spec.layers if layer.uid not in group]
+        start = max(0, min(target - group.index(grabbed), len(others)))
+        order = others[:start] + group + others[start:]
+        if order == [layer.uid for layer in self.spec.layers]:
+            return False
+        return self._push(ReorderLayersCommand(self, order, f"Move {len(group)} blocks"))
 
     def set_param(self, uid: int, key: str, value: Any) -> bool:
         """Set one parameter; an unacceptable value is refused with a message, not raised."""

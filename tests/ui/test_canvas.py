@@ -102,6 +102,24 @@ def test_dragging_a_block_moves_it_and_undo_puts_it_back(canvas: NetworkCanvas) 
     assert doc.spec.index_of(flatten) == 3
 
 
+def test_dragging_a_selection_moves_the_blocks_together_in_one_undo_step(canvas: NetworkCanvas) -> None:
+    doc = canvas.document
+    start = doc.spec.to_dict()
+    flatten, linear = (layer.uid for layer in doc.spec.layers[:2])
+    canvas.network_scene.select_uids([flatten, linear])
+    drag_with_mouse(canvas, block_centre(canvas, 0), block_centre(canvas, 3))
+    assert types(canvas) == ["ReLU", "Linear", "ReLU", "Flatten", "Linear", "Linear"]
+    assert [doc.spec.index_of(flatten), doc.spec.index_of(linear)] == [3, 4]
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Move 2 blocks"
+    for uid in (flatten, linear):
+        item = canvas.network_scene.items_by_uid[uid]
+        assert item.pos() == item.layout_pos
+    doc.undo()
+    assert doc.spec.to_dict() == start
+    doc.redo()
+    assert types(canvas) == ["ReLU", "Linear", "ReLU", "Flatten", "Linear", "Linear"]
+
+
 def test_a_short_drag_snaps_back_without_an_edit(canvas: NetworkCanvas) -> None:
     doc = canvas.document
     drag_with_mouse(canvas, block_centre(canvas, 2), block_centre(canvas, 2) + QPoint(0, 12))

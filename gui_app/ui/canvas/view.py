@@ -156,7 +156,11 @@ class NetworkCanvas(QGraphicsView):
             self.document.move_layer(uids[0], index + step)
 
     def _move_requested(self, uid: int, target: int) -> None:
-        self.document.move_layer(uid, target)
+        selected = self.network_scene.selected_uids()
+        if uid in selected and len(selected) > 1:
+            self.document.move_layers(selected, uid, target)
+        else:
+            self.document.move_layer(uid, target)
 
     # ------------------------------------------------------------------ drag and drop
     def _layer_type(self, event: QDropEvent) -> str | None:
