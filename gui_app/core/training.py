@@ -223,6 +223,13 @@ class Trainer:
             self._restore(self.resume_from)
 
     def _restore(self, ckpt: Checkpoint) -> None:
+        schedule = self.config.scheduler
+        if schedule in ("OneCycleLR", "CosineAnnealingLR") and self.config.epochs != ckpt.config.epochs:
+            # Their state holds the schedule's length; a different one would run past its end.
+            raise ConfigError(
+                f"this checkpoint's {schedule} schedule was planned for {ckpt.config.epochs} epochs; "
+                f"resume with {ckpt.config.epochs} epochs, or start a new run for {self.config.epochs}"
+            )
         self.model.load_state_dict(ckpt.model.state_dict)
         self.optimizer.load_state_dict(ckpt.optimizer_state)
         if self.scheduler is not None and ckpt.scheduler_state:
@@ -399,8 +406,13 @@ class Trainer:
         state = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in self.model.state_dict().items()}
         return TrainedModel(self.spec.copy(), state, tuple(self.mean), tuple(self.std), "trained this session", metrics)
 
+    @property
+    def at_epoch_boundary(self) -> bool:
+        """True when no batch has run since the last completed epoch (a checkpoint is exact)."""
+        return bool(self.history) and self.step == len(self.history) * self.steps_per_epoch
+
     def checkpoint(self) -> Checkpoint:
-        """The run as it stands after the last completed epoch."""
+        """The run as it stands after the last completed epoch; see :attr:`at_epoch_boundary`."""
         return Checkpoint(
             self._trained_model(),
             self.config,

@@ -199,7 +199,10 @@ class TrainingPanel(QWidget):
         spec = resume.model.spec.copy() if resume is not None else self.spec_provider()
         config = self.config()
         if resume is not None:
-            config = resume.config.replace(epochs=max(config.epochs, resume.epoch + 1), device=config.device)
+            epochs = max(config.epochs, resume.epoch + 1)
+            if resume.config.scheduler in ("OneCycleLR", "CosineAnnealingLR"):
+                epochs = resume.config.epochs  # the schedule's length is part of its saved state
+            config = resume.config.replace(epochs=epochs, device=config.device)
         compiled = compile_network(spec)
         if not compiled.ok:
             first = compiled.errors[0]
@@ -244,7 +247,7 @@ class TrainingPanel(QWidget):
         if self.trainer is not None:
             self.trainer.stop()
             self._show_status("Stopping…")
-            self.stop_button.setEnabled(False)
+            self._update_buttons()
 
     def _set_running(self, running: bool) -> None:
         self.settings.setEnabled(not running)
@@ -253,18 +256,21 @@ class TrainingPanel(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.trainer is not None
-        paused = running and self.trainer.paused
+        stopping = running and self.trainer.should_stop
+        paused = running and self.trainer.paused and not stopping
         self.start_button.setEnabled(not running)
-        self.pause_button.setEnabled(running and not paused)
+        self.pause_button.setEnabled(running and not paused and not stopping)
         self.resume_button.setEnabled(paused)
-        self.stop_button.setEnabled(running)
+        self.stop_button.setEnabled(running and not stopping)
         self.resume_checkpoint_button.setEnabled(not running)
         self.save_checkpoint_button.setEnabled(not running and self._can_checkpoint())
         self.memory_caption.setVisible(running and self.memory_label.text() != "–")
         self.memory_label.setVisible(self.memory_caption.isVisible())
 
     def _can_checkpoint(self) -> bool:
-        return self.last_trainer is not None and bool(getattr(self.last_trainer, "history", None))
+        # Only an exact one: not after a stop mid-epoch (the weights moved on) or an error (NaN).
+        trainer = self.last_trainer
+        return trainer is not None and self._error is None and trainer.at_epoch_boundary
 
     def _show_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)

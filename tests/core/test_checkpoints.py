@@ -52,3 +52,31 @@ def test_a_damaged_file_is_a_clear_error(tmp_path):
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(ModelFileError, match=r"broken\.pt"):
         load_checkpoint(path)
+
+
+def test_resuming_a_one_cycle_run_with_another_length_is_refused_not_crashed():
+    first = Trainer(mlp_spec(), config(epochs=2, scheduler="OneCycleLR"), dataset=mnist_slice())
+    assert first.fit().status == "completed"
+    longer = Trainer(
+        mlp_spec(), config(epochs=4, scheduler="OneCycleLR"), dataset=mnist_slice(), resume=first.checkpoint()
+    )
+    result = longer.fit()
+    assert result.status == "error" and result.error.kind == "config"
+    assert "planned for 2 epochs" in result.error.message
+
+
+def test_a_run_stopped_mid_epoch_is_not_at_an_epoch_boundary():
+    class StopInSecondEpoch:
+        def __getattr__(self, hook):
+            return lambda *args: None
+
+        def on_batch_end(self, trainer, event):
+            if trainer.step == 20:
+                trainer.stop()
+
+    trainer = Trainer(mlp_spec(), config(epochs=2), [StopInSecondEpoch()], dataset=mnist_slice(), event_interval=0.0)
+    assert trainer.fit().status == "stopped"
+    assert len(trainer.history) == 1 and not trainer.at_epoch_boundary
+    done = Trainer(mlp_spec(), config(epochs=1), dataset=mnist_slice())
+    done.fit()
+    assert done.at_epoch_boundary
