@@ -154,8 +154,12 @@ class MainWindow(QMainWindow):
         )
 
     # ------------------------------------------------------------------ view updates
-    def _document_changed(self, _change) -> None:
+    def _document_changed(self, change) -> None:
         doc = self.document
+        panel = self.training_panel
+        if change is not None and change.kind == "training" and panel is not None and panel.config() != doc.spec.training:
+            # An undo or redo of a training setting: the form must show what the next run will use.
+            panel.set_config(doc.spec.training)
         compiled = doc.compiled
         self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
         self.status_size.setText(format_bytes(compiled.size_bytes))

@@ -112,9 +112,16 @@ class ProjectFileActions(QObject):
             return True
         return False
 
+    def _locked(self) -> bool:
+        """While training locks the network, no other project may replace it (say why)."""
+        if self.document.lock_reason:
+            self.document.edit_refused.emit(self.document.lock_reason)
+            return True
+        return False
+
     def new_from_spec(self, spec: NetworkSpec) -> bool:
         """Start an untitled project from ``spec`` (a preset)."""
-        if not self.maybe_save():
+        if self._locked() or not self.maybe_save():
             return False
         device = self.settings.value("training/device")
         if isinstance(device, str) and device:
@@ -133,6 +140,8 @@ class ProjectFileActions(QObject):
 
     def open(self, path: str | Path | None = None) -> bool:
         """Open a project; on any failure say why and leave the open project untouched."""
+        if self._locked():
+            return False
         if path is None:
             name, _ = QFileDialog.getOpenFileName(self.window, "Open project", self.last_directory(), PROJECT_FILTER)
             if not name:

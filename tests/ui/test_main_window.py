@@ -10,6 +10,7 @@ import sys
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from gui_app.core.network import load_spec_file
@@ -263,8 +264,6 @@ def test_layout_is_kept_in_settings(qtbot, tmp_path) -> None:
 
 def test_training_run_locks_the_document(window: MainWindow) -> None:
     panel = window.training_panel
-    if panel is None:
-        pytest.skip("the training panel is not in this tree yet")
     panel.run_started.emit()
     assert window.document.lock_reason
     assert window.canvas.banner.isVisible()
@@ -273,6 +272,50 @@ def test_training_run_locks_the_document(window: MainWindow) -> None:
     panel.run_finished.emit(None)
     assert not window.document.lock_reason
     assert window.document.add_layer("ReLU") is not None
+
+
+def test_no_other_project_can_replace_the_network_while_it_trains(window: MainWindow, tmp_path) -> None:
+    before = window.document.spec.to_dict()
+    other = tmp_path / "other.json"
+    other.write_text(load_preset_text())
+    window.training_panel.run_started.emit()
+    assert window.files.open(other) is False
+    assert window.files.new_from_spec(mlp_spec()) is False
+    assert window.document.spec.to_dict() == before
+    window.training_panel.run_finished.emit(None)
+    assert window.files.open(other) is True
+
+
+def load_preset_text() -> str:
+    from gui_app.core.presets import presets_dir
+
+    return (presets_dir() / "linear_regression.json").read_text()
+
+
+def test_undoing_a_training_setting_updates_the_training_form(window: MainWindow) -> None:
+    panel = window.training_panel
+    start = window.document.spec.training
+    window.document.set_training(start.replace(epochs=start.epochs + 3))
+    assert panel.config().epochs == start.epochs + 3
+    window.document.undo()
+    assert window.document.spec.training == start
+    assert panel.config().epochs == start.epochs  # the next run uses what the project says
+
+
+def test_ctrl_z_on_the_draw_pad_undoes_the_stroke_not_the_network(window: MainWindow, qtbot) -> None:
+    from tests.data.handwriting.replay import replay_stroke
+
+    window.document.add_layer("ReLU")
+    layers = types(window)
+    window.draw_dock.raise_()
+    pad = window.draw_panel.pad
+    pad.setFocus()
+    qtbot.waitUntil(pad.hasFocus)
+    replay_stroke(pad, [(0.2, 0.2), (0.8, 0.8)])
+    assert len(pad.strokes()) == 1
+    QTest.keyClick(pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert pad.is_empty()
+    assert types(window) == layers
 
 
 def _run_app(tmp_path, *args: str) -> subprocess.CompletedProcess:
