@@ -50,8 +50,6 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         return _fail(f"{out.parent}: no such folder", 2)
     try:
-        if state_dict is not None:
-            export.export_model(spec, state_dict)  # refuse weights that do not fit, before writing
         if args.format == "python":
             export.export_python(spec, out, state_dict)
         elif args.format == "torchscript":
@@ -65,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
                 print("netbuilder export: note: the training script starts from the project's seed, "
                       "not from --weights", file=sys.stderr)
             training_script.export_training_script(spec, out)
+    except export.WeightsMismatchError as exc:
+        return _fail(str(exc), 2)
     except export.ExportError as exc:
-        return _fail(str(exc), 2 if str(exc).startswith("the weights do not fit") else 1)
+        return _fail(str(exc), 1)
     print(f"wrote {out}")
     return 0
 

@@ -38,6 +38,10 @@ class ExportError(ValueError):
     """An export that cannot be made; ``str()`` is a one-line reason for the user."""
 
 
+class WeightsMismatchError(ExportError):
+    """The given weights do not fit the network (a bad input file rather than a bad network)."""
+
+
 # ---------------------------------------------------------------------- Python source
 
 
@@ -61,7 +65,7 @@ def export_python(
     if state_dict is not None and path.suffix == ".pt":
         raise ExportError(f"{path.name}: name the Python file .py; its weights go in the .pt file beside it")
     if state_dict is not None:
-        _check_weights(spec, state_dict)
+        export_model(spec, state_dict)  # refuse weights that do not fit before writing anything
         buffer = io.BytesIO()
         torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, buffer)
         write_export(path.with_suffix(".pt"), buffer.getvalue())
@@ -321,22 +325,14 @@ def export_training_script(spec: NetworkSpec, path: str | os.PathLike[str]) -> N
 # ---------------------------------------------------------------------- helpers
 
 
-def _check_weights(spec: NetworkSpec, state_dict: Mapping[str, torch.Tensor]) -> None:
-    try:
-        model = build_model(spec)
-    except CompileError as exc:
-        raise ExportError(f"the network has errors: {exc}") from None
-    _load_weights(model, state_dict)
-
-
 def _load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> None:
     problem = weights_mismatch(model.state_dict(), state_dict)
     if problem:
-        raise ExportError(f"the weights do not fit the network: {problem}")
+        raise WeightsMismatchError(f"the weights do not fit the network: {problem}")
     try:
         model.load_state_dict(dict(state_dict))
     except RuntimeError as exc:
-        raise ExportError(f"the weights do not fit the network: {_first_line(exc)}") from None
+        raise WeightsMismatchError(f"the weights do not fit the network: {_first_line(exc)}") from None
 
 
 def weights_mismatch(expected: Mapping[str, torch.Tensor], given: Mapping[str, torch.Tensor]) -> str:

@@ -157,7 +157,8 @@ class MainWindow(QMainWindow):
     def _document_changed(self, change) -> None:
         doc = self.document
         panel = self.training_panel
-        if change is not None and change.kind == "training" and panel is not None and panel.config() != doc.spec.training:
+        training_edit = change is not None and change.kind == "training"
+        if training_edit and panel is not None and panel.config() != doc.spec.training:
             # An undo or redo of a training setting: the form must show what the next run will use.
             panel.set_config(doc.spec.training)
         compiled = doc.compiled
