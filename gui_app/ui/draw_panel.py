@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QImage, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -184,12 +184,14 @@ class DrawPanel(QWidget):
             assert model is not None
             self._trained = model
             self._set_trained_enabled(True, "The network trained in this session")
-            self.model_selector.setCurrentIndex(1)
+            index = 1
         else:
             self._trained = None
             reason = "The last trained network does not take a 1×28×28 image with 10 outputs"
             self._set_trained_enabled(False, reason if model is not None else "No network trained yet")
-            self.model_selector.setCurrentIndex(0)
+            index = 0
+        with QSignalBlocker(self.model_selector):  # one prediction below, not one per signal
+            self.model_selector.setCurrentIndex(index)
         self._on_model_chosen()
         if model is not None and self._trained is None:
             self.status.setText(f"{describe_shapes(model)}; reading digits needs 1×28×28 → 10, "
