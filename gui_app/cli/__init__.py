@@ -26,7 +26,7 @@ SUBCOMMANDS = {
 #: One-line help for ``netbuilder --help``, so listing the commands imports none of them.
 HELP = {
     "summary": "print a project's layers, output shapes, parameter counts, warnings and errors",
-    "export": "export a project to Python, TorchScript, ONNX or a training script",
+    "export": "export a project to Python, TorchScript, ONNX, torch.export or a training script",
     "train": "train a project's network without the window",
     "predict": "read handwritten digits from image files",
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from gui_app.cli import HELP
 from gui_app.core.compiler import compile_network
 from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.trained_model import ModelFileError, load_trained_model
@@ -25,7 +26,7 @@ MODEL_SUFFIXES = (".pt", ".pth", ".ckpt")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="export a network as Python, TorchScript, ONNX, torch.export or a training script",
+        help=HELP["export"],
         description="Export a network. Without --weights the model has the initial weights of the "
         "project's training seed.",
     )

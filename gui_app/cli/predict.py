@@ -15,13 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from gui_app.cli import HELP
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "predict",
-        help="read handwritten digits from image files",
+        help=HELP["predict"],
         description="Classify pictures of single digits with the bundled MNIST model or a checkpoint. "
         "Folders are searched for image files.",
     )

@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from gui_app.cli import HELP
 from gui_app.core.compiler import CompiledNetwork, compile_network
 from gui_app.core.lint import LintWarning, lint_network
 from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
@@ -18,7 +19,7 @@ from gui_app.core.readable import format_bytes, format_shape
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("summary", help="print a project's layers, shapes and parameter counts")
+    parser = subparsers.add_parser("summary", help=HELP["summary"])
     parser.add_argument("file", help="a NetBuilder project (.json)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 

@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from gui_app.cli import HELP
 from gui_app.core.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 
 LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s")
@@ -21,7 +22,7 @@ LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train a project's network without the window",
+        help=HELP["train"],
         description="Train the network of a project file with its training settings; options override them.",
     )
     parser.add_argument("file", help="project file (.json)")
