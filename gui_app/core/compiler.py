@@ -40,7 +40,6 @@ class LayerResult:
     kwargs: dict[str, Any] = field(default_factory=dict)
     output_shape: Shape | None = None
     params: int = 0
-    trainable_params: int = 0
     error: str | None = None
     summary: str = ""
 
@@ -52,7 +51,6 @@ class CompiledNetwork:
     input_shape: Shape
     layers: list[LayerResult]
     total_params: int
-    trainable_params: int
     size_bytes: int
 
     @property
@@ -79,7 +77,7 @@ def compile_network(spec: NetworkSpec) -> CompiledNetwork:
     """
     results: list[LayerResult] = []
     shape: Shape = tuple(spec.input_shape)
-    total = trainable = size = 0
+    total = size = 0
     failed = False
     for index, layer in enumerate(spec.layers):
         result = LayerResult(index, layer.uid, layer.type)
@@ -98,13 +96,12 @@ def compile_network(spec: NetworkSpec) -> CompiledNetwork:
             continue
         shape = measured.output_shape
         result.output_shape = shape
-        result.params = result.trainable_params = measured.params
+        result.params = measured.params
         total += measured.params
-        trainable += measured.params
         size += measured.size_bytes
     if not failed and total > MAX_PARAMS:
         results[-1].error = f"the network has {total:,} parameters, more than {MAX_PARAMS:,}"
-    return CompiledNetwork(tuple(spec.input_shape), results, total, trainable, size)
+    return CompiledNetwork(tuple(spec.input_shape), results, total, size)
 
 
 def _layer_size(type_name: str, kwargs: dict[str, Any], shape: Shape) -> LayerSize:
