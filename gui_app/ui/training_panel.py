@@ -282,6 +282,7 @@ class TrainingPanel(QWidget):
     def _on_run_started(self, info: dict) -> None:
         self._batches = max(1, info["batches"])
         self._start_epoch = info["start_epoch"]
+        self._started_at = time.perf_counter()  # the ETA counts training, not loading the data
         self._show_status(f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}.")
         self.tabs.setTabEnabled(2, info["classification"])
 
