@@ -15,9 +15,7 @@ MNIST: Y. LeCun, C. Cortes and C. J. C. Burges, CC BY-SA 3.0.
 from __future__ import annotations
 
 import argparse
-import gzip
 import math
-import struct
 import sys
 import time
 from pathlib import Path
@@ -30,12 +28,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from gui_app.core.compiler import build_model  # noqa: E402
+from gui_app.core.datasets import IDX_FILES  # noqa: E402
+from gui_app.core.digits import BOX, CENTRE, INK_THRESHOLD, MNIST_MEAN, MNIST_STD  # noqa: E402
+from gui_app.core.idx_files import find_idx_file, read_idx  # noqa: E402
 from gui_app.core.network import LayerSpec, NetworkSpec  # noqa: E402
 from gui_app.core.trained_model import TrainedModel, save_trained_model  # noqa: E402
 
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist", REPO / "tests/data/MNIST/raw")
-CENTRE = 14.0  # MNIST puts the centre of mass at pixel index 14 (measured: mean 13.99, 14.00)
 
 
 def digit_network_spec() -> NetworkSpec:
@@ -63,28 +62,13 @@ def digit_network_spec() -> NetworkSpec:
 # ----------------------------------------------------------------------------- data
 
 
-def _read_idx(path: Path) -> torch.Tensor:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
-    _zero, kind, ndim = struct.unpack(">HBB", data[:4])
-    if kind != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file")
-    shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
-    return torch.frombuffer(bytearray(data[4 + 4 * ndim :]), dtype=torch.uint8).reshape(shape)
-
-
 def load_mnist(data_dir: Path | None) -> tuple[torch.Tensor, ...]:
     """(train images, train labels, test images, test labels); images float in [0, 1], N×1×28×28."""
     dirs = [data_dir] if data_dir else list(DATA_DIRS)
     for folder in dirs:
-        found = []
-        for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
-            candidates = [folder / stem, folder / f"{stem}.gz"]
-            found.append(next((c for c in candidates if c.exists()), None))
+        found = [find_idx_file([folder], stem) for stem in IDX_FILES]
         if all(found):
-            xtr, ytr, xte, yte = (_read_idx(p) for p in found)
+            xtr, ytr, xte, yte = (read_idx(p) for p in found)
             print(f"MNIST from {folder}: {len(xtr)} train, {len(xte)} test", flush=True)
             return (xtr.float().div(255).unsqueeze(1), ytr.long(), xte.float().div(255).unsqueeze(1), yte.long())
     raise SystemExit(f"MNIST not found in {', '.join(map(str, dirs))}")
@@ -126,7 +110,7 @@ def _thickness(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def renormalise(x: torch.Tensor) -> torch.Tensor:
     """The app's MNIST preprocessing, batched: ink box to 20 px, centre of mass to (14, 14)."""
-    ink = x > 0.1
+    ink = x > INK_THRESHOLD  # the same ink box as gui_app.core.digits.mnist_image
     rows, cols = ink.any(dim=3).squeeze(1), ink.any(dim=2).squeeze(1)
     idx = torch.arange(28)
     top = torch.where(rows, idx, 99).amin(1)
@@ -134,7 +118,7 @@ def renormalise(x: torch.Tensor) -> torch.Tensor:
     left = torch.where(cols, idx, 99).amin(1)
     right = torch.where(cols, idx, -1).amax(1)
     size = torch.maximum(bottom - top, right - left).float().add(1).clamp(min=1)
-    scale = (size / 20.0).view(-1, 1, 1, 1)
+    scale = (size / BOX).view(-1, 1, 1, 1)
     mass = x.sum((1, 2, 3)).clamp(min=1e-6)
     grid = _pixel_grid()
     cx = (x[:, 0] * grid[..., 0]).sum((1, 2)) / mass
