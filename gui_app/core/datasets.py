@@ -2,23 +2,26 @@
 
 Images are stored as uint8 tensors ``(N, C, H, W)`` and scaled and normalised on the training
 device one batch at a time, so a dataset costs a quarter of its float size and never passes
-through a ``DataLoader``. MNIST and Fashion-MNIST are read from IDX files (plain or ``.gz``) in
-the folder the user picked, a torchvision root inside it, or the app's cache; when none holds
-them, torchvision downloads them; when that fails too, :class:`DatasetError` says which files to
-put where and where we looked.
+through a ``DataLoader``. MNIST and Fashion-MNIST are read from IDX files (plain or ``.gz``),
+CIFAR-10 from its Python batches, found in the folders of :func:`data_folders.search_roots`;
+when none holds them they are downloaded into the cache; when that fails too, MNIST falls back to
+the bundled sample (saying so in ``note``) and the others raise :class:`DatasetError`, which says
+which files to put where, where we looked and why the download did not help.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gui_app.core.idx_download import IDX_SOURCES, download_idx
+from gui_app.core.data_folders import cache_dir, sample_dir, search_roots
+from gui_app.core.downloads import DownloadCancelledError, DownloadError, ProgressCallback, download_dataset
 from gui_app.core.idx_files import IdxFileError, find_idx_file, read_idx
 
 IDX_FILES = (
@@ -64,6 +67,12 @@ class LoadedDataset:
     std: tuple[float, ...]
     source: str
     task: str = "classification"
+    #: "sample" for the bundled MNIST sample, else "folder" (a folder found, downloaded or generated)
+    origin: str = "folder"
+    #: one line for the user when the data is not exactly what was asked for ("" otherwise)
+    note: str = ""
+    #: why, when ``note`` is set: which folders were searched and why the download did not help
+    detail: str = ""
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -104,12 +113,6 @@ def normalization_for(dataset: LoadedDataset, choice: str) -> tuple[tuple[float,
     return dataset.mean, dataset.std
 
 
-def default_data_dir() -> Path:
-    """``$NETBUILDER_DATA``, else ``~/.cache/netbuilder/data``."""
-    env = os.environ.get("NETBUILDER_DATA")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "netbuilder" / "data"
-
-
 _CACHE: dict[tuple, LoadedDataset] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -123,17 +126,21 @@ def load_dataset(
     seed: int = 0,
     download: bool = True,
     val_split: float = 0.0,
+    progress: ProgressCallback | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> LoadedDataset:
     """Load (once per process) the dataset ``name`` of :data:`run_config.DATASETS`.
 
-    ``input_shape`` sizes an image folder's images and the regression's features;
-    ``output_shape`` the regression's targets. Raises :class:`DatasetError`.
+    MNIST, Fashion-MNIST and CIFAR-10 are looked for in :func:`data_folders.search_roots`, then
+    downloaded into the cache (``progress`` and ``cancelled`` follow and stop the download), and
+    MNIST falls back to the bundled sample; the result's ``note`` says whenever the data is not
+    what was asked for. ``input_shape`` sizes an image folder's images and the regression's
+    features; ``output_shape`` the regression's targets. Raises :class:`DatasetError`, or
+    :class:`DownloadCancelledError` when ``cancelled()`` stopped a download.
     """
     folder = Path(data_dir).expanduser() if data_dir else None
-    if name in IDX_DATASETS:
-        return _load_idx(name, folder, download)
-    if name == "cifar10":
-        return _load_cifar(folder, download)
+    if name in IDX_DATASETS or name == "cifar10":
+        return _resolve(name, folder, download, progress, cancelled)
     if name == "image_folder":
         from gui_app.core.image_folder import load_image_folder
 
@@ -143,47 +150,114 @@ def load_dataset(
     raise DatasetError(f"unknown dataset {name!r}")
 
 
-def _search_folders(folder_name: str, data_dir: Path | None) -> list[Path]:
-    roots = [data_dir] if data_dir else []
-    roots.append(default_data_dir())
-    folders: list[Path] = []
+def idx_folders(name: str, root: Path) -> list[Path]:
+    """The layouts an IDX dataset may have under ``root``: torchvision's, ``raw/``, or flat."""
+    folder_name = IDX_DATASETS[name][0]
+    return [root / folder_name / "raw", root / "raw", root, root / folder_name]
+
+
+def locate(name: str, root: Path) -> Path | None:
+    """The folder under ``root`` that holds all of dataset ``name``'s files, or None."""
+    if name == "cifar10":
+        # torchvision's reader wants ROOT/cifar-10-batches-py, so that is the only layout
+        for folder in (root / "cifar-10-batches-py", root):
+            if folder.name == "cifar-10-batches-py" and all((folder / f).is_file() for f in CIFAR_FILES):
+                return folder
+        return None
+    for folder in idx_folders(name, root):
+        if all(find_idx_file([folder], stem) is not None for stem in IDX_FILES):
+            return folder
+    return None
+
+
+def _missing(name: str, root: Path) -> str:
+    """" (missing A, B)" when ``root`` holds some of an IDX dataset's files but not all."""
+    if name == "cifar10":
+        return ""
+    for folder in idx_folders(name, root):
+        found = [find_idx_file([folder], stem) is not None for stem in IDX_FILES]
+        if any(found):
+            return " (missing " + ", ".join(s for s, ok in zip(IDX_FILES, found, strict=True) if not ok) + ")"
+    return ""
+
+
+def _display(name: str) -> str:
+    return "CIFAR-10" if name == "cifar10" else IDX_DATASETS[name][1]
+
+
+def _resolve(
+    name: str,
+    data_dir: Path | None,
+    download: bool,
+    progress: ProgressCallback | None,
+    cancelled: Callable[[], bool] | None,
+) -> LoadedDataset:
+    """Find ``name`` in the search order, download it, or fall back to the sample (MNIST)."""
+    display = _display(name)
+    roots = search_roots(data_dir)
     for root in roots:
-        folders += [root / folder_name / "raw", root / "raw", root, root / folder_name]
-    return folders
-
-
-def _load_idx(name: str, data_dir: Path | None, download: bool) -> LoadedDataset:
-    folder_name, display, classes = IDX_DATASETS[name]
-    folders = _search_folders(folder_name, data_dir)
-    paths = [find_idx_file(folders, stem) for stem in IDX_FILES]
-    failure = ""
-    if None in paths and download:
-        failure = _download(name, data_dir or default_data_dir())
-        paths = [find_idx_file(folders, stem) for stem in IDX_FILES]
-    if None in paths:
-        missing = ", ".join(stem for stem, p in zip(IDX_FILES, paths, strict=True) if p is None)
-        target = (data_dir or default_data_dir()) / folder_name / "raw"
-        looked = ", ".join(str(f) for f in dict.fromkeys(folders))
-        raise DatasetError(
-            f"{display} not found: missing {missing}. Put all four files {', '.join(IDX_FILES)} "
-            f"(plain or .gz) in {target}/ or straight in the data folder you pick, or go online to "
-            f"download them.{failure} Looked in: {looked}"
-        )
-    key = (name, *(str(p.resolve()) for p in paths))
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
+        folder = locate(name, root)
+        if folder is not None:
+            passed = ", ".join(str(r) for r in roots[: roots.index(root)])
+            note = f"{display} is not in {passed}; using the copy in {folder}" if passed else ""
+            return _read(name, folder, note=note)
+    looked = ", ".join(str(r) + _missing(name, r) for r in roots)
+    if not download:
+        failure = "downloads are off"
+    else:
         try:
-            train_x, train_y, test_x, test_y = (read_idx(p) for p in paths)
-        except IdxFileError as exc:
-            raise DatasetError(f"{display}: {exc}") from None
-        if train_x.dim() != 3 or len(train_x) != len(train_y) or len(test_x) != len(test_y):
-            raise DatasetError(f"{display}: the files in {paths[0].parent} do not belong together")
-        dataset = image_dataset(
-            display, train_x.unsqueeze(1), train_y, test_x.unsqueeze(1), test_y, classes, str(paths[0].parent)
-        )
-        _CACHE[key] = dataset
-        return dataset
+            folder = download_dataset(name, cache_dir(), progress=progress, cancelled=cancelled)
+        except DownloadCancelledError:
+            raise
+        except DownloadError as exc:
+            failure = f"the download failed: {str(exc).rstrip('.')}"
+        else:
+            return _read(name, folder, note=f"{display} downloaded to {folder}")
+    why = f"{display} is not in {looked}, and {failure}."
+    sample = sample_dir()
+    if name == "mnist" and locate(name, sample) is not None:
+        dataset = _read(name, sample, display="MNIST sample")
+        count = len(dataset.train_x)
+        note = f"MNIST sample, {count:,} images: the full set gives higher accuracy."
+        return replace(dataset, origin="sample", note=note, detail=why)
+    if name == "cifar10":
+        files = f"the files of cifar-10-python.tar.gz ({', '.join(CIFAR_FILES)}, batches.meta)"
+        target = roots[0] / "cifar-10-batches-py"
+    else:
+        files = f"all four files {', '.join(IDX_FILES)} (plain or .gz)"
+        target = roots[0] / IDX_DATASETS[name][0] / "raw"
+    raise DatasetError(
+        f"{display} not found: {why} Put {files} in {target}/ or straight in the data folder you pick, "
+        f"or go online to download them."
+    )
+
+
+def _read(name: str, folder: Path, *, display: str | None = None, note: str = "") -> LoadedDataset:
+    """Read the dataset in ``folder`` (cached per process by its files)."""
+    display = display or _display(name)
+    if name == "cifar10":
+        dataset = _read_cifar(folder)
+    else:
+        paths = [find_idx_file([folder], stem) for stem in IDX_FILES]
+        key = (name, *(str(p.resolve()) for p in paths))
+        with _CACHE_LOCK:
+            if key not in _CACHE:
+                _CACHE[key] = _read_idx(name, display, paths)
+            dataset = _CACHE[key]
+    return replace(dataset, name=display, origin="folder", note=note, detail="")
+
+
+def _read_idx(name: str, display: str, paths: list[Path]) -> LoadedDataset:
+    try:
+        train_x, train_y, test_x, test_y = (read_idx(p) for p in paths)
+    except IdxFileError as exc:
+        raise DatasetError(f"{display}: {exc}") from None
+    if train_x.dim() != 3 or len(train_x) != len(train_y) or len(test_x) != len(test_y):
+        raise DatasetError(f"{display}: the files in {paths[0].parent} do not belong together")
+    classes = IDX_DATASETS[name][2]
+    return image_dataset(
+        display, train_x.unsqueeze(1), train_y, test_x.unsqueeze(1), test_y, classes, str(paths[0].parent)
+    )
 
 
 def image_dataset(
@@ -212,21 +286,8 @@ def image_dataset(
     )
 
 
-def _load_cifar(data_dir: Path | None, download: bool) -> LoadedDataset:
-    roots = [r for r in (data_dir, data_dir.parent if data_dir else None, default_data_dir()) if r]
-    root = next((r for r in roots if all((r / "cifar-10-batches-py" / f).is_file() for f in CIFAR_FILES)), None)
-    failure = ""
-    if root is None and download:
-        failure = _download("cifar10", data_dir or default_data_dir())
-        root = next((r for r in roots if (r / "cifar-10-batches-py" / "test_batch").is_file()), None)
-    if root is None:
-        target = (data_dir or default_data_dir()) / "cifar-10-batches-py"
-        looked = ", ".join(str(r / "cifar-10-batches-py") for r in dict.fromkeys(roots))
-        raise DatasetError(
-            f"CIFAR-10 not found: put the files of cifar-10-python.tar.gz ({', '.join(CIFAR_FILES)}, "
-            f"batches.meta) in {target}/, or go online to download them.{failure} Looked in: {looked}"
-        )
-    key = ("cifar10", str(root.resolve()))
+def _read_cifar(folder: Path) -> LoadedDataset:
+    key = ("cifar10", str(folder.resolve()))
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -235,6 +296,7 @@ def _load_cifar(data_dir: Path | None, download: bool) -> LoadedDataset:
         except ImportError:
             raise DatasetError(NO_TORCHVISION.format(what="CIFAR-10")) from None
 
+        root = folder.parent
         try:
             train, test = CIFAR10(str(root), train=True), CIFAR10(str(root), train=False)
         except RuntimeError as exc:
@@ -246,42 +308,10 @@ def _load_cifar(data_dir: Path | None, download: bool) -> LoadedDataset:
             torch.from_numpy(np.ascontiguousarray(test.data.transpose(0, 3, 1, 2))),
             torch.tensor(test.targets),
             CIFAR_CLASSES,
-            str(root / "cifar-10-batches-py"),
+            str(folder),
         )
         _CACHE[key] = dataset
         return dataset
-
-
-def _download(name: str, root: Path) -> str:
-    """Try to download ``name`` into ``root``; return "" or a sentence saying why it failed.
-
-    A failure is not an error here: the caller then explains where to put the files, and adds
-    this sentence so an offline user sees why the download did not help.
-    """
-    import socket
-
-    try:
-        from torchvision import datasets as tv
-    except ImportError:  # the desktop bundle leaves torchvision out (docs/packaging.md)
-        if name in IDX_SOURCES and not download_idx(name, root):
-            return " The download did not succeed (offline?)."
-        return ""
-
-    cls = {"mnist": tv.MNIST, "fashion_mnist": tv.FashionMNIST, "cifar10": tv.CIFAR10}[name]
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(15)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        for train in (True, False):
-            cls(str(root), train=train, download=True)
-    except Exception as exc:  # offline, a proxy, a full disk: all mean "use local files"
-        reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
-        if len(reason) > 400:
-            reason = reason[:397] + "..."
-        return f" The download failed: {reason.rstrip('.:')}."
-    finally:
-        socket.setdefaulttimeout(previous)
-    return ""
 
 
 def make_linear_regression(

@@ -26,6 +26,7 @@ from gui_app.core.checkpoints import Checkpoint, save_checkpoint
 from gui_app.core.compiler import CompileError, build_model, compile_network
 from gui_app.core.datasets import DatasetError, LoadedDataset, load_dataset, normalization_for
 from gui_app.core.devices import DeviceError, resolve_device
+from gui_app.core.downloads import DownloadCancelledError
 from gui_app.core.network import NetworkSpec
 from gui_app.core.optimisation import ConfigError, current_lr, make_loss, make_optimizer, make_scheduler
 from gui_app.core.run_config import TrainingConfig
@@ -109,7 +110,10 @@ class Trainer:
         start = time.perf_counter()
         self.history: list[EpochEvent] = []
         try:
-            self._setup()
+            try:
+                self._setup()
+            except DownloadCancelledError:  # Stop pressed while the data downloaded
+                self.should_stop = True
             if self.should_stop:  # stopped while the data loaded: do not start at all
                 status = "stopped"
             else:
@@ -185,6 +189,8 @@ class Trainer:
             seed=cfg.seed,
             download=self.download,
             val_split=cfg.val_split,
+            progress=lambda progress: self._emit("on_download", progress),
+            cancelled=self._stop.is_set,
         )
         self.dataset = dataset
         check_network_fits(self.spec.input_shape, compiled.output_shape, dataset, cfg.loss)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gui_app.core.downloads import DownloadProgress
 from gui_app.core.trained_model import TrainedModel
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ class Callback:
     A hook may end the run by setting ``trainer.should_stop = True``; the loop honours it before
     the next batch.
     """
+
+    def on_download(self, trainer: Trainer, progress: DownloadProgress) -> None:
+        """While the dataset downloads (before ``on_fit_start``); Stop cancels the download."""
 
     def on_fit_start(self, trainer: Trainer) -> None:
         """Data loaded and checked, model on its device; training begins."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +12,7 @@ import torch
 
 from gui_app.core.datasets import IDX_FILES, DatasetError, load_dataset, normalization_for
 from gui_app.core.idx_files import IdxFileError, read_idx
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-RAW = DATA / "MNIST" / "raw"
+from tests.mnist_subset import DATA, RAW
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +28,7 @@ def test_mnist_from_a_torchvision_root_loads_once_as_uint8():
     assert ds.train_y.dtype == torch.long and set(ds.train_y.tolist()) == set(range(10))
     assert ds.input_shape == (1, 28, 28) and ds.num_classes == 10
     assert 0.10 < ds.mean[0] < 0.16 and 0.28 < ds.std[0] < 0.34  # MNIST's well-known statistics
-    assert load_dataset("mnist", DATA, download=False) is ds
+    assert load_dataset("mnist", DATA, download=False).train_x is ds.train_x  # read once, then shared
 
 
 def test_a_folder_holding_the_idx_files_directly_works():
@@ -48,22 +46,24 @@ def test_gzipped_idx_files_are_read(tmp_path):
     assert ds.class_names[0] == "T-shirt" and ds.name == "Fashion-MNIST"
 
 
-def test_missing_mnist_says_which_files_to_put_where(tmp_path):
+def test_missing_fashion_mnist_says_which_files_to_put_where(tmp_path):
     with pytest.raises(DatasetError) as info:
-        load_dataset("mnist", tmp_path / "mine", download=False)
+        load_dataset("fashion_mnist", tmp_path / "mine", download=False)
     message = str(info.value)
     assert "\n" not in message
     for stem in IDX_FILES:
         assert stem in message
-    assert str(tmp_path / "mine" / "MNIST" / "raw") in message
-    assert "Looked in:" in message and str(tmp_path / "cache") in message
+    assert str(tmp_path / "mine" / "FashionMNIST" / "raw") in message
+    assert str(tmp_path / "mine") in message and os.environ["NETBUILDER_DATA"] in message
+    assert "downloads are off" in message
 
 
-def test_one_missing_file_is_named(tmp_path):
+def test_a_folder_missing_one_file_is_named_when_the_sample_is_used(tmp_path):
     for stem in IDX_FILES[:3]:
         shutil.copy(RAW / stem, tmp_path / stem)
-    with pytest.raises(DatasetError, match="missing t10k-labels-idx1-ubyte"):
-        load_dataset("mnist", tmp_path, download=False)
+    ds = load_dataset("mnist", tmp_path, download=False)
+    assert ds.origin == "sample"
+    assert f"{tmp_path} (missing t10k-labels-idx1-ubyte)" in ds.detail
 
 
 def test_missing_cifar10_says_what_to_put_where(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -23,8 +21,9 @@ from gui_app.core.layers import CATALOGUE
 from gui_app.core.network import LayerSpec, NetworkSpec
 from gui_app.core.trained_model import ModelFileError, TrainedModel, load_payload
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, render_picture
+from tests.mnist_subset import RAW
 
-MNIST_RAW = Path(__file__).resolve().parent.parent / "data" / "MNIST" / "raw"
+MNIST_RAW = RAW
 
 
 def _idx(name: str) -> np.ndarray:

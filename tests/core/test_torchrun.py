@@ -14,8 +14,7 @@ from gui_app.core.network import LayerSpec, NetworkSpec
 from gui_app.core.run_config import TrainingConfig
 from gui_app.core.trained_model import load_trained_model
 from gui_app.core.training_script import export_training_script, launch_torchrun
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.mnist_subset import DATA
 
 pytestmark = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()), reason="torch.distributed with gloo is not available"

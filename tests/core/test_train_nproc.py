@@ -4,12 +4,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from gui_app.core.presets import presets_dir
 from gui_app.core.trained_model import load_trained_model
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.mnist_subset import DATA
 
 
 def test_train_with_two_processes_writes_one_checkpoint_and_metric_lines(tmp_path):

@@ -25,10 +25,9 @@ from gui_app.core.training_script import (
     torchrun_command,
     training_script_source,
 )
+from tests.mnist_subset import DATA, RAW
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data"
-RAW = DATA / "MNIST" / "raw"
 RUFF = Path(sys.executable).with_name("ruff")
 METRIC_KEYS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
                "samples_per_s"]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from gui_app.core.datasets import LoadedDataset, load_dataset
 from gui_app.core.network import LayerSpec, NetworkSpec
 from gui_app.core.run_config import TrainingConfig
 from gui_app.core.training import Callback
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.mnist_subset import DATA
 
 
 def mlp_spec(hidden: int = 64, outputs: int = 10, input_shape=(1, 28, 28)) -> NetworkSpec:

@@ -1,0 +1,207 @@
+"""Dataset downloads against a loopback HTTP server that serves the tests' MNIST slice: checksums,
+progress, cancel, a connection cut midway, and resuming afterwards. No test reaches the network."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.server
+import socket
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gui_app.core import downloads
+from gui_app.core.datasets import IDX_FILES, load_dataset
+from gui_app.core.downloads import (
+    DownloadCancelledError,
+    DownloadError,
+    DownloadProgress,
+    Source,
+    download_dataset,
+)
+from tests.mnist_subset import RAW
+
+REAL_SOURCES = downloads.sources
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves files; those named in ``server.cut`` stop after half their bytes."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        self.server.requests.append(self.path.lstrip("/"))
+
+    def copyfile(self, source, outputfile) -> None:
+        if Path(self.path).name in self.server.cut:
+            data = source.read()
+            outputfile.write(data[: len(data) // 2])
+            self.close_connection = True
+            return
+        super().copyfile(source, outputfile)
+
+
+class Mirror:
+    def __init__(self, folder: Path) -> None:
+        self.files: list[tuple[str, str]] = []
+        for stem in IDX_FILES:
+            data = gzip.compress((RAW / stem).read_bytes(), mtime=0)
+            (folder / f"{stem}.gz").write_bytes(data)
+            self.files.append((f"{stem}.gz", hashlib.md5(data, usedforsecurity=False).hexdigest()))
+        self.server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(_Handler, directory=str(folder))
+        )
+        self.server.cut = set()
+        self.server.requests = []
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.server.requests
+
+    def source(self, mirrors: tuple[str, ...] | None = None, files=None) -> Source:
+        return Source("MNIST", "MNIST/raw", mirrors or (self.url,), tuple(files or self.files))
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, monkeypatch) -> Iterator[Mirror]:
+    """A loopback mirror of the MNIST slice; downloads may reach it and nothing else."""
+    served = tmp_path / "served"
+    served.mkdir()
+    mirror = Mirror(served)
+    thread = threading.Thread(target=mirror.server.serve_forever, daemon=True)
+    thread.start()
+
+    def loopback_only(url: str, *args, **kwargs):
+        assert url.startswith("http://127.0.0.1:"), url
+        return urllib.request.urlopen(url, *args, **kwargs)
+
+    monkeypatch.delenv("NETBUILDER_OFFLINE", raising=False)
+    monkeypatch.setattr(downloads, "urlopen", loopback_only)
+    # load_dataset asks downloads.sources(); point MNIST at the loopback mirror
+    monkeypatch.setattr(downloads, "sources", lambda: {"mnist": mirror.source()})
+    try:
+        yield mirror
+    finally:
+        mirror.server.shutdown()
+        mirror.server.server_close()
+        thread.join(timeout=10)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file())
+
+
+def test_download_verifies_every_file_and_leaves_a_folder_torchvision_reads(tmp_path: Path, mirror) -> None:
+    seen: list[DownloadProgress] = []
+    folder = download_dataset("mnist", tmp_path / "data", source=mirror.source(), progress=seen.append)
+    assert folder == tmp_path / "data" / "MNIST" / "raw"
+    for stem in IDX_FILES:
+        assert (folder / stem).read_bytes() == (RAW / stem).read_bytes()
+        assert gzip.decompress((folder / f"{stem}.gz").read_bytes()) == (RAW / stem).read_bytes()
+    fractions = [p.fraction for p in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert "Downloading MNIST: t10k-labels-idx1-ubyte.gz (4/4)" in seen[-1].describe()
+    from torchvision.datasets import MNIST
+
+    assert len(MNIST(str(tmp_path / "data"), train=False)) == 500
+
+
+def test_a_dead_mirror_falls_through_to_the_next(tmp_path: Path, mirror) -> None:
+    dead = f"http://127.0.0.1:{_closed_port()}/"
+    download_dataset("mnist", tmp_path, source=mirror.source((dead, mirror.url)))
+    assert len(_leftovers(tmp_path / "MNIST" / "raw")) == 8
+
+
+def test_a_wrong_checksum_keeps_nothing(tmp_path: Path, mirror) -> None:
+    tampered = [(name, "0" * 32) for name, _ in mirror.files]
+    with pytest.raises(DownloadError, match="checksum is wrong"):
+        download_dataset("mnist", tmp_path / "data", source=mirror.source(files=tampered))
+    assert _leftovers(tmp_path / "data") == []
+
+
+def test_offline_is_a_download_error_naming_the_cause(tmp_path: Path, mirror) -> None:
+    dead = f"http://127.0.0.1:{_closed_port()}/"
+    source = Source("Fashion-MNIST", "FashionMNIST/raw", (dead,), (("x.gz", "0" * 32),))
+    with pytest.raises(DownloadError, match="Fashion-MNIST could not be downloaded"):
+        download_dataset("fashion_mnist", tmp_path / "data", source=source, timeout=5)
+    assert _leftovers(tmp_path / "data") == []
+
+
+def test_cancel_stops_within_a_chunk_and_keeps_nothing(tmp_path: Path, mirror) -> None:
+    seen: list[DownloadProgress] = []
+    with pytest.raises(DownloadCancelledError):
+        download_dataset(
+            "mnist", tmp_path / "data", source=mirror.source(), progress=seen.append, cancelled=lambda: bool(seen)
+        )
+    assert _leftovers(tmp_path / "data") == []
+
+
+def test_a_download_cut_midway_leaves_no_data_and_the_next_run_falls_back_then_resumes(
+    tmp_path: Path, mirror, monkeypatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NETBUILDER_DATA", str(cache))
+    mirror.server.cut.add("t10k-images-idx3-ubyte.gz")
+    with pytest.raises(DownloadError, match="closed after"):
+        download_dataset("mnist", cache, source=mirror.source())
+    raw = cache / "MNIST" / "raw"
+    # the two finished files (and their uncompressed copies) stay; nothing of the cut one
+    finished = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+    assert _leftovers(raw) == sorted([*finished, *(f"{stem}.gz" for stem in finished)])
+
+    # next run, offline: the incomplete cache is not read as data; the sample is used, and says so
+    monkeypatch.setattr(downloads, "urlopen", lambda url, *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    offline = load_dataset("mnist")
+    assert offline.origin == "sample" and len(offline.train_x) == 10_000
+    assert str(cache) in offline.detail and "offline" in offline.detail
+
+    # next run, online again: only the missing files are fetched, then the full download is used
+    monkeypatch.setattr(downloads, "urlopen", urllib.request.urlopen)
+    mirror.server.cut.clear()
+    mirror.requests.clear()
+    resumed = load_dataset("mnist")
+    assert sorted(mirror.requests) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert resumed.origin == "folder" and len(resumed.train_x) == 2000 and len(resumed.test_x) == 500
+    assert resumed.note == f"MNIST downloaded to {raw}"
+
+
+def test_a_stale_part_file_from_a_killed_download_is_never_read(tmp_path: Path, mirror, monkeypatch) -> None:
+    monkeypatch.setenv("NETBUILDER_DATA", str(tmp_path / "cache"))
+    raw = tmp_path / "cache" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for stem in IDX_FILES:
+        (raw / f"{stem}.gz.part").write_bytes(b"half a file")
+    monkeypatch.setenv("NETBUILDER_OFFLINE", "1")
+    assert load_dataset("mnist").origin == "sample"
+    monkeypatch.delenv("NETBUILDER_OFFLINE")
+    assert len(load_dataset("mnist").train_x) == 2000
+    assert not list(raw.glob("*.part"))
+
+
+def test_sources_are_torchvisions_own_when_it_is_installed(monkeypatch) -> None:
+    from torchvision.datasets import MNIST
+
+    assert REAL_SOURCES()["mnist"].mirrors == tuple(MNIST.mirrors)
+    assert REAL_SOURCES()["mnist"].files == tuple(tuple(r) for r in MNIST.resources)
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # the desktop bundle
+    assert REAL_SOURCES() == downloads.BUILT_IN_SOURCES
+
+
+def test_load_dataset_downloads_without_torchvision(tmp_path: Path, mirror, monkeypatch) -> None:
+    """The desktop bundle has no torchvision: the built-in sources are used and the .gz files read."""
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setattr(downloads, "sources", REAL_SOURCES)
+    monkeypatch.setitem(downloads.BUILT_IN_SOURCES, "mnist", mirror.source())
+    loaded = load_dataset("mnist")
+    assert loaded.origin == "folder" and tuple(loaded.test_x.shape) == (500, 1, 28, 28)
