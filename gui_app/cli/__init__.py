@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "export": "export",
     "train": "train",
     "predict": "predict",
+    "data": "data",
 }
 
 
@@ -29,6 +30,7 @@ HELP = {
     "export": "export a project to Python, TorchScript, ONNX, torch.export or a training script",
     "train": "train a project's network without the window",
     "predict": "read handwritten digits from image files",
+    "data": "show where datasets are found, choose a data folder, download full datasets",
 }
 
 

@@ -14,6 +14,7 @@ import time
 from typing import Any, TextIO
 
 from gui_app.cli import HELP
+from gui_app.cli.data import ProgressBar
 from gui_app.core.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 
 LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s")
@@ -50,6 +51,19 @@ def add_parser(subparsers: Any) -> None:
     )
 
 
+def data_note(data: Any) -> str:
+    """What the user must know about the data a run uses, with how to get the full set."""
+    lines = [data.note]
+    if data.detail:
+        lines.append(data.detail)
+    if data.origin == "sample":
+        lines.append(
+            "Get it: netbuilder data download mnist, or point --data-dir (or netbuilder data folder) "
+            "at a folder that holds it."
+        )
+    return "\n".join(lines)
+
+
 class ProgressPrinter:
     """A Trainer callback: a one-line progress bar on a terminal, epoch lines otherwise."""
 
@@ -57,9 +71,16 @@ class ProgressPrinter:
         self.stream, self.log, self.quiet = stream, log, quiet
         self.tty = stream.isatty()
         self.started = time.perf_counter()
+        self.download_bar = ProgressBar(stream, quiet)
+
+    def on_download(self, trainer: Any, progress: Any) -> None:
+        self.download_bar.update(progress)
 
     def on_fit_start(self, trainer: Any) -> None:
+        self.download_bar.finish()
         cfg, data = trainer.config, trainer.dataset
+        if data.note:  # never a silent switch: this goes out even with --quiet
+            print(data_note(data), file=self.stream)
         if not self.quiet:
             print(
                 f"Training on {data.name} ({data.source}) with {trainer.device}: {trainer.data.n_train:,} "
@@ -98,6 +119,7 @@ class ProgressPrinter:
         )
 
     def on_error(self, trainer: Any, error: Any) -> None:
+        self.download_bar.finish()
         if self.tty and not self.quiet:
             self.stream.write("\n")
 
@@ -157,12 +179,13 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
     """Export the project as a training script and run it on ``--nproc`` processes with torchrun.
 
     The script is the same one File ▸ Export ▸ Training script writes, so what runs here also runs
-    on a cluster. It reads MNIST or Fashion-MNIST IDX files from ``--data-dir`` (or the app's cache).
+    on a cluster. It reads MNIST or Fashion-MNIST IDX files from the folder a run here would use.
     """
     import tempfile
     from pathlib import Path
 
-    from gui_app.core.datasets import default_data_dir
+    from gui_app.core.datasets import IDX_DATASETS, DatasetError, load_dataset
+    from gui_app.core.downloads import DownloadCancelledError
     from gui_app.core.export import ExportError
     from gui_app.core.training_script import export_training_script, launch_torchrun
 
@@ -181,7 +204,16 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
         return 2
     spec = spec.copy()
     spec.set_training(config)
-    data_dir = Path(config.data_dir) if config.data_dir else default_data_dir()
+    data_dir = Path(config.data_dir or ".")
+    if config.dataset in IDX_DATASETS:  # the script reads IDX files: find them as a run here would
+        try:
+            dataset = load_dataset(config.dataset, config.data_dir, download=not args.no_download)
+        except (DatasetError, DownloadCancelledError) as exc:
+            print(f"netbuilder train: {exc}", file=sys.stderr)
+            return 1
+        data_dir = Path(dataset.source)
+        if dataset.note:
+            print(data_note(dataset), file=sys.stderr)
     script_args = [
         "--data-dir", str(data_dir), "--epochs", str(config.epochs), "--batch-size", str(config.batch_size),
         "--lr", str(config.lr), "--seed", str(config.seed), "--out", args.out or "model.pt",

@@ -210,7 +210,7 @@ def _resolve(
         except DownloadCancelledError:
             raise
         except DownloadError as exc:
-            failure = f"the download failed: {str(exc).rstrip('.')}"
+            failure = str(exc).rstrip(".")
         else:
             return _read(name, folder, note=f"{display} downloaded to {folder}")
     why = f"{display} is not in {looked}, and {failure}."

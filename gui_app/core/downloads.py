@@ -172,7 +172,7 @@ def download_dataset(
                 except DownloadError as exc:
                     reasons.append(str(exc))
             else:
-                raise DownloadError(f"{source.display} could not be downloaded: {'; '.join(reasons)}")
+                raise DownloadError(f"the download failed ({'; '.join(reasons)})")
         if source.extracts_to:
             _extract(target, root, source.extracts_to)
         else:

@@ -39,8 +39,8 @@ def online(monkeypatch):
 
 
 def test_the_order_is_run_folder_then_chosen_folder_then_cache_then_download_then_sample(tmp_path, online):
-    run_folder, chosen, cache = _slice(tmp_path / "run", 300), _slice(tmp_path / "chosen", 200), data_folders.cache_dir()
-    _slice(cache, 100)
+    run_folder, chosen = _slice(tmp_path / "run", 300), _slice(tmp_path / "chosen", 200)
+    cache = _slice(data_folders.cache_dir(), 100)
     choose_data_folder(chosen)
     assert len(load_dataset("mnist", run_folder).train_x) == 300
     assert len(load_dataset("mnist").train_x) == 200

@@ -133,7 +133,7 @@ def test_a_wrong_checksum_keeps_nothing(tmp_path: Path, mirror) -> None:
 def test_offline_is_a_download_error_naming_the_cause(tmp_path: Path, mirror) -> None:
     dead = f"http://127.0.0.1:{_closed_port()}/"
     source = Source("Fashion-MNIST", "FashionMNIST/raw", (dead,), (("x.gz", "0" * 32),))
-    with pytest.raises(DownloadError, match="Fashion-MNIST could not be downloaded"):
+    with pytest.raises(DownloadError, match=r"^the download failed \(http://127.0.0.1:\d+/x.gz: "):
         download_dataset("fashion_mnist", tmp_path / "data", source=source, timeout=5)
     assert _leftovers(tmp_path / "data") == []
 
@@ -205,3 +205,23 @@ def test_load_dataset_downloads_without_torchvision(tmp_path: Path, mirror, monk
     monkeypatch.setitem(downloads.BUILT_IN_SOURCES, "mnist", mirror.source())
     loaded = load_dataset("mnist")
     assert loaded.origin == "folder" and tuple(loaded.test_x.shape) == (500, 1, 28, 28)
+
+
+def test_stop_during_a_training_runs_download_cancels_it_cleanly(mirror) -> None:
+    from gui_app.core.data_folders import cache_dir
+    from gui_app.core.training import Callback, Trainer
+    from tests.core.training_fixtures import config, mlp_spec
+
+    class StopAtFirstProgress(Callback):
+        def __init__(self) -> None:
+            self.progress: list[DownloadProgress] = []
+
+        def on_download(self, trainer, progress) -> None:
+            self.progress.append(progress)
+            trainer.stop()
+
+    stopper = StopAtFirstProgress()
+    result = Trainer(mlp_spec(), config(data_dir=None), [stopper]).fit()
+    assert result.status == "stopped" and result.error is None and result.epochs_completed == 0
+    assert stopper.progress and stopper.progress[0].dataset == "MNIST"
+    assert _leftovers(cache_dir()) == []

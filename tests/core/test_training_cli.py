@@ -7,6 +7,7 @@ import json
 from gui_app.cli import main
 from gui_app.core.checkpoints import load_checkpoint
 from gui_app.core.network import save_spec
+from gui_app.core.resources import resources_dir
 from tests.core.training_fixtures import DATA, mlp_spec
 
 KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s"}
@@ -88,12 +89,23 @@ def test_validation_split_is_used_when_set(tmp_path, capsys):
     assert "validation split accuracy" in capsys.readouterr().out
 
 
-def test_missing_data_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("NETBUILDER_DATA", str(tmp_path / "cache"))
-    code = main(["train", str(_project(tmp_path)), "--data-dir", str(tmp_path), "--no-download", "--quiet"])
+def test_missing_data_is_one_line_and_exit_1(tmp_path, capsys):
+    project = str(_project(tmp_path))
+    code = main(["train", project, "--dataset", "fashion_mnist", "--data-dir", str(tmp_path), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "MNIST not found" in err and "Traceback" not in err
+    assert "Fashion-MNIST not found" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_with_no_data_and_no_network_the_mlp_preset_trains_on_the_sample_and_says_so(capsys, monkeypatch):
+    monkeypatch.delenv("NETBUILDER_OFFLINE")  # a download is tried, and fails: the suite blocks the network
+    preset = resources_dir() / "presets" / "mnist_mlp_784_512_10.json"
+    assert main(["train", str(preset), "--epochs", "1", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("MNIST sample, 10,000 images: the full set gives higher accuracy.\n")
+    assert "the download failed" in captured.err and "Get it: netbuilder data download mnist" in captured.err
+    accuracy = float(captured.out.split("test split accuracy ")[1].split("%")[0])
+    assert accuracy > 85  # one epoch on 10,000 images; docs/training.md has the 5-epoch figure
 
 
 def test_a_missing_project_file_is_exit_2(tmp_path, capsys):

@@ -1,0 +1,147 @@
+"""``netbuilder data``: where datasets are looked for, the chosen data folder, and downloads.
+
+``where`` shows the search order the window and ``netbuilder train`` share and which copy of each
+dataset a run would use; ``folder`` shows or sets the chosen data folder (Data ▸ Data folder… in
+the window); ``download`` fetches a full dataset into the per-user cache with a progress bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from gui_app.cli import HELP
+
+#: accepted spellings -> dataset name
+NAMES = {
+    "mnist": "mnist",
+    "fashion_mnist": "fashion_mnist",
+    "fashion-mnist": "fashion_mnist",
+    "cifar10": "cifar10",
+    "cifar-10": "cifar10",
+}
+DISPLAY = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "data", help=HELP["data"], description="Where datasets are looked for, the chosen data folder, and downloads."
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    where = actions.add_parser("where", help="show where datasets are looked for and which copy a run uses")
+    where.add_argument("--data-dir", metavar="DIR", help="include this folder first, as `train --data-dir` would")
+    where.add_argument("--json", action="store_true", help="machine-readable output")
+    folder = actions.add_parser("folder", help="show, set or clear the chosen data folder")
+    folder.add_argument("path", nargs="?", help="the folder to use from now on")
+    folder.add_argument("--clear", action="store_true", help="forget the chosen folder")
+    download = actions.add_parser("download", help="download a full dataset into the per-user cache")
+    download.add_argument("name", choices=sorted(NAMES), metavar="NAME", help="mnist, fashion_mnist or cifar10")
+    download.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"where": where, "folder": folder, "download": download}[args.action](args)
+
+
+def where(args: argparse.Namespace) -> int:
+    from gui_app.core.data_folders import cache_dir, chosen_data_folder, sample_dir, search_roots
+    from gui_app.core.datasets import locate
+
+    roots = search_roots(args.data_dir)
+    found = {}
+    for name in DISPLAY:
+        folder = next((f for f in (locate(name, root) for root in roots) if f is not None), None)
+        if folder is None and name == "mnist" and locate(name, sample_dir()) is not None:
+            found[name] = {"folder": str(sample_dir()), "sample": True}
+        else:
+            found[name] = {"folder": str(folder) if folder else None, "sample": False}
+    chosen = chosen_data_folder()
+    if args.json:
+        report = {
+            "search_order": [str(r) for r in roots],
+            "chosen_folder": str(chosen) if chosen else None,
+            "download_cache": str(cache_dir()),
+            "sample": str(sample_dir()),
+            "datasets": found,
+        }
+        print(json.dumps(report, indent=2))
+        return 0
+    print("Datasets are looked for in this order (the first folder that holds all of a dataset's files wins):")
+    for i, root in enumerate(roots, 1):
+        role = "download cache" if root == cache_dir() else "chosen data folder" if root == chosen else "--data-dir"
+        print(f"  {i}. {root}  ({role})")
+    print(f"  then a download into the cache; for MNIST, last, the bundled sample: {sample_dir()}")
+    print()
+    for name, entry in found.items():
+        if entry["sample"]:
+            state = f"the bundled sample only (get the full set: netbuilder data download {name})"
+        elif entry["folder"]:
+            state = entry["folder"]
+        else:
+            state = f"not found (netbuilder data download {name})"
+        print(f"{DISPLAY[name]:<14} {state}")
+    return 0
+
+
+def folder(args: argparse.Namespace) -> int:
+    from gui_app.core.data_folders import choose_data_folder, chosen_data_folder
+
+    if args.clear:
+        choose_data_folder(None)
+        print("No data folder chosen: datasets are looked for in the download cache.")
+        return 0
+    if args.path:
+        path = Path(args.path).expanduser()
+        if not path.is_dir():
+            print(f"netbuilder data folder: {path} is not a folder", file=sys.stderr)
+            return 2
+        choose_data_folder(path)
+    chosen = chosen_data_folder()
+    print(chosen if chosen else "No data folder chosen (set one: netbuilder data folder PATH).")
+    return 0
+
+
+def download(args: argparse.Namespace) -> int:
+    from gui_app.core.data_folders import cache_dir
+    from gui_app.core.downloads import DownloadError, download_dataset
+
+    name = NAMES[args.name]
+    bar = ProgressBar(sys.stderr, quiet=args.quiet)
+    try:
+        folder = download_dataset(name, cache_dir(), progress=bar.update)
+    except KeyboardInterrupt:
+        bar.finish()
+        print("netbuilder data download: cancelled; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except DownloadError as exc:
+        bar.finish()
+        print(f"netbuilder data download: {exc}", file=sys.stderr)
+        return 1
+    bar.finish()
+    print(f"{DISPLAY[name]}: {folder}")
+    return 0
+
+
+class ProgressBar:
+    """A one-line download progress bar on a terminal; nothing otherwise (logs stay clean)."""
+
+    def __init__(self, stream: Any, quiet: bool = False) -> None:
+        self.stream = stream
+        self.active = not quiet and stream.isatty()
+        self.shown = False
+
+    def update(self, progress: Any) -> None:
+        if not self.active:
+            return
+        filled = int(progress.fraction * 30)
+        self.stream.write(f"\r[{'#' * filled:<30}] {progress.fraction:4.0%} {progress.describe()}  ")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.shown = False
