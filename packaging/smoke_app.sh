@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke-test a built app: summary, one epoch of training on the tests' MNIST subset, every export
+# Smoke-test a built app: summary, one epoch of training on the bundled MNIST sample, every export
 # format (the ONNX file checked with onnxruntime), predict, and the paths without torchvision.
 #
 #   packaging/smoke_app.sh APP_FOLDER       (APP_FOLDER: .../dist/NetBuilder)
@@ -17,6 +17,8 @@ python=${PYTHON:-$root/.venv/bin/python}
 out=$(mktemp -d)
 cd "$out"
 failed=0
+# No full MNIST anywhere and no downloads: training must fall back to the bundled sample.
+export NETBUILDER_DATA="$out/cache" XDG_CONFIG_HOME="$out/config" NETBUILDER_OFFLINE=1
 
 # run EXPECTED_RC ARGS...: run the app, show the end of its output, count a wrong exit status
 run() {
@@ -36,8 +38,10 @@ run() {
 mlp=$res/presets/mnist_mlp_784_128_64_10.json
 cnn=$res/presets/mnist_cnn_small.json
 run 0 summary "$mlp"
-run 0 train "$mlp" --data-dir "$root/tests/data" --epochs 1 --no-download --out mlp.pt --log metrics.jsonl --quiet
-run 0 train "$cnn" --data-dir "$root/tests/data" --epochs 1 --no-download --out cnn.pt --quiet
+run 0 train "$mlp" --epochs 1 --out mlp.pt --log metrics.jsonl --quiet
+grep -q "^MNIST sample, 10,000 images" "$out/last.txt" || { echo "    FAILED: no note that the sample was used"; failed=1; }
+run 0 train "$cnn" --epochs 1 --out cnn.pt --quiet
+run 1 data download mnist
 for fmt in python torchscript onnx pt2 training-script; do
   run 0 export "$cnn" --format "$fmt" --weights cnn.pt -o "cnn-$fmt.out"
 done
@@ -69,9 +73,9 @@ if [ -f "$res/models/mnist_cnn.pt" ]; then run 0 predict one.png; else echo "(no
 run 1 summary "$res/presets/cifar10_resnet18.json"
 mkdir -p empty
 run 1 train "$res/presets/cifar10_lenet.json" --data-dir empty --epochs 1 --no-download --quiet
-NETBUILDER_DATA="$out/empty" run 1 train "$mlp" --data-dir empty --epochs 1 --no-download --quiet
+run 1 train "$res/presets/mnist_mlp_784_128_64_10.json" --dataset fashion_mnist --data-dir empty --epochs 1 --quiet
 # torchrun needs a Python installation: the frozen app must say so, not crash.
-run 2 train "$mlp" --data-dir "$root/tests/data" --epochs 1 --no-download --nproc 2
+run 2 train "$mlp" --epochs 1 --nproc 2
 rm -rf "$out"
 [ "$failed" -eq 0 ] && echo "smoke test passed" || echo "smoke test FAILED"
 exit "$failed"

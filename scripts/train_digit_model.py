@@ -34,7 +34,7 @@ from gui_app.core.idx_files import find_idx_file, read_idx  # noqa: E402
 from gui_app.core.network import LayerSpec, NetworkSpec  # noqa: E402
 from gui_app.core.trained_model import TrainedModel, save_trained_model  # noqa: E402
 
-DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist", REPO / "tests/data/MNIST/raw")
+DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist")
 
 
 def digit_network_spec() -> NetworkSpec:

@@ -29,3 +29,11 @@ def _isolated_data_folders(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "share"))
     monkeypatch.setattr(downloads, "urlopen", _no_network)
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    """A loopback HTTP mirror of the tests' MNIST slice that MNIST downloads reach (and nothing else)."""
+    from tests.loopback_mirror import serve
+
+    yield from serve(tmp_path, monkeypatch)

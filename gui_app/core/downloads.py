@@ -114,6 +114,24 @@ class DownloadProgress:
         return f"Downloading {self.dataset}: {self.filename} ({self.index + 1}/{self.count}), {size}"
 
 
+ProgressCallback = Callable[[DownloadProgress], None]
+
+
+def throttled(callback: ProgressCallback) -> ProgressCallback:
+    """``callback`` called only when the progress moves by 0.1%: at most 1,000 calls per download,
+    however many chunks, so a GUI can pass each one to its UI thread."""
+    shown = -1
+
+    def report(progress: DownloadProgress) -> None:
+        nonlocal shown
+        permille = int(progress.fraction * 1000)
+        if permille != shown:
+            shown = permille
+            callback(progress)
+
+    return report
+
+
 class DownloadError(Exception):
     """A download that did not complete; ``str()`` says why in one sentence."""
 
@@ -121,8 +139,6 @@ class DownloadError(Exception):
 class DownloadCancelledError(DownloadError):
     """The user cancelled; nothing half-written was kept."""
 
-
-ProgressCallback = Callable[[DownloadProgress], None]
 
 #: How URLs are opened; the test suite replaces it so that no test can reach the network.
 urlopen = urllib.request.urlopen

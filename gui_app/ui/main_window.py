@@ -19,6 +19,7 @@ from gui_app.core.network import ProjectFileError
 from gui_app.core.readable import format_bytes, format_count
 from gui_app.ui.autosave import AutosaveEntry, Autosaver, default_autosave_dir, find_autosaves
 from gui_app.ui.canvas import NetworkCanvas
+from gui_app.ui.data_menu import DataActions
 from gui_app.ui.document import Document, layers_from_text, layers_to_text
 from gui_app.ui.inspector import LayerInspector
 from gui_app.ui.menus import build_actions, build_menus, fill_recent_menu, show_about
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self._build_status_bar()
+        self.data_actions = DataActions(self)
         build_actions(self)
         build_menus(self)
         self._style_banner()
@@ -389,6 +391,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        self.data_actions.stop_and_wait()
         self.save_settings()
         self.autosaver.timer.stop()
         event.accept()

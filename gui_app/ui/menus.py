@@ -1,4 +1,4 @@
-"""The main window's actions and menus: File, Edit, View, Help.
+"""The main window's actions and menus: File, Edit, View, Data, Help.
 
 Kept apart from :mod:`gui_app.ui.main_window` so the window module holds behaviour and this one
 holds the (long, declarative) list of commands, their shortcuts and where they appear.
@@ -78,7 +78,7 @@ def build_actions(window: MainWindow) -> None:
 
 
 def build_menus(window: MainWindow) -> None:
-    """File, Edit, View and Help, with the presets, recent files and export formats."""
+    """File, Edit, View, Data and Help, with the presets, recent files and export formats."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(window.act_new)
@@ -116,6 +116,8 @@ def build_menus(window: MainWindow) -> None:
         if dock is not None:
             view.addAction(dock.toggleViewAction())
 
+    window.data_actions.build_menu(bar.addMenu("&Data"))
+
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(window.act_about)
 
@@ -142,5 +144,7 @@ def show_about(parent: QWidget) -> None:
         f"<p>Built on PyTorch {torch.__version__} (BSD-3-Clause), Qt for Python {pyside_version} "
         "(LGPLv3), pyqtgraph (MIT), NumPy (BSD-3-Clause) and ONNX (Apache-2.0).</p>"
         "<p>The MNIST database of handwritten digits is by Yann LeCun, Corinna Cortes and "
-        "Christopher J. C. Burges (yann.lecun.com/exdb/mnist), available under CC BY-SA 3.0.</p>",
+        "Christopher J. C. Burges (yann.lecun.com/exdb/mnist), available under CC BY-SA 3.0. The MNIST "
+        "sample bundled for offline first runs (10,000 training and 2,000 test images) and the data the "
+        "bundled digit model learnt from are drawn from it.</p>",
     )

@@ -28,6 +28,7 @@ from gui_app.core.network import NetworkSpec
 from gui_app.core.run_config import TrainingConfig
 from gui_app.core.trained_model import ModelFileError
 from gui_app.core.training import FitResult, Trainer
+from gui_app.ui.data_menu import GET_FULL_MNIST
 from gui_app.ui.evaluation_view import EvaluationView
 from gui_app.ui.plots import TrainingPlots
 from gui_app.ui.training_settings import TrainingSettingsForm
@@ -60,6 +61,7 @@ class TrainingPanel(QWidget):
         self.runner = TrainingThread(self)
         worker = self.runner.worker
         worker.run_started.connect(self._on_run_started)
+        worker.download_progress.connect(self._on_download)
         worker.batch_done.connect(self._on_batch)
         worker.epoch_done.connect(self._on_epoch)
         worker.failed.connect(self._on_failed)
@@ -119,6 +121,13 @@ class TrainingPanel(QWidget):
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # Which data a run uses, when it is not what was asked for (the MNIST sample, another folder)
+        self.data_note = QLabel()
+        self.data_note.setObjectName("dataNote")
+        self.data_note.setWordWrap(True)
+        self.data_note.setStyleSheet("color: #8a5a00;")
+        self.data_note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.data_note.setVisible(False)
         self.lock_note = QLabel(LOCK_NOTE)
         self.lock_note.setWordWrap(True)
         self.lock_note.setStyleSheet("color: #8a5a00;")
@@ -156,6 +165,7 @@ class TrainingPanel(QWidget):
         left.addWidget(self.run_bar)
         left.addLayout(figures)
         left.addWidget(self.status)
+        left.addWidget(self.data_note)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
@@ -218,6 +228,7 @@ class TrainingPanel(QWidget):
         self._paused_total = 0.0
         self._paused_at = None
         self._show_status(f"Loading {config.dataset}…")
+        self._show_data_note("", "", False)
         self._set_running(True)
         self.tabs.setCurrentWidget(self.plots)
         self.runner.start(self.trainer)
@@ -283,8 +294,23 @@ class TrainingPanel(QWidget):
         self._batches = max(1, info["batches"])
         self._start_epoch = info["start_epoch"]
         self._started_at = time.perf_counter()  # the ETA counts training, not loading the data
+        self.run_bar.setFormat("run %p%")
+        self.run_bar.setValue(0)
         self._show_status(f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}.")
+        self._show_data_note(info["note"], info["detail"], info["origin"] == "sample")
         self.tabs.setTabEnabled(2, info["classification"])
+
+    def _show_data_note(self, note: str, detail: str, sample: bool) -> None:
+        text = f"{note} {GET_FULL_MNIST}" if sample else note
+        self.data_note.setText(text)
+        self.data_note.setToolTip(detail)
+        self.data_note.setVisible(bool(text))
+
+    @Slot(float, str)
+    def _on_download(self, fraction: float, text: str) -> None:
+        self.run_bar.setFormat("download %p%")
+        self.run_bar.setValue(int(fraction * 100))
+        self._show_status(f"{text}. Stop cancels the download.")
 
     @Slot(dict)
     def _on_batch(self, event: dict) -> None:

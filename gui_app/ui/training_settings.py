@@ -80,7 +80,11 @@ class TrainingSettingsForm(QWidget):
         self.dataset = _combo({d: DATASET_LABELS.get(d, d) for d in DATASETS})
         self.data_dir = QLineEdit()
         self.data_dir.setMinimumWidth(60)
-        self.data_dir.setPlaceholderText("app cache (download)")
+        self.data_dir.setPlaceholderText("Data menu's folder, cache, download")
+        self.data_dir.setToolTip(
+            "This project's data folder, looked in first. Empty: the folder chosen with Data ▸ Data Folder…, "
+            "then the download cache, then a download; MNIST falls back to the bundled sample."
+        )
         self.browse = QToolButton()
         self.browse.setText("…")
         self.browse.setToolTip("Pick the folder that holds the dataset files")

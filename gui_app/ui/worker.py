@@ -17,6 +17,7 @@ import torch._dynamo  # noqa: F401
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gui_app.core.devices import memory_in_use
+from gui_app.core.downloads import DownloadProgress, throttled
 from gui_app.core.evaluation import evaluate_model
 from gui_app.core.training import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
 
@@ -26,6 +27,10 @@ class _SignalCallback(Callback):
 
     def __init__(self, worker: TrainingWorker) -> None:
         self.worker = worker
+        self._report = throttled(lambda p: worker.download_progress.emit(p.fraction, p.describe()))
+
+    def on_download(self, trainer: Trainer, progress: DownloadProgress) -> None:
+        self._report(progress)
 
     def on_fit_start(self, trainer: Trainer) -> None:
         data = trainer.dataset
@@ -33,6 +38,9 @@ class _SignalCallback(Callback):
             {
                 "dataset": data.name,
                 "source": data.source,
+                "origin": data.origin,
+                "note": data.note,
+                "detail": data.detail,
                 "device": str(trainer.device),
                 "samples": trainer.data.n_train,
                 "batches": trainer.steps_per_epoch,
@@ -60,6 +68,8 @@ class TrainingWorker(QObject):
     """Runs one Trainer at a time in its thread; create it once and reuse it for every run."""
 
     run_started = Signal(dict)
+    #: (fraction of the download done, what is being downloaded) while the dataset downloads
+    download_progress = Signal(float, str)
     batch_done = Signal(dict)
     epoch_done = Signal(dict)
     failed = Signal(str)

@@ -1,4 +1,4 @@
-"""Datasets: the real MNIST subset in tests/data, other layouts, and the missing-files messages."""
+"""Datasets: the tests' slice of real MNIST, other layouts, and the missing-files messages."""
 
 from __future__ import annotations
 

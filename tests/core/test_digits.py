@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from gui_app.core.compiler import compile_network
+from gui_app.core.data_folders import sample_dir
 from gui_app.core.digit_reader import (
     BUNDLED,
     TRAINED,
@@ -17,25 +18,18 @@ from gui_app.core.digit_reader import (
     reads_digits,
 )
 from gui_app.core.digits import centre_of_mass, ink_box, is_dark_on_light, mnist_image
+from gui_app.core.idx_files import read_idx
 from gui_app.core.layers import CATALOGUE
 from gui_app.core.network import LayerSpec, NetworkSpec
 from gui_app.core.trained_model import ModelFileError, TrainedModel, load_payload
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, render_picture
-from tests.mnist_subset import RAW
-
-MNIST_RAW = RAW
-
-
-def _idx(name: str) -> np.ndarray:
-    data = (MNIST_RAW / name).read_bytes()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 @pytest.fixture(scope="module")
 def mnist_test() -> tuple[np.ndarray, np.ndarray]:
-    return _idx("t10k-images-idx3-ubyte"), _idx("t10k-labels-idx1-ubyte")
+    """The bundled sample's 2,000 test images (200 of each digit), never seen in training."""
+    images, labels = (read_idx(sample_dir() / f"t10k-{stem}.gz") for stem in ("images-idx3-ubyte", "labels-idx1-ubyte"))
+    return images.numpy(), labels.numpy()
 
 
 def _extent(image: torch.Tensor) -> tuple[float, float]:

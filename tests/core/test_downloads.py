@@ -3,15 +3,10 @@ progress, cancel, a connection cut midway, and resuming afterwards. No test reac
 
 from __future__ import annotations
 
-import functools
 import gzip
-import hashlib
-import http.server
 import socket
 import sys
-import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,68 +23,6 @@ from gui_app.core.downloads import (
 from tests.mnist_subset import RAW
 
 REAL_SOURCES = downloads.sources
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves files; those named in ``server.cut`` stop after half their bytes."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        self.server.requests.append(self.path.lstrip("/"))
-
-    def copyfile(self, source, outputfile) -> None:
-        if Path(self.path).name in self.server.cut:
-            data = source.read()
-            outputfile.write(data[: len(data) // 2])
-            self.close_connection = True
-            return
-        super().copyfile(source, outputfile)
-
-
-class Mirror:
-    def __init__(self, folder: Path) -> None:
-        self.files: list[tuple[str, str]] = []
-        for stem in IDX_FILES:
-            data = gzip.compress((RAW / stem).read_bytes(), mtime=0)
-            (folder / f"{stem}.gz").write_bytes(data)
-            self.files.append((f"{stem}.gz", hashlib.md5(data, usedforsecurity=False).hexdigest()))
-        self.server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(_Handler, directory=str(folder))
-        )
-        self.server.cut = set()
-        self.server.requests = []
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    @property
-    def requests(self) -> list[str]:
-        return self.server.requests
-
-    def source(self, mirrors: tuple[str, ...] | None = None, files=None) -> Source:
-        return Source("MNIST", "MNIST/raw", mirrors or (self.url,), tuple(files or self.files))
-
-
-@pytest.fixture
-def mirror(tmp_path: Path, monkeypatch) -> Iterator[Mirror]:
-    """A loopback mirror of the MNIST slice; downloads may reach it and nothing else."""
-    served = tmp_path / "served"
-    served.mkdir()
-    mirror = Mirror(served)
-    thread = threading.Thread(target=mirror.server.serve_forever, daemon=True)
-    thread.start()
-
-    def loopback_only(url: str, *args, **kwargs):
-        assert url.startswith("http://127.0.0.1:"), url
-        return urllib.request.urlopen(url, *args, **kwargs)
-
-    monkeypatch.delenv("NETBUILDER_OFFLINE", raising=False)
-    monkeypatch.setattr(downloads, "urlopen", loopback_only)
-    # load_dataset asks downloads.sources(); point MNIST at the loopback mirror
-    monkeypatch.setattr(downloads, "sources", lambda: {"mnist": mirror.source()})
-    try:
-        yield mirror
-    finally:
-        mirror.server.shutdown()
-        mirror.server.server_close()
-        thread.join(timeout=10)
 
 
 def _closed_port() -> int:

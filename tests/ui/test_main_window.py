@@ -58,7 +58,7 @@ def test_main_parts_have_stable_names(window: MainWindow) -> None:
 
 def test_menus_offer_what_users_expect(window: MainWindow) -> None:
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
-    assert list(menus) == ["File", "Edit", "View", "Help"]
+    assert list(menus) == ["File", "Edit", "View", "Data", "Help"]
 
     def texts(menu) -> list[str]:
         return [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
@@ -87,6 +87,14 @@ def test_menus_offer_what_users_expect(window: MainWindow) -> None:
     assert list(export) == ["python", "torchscript", "onnx", "training_script"]
     assert "Fit Network" in texts(menus["View"]) and "Layers" in texts(menus["View"])
     assert window.preset_menu.actions(), "presets are listed"
+    assert texts(menus["Data"]) == [
+        "Data folder: not set (download cache only)",
+        "Data Folder…",
+        "Forget Data Folder",
+        "Download full MNIST",
+        "Download Fashion-MNIST",
+        "Download CIFAR-10",
+    ]
 
 
 def test_title_shows_the_name_and_a_modified_mark(window: MainWindow) -> None:

@@ -1,0 +1,195 @@
+"""The Data menu: choose the data folder, download full datasets with progress and cancel.
+
+The folder and the downloads are the core's (:mod:`gui_app.core.data_folders`,
+:mod:`gui_app.core.downloads`), shared with ``netbuilder data``; this module only runs a download
+on its own thread behind a progress dialog and reports the outcome. The thread checks the cancel
+flag between chunks, so Cancel (or closing the window) ends it within one network read.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
+
+from gui_app.core.data_folders import cache_dir, choose_data_folder, chosen_data_folder
+from gui_app.core.datasets import locate
+from gui_app.core.downloads import (
+    DownloadCancelledError,
+    DownloadError,
+    DownloadProgress,
+    download_dataset,
+    throttled,
+)
+
+if TYPE_CHECKING:
+    from gui_app.ui.main_window import MainWindow
+
+#: dataset name -> its name in the menu
+DOWNLOADS = {"mnist": "full MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+DISPLAY = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
+#: what the training panel tells a user whose run used the bundled sample
+GET_FULL_MNIST = "Get it: Data ▸ Download full MNIST, or point Data ▸ Data folder… at a folder that holds it."
+
+
+class DownloadThread(QThread):
+    """One dataset download off the UI thread; ``done(folder, error)`` ends it, error "" on success."""
+
+    progress = Signal(object)
+    done = Signal(str, str)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def run(self) -> None:
+        report = throttled(self.progress.emit)
+        try:
+            folder = download_dataset(self.name, cache_dir(), progress=report, cancelled=self._cancelled.is_set)
+        except DownloadCancelledError:
+            self.done.emit("", "cancelled")
+        except DownloadError as exc:
+            self.done.emit("", str(exc))
+        except Exception as exc:  # a thread must report, never take the app down
+            self.done.emit("", f"{type(exc).__name__}: {exc}")
+        else:
+            self.done.emit(str(folder), "")
+
+
+class DataActions(QObject):
+    """The Data menu's actions and the download in progress, if any."""
+
+    download_finished = Signal(str, str)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.thread: DownloadThread | None = None
+        self.dialog: QProgressDialog | None = None
+        self.act_folder = QAction("Data &Folder…", window)
+        self.act_folder.setStatusTip("Choose a folder that holds datasets; runs look there before the download cache")
+        self.act_folder.triggered.connect(self.ask_folder)
+        self.act_clear = QAction("&Forget Data Folder", window)
+        self.act_clear.setStatusTip("Look for datasets only in the download cache again")
+        self.act_clear.triggered.connect(lambda: self.set_folder(None))
+        self.act_downloads: dict[str, QAction] = {}
+        for name, label in DOWNLOADS.items():
+            action = QAction(f"Download {label}", window)
+            action.setStatusTip(f"Download {DISPLAY[name]} into {cache_dir()}")
+            action.triggered.connect(lambda _checked=False, n=name: self.download(n))
+            self.act_downloads[name] = action
+        self.where = QAction(window)
+        self.where.setEnabled(False)
+
+    def build_menu(self, menu: QMenu) -> None:
+        menu.addAction(self.where)
+        menu.addAction(self.act_folder)
+        menu.addAction(self.act_clear)
+        menu.addSeparator()
+        menu.addActions(list(self.act_downloads.values()))
+        menu.aboutToShow.connect(self.refresh)
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        chosen = chosen_data_folder()
+        self.where.setText(f"Data folder: {chosen}" if chosen else "Data folder: not set (download cache only)")
+        self.act_clear.setEnabled(chosen is not None)
+        busy = self.thread is not None
+        for action in self.act_downloads.values():
+            action.setEnabled(not busy)
+
+    # ------------------------------------------------------------------ the data folder
+    @Slot()
+    def ask_folder(self) -> None:
+        start = str(chosen_data_folder() or cache_dir())
+        folder = QFileDialog.getExistingDirectory(self.window, "Data folder", start)
+        if folder:
+            self.set_folder(folder)
+
+    def set_folder(self, folder: str | None) -> str:
+        """Remember ``folder`` (None forgets it) and say in the status bar what it holds."""
+        try:
+            choose_data_folder(folder)
+        except OSError as exc:
+            message = f"Could not remember the data folder: {exc}"
+        else:
+            if folder is None:
+                message = "Data folder forgotten: datasets are looked for in the download cache."
+            else:
+                chosen = chosen_data_folder()
+                held = [DISPLAY[n] for n in DISPLAY if chosen is not None and locate(n, chosen) is not None]
+                holds = f"it holds {', '.join(held)}" if held else "no dataset found in it yet"
+                message = f"Data folder: {chosen} ({holds})."
+        self.refresh()
+        self.window.statusBar().showMessage(message, 10_000)
+        return message
+
+    # ------------------------------------------------------------------ downloads
+    def download(self, name: str) -> bool:
+        """Start downloading ``name`` behind a progress dialog; False when one is already running."""
+        if self.thread is not None:
+            return False
+        self.thread = DownloadThread(name, self)
+        self.dialog = QProgressDialog(f"Downloading {DISPLAY[name]}…", "Cancel", 0, 1000, self.window)
+        self.dialog.setWindowTitle("Download")
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.setMinimumDuration(0)
+        self.dialog.setAutoClose(False)
+        self.dialog.setAutoReset(False)
+        self.dialog.canceled.connect(self.thread.cancel)
+        self.thread.progress.connect(self._progress)
+        self.thread.done.connect(self._done)
+        self.thread.finished.connect(self._thread_ended)
+        self.refresh()
+        self.thread.start()
+        self.dialog.show()
+        return True
+
+    @Slot(object)
+    def _progress(self, progress: DownloadProgress) -> None:
+        if self.dialog is not None:
+            self.dialog.setValue(int(progress.fraction * 1000))
+            self.dialog.setLabelText(progress.describe())
+
+    @Slot(str, str)
+    def _done(self, folder: str, error: str) -> None:
+        name = self.thread.name if self.thread is not None else ""
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
+        display = DISPLAY.get(name, name)
+        if not error:
+            self.window.statusBar().showMessage(f"{display} downloaded to {folder}; runs use it from now on.", 15_000)
+        elif error == "cancelled":
+            self.window.statusBar().showMessage("Download cancelled; nothing half-written was kept.", 10_000)
+        else:
+            QMessageBox.warning(
+                self.window,
+                "Download failed",
+                f"{display} could not be downloaded: {error}.\n\nWithout a connection, copy the dataset's "
+                "files into a folder and choose it with Data ▸ Data Folder…",
+            )
+        self.download_finished.emit(folder, error)
+
+    @Slot()
+    def _thread_ended(self) -> None:
+        if self.thread is not None:
+            self.thread.deleteLater()
+            self.thread = None
+        self.refresh()
+
+    def stop_and_wait(self, timeout_ms: int = 20_000) -> bool:
+        """Cancel any download and join its thread (closing the window); True when it ended."""
+        if self.thread is None:
+            return True
+        self.thread.cancel()
+        return bool(self.thread.wait(timeout_ms))

@@ -1,0 +1,120 @@
+"""The Data menu and a first run with no data: the chosen folder, downloads with progress and cancel,
+and training on the bundled sample with a note that says so. The network is blocked throughout;
+downloads that succeed come from a loopback mirror."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from gui_app.core.data_folders import cache_dir, chosen_data_folder
+from gui_app.ui.main_window import MainWindow
+from gui_app.ui.project_files import default_spec
+from tests.mnist_subset import DATA
+
+
+@pytest.fixture
+def window(qtbot, tmp_path) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, autosave_dir=tmp_path / "autosave")
+    qtbot.addWidget(window, before_close_func=lambda w: w.document.undo_stack.setClean())
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _click_cancel(dialog) -> None:
+    dialog.findChild(QPushButton).click()
+
+
+def _files(folder) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def test_choosing_a_data_folder_says_what_it_holds_and_is_remembered(window: MainWindow, tmp_path) -> None:
+    data = window.data_actions
+    assert data.set_folder(str(DATA)) == f"Data folder: {DATA.resolve()} (it holds MNIST)."
+    assert chosen_data_folder() == DATA.resolve()
+    data.refresh()
+    assert data.where.text() == f"Data folder: {DATA.resolve()}" and data.act_clear.isEnabled()
+    assert "no dataset found" in data.set_folder(str(tmp_path))
+    data.act_clear.trigger()
+    assert chosen_data_folder() is None and not data.act_clear.isEnabled()
+
+
+def test_a_download_shows_progress_and_lands_in_the_cache(window: MainWindow, qtbot, mirror) -> None:
+    data = window.data_actions
+    seen: list[float] = []
+    assert data.download("mnist")
+    assert not data.act_downloads["cifar10"].isEnabled()  # one download at a time
+    data.thread.progress.connect(lambda p: seen.append(p.fraction))
+    with qtbot.waitSignal(data.download_finished, timeout=30_000) as done:
+        pass
+    folder, error = done.args
+    assert error == "" and folder == str(cache_dir() / "MNIST" / "raw")
+    assert seen and seen[-1] == 1.0
+    assert "MNIST downloaded to" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: data.thread is None)
+    assert data.act_downloads["cifar10"].isEnabled() and data.dialog is None
+
+
+def test_cancel_keeps_nothing(window: MainWindow, qtbot, mirror) -> None:
+    mirror.server.delay = 0.01  # a slow connection, so that Cancel comes mid-file
+    data = window.data_actions
+    data.download("mnist")
+    data.thread.progress.connect(lambda p: p.received > 0 and data.dialog is not None and _click_cancel(data.dialog))
+    with qtbot.waitSignal(data.download_finished, timeout=30_000) as done:
+        pass
+    assert done.args == ["", "cancelled"]
+    assert "nothing half-written" in window.statusBar().currentMessage()
+    assert _files(cache_dir()) == []
+    qtbot.waitUntil(lambda: data.thread is None)
+
+
+def test_a_failed_download_explains_and_offers_the_data_folder(window: MainWindow, qtbot, monkeypatch) -> None:
+    monkeypatch.delenv("NETBUILDER_OFFLINE")  # the download is tried; the suite blocks the network
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text, *a: warnings.append(text))
+    data = window.data_actions
+    data.download("fashion_mnist")
+    with qtbot.waitSignal(data.download_finished, timeout=30_000):
+        pass
+    assert len(warnings) == 1 and "blocks the network" in warnings[0] and "Data ▸ Data Folder…" in warnings[0]
+    assert _files(cache_dir()) == []
+    qtbot.waitUntil(lambda: data.thread is None)
+
+
+def test_first_run_with_no_data_and_no_network_trains_the_default_preset_on_the_sample(
+    window: MainWindow, qtbot, monkeypatch
+) -> None:
+    monkeypatch.delenv("NETBUILDER_OFFLINE")  # as a user offline: the download is tried and fails
+    window.files.new_from_spec(default_spec())  # what run_gui opens for a new user
+    panel = window.training_panel
+    config = panel.config()
+    assert window.document.spec.name == "MNIST MLP 784-128-128-10" and config.data_dir is None
+    assert panel.start()
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000):
+        pass
+    result = panel.last_result
+    assert result.status == "completed" and result.epochs_completed == config.epochs
+    assert result.history[-1].val_accuracy > 0.9
+    note = panel.data_note
+    assert note.isVisible()
+    assert note.text().startswith("MNIST sample, 10,000 images: the full set gives higher accuracy. Get it: ")
+    assert "Data ▸ Download full MNIST" in note.text() and "blocks the network" in note.toolTip()
+    assert panel.status.text().startswith(f"Finished after {config.epochs} epoch(s)")
+
+
+def test_a_run_that_downloads_shows_it_and_stop_cancels(window: MainWindow, qtbot, mirror) -> None:
+    mirror.server.delay = 0.01
+    panel = window.training_panel
+    fractions: list[float] = []
+    panel.runner.worker.download_progress.connect(lambda f, _text: fractions.append(f))
+    panel.runner.worker.download_progress.connect(lambda *_: panel.stop())
+    assert panel.start()
+    with qtbot.waitSignal(panel.run_finished, timeout=30_000):
+        pass
+    assert fractions and panel.last_result.status == "stopped"
+    assert panel.run_bar.format() == "download %p%"
+    assert [f for f in _files(cache_dir()) if f.endswith(".part")] == []
