@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import gzip
 import inspect
 import json
@@ -146,6 +147,7 @@ _END_MARKER = "# --- end of runtime ---"
 _STDLIB_IMPORTS = (
     "import argparse",
     "import datetime",
+    "import gc",
     "import gzip",
     "import json",
     "import math",
@@ -471,6 +473,10 @@ def main(argv: list[str], build_model: Callable[[], nn.Module], training: dict[s
         rank, world, device = setup_distributed(args.device, args.timeout_min)
         try:
             train(args, build_model, training, spec_json, tuple(input_shape), rank, world, device)
+            # DDP's reducer sits in reference cycles: free it now, while the process group lives.
+            # Left to the interpreter's exit, gloo's threads could outlive it and abort the rank
+            # ("terminate called without an active exception", pytorch/pytorch#179291).
+            gc.collect()
             if dist.is_initialized():
                 dist.barrier()
         finally:
