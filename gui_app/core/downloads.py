@@ -40,6 +40,18 @@ _FASHION_FILES = (
     ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
 )
 _CIFAR_ARCHIVE = ("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a")
+#: (dataset, file) -> bytes, so that the progress bar moves evenly across files of very different
+#: sizes (MNIST's training images are 340 times its labels); unknown files count as equal shares
+_SIZES = {
+    ("mnist", "train-images-idx3-ubyte.gz"): 9_912_422,
+    ("mnist", "train-labels-idx1-ubyte.gz"): 28_881,
+    ("mnist", "t10k-images-idx3-ubyte.gz"): 1_648_877,
+    ("mnist", "t10k-labels-idx1-ubyte.gz"): 4_542,
+    ("fashion_mnist", "train-images-idx3-ubyte.gz"): 26_421_880,
+    ("fashion_mnist", "train-labels-idx1-ubyte.gz"): 29_515,
+    ("fashion_mnist", "t10k-images-idx3-ubyte.gz"): 4_422_102,
+    ("fashion_mnist", "t10k-labels-idx1-ubyte.gz"): 5_148,
+}
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/"
 
 
@@ -102,12 +114,8 @@ class DownloadProgress:
     count: int
     received: int
     total: int | None
-
-    @property
-    def fraction(self) -> float:
-        """The whole download's progress in [0, 1], counting every file as an equal share."""
-        within = self.received / self.total if self.total else 0.0
-        return min(1.0, (self.index + within) / max(self.count, 1))
+    #: the whole download's progress in [0, 1], each file weighted by its (expected) size
+    fraction: float
 
     def describe(self) -> str:
         size = f"{self.received / 1e6:.1f}" + (f" of {self.total / 1e6:.1f} MB" if self.total else " MB")
@@ -172,6 +180,8 @@ def download_dataset(
     except OSError as exc:
         raise DownloadError(f"cannot create {folder}: {exc.strerror or exc}") from None
     count = len(source.files)
+    sizes = [_SIZES.get((name, filename), 0) for filename, _ in source.files]
+    weights = [size / sum(sizes) for size in sizes] if all(sizes) else [1 / count] * count
     for index, (filename, md5) in enumerate(source.files):
         target = folder / filename
         if source.extracts_to and (root / source.extracts_to).is_dir():
@@ -179,7 +189,7 @@ def download_dataset(
         if not (target.is_file() and _md5(target) == md5):
             reasons = []
             for mirror in source.mirrors:
-                report = _reporter(progress, source.display, filename, index, count)
+                report = _reporter(progress, source.display, filename, index, count, weights)
                 try:
                     _fetch(mirror + filename, target, md5, timeout, report, cancelled)
                     break
@@ -197,11 +207,16 @@ def download_dataset(
 
 
 def _reporter(
-    progress: ProgressCallback | None, display: str, filename: str, index: int, count: int
+    progress: ProgressCallback | None, display: str, filename: str, index: int, count: int, weights: list[float]
 ) -> Callable[[int, int | None], None]:
+    before = sum(weights[:index])
+
     def report(received: int, total: int | None) -> None:
         if progress is not None:
-            progress(DownloadProgress(display, filename, index, count, received, total))
+            within = min(1.0, received / total) if total else 0.0
+            last = index == count - 1 and within == 1.0
+            fraction = 1.0 if last else min(1.0, before + weights[index] * within)
+            progress(DownloadProgress(display, filename, index, count, received, total, fraction))
 
     return report
 

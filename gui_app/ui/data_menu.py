@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 #: dataset name -> its name in the menu
 DOWNLOADS = {"mnist": "full MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 DISPLAY = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
-#: what the training panel tells a user whose run used the bundled sample
-GET_FULL_MNIST = "Get it: Data ▸ Download full MNIST, or point Data ▸ Data folder… at a folder that holds it."
 
 
 class DownloadThread(QThread):
@@ -155,9 +153,11 @@ class DataActions(QObject):
 
     @Slot(object)
     def _progress(self, progress: DownloadProgress) -> None:
-        if self.dialog is not None:
-            self.dialog.setValue(int(progress.fraction * 1000))
-            self.dialog.setLabelText(progress.describe())
+        dialog = self.dialog
+        if dialog is not None:
+            dialog.setLabelText(progress.describe())
+            # Last: a window-modal dialog's setValue processes events, and _done may run inside it.
+            dialog.setValue(int(progress.fraction * 1000))
 
     @Slot(str, str)
     def _done(self, folder: str, error: str) -> None:

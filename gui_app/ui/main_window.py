@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         panel.run_started.connect(self._run_started)
         panel.run_finished.connect(self._run_finished)
         panel.config_changed.connect(self._config_changed)
+        panel.data_note.download_requested.connect(lambda name: self.data_actions.download(name))
+        panel.data_note.folder_requested.connect(lambda: self.data_actions.ask_folder())
         return panel
 
     def _build_draw_panel(self):

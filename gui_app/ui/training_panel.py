@@ -28,7 +28,7 @@ from gui_app.core.network import NetworkSpec
 from gui_app.core.run_config import TrainingConfig
 from gui_app.core.trained_model import ModelFileError
 from gui_app.core.training import FitResult, Trainer
-from gui_app.ui.data_menu import GET_FULL_MNIST
+from gui_app.ui.data_note import DataNoteBar
 from gui_app.ui.evaluation_view import EvaluationView
 from gui_app.ui.plots import TrainingPlots
 from gui_app.ui.training_settings import TrainingSettingsForm
@@ -122,12 +122,7 @@ class TrainingPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         # Which data a run uses, when it is not what was asked for (the MNIST sample, another folder)
-        self.data_note = QLabel()
-        self.data_note.setObjectName("dataNote")
-        self.data_note.setWordWrap(True)
-        self.data_note.setStyleSheet("color: #8a5a00;")
-        self.data_note.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.data_note.setVisible(False)
+        self.data_note = DataNoteBar()
         self.lock_note = QLabel(LOCK_NOTE)
         self.lock_note.setWordWrap(True)
         self.lock_note.setStyleSheet("color: #8a5a00;")
@@ -165,7 +160,6 @@ class TrainingPanel(QWidget):
         left.addWidget(self.run_bar)
         left.addLayout(figures)
         left.addWidget(self.status)
-        left.addWidget(self.data_note)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
@@ -179,7 +173,12 @@ class TrainingPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(left_scroll)
-        layout.addWidget(self.tabs, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(2)
+        right.addWidget(self.data_note)
+        right.addWidget(self.tabs, 1)
+        layout.addLayout(right, 1)
         self._set_running(False)
 
     # ------------------------------------------------------------------ contract
@@ -228,7 +227,7 @@ class TrainingPanel(QWidget):
         self._paused_total = 0.0
         self._paused_at = None
         self._show_status(f"Loading {config.dataset}…")
-        self._show_data_note("", "", False)
+        self.data_note.show_note("")
         self._set_running(True)
         self.tabs.setCurrentWidget(self.plots)
         self.runner.start(self.trainer)
@@ -297,14 +296,8 @@ class TrainingPanel(QWidget):
         self.run_bar.setFormat("run %p%")
         self.run_bar.setValue(0)
         self._show_status(f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}.")
-        self._show_data_note(info["note"], info["detail"], info["origin"] == "sample")
+        self.data_note.show_note(info["note"], info["detail"], info["origin"] == "sample")
         self.tabs.setTabEnabled(2, info["classification"])
-
-    def _show_data_note(self, note: str, detail: str, sample: bool) -> None:
-        text = f"{note} {GET_FULL_MNIST}" if sample else note
-        self.data_note.setText(text)
-        self.data_note.setToolTip(detail)
-        self.data_note.setVisible(bool(text))
 
     @Slot(float, str)
     def _on_download(self, fraction: float, text: str) -> None:

@@ -80,7 +80,7 @@ class TrainingSettingsForm(QWidget):
         self.dataset = _combo({d: DATASET_LABELS.get(d, d) for d in DATASETS})
         self.data_dir = QLineEdit()
         self.data_dir.setMinimumWidth(60)
-        self.data_dir.setPlaceholderText("Data menu's folder, cache, download")
+        self.data_dir.setPlaceholderText("automatic (see Data menu)")
         self.data_dir.setToolTip(
             "This project's data folder, looked in first. Empty: the folder chosen with Data ▸ Data Folder…, "
             "then the download cache, then a download; MNIST falls back to the bundled sample."

@@ -105,6 +105,16 @@ def test_first_run_with_no_data_and_no_network_trains_the_default_preset_on_the_
     assert "Data ▸ Download full MNIST" in note.text() and "blocks the network" in note.toolTip()
     assert panel.status.text().startswith(f"Finished after {config.epochs} epoch(s)")
 
+    # the note's button is the Data menu's download (which fails here: the network is blocked)
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text, *a: warnings.append(text))
+    panel.data_note.download_button.click()
+    assert window.data_actions.thread is not None and window.data_actions.thread.name == "mnist"
+    with qtbot.waitSignal(window.data_actions.download_finished, timeout=30_000):
+        pass
+    assert warnings and "blocks the network" in warnings[0]
+    qtbot.waitUntil(lambda: window.data_actions.thread is None)
+
 
 def test_a_run_that_downloads_shows_it_and_stop_cancels(window: MainWindow, qtbot, mirror) -> None:
     mirror.server.delay = 0.01
