@@ -158,3 +158,32 @@ def test_stop_during_a_training_runs_download_cancels_it_cleanly(mirror) -> None
     assert result.status == "stopped" and result.error is None and result.epochs_completed == 0
     assert stopper.progress and stopper.progress[0].dataset == "MNIST"
     assert _leftovers(cache_dir()) == []
+
+
+def test_an_archive_is_unpacked_into_place_and_then_removed(tmp_path: Path, mirror) -> None:
+    """CIFAR-10 comes as one .tar.gz: it is unpacked beside the data, never over it, then deleted."""
+    import hashlib
+    import io
+    import tarfile
+
+    from gui_app.core.datasets import CIFAR_FILES, locate
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in (*CIFAR_FILES, "batches.meta"):
+            data = name.encode()
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    archive = buffer.getvalue()
+    (tmp_path / "served" / "cifar.tar.gz").write_bytes(archive)
+    md5 = hashlib.md5(archive, usedforsecurity=False).hexdigest()
+    source = Source("CIFAR-10", "", (mirror.url,), (("cifar.tar.gz", md5),), extracts_to="cifar-10-batches-py")
+    root = tmp_path / "data"
+    folder = download_dataset("cifar10", root, source=source)
+    assert folder == root / "cifar-10-batches-py" and locate("cifar10", root) == folder
+    assert sorted(p.name for p in root.iterdir()) == ["cifar-10-batches-py"]  # no archive, no scratch folder
+    assert (folder / "test_batch").read_bytes() == b"test_batch"
+    mirror.requests.clear()
+    download_dataset("cifar10", root, source=source)  # already there: nothing fetched again
+    assert mirror.requests == []

@@ -100,12 +100,12 @@ def test_missing_data_is_one_line_and_exit_1(tmp_path, capsys):
 def test_with_no_data_and_no_network_the_mlp_preset_trains_on_the_sample_and_says_so(capsys, monkeypatch):
     monkeypatch.delenv("NETBUILDER_OFFLINE")  # a download is tried, and fails: the suite blocks the network
     preset = resources_dir() / "presets" / "mnist_mlp_784_512_10.json"
-    assert main(["train", str(preset), "--epochs", "1", "--quiet"]) == 0
+    assert main(["train", str(preset), "--epochs", "5", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err.startswith("MNIST sample, 10,000 images: the full set gives higher accuracy.\n")
     assert "the download failed" in captured.err and "Get it: netbuilder data download mnist" in captured.err
     accuracy = float(captured.out.split("test split accuracy ")[1].split("%")[0])
-    assert accuracy > 85  # one epoch on 10,000 images; docs/training.md has the 5-epoch figure
+    assert accuracy >= 94  # issue #8's bar for the sample; 94.95% measured (docs/training.md)
 
 
 def test_a_missing_project_file_is_exit_2(tmp_path, capsys):
