@@ -5,7 +5,7 @@ import urllib.error
 
 import pytest
 
-from gui_app.core import downloads
+from gui_app.core import data_folders, downloads
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -26,6 +26,8 @@ def _isolated_data_folders(tmp_path_factory, monkeypatch):
     """
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("NETBUILDER_DATA", str(home / "cache"))
+    # platformdirs honours XDG_* only on Linux: the settings file is redirected directly too
+    monkeypatch.setattr(data_folders, "_settings_file", lambda: home / "config" / "data-folder.json")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "share"))
     monkeypatch.setattr(downloads, "urlopen", _no_network)

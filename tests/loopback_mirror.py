@@ -23,8 +23,9 @@ from tests.mnist_subset import RAW
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves files; those named in ``server.cut`` stop after half their bytes, and every file
-    arrives slowly when ``server.delay`` is set (seconds per 16 KiB)."""
+    """Serves files; those named in ``server.cut`` stop after half their bytes; every file arrives
+    slowly when ``server.delay`` is set (seconds per 16 KiB), or stops after its first 64 KiB until
+    the test sets ``server.hold`` (a threading.Event)."""
 
     def log_message(self, format: str, *args: object) -> None:
         self.server.requests.append(self.path.lstrip("/"))
@@ -34,6 +35,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             data = source.read()
             outputfile.write(data[: len(data) // 2])
             self.close_connection = True
+            return
+        if self.server.hold is not None:  # the first 64 KiB (one client read), then wait for the test
+            outputfile.write(source.read(1 << 16))
+            outputfile.flush()
+            self.server.hold.wait(30)
+            super().copyfile(source, outputfile)
             return
         if self.server.delay:  # a slow connection: 16 KiB at a time
             while chunk := source.read(16384):
@@ -55,6 +62,7 @@ class Mirror:
         )
         self.server.cut = set()
         self.server.delay = 0.0
+        self.server.hold = None
         self.server.requests = []
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
 
@@ -85,6 +93,8 @@ def serve(tmp_path: Path, monkeypatch) -> Iterator[Mirror]:
     try:
         yield mirror
     finally:
+        if mirror.server.hold is not None:
+            mirror.server.hold.set()
         mirror.server.shutdown()
         mirror.server.server_close()
         thread.join(timeout=10)

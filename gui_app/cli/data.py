@@ -73,11 +73,11 @@ def where(args: argparse.Namespace) -> int:
     for i, root in enumerate(roots, 1):
         role = "download cache" if root == cache_dir() else "chosen data folder" if root == chosen else "--data-dir"
         print(f"  {i}. {root}  ({role})")
-    print(f"  then a download into the cache; for MNIST, last, the bundled sample: {sample_dir()}")
+    print(f"  then a download into the cache; for MNIST, if that fails, the bundled sample: {sample_dir()}")
     print()
     for name, entry in found.items():
         if entry["sample"]:
-            state = f"the bundled sample only (get the full set: netbuilder data download {name})"
+            state = f"not found: a run downloads it, else uses the bundled sample (netbuilder data download {name})"
         elif entry["folder"]:
             state = entry["folder"]
         else:
@@ -89,16 +89,19 @@ def where(args: argparse.Namespace) -> int:
 def folder(args: argparse.Namespace) -> int:
     from gui_app.core.data_folders import choose_data_folder, chosen_data_folder
 
+    path = Path(args.path).expanduser() if args.path else None
+    if path is not None and not path.is_dir():
+        print(f"netbuilder data folder: {path} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        if args.clear or path is not None:
+            choose_data_folder(None if args.clear else path)
+    except OSError as exc:
+        print(f"netbuilder data folder: cannot save the choice: {exc}", file=sys.stderr)
+        return 1
     if args.clear:
-        choose_data_folder(None)
         print("No data folder chosen: datasets are looked for in the download cache.")
         return 0
-    if args.path:
-        path = Path(args.path).expanduser()
-        if not path.is_dir():
-            print(f"netbuilder data folder: {path} is not a folder", file=sys.stderr)
-            return 2
-        choose_data_folder(path)
     chosen = chosen_data_folder()
     print(chosen if chosen else "No data folder chosen (set one: netbuilder data folder PATH).")
     return 0

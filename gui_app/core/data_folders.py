@@ -66,7 +66,11 @@ def search_roots(data_dir: str | os.PathLike[str] | None) -> list[Path]:
     roots.append(cache_dir())
     unique: dict[Path, Path] = {}
     for root in roots:
-        unique.setdefault(root.resolve(), root)
+        try:
+            key = root.resolve()
+        except (OSError, RuntimeError):  # a dead network share, a symlink loop: still a place to look
+            key = root
+        unique.setdefault(key, root)
     return list(unique.values())
 
 

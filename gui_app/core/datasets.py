@@ -21,7 +21,13 @@ import numpy as np
 import torch
 
 from gui_app.core.data_folders import cache_dir, sample_dir, search_roots
-from gui_app.core.downloads import DownloadCancelledError, DownloadError, ProgressCallback, download_dataset
+from gui_app.core.downloads import (
+    CIFAR_FILES,
+    DownloadCancelledError,
+    DownloadError,
+    ProgressCallback,
+    download_dataset,
+)
 from gui_app.core.idx_files import IdxFileError, find_idx_file, read_idx
 
 IDX_FILES = (
@@ -42,7 +48,6 @@ IDX_DATASETS = {
 CIFAR_CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 #: Why CIFAR-10 and image folders fail in a copy without torchvision (the desktop bundle).
 NO_TORCHVISION = "{what} needs torchvision, which this copy of NetBuilder does not include (pip install torchvision)"
-CIFAR_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
 
 
 class DatasetError(ValueError):
@@ -67,7 +72,7 @@ class LoadedDataset:
     std: tuple[float, ...]
     source: str
     task: str = "classification"
-    #: "sample" for the bundled MNIST sample, else "folder" (a folder found, downloaded or generated)
+    #: "sample" (the bundled MNIST sample), "download" (just downloaded), else "folder"
     origin: str = "folder"
     #: one line for the user when the data is not exactly what was asked for ("" otherwise)
     note: str = ""
@@ -170,6 +175,14 @@ def locate(name: str, root: Path) -> Path | None:
     return None
 
 
+def _has_torchvision() -> bool:
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _missing(name: str, root: Path) -> str:
     """" (missing A, B)" when ``root`` holds some of an IDX dataset's files but not all."""
     if name == "cifar10":
@@ -194,6 +207,8 @@ def _resolve(
 ) -> LoadedDataset:
     """Find ``name`` in the search order, download it, or fall back to the sample (MNIST)."""
     display = _display(name)
+    if name == "cifar10" and not _has_torchvision():  # say so before fetching 170 MB it cannot read
+        raise DatasetError(NO_TORCHVISION.format(what="CIFAR-10"))
     roots = search_roots(data_dir)
     for root in roots:
         folder = locate(name, root)
@@ -201,7 +216,8 @@ def _resolve(
             passed = ", ".join(str(r) for r in roots[: roots.index(root)])
             note = f"{display} is not in {passed}; using the copy in {folder}" if passed else ""
             return _read(name, folder, note=note)
-    looked = ", ".join(str(r) + _missing(name, r) for r in roots)
+    partial = {r: _missing(name, r) for r in roots}
+    looked = ", ".join(str(r) + partial[r] for r in roots)
     if not download:
         failure = "downloads are off"
     else:
@@ -212,16 +228,19 @@ def _resolve(
         except DownloadError as exc:
             failure = str(exc).rstrip(".")
         else:
-            return _read(name, folder, note=f"{display} downloaded to {folder}")
+            return replace(_read(name, folder, note=f"{display} downloaded to {folder}"), origin="download")
     why = f"{display} is not in {looked}, and {failure}."
     sample = sample_dir()
     if name == "mnist" and locate(name, sample) is not None:
         dataset = _read(name, sample, display="MNIST sample")
         count = len(dataset.train_x)
         note = f"MNIST sample, {count:,} images: the full set gives higher accuracy."
+        incomplete = [f"{r}{missing}" for r, missing in partial.items() if missing]
+        if incomplete:  # the likely cause is a misnamed or missing file: say it up front
+            note = f"MNIST sample, {count:,} images, because full MNIST is incomplete in {incomplete[0]}."
         return replace(dataset, origin="sample", note=note, detail=why)
     if name == "cifar10":
-        files = f"the files of cifar-10-python.tar.gz ({', '.join(CIFAR_FILES)}, batches.meta)"
+        files = f"the files of cifar-10-python.tar.gz ({', '.join(CIFAR_FILES)})"
         target = roots[0] / "cifar-10-batches-py"
     else:
         files = f"all four files {', '.join(IDX_FILES)} (plain or .gz)"

@@ -7,7 +7,7 @@ progress only on a terminal and cannot be cancelled: an interrupted download the
 half-written file that the next run reads as data. Here every file is written to ``NAME.part``,
 checked against its MD5 and only then renamed into place, so a failed, cancelled or killed
 download never leaves a file that looks like data; files already present and correct are kept,
-so the next attempt resumes where the last one stopped.
+so the next attempt fetches only the files still missing (a file cut off midway starts again).
 
 The result is the layout torchvision reads (``ROOT/MNIST/raw/`` with the ``.gz`` files and their
 uncompressed copies, ``ROOT/cifar-10-batches-py/``), so a plain PyTorch script can use the folder.
@@ -15,13 +15,17 @@ uncompressed copies, ``ROOT/cifar-10-batches-py/``), so a plain PyTorch script c
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import gzip
 import hashlib
 import os
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPException
@@ -53,6 +57,8 @@ _SIZES = {
     ("fashion_mnist", "t10k-labels-idx1-ubyte.gz"): 5_148,
 }
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/"
+#: what torchvision's CIFAR10 reader needs in cifar-10-batches-py/
+CIFAR_FILES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta")
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class Source:
     files: tuple[tuple[str, str], ...]
     #: the archive's top folder, for a dataset shipped as one .tar.gz (CIFAR-10)
     extracts_to: str | None = None
+    #: the files that folder must hold to be complete
+    contents: tuple[str, ...] = ()
 
 
 #: dataset name -> where it comes from (torchvision's lists when it is installed; see sources())
@@ -81,7 +89,7 @@ BUILT_IN_SOURCES: dict[str, Source] = {
         ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         _FASHION_FILES,
     ),
-    "cifar10": Source("CIFAR-10", "", (_CIFAR_URL,), (_CIFAR_ARCHIVE,), extracts_to="cifar-10-batches-py"),
+    "cifar10": Source("CIFAR-10", "", (_CIFAR_URL,), (_CIFAR_ARCHIVE,), "cifar-10-batches-py", CIFAR_FILES),
 }
 
 
@@ -100,7 +108,9 @@ def sources() -> dict[str, Source]:
     url, md5 = getattr(tv.CIFAR10, "url", None), getattr(tv.CIFAR10, "tgz_md5", None)
     if url and md5:
         base_url, filename = url.rsplit("/", 1)
-        found["cifar10"] = Source("CIFAR-10", "", (base_url + "/",), ((filename, md5),), "cifar-10-batches-py")
+        found["cifar10"] = dataclasses.replace(
+            BUILT_IN_SOURCES["cifar10"], mirrors=(base_url + "/",), files=((filename, md5),)
+        )
     return found
 
 
@@ -168,8 +178,9 @@ def download_dataset(
 ) -> Path:
     """Fetch dataset ``name`` (a key of :data:`BUILT_IN_SOURCES`) into ``root``; return its folder.
 
-    Raises :class:`DownloadCancelledError` when ``cancelled()`` turns true (checked between chunks) and
-    :class:`DownloadError` when every mirror fails; in both cases no partial file is left.
+    Raises :class:`DownloadCancelledError` when ``cancelled()`` turns true (checked before each
+    connection and between chunks) and :class:`DownloadError` for anything else that stops it (no
+    mirror answers, a bad checksum, a full disk); in every case no partial file is left.
     """
     if offline():
         raise DownloadError("downloads are turned off ($NETBUILDER_OFFLINE is set)")
@@ -177,18 +188,36 @@ def download_dataset(
     folder = root / source.folder if source.folder else root
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        _remove_stale_parts(folder)
+        _download_files(name, source, root, folder, progress, cancelled or (lambda: False), timeout)
+    except DownloadError:
+        raise
+    except (OSError, EOFError, zlib.error, tarfile.TarError) as exc:  # a full disk, a damaged archive
+        raise DownloadError(f"{source.display} could not be saved in {folder}: {exc}") from None
+    return root / source.extracts_to if source.extracts_to else folder
+
+
+def _download_files(
+    name: str,
+    source: Source,
+    root: Path,
+    folder: Path,
+    progress: ProgressCallback | None,
+    cancelled: Callable[[], bool],
+    timeout: float,
+) -> None:
     count = len(source.files)
     sizes = [_SIZES.get((name, filename), 0) for filename, _ in source.files]
     weights = [size / sum(sizes) for size in sizes] if all(sizes) else [1 / count] * count
     for index, (filename, md5) in enumerate(source.files):
         target = folder / filename
-        if source.extracts_to and (root / source.extracts_to).is_dir():
-            continue  # already extracted; the archive itself may have been removed
+        if source.extracts_to and _complete(root / source.extracts_to, source.contents):
+            continue  # already unpacked; the archive itself was removed
         if not (target.is_file() and _md5(target) == md5):
             reasons = []
             for mirror in source.mirrors:
+                if cancelled():
+                    raise DownloadCancelledError("the download was cancelled")
                 report = _reporter(progress, source.display, filename, index, count, weights)
                 try:
                     _fetch(mirror + filename, target, md5, timeout, report, cancelled)
@@ -196,14 +225,28 @@ def download_dataset(
                 except DownloadCancelledError:
                     raise
                 except DownloadError as exc:
+                    if cancelled():  # cancelled while connecting: not a failure of the mirror
+                        raise DownloadCancelledError("the download was cancelled") from None
                     reasons.append(str(exc))
             else:
                 raise DownloadError(f"the download failed ({'; '.join(reasons)})")
         if source.extracts_to:
-            _extract(target, root, source.extracts_to)
+            _extract(target, root, source.extracts_to, source.contents)
         else:
             _decompress(target)
-    return root / source.extracts_to if source.extracts_to else folder
+
+
+def _complete(folder: Path, contents: tuple[str, ...]) -> bool:
+    return folder.is_dir() and all((folder / name).is_file() for name in contents)
+
+
+def _remove_stale_parts(folder: Path, older_than_s: float = 24 * 3600) -> None:
+    """Delete ``.part`` files a killed download left behind (a day old: surely not in progress)."""
+    now = time.time()
+    for part in folder.glob("*.part"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to delete: harmless either way
+            if now - part.stat().st_mtime > older_than_s:
+                part.unlink()
 
 
 def _reporter(
@@ -235,19 +278,24 @@ def _fetch(
     md5: str,
     timeout: float,
     report: Callable[[int, int | None], None],
-    cancelled: Callable[[], bool] | None,
+    cancelled: Callable[[], bool],
 ) -> None:
-    """Download ``url`` to ``target`` through ``target.part``; keep it only if the MD5 matches."""
-    partial = target.with_name(target.name + ".part")
+    """Download ``url`` to ``target`` through a ``.part`` file of its own; keep it only if the MD5 matches.
+
+    The ``.part`` name is unique, so two downloads of the same file (a run and the Data menu, or
+    the window and the command line) never write into one file.
+    """
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f"{target.name}.", suffix=".part")
+    partial = Path(name)
     digest = hashlib.md5(usedforsecurity=False)
     received = 0
     try:
-        with urlopen(url, timeout=timeout) as response, open(partial, "wb") as out:
+        with open(handle, "wb") as out, urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             report(0, total)
             while chunk := response.read(1 << 16):
-                if cancelled is not None and cancelled():
+                if cancelled():
                     raise DownloadCancelledError("the download was cancelled")
                 digest.update(chunk)
                 out.write(chunk)
@@ -257,6 +305,7 @@ def _fetch(
             raise DownloadError(f"{url}: the connection closed after {received:,} of {total:,} bytes")
         if digest.hexdigest() != md5:
             raise DownloadError(f"{url}: the file's checksum is wrong (a proxy page or a damaged copy?)")
+        os.chmod(partial, 0o644)  # mkstemp made it private; the data is not
         os.replace(partial, target)
     except DownloadError:
         partial.unlink(missing_ok=True)
@@ -270,32 +319,43 @@ def _fetch(
 
 
 def _decompress(gz_file: Path) -> None:
-    """Write the uncompressed copy torchvision's readers expect beside the ``.gz`` file."""
+    """Write the uncompressed copy torchvision's readers expect beside the ``.gz`` file.
+
+    An existing copy is kept only when its size is the one the gzip trailer records, so a
+    truncated copy (a plain script's interrupted download, say) is replaced, not read forever.
+    """
     plain = gz_file.with_suffix("")
-    if plain.is_file():
+    with open(gz_file, "rb") as f:
+        f.seek(-4, os.SEEK_END)
+        size = int.from_bytes(f.read(4), "little")  # ISIZE: the uncompressed size mod 2**32
+    if plain.is_file() and plain.stat().st_size % 2**32 == size:
         return
-    partial = plain.with_name(plain.name + ".part")
+    handle, name = tempfile.mkstemp(dir=plain.parent, prefix=f"{plain.name}.", suffix=".part")
+    partial = Path(name)
     try:
-        with gzip.open(gz_file, "rb") as src, open(partial, "wb") as dst:
+        with gzip.open(gz_file, "rb") as src, open(handle, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
+        os.chmod(partial, 0o644)
         os.replace(partial, plain)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
 
 
-def _extract(archive: Path, root: Path, top: str) -> None:
-    """Unpack a ``.tar.gz`` into a temporary folder, then move its top folder into place."""
-    if (root / top).is_dir():
+def _extract(archive: Path, root: Path, top: str, contents: tuple[str, ...]) -> None:
+    """Unpack a ``.tar.gz`` in a scratch folder, then swap its top folder in for any incomplete one."""
+    if _complete(root / top, contents):
         return
     with tempfile.TemporaryDirectory(prefix=".extract-", dir=root) as scratch:
         try:
             with tarfile.open(archive, "r:gz") as tar:
                 tar.extractall(scratch, filter="data")
-        except (tarfile.TarError, OSError) as exc:
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise DownloadError(f"{archive.name} could not be unpacked: {exc}") from None
-        if not (Path(scratch) / top).is_dir():
-            raise DownloadError(f"{archive.name} does not hold the folder {top}")
-        os.replace(Path(scratch) / top, root / top)
+        unpacked = Path(scratch) / top
+        if not _complete(unpacked, contents):
+            raise DownloadError(f"{archive.name} does not hold {top}/ with {', '.join(contents)}")
+        if (root / top).exists():  # an incomplete copy: moved into the scratch folder, deleted with it
+            os.replace(root / top, Path(scratch) / "incomplete")
+        os.replace(unpacked, root / top)
     archive.unlink(missing_ok=True)
-

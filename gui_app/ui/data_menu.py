@@ -71,6 +71,8 @@ class DataActions(QObject):
         self.window = window
         self.thread: DownloadThread | None = None
         self.dialog: QProgressDialog | None = None
+        #: set when the window closes: a late failure is not worth a message box then
+        self.closing = False
         self.act_folder = QAction("Data &Folder…", window)
         self.act_folder.setStatusTip("Choose a folder that holds datasets; runs look there before the download cache")
         self.act_folder.triggered.connect(self.ask_folder)
@@ -168,10 +170,10 @@ class DataActions(QObject):
             self.dialog = None
         display = DISPLAY.get(name, name)
         if not error:
-            self.window.statusBar().showMessage(f"{display} downloaded to {folder}; runs use it from now on.", 15_000)
+            self.window.statusBar().showMessage(f"{display} downloaded to {folder}.", 15_000)
         elif error == "cancelled":
             self.window.statusBar().showMessage("Download cancelled; nothing half-written was kept.", 10_000)
-        else:
+        elif not self.closing:
             QMessageBox.warning(
                 self.window,
                 "Download failed",
@@ -187,9 +189,15 @@ class DataActions(QObject):
             self.thread = None
         self.refresh()
 
-    def stop_and_wait(self, timeout_ms: int = 20_000) -> bool:
-        """Cancel any download and join its thread (closing the window); True when it ended."""
+    def stop_and_wait(self, timeout_ms: int = 3_000) -> bool:
+        """Cancel any download and join its thread (closing the window); True when it ended.
+
+        Cancel is seen at the next chunk, or when a stalled connection times out (15 s); when
+        that is longer than ``timeout_ms`` the caller waits for ``thread.finished`` instead of
+        blocking the window.
+        """
         if self.thread is None:
             return True
+        self.closing = True
         self.thread.cancel()
         return bool(self.thread.wait(timeout_ms))

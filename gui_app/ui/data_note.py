@@ -24,11 +24,6 @@ class DataNoteBar(QFrame):
         super().__init__(parent)
         self.setObjectName("dataNote")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        # Translucent amber reads as a warning on light and dark palettes alike.
-        self.setStyleSheet(
-            "#dataNote { background: rgba(255, 176, 0, 0.16); border: 1px solid rgba(200, 130, 0, 0.55);"
-            " border-radius: 3px; }"
-        )
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -49,12 +44,24 @@ class DataNoteBar(QFrame):
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.setVisible(False)
 
-    def show_note(self, note: str, detail: str = "", sample: bool = False) -> None:
-        """Show ``note`` (with how to get full MNIST when ``sample``); an empty note hides the bar."""
+    def show_note(self, note: str, detail: str = "", origin: str = "folder") -> None:
+        """Show ``note``; an empty note hides the bar.
+
+        ``origin`` is the dataset's: for "sample" the bar adds how to get full MNIST and its
+        buttons; a fresh "download" is good news, shown plainly; anything else (the data came
+        from another folder than the one named) is a warning.
+        """
+        sample = origin == "sample"
         self.label.setText(f"{note} {GET_FULL_MNIST}" if sample else note)
         self.setToolTip(detail)
         self.download_button.setVisible(sample)
         self.folder_button.setVisible(sample)
+        # Translucent colours read on light and dark palettes alike: amber warns, blue informs.
+        colour = "66, 133, 244" if origin == "download" else "255, 176, 0"
+        self.setStyleSheet(
+            f"#dataNote {{ background: rgba({colour}, 0.16); border: 1px solid rgba({colour}, 0.6);"
+            " border-radius: 3px; }"
+        )
         self.setVisible(bool(note))
 
     def text(self) -> str:

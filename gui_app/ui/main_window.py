@@ -390,10 +390,16 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             panel.stop_and_wait(10_000)
+        if not self.data_actions.stop_and_wait():
+            # A stalled connection: close once the download thread has given up, not before
+            # (a QThread destroyed while running takes the process down).
+            self.statusBar().showMessage("Waiting for the cancelled download to stop…")
+            self.data_actions.thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            event.ignore()
+            return
         if not self.files.maybe_save():
             event.ignore()
             return
-        self.data_actions.stop_and_wait()
         self.save_settings()
         self.autosaver.timer.stop()
         event.accept()

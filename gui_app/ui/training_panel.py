@@ -222,6 +222,7 @@ class TrainingPanel(QWidget):
         self.plots.clear(config.epochs)
         self.evaluation.set_result(None)
         self.epoch_bar.setValue(0)
+        self.run_bar.setFormat("run %p%")
         self.run_bar.setValue(0)
         self._started_at = time.perf_counter()
         self._paused_total = 0.0
@@ -296,14 +297,16 @@ class TrainingPanel(QWidget):
         self.run_bar.setFormat("run %p%")
         self.run_bar.setValue(0)
         self._show_status(f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}.")
-        self.data_note.show_note(info["note"], info["detail"], info["origin"] == "sample")
+        self.data_note.show_note(info["note"], info["detail"], info["origin"])
         self.tabs.setTabEnabled(2, info["classification"])
 
     @Slot(float, str)
     def _on_download(self, fraction: float, text: str) -> None:
+        if self.trainer is None or self.trainer.should_stop:
+            return  # queued before Stop: "Stopping…" stays
         self.run_bar.setFormat("download %p%")
         self.run_bar.setValue(int(fraction * 100))
-        self._show_status(f"{text}. Stop cancels the download.")
+        self._show_status(f"{text}. Stop cancels the download and the run.")
 
     @Slot(dict)
     def _on_batch(self, event: dict) -> None:
@@ -356,6 +359,7 @@ class TrainingPanel(QWidget):
     def _on_finished(self, result: FitResult, evaluation: object) -> None:
         self.last_trainer, self.trainer = self.trainer, None
         self.last_result = result
+        self.run_bar.setFormat("run %p%")
         self.plots.refresh()
         self.evaluation.set_result(evaluation)
         self._set_running(False)

@@ -83,8 +83,7 @@ def test_the_chosen_folder_is_remembered_and_a_broken_settings_file_is_ignored(t
     choose_data_folder(tmp_path)
     assert chosen_data_folder() == tmp_path.resolve()
     assert search_roots(tmp_path / "run") == [tmp_path / "run", tmp_path.resolve(), data_folders.cache_dir()]
-    settings = next(Path(data_folders.platformdirs.user_config_dir("NetBuilder")).glob("*.json"))
-    settings.write_text("{not json")
+    data_folders._settings_file().write_text("{not json")
     assert chosen_data_folder() is None
 
 

@@ -64,6 +64,26 @@ def test_a_folder_missing_one_file_is_named_when_the_sample_is_used(tmp_path):
     ds = load_dataset("mnist", tmp_path, download=False)
     assert ds.origin == "sample"
     assert f"{tmp_path} (missing t10k-labels-idx1-ubyte)" in ds.detail
+    # the likely cause is up front, not only in the details
+    assert ds.note == (
+        f"MNIST sample, 10,000 images, because full MNIST is incomplete in {tmp_path} (missing t10k-labels-idx1-ubyte)."
+    )
+
+
+def test_cifar10_without_torchvision_says_so_before_any_download(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    with pytest.raises(DatasetError, match="CIFAR-10 needs torchvision"):
+        load_dataset("cifar10", tmp_path)
+
+
+def test_an_incomplete_cifar10_folder_is_not_used(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    (folder / "data_batch_1").write_bytes(b"x")
+    with pytest.raises(DatasetError, match="CIFAR-10 not found"):
+        load_dataset("cifar10", tmp_path, download=False)
 
 
 def test_missing_cifar10_says_what_to_put_where(tmp_path):

@@ -105,21 +105,94 @@ def test_a_download_cut_midway_leaves_no_data_and_the_next_run_falls_back_then_r
     mirror.requests.clear()
     resumed = load_dataset("mnist")
     assert sorted(mirror.requests) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
-    assert resumed.origin == "folder" and len(resumed.train_x) == 2000 and len(resumed.test_x) == 500
+    assert resumed.origin == "download" and len(resumed.train_x) == 2000 and len(resumed.test_x) == 500
     assert resumed.note == f"MNIST downloaded to {raw}"
 
 
-def test_a_stale_part_file_from_a_killed_download_is_never_read(tmp_path: Path, mirror, monkeypatch) -> None:
+def test_part_files_from_a_killed_download_are_never_read_and_old_ones_are_cleaned(
+    tmp_path: Path, mirror, monkeypatch
+) -> None:
+    import os
+    import time
+
     monkeypatch.setenv("NETBUILDER_DATA", str(tmp_path / "cache"))
     raw = tmp_path / "cache" / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for stem in IDX_FILES:
-        (raw / f"{stem}.gz.part").write_bytes(b"half a file")
+    for stem in IDX_FILES:  # complete, valid data, but under a download's temporary names
+        (raw / f"{stem}.gz.x1.part").write_bytes(gzip.compress((RAW / stem).read_bytes()))
+        (raw / f"{stem}.x2.part").write_bytes((RAW / stem).read_bytes())
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for part in raw.glob("*.x1.part"):
+        os.utime(part, (two_days_ago, two_days_ago))
     monkeypatch.setenv("NETBUILDER_OFFLINE", "1")
     assert load_dataset("mnist").origin == "sample"
     monkeypatch.delenv("NETBUILDER_OFFLINE")
-    assert len(load_dataset("mnist").train_x) == 2000
+    assert len(load_dataset("mnist").train_x) == 2000  # downloaded
+    left = sorted(p.name for p in raw.glob("*.part"))
+    assert left == sorted(f"{stem}.x2.part" for stem in IDX_FILES)  # recent ones may be in progress elsewhere
+
+
+def test_two_downloads_of_the_same_files_at_once_both_succeed(tmp_path: Path, mirror) -> None:
+    import threading
+
+    mirror.server.delay = 0.002  # slow enough that the two overlap
+    errors: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            download_dataset("mnist", tmp_path / "data", source=mirror.source())
+        except BaseException as exc:  # any failure, reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    for stem in IDX_FILES:
+        assert (raw / stem).read_bytes() == (RAW / stem).read_bytes()
     assert not list(raw.glob("*.part"))
+
+
+def test_cancel_while_connecting_is_a_cancel_not_a_failure(tmp_path: Path, mirror, monkeypatch) -> None:
+    cancel = []
+
+    def stalls(url, *args, **kwargs):
+        cancel.append(url)  # the user presses Cancel while the connection hangs ...
+        raise TimeoutError("timed out")  # ... and it then times out
+
+    monkeypatch.setattr(downloads, "urlopen", stalls)
+    two_mirrors = mirror.source((mirror.url, mirror.url))
+    with pytest.raises(DownloadCancelledError):
+        download_dataset("mnist", tmp_path / "data", source=two_mirrors, cancelled=lambda: bool(cancel))
+    assert len(cancel) == 1  # the second mirror was not tried
+    assert _leftovers(tmp_path / "data") == []
+
+
+def test_a_full_disk_while_unpacking_is_a_download_error(tmp_path: Path, mirror, monkeypatch) -> None:
+    import shutil
+
+    real_copy = shutil.copyfileobj
+
+    def full(src, dst, *args):  # only the unpacking runs out of space (the test server copies too)
+        if isinstance(src, gzip.GzipFile):
+            raise OSError(28, "No space left on device")
+        return real_copy(src, dst, *args)
+
+    monkeypatch.setattr(shutil, "copyfileobj", full)
+    with pytest.raises(DownloadError, match=r"could not be saved .* No space left on device"):
+        download_dataset("mnist", tmp_path / "data", source=mirror.source())
+    assert not list((tmp_path / "data").rglob("*.part"))
+
+
+def test_a_truncated_uncompressed_copy_is_rewritten(tmp_path: Path, mirror) -> None:
+    raw = download_dataset("mnist", tmp_path / "data", source=mirror.source())
+    stem = "train-images-idx3-ubyte"
+    (raw / stem).write_bytes((raw / stem).read_bytes()[:1000])  # a plain script's interrupted write
+    download_dataset("mnist", tmp_path / "data", source=mirror.source())
+    assert (raw / stem).read_bytes() == (RAW / stem).read_bytes()
 
 
 def test_sources_are_torchvisions_own_when_it_is_installed(monkeypatch) -> None:
@@ -137,7 +210,7 @@ def test_load_dataset_downloads_without_torchvision(tmp_path: Path, mirror, monk
     monkeypatch.setattr(downloads, "sources", REAL_SOURCES)
     monkeypatch.setitem(downloads.BUILT_IN_SOURCES, "mnist", mirror.source())
     loaded = load_dataset("mnist")
-    assert loaded.origin == "folder" and tuple(loaded.test_x.shape) == (500, 1, 28, 28)
+    assert loaded.origin == "download" and tuple(loaded.test_x.shape) == (500, 1, 28, 28)
 
 
 def test_stop_during_a_training_runs_download_cancels_it_cleanly(mirror) -> None:
@@ -170,7 +243,7 @@ def test_an_archive_is_unpacked_into_place_and_then_removed(tmp_path: Path, mirr
 
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name in (*CIFAR_FILES, "batches.meta"):
+        for name in CIFAR_FILES:
             data = name.encode()
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(data)
@@ -178,7 +251,7 @@ def test_an_archive_is_unpacked_into_place_and_then_removed(tmp_path: Path, mirr
     archive = buffer.getvalue()
     (tmp_path / "served" / "cifar.tar.gz").write_bytes(archive)
     md5 = hashlib.md5(archive, usedforsecurity=False).hexdigest()
-    source = Source("CIFAR-10", "", (mirror.url,), (("cifar.tar.gz", md5),), extracts_to="cifar-10-batches-py")
+    source = Source("CIFAR-10", "", (mirror.url,), (("cifar.tar.gz", md5),), "cifar-10-batches-py", CIFAR_FILES)
     root = tmp_path / "data"
     folder = download_dataset("cifar10", root, source=source)
     assert folder == root / "cifar-10-batches-py" and locate("cifar10", root) == folder

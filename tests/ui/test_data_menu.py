@@ -4,6 +4,8 @@ downloads that succeed come from a loopback mirror."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox, QPushButton
@@ -60,13 +62,15 @@ def test_a_download_shows_progress_and_lands_in_the_cache(window: MainWindow, qt
 
 
 def test_cancel_keeps_nothing(window: MainWindow, qtbot, mirror) -> None:
-    mirror.server.delay = 0.01  # a slow connection, so that Cancel comes mid-file
+    mirror.server.hold = threading.Event()  # the first file stalls after its first 64 KiB ...
     data = window.data_actions
     data.download("mnist")
-    data.thread.progress.connect(lambda p: p.received > 0 and data.dialog is not None and _click_cancel(data.dialog))
+    qtbot.waitUntil(lambda: data.dialog.value() > 0, timeout=30_000)
     with qtbot.waitSignal(data.download_finished, timeout=30_000) as done:
-        pass
+        _click_cancel(data.dialog)
+        mirror.server.hold.set()  # ... until the user has pressed Cancel
     assert done.args == ["", "cancelled"]
+    assert mirror.requests == ["train-images-idx3-ubyte.gz"]
     assert "nothing half-written" in window.statusBar().currentMessage()
     assert _files(cache_dir()) == []
     qtbot.waitUntil(lambda: data.thread is None)
@@ -117,14 +121,30 @@ def test_first_run_with_no_data_and_no_network_trains_the_default_preset_on_the_
 
 
 def test_a_run_that_downloads_shows_it_and_stop_cancels(window: MainWindow, qtbot, mirror) -> None:
-    mirror.server.delay = 0.01
+    mirror.server.hold = threading.Event()  # the first file stalls after its first 64 KiB
     panel = window.training_panel
-    fractions: list[float] = []
-    panel.runner.worker.download_progress.connect(lambda f, _text: fractions.append(f))
-    panel.runner.worker.download_progress.connect(lambda *_: panel.stop())
     assert panel.start()
-    with qtbot.waitSignal(panel.run_finished, timeout=30_000):
-        pass
-    assert fractions and panel.last_result.status == "stopped"
+    qtbot.waitUntil(lambda: panel.run_bar.value() > 0, timeout=30_000)
     assert panel.run_bar.format() == "download %p%"
-    assert [f for f in _files(cache_dir()) if f.endswith(".part")] == []
+    status = panel.status.text()
+    assert status.startswith("Downloading MNIST: train-images-idx3-ubyte.gz (1/4)")
+    assert status.endswith("Stop cancels the download and the run.")
+    with qtbot.waitSignal(panel.run_finished, timeout=30_000):
+        panel.stop()
+        mirror.server.hold.set()
+    assert panel.last_result.status == "stopped" and panel.last_result.error is None
+    assert mirror.requests == ["train-images-idx3-ubyte.gz"]
+    assert _files(cache_dir()) == []
+    assert panel.run_bar.format() == "run %p%" and panel.status.text().startswith("Stopped")
+
+
+def test_closing_during_a_stalled_download_waits_for_it_then_closes(window: MainWindow, qtbot, mirror) -> None:
+    mirror.server.hold = threading.Event()  # the connection stalls after the first 64 KiB
+    data = window.data_actions
+    data.download("mnist")
+    qtbot.waitUntil(lambda: data.dialog.value() > 0, timeout=30_000)
+    assert not window.close()  # cancelled, but the stalled read has not returned: the window stays
+    assert window.statusBar().currentMessage() == "Waiting for the cancelled download to stop…"
+    mirror.server.hold.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    assert _files(cache_dir()) == []
