@@ -60,6 +60,8 @@ class Mirror:
         self.server = http.server.ThreadingHTTPServer(
             ("127.0.0.1", 0), functools.partial(_Handler, directory=str(folder))
         )
+        # a client that cancels closes the connection mid-file: expected here, not worth a traceback
+        self.server.handle_error = lambda request, client_address: None
         self.server.cut = set()
         self.server.delay = 0.0
         self.server.hold = None

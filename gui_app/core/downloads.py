@@ -24,6 +24,7 @@ import shutil
 import tarfile
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable
@@ -126,25 +127,31 @@ class DownloadProgress:
     total: int | None
     #: the whole download's progress in [0, 1], each file weighted by its (expected) size
     fraction: float
+    #: the server being contacted, while no answer has come yet ("" once it has)
+    connecting_to: str = ""
 
     def describe(self) -> str:
+        where = f"{self.dataset}: {self.filename} ({self.index + 1}/{self.count})"
+        if self.connecting_to:  # a slow or blocked network shows here, not as a frozen bar
+            return f"Downloading {where}, connecting to {self.connecting_to}…"
         size = f"{self.received / 1e6:.1f}" + (f" of {self.total / 1e6:.1f} MB" if self.total else " MB")
-        return f"Downloading {self.dataset}: {self.filename} ({self.index + 1}/{self.count}), {size}"
+        return f"Downloading {where}, {size}"
 
 
 ProgressCallback = Callable[[DownloadProgress], None]
 
 
 def throttled(callback: ProgressCallback) -> ProgressCallback:
-    """``callback`` called only when the progress moves by 0.1%: at most 1,000 calls per download,
-    however many chunks, so a GUI can pass each one to its UI thread."""
-    shown = -1
+    """``callback`` called only when the progress moves by 0.1% (or a file or connection starts):
+    about 1,000 calls per download however many chunks, so a GUI can pass each to its UI thread."""
+    shown: tuple = ()
 
     def report(progress: DownloadProgress) -> None:
         nonlocal shown
-        permille = int(progress.fraction * 1000)
-        if permille != shown:
-            shown = permille
+        # a new file or a connection attempt always goes through, so a stalled one is visible
+        key = (int(progress.fraction * 1000), progress.index, progress.connecting_to)
+        if key != shown:
+            shown = key
             callback(progress)
 
     return report
@@ -251,15 +258,15 @@ def _remove_stale_parts(folder: Path, older_than_s: float = 24 * 3600) -> None:
 
 def _reporter(
     progress: ProgressCallback | None, display: str, filename: str, index: int, count: int, weights: list[float]
-) -> Callable[[int, int | None], None]:
+) -> Callable[..., None]:
     before = sum(weights[:index])
 
-    def report(received: int, total: int | None) -> None:
+    def report(received: int, total: int | None, connecting_to: str = "") -> None:
         if progress is not None:
             within = min(1.0, received / total) if total else 0.0
             last = index == count - 1 and within == 1.0
             fraction = 1.0 if last else min(1.0, before + weights[index] * within)
-            progress(DownloadProgress(display, filename, index, count, received, total, fraction))
+            progress(DownloadProgress(display, filename, index, count, received, total, fraction, connecting_to))
 
     return report
 
@@ -277,7 +284,7 @@ def _fetch(
     target: Path,
     md5: str,
     timeout: float,
-    report: Callable[[int, int | None], None],
+    report: Callable[..., None],
     cancelled: Callable[[], bool],
 ) -> None:
     """Download ``url`` to ``target`` through a ``.part`` file of its own; keep it only if the MD5 matches.
@@ -290,6 +297,7 @@ def _fetch(
     digest = hashlib.md5(usedforsecurity=False)
     received = 0
     try:
+        report(0, None, urllib.parse.urlsplit(url).hostname or url)
         with open(handle, "wb") as out, urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None

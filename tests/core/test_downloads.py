@@ -45,6 +45,8 @@ def test_download_verifies_every_file_and_leaves_a_folder_torchvision_reads(tmp_
     fractions = [p.fraction for p in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert "Downloading MNIST: t10k-labels-idx1-ubyte.gz (4/4)" in seen[-1].describe()
+    assert seen[0].describe() == "Downloading MNIST: train-images-idx3-ubyte.gz (1/4), connecting to 127.0.0.1…"
+    assert seen[1].describe().startswith("Downloading MNIST: train-images-idx3-ubyte.gz (1/4), 0.0 of 0.3 MB")
     from torchvision.datasets import MNIST
 
     assert len(MNIST(str(tmp_path / "data"), train=False)) == 500
