@@ -23,7 +23,6 @@ NAMES = {
     "cifar10": "cifar10",
     "cifar-10": "cifar10",
 }
-DISPLAY = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,16 +47,13 @@ def run(args: argparse.Namespace) -> int:
 
 def where(args: argparse.Namespace) -> int:
     from gui_app.core.data_folders import cache_dir, chosen_data_folder, sample_dir, search_roots
-    from gui_app.core.datasets import locate
+    from gui_app.core.datasets import dataset_locations, display_name
 
     roots = search_roots(args.data_dir)
-    found = {}
-    for name in DISPLAY:
-        folder = next((f for f in (locate(name, root) for root in roots) if f is not None), None)
-        if folder is None and name == "mnist" and locate(name, sample_dir()) is not None:
-            found[name] = {"folder": str(sample_dir()), "sample": True}
-        else:
-            found[name] = {"folder": str(folder) if folder else None, "sample": False}
+    found = {
+        name: {"folder": str(place.folder) if place.folder else None, "sample": place.sample}
+        for name, place in dataset_locations(args.data_dir).items()
+    }
     chosen = chosen_data_folder()
     if args.json:
         report = {
@@ -82,7 +78,7 @@ def where(args: argparse.Namespace) -> int:
             state = entry["folder"]
         else:
             state = f"not found (netbuilder data download {name})"
-        print(f"{DISPLAY[name]:<14} {state}")
+        print(f"{display_name(name):<14} {state}")
     return 0
 
 
@@ -109,6 +105,7 @@ def folder(args: argparse.Namespace) -> int:
 
 def download(args: argparse.Namespace) -> int:
     from gui_app.core.data_folders import cache_dir
+    from gui_app.core.datasets import display_name
     from gui_app.core.downloads import DownloadError, download_dataset
 
     name = NAMES[args.name]
@@ -124,7 +121,7 @@ def download(args: argparse.Namespace) -> int:
         print(f"netbuilder data download: {exc}", file=sys.stderr)
         return 1
     bar.finish()
-    print(f"{DISPLAY[name]}: {folder}")
+    print(f"{display_name(name)}: {folder}")
     return 0
 
 

@@ -194,8 +194,34 @@ def _missing(name: str, root: Path) -> str:
     return ""
 
 
-def _display(name: str) -> str:
+def display_name(name: str) -> str:
+    """"MNIST", "Fashion-MNIST" or "CIFAR-10" for a dataset that can be found or downloaded."""
     return "CIFAR-10" if name == "cifar10" else IDX_DATASETS[name][1]
+
+
+#: the datasets looked for in data folders (and downloaded when missing)
+FOLDER_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a run would read a dataset now: a folder, the bundled sample, or nowhere (download)."""
+
+    folder: Path | None
+    sample: bool = False
+
+
+def dataset_locations(data_dir: str | os.PathLike[str] | None = None) -> dict[str, Location]:
+    """For each of :data:`FOLDER_DATASETS`, the copy a run would use, without downloading anything."""
+    roots = search_roots(data_dir)
+    found = {}
+    for name in FOLDER_DATASETS:
+        folder = next((f for f in (locate(name, root) for root in roots) if f is not None), None)
+        if folder is None and name == "mnist" and locate(name, sample_dir()) is not None:
+            found[name] = Location(sample_dir(), sample=True)
+        else:
+            found[name] = Location(folder)
+    return found
 
 
 def _resolve(
@@ -206,7 +232,7 @@ def _resolve(
     cancelled: Callable[[], bool] | None,
 ) -> LoadedDataset:
     """Find ``name`` in the search order, download it, or fall back to the sample (MNIST)."""
-    display = _display(name)
+    display = display_name(name)
     if name == "cifar10" and not _has_torchvision():  # say so before fetching 170 MB it cannot read
         raise DatasetError(NO_TORCHVISION.format(what="CIFAR-10"))
     roots = search_roots(data_dir)
@@ -253,7 +279,7 @@ def _resolve(
 
 def _read(name: str, folder: Path, *, display: str | None = None, note: str = "") -> LoadedDataset:
     """Read the dataset in ``folder`` (cached per process by its files)."""
-    display = display or _display(name)
+    display = display or display_name(name)
     if name == "cifar10":
         dataset = _read_cifar(folder)
     else:

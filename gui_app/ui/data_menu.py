@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
-from gui_app.core.data_folders import cache_dir, choose_data_folder, chosen_data_folder
-from gui_app.core.datasets import locate
+from gui_app.core.data_folders import cache_dir, choose_data_folder, chosen_data_folder, search_roots
+from gui_app.core.datasets import FOLDER_DATASETS, dataset_locations, display_name, locate
 from gui_app.core.downloads import (
     DownloadCancelledError,
     DownloadError,
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 #: dataset name -> its name in the menu
 DOWNLOADS = {"mnist": "full MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
-DISPLAY = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
 class DownloadThread(QThread):
@@ -82,11 +81,17 @@ class DataActions(QObject):
         self.act_downloads: dict[str, QAction] = {}
         for name, label in DOWNLOADS.items():
             action = QAction(f"Download {label}", window)
-            action.setStatusTip(f"Download {DISPLAY[name]} into {cache_dir()}")
+            action.setStatusTip(f"Download {display_name(name)} into {cache_dir()}")
             action.triggered.connect(lambda _checked=False, n=name: self.download(n))
             self.act_downloads[name] = action
         self.where = QAction(window)
         self.where.setEnabled(False)
+        self.act_locations = QAction("Data &Locations…", window)
+        self.act_locations.setStatusTip("Where each dataset is found, and the order folders are searched in")
+        self.act_locations.triggered.connect(self.show_locations)
+        self.act_open_cache = QAction("&Open Download Folder", window)
+        self.act_open_cache.setStatusTip(f"Show {cache_dir()} in the file manager")
+        self.act_open_cache.triggered.connect(self.open_cache)
 
     def build_menu(self, menu: QMenu) -> None:
         menu.addAction(self.where)
@@ -94,6 +99,9 @@ class DataActions(QObject):
         menu.addAction(self.act_clear)
         menu.addSeparator()
         menu.addActions(list(self.act_downloads.values()))
+        menu.addSeparator()
+        menu.addAction(self.act_locations)
+        menu.addAction(self.act_open_cache)
         menu.aboutToShow.connect(self.refresh)
         self.refresh()
 
@@ -125,12 +133,41 @@ class DataActions(QObject):
                 message = "Data folder forgotten: datasets are looked for in the download cache."
             else:
                 chosen = chosen_data_folder()
-                held = [DISPLAY[n] for n in DISPLAY if chosen is not None and locate(n, chosen) is not None]
+                held = [display_name(n) for n in FOLDER_DATASETS if chosen and locate(n, chosen) is not None]
                 holds = f"it holds {', '.join(held)}" if held else "no dataset found in it yet"
                 message = f"Data folder: {chosen} ({holds})."
         self.refresh()
         self.window.statusBar().showMessage(message, 10_000)
         return message
+
+    def locations_text(self) -> str:
+        """The search order and the copy of each dataset a run would use (as `netbuilder data where`)."""
+        roots = search_roots(None)
+        lines = ["Datasets are looked for in this order; the first folder holding all of a dataset's files wins:"]
+        lines += [f"  {i}. {root}" for i, root in enumerate(roots, 1)]
+        lines += ["  then a download into the last folder; for MNIST, if that fails, the bundled sample.", ""]
+        for name, place in dataset_locations(None).items():
+            if place.sample:
+                state = "not found: a run downloads it, else uses the bundled 10,000-image sample"
+            else:
+                state = str(place.folder) if place.folder else "not found: a run downloads it"
+            lines.append(f"{display_name(name)}: {state}")
+        lines += ["", "A project's own Data folder (Training ▸ Settings) is looked in before all of these."]
+        return "\n".join(lines)
+
+    @Slot()
+    def show_locations(self) -> None:
+        QMessageBox.information(self.window, "Data locations", self.locations_text())
+
+    @Slot()
+    def open_cache(self) -> bool:
+        folder = cache_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.window.statusBar().showMessage(f"Cannot create {folder}: {exc}", 10_000)
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # ------------------------------------------------------------------ downloads
     def download(self, name: str) -> bool:
@@ -138,7 +175,7 @@ class DataActions(QObject):
         if self.thread is not None:
             return False
         self.thread = DownloadThread(name, self)
-        self.dialog = QProgressDialog(f"Downloading {DISPLAY[name]}…", "Cancel", 0, 1000, self.window)
+        self.dialog = QProgressDialog(f"Downloading {display_name(name)}…", "Cancel", 0, 1000, self.window)
         self.dialog.setWindowTitle("Download")
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(0)
@@ -168,7 +205,7 @@ class DataActions(QObject):
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
-        display = DISPLAY.get(name, name)
+        display = display_name(name) if name else ""
         if not error:
             self.window.statusBar().showMessage(f"{display} downloaded to {folder}.", 15_000)
         elif error == "cancelled":

@@ -148,3 +148,26 @@ def test_closing_during_a_stalled_download_waits_for_it_then_closes(window: Main
     mirror.server.hold.set()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
     assert _files(cache_dir()) == []
+
+
+def test_data_locations_name_each_datasets_copy(window: MainWindow, monkeypatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text, *a: shown.append(text))
+    window.data_actions.set_folder(str(DATA))
+    window.data_actions.act_locations.trigger()
+    text = shown[0]
+    assert f"  1. {DATA.resolve()}\n  2. {cache_dir()}\n" in text
+    assert f"MNIST: {DATA.resolve() / 'MNIST' / 'raw'}" in text
+    assert "Fashion-MNIST: not found: a run downloads it" in text
+    window.data_actions.set_folder(None)
+    window.data_actions.act_locations.trigger()
+    assert "MNIST: not found: a run downloads it, else uses the bundled 10,000-image sample" in shown[1]
+
+
+def test_open_download_folder_opens_the_cache(window: MainWindow, monkeypatch) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    assert window.data_actions.open_cache()
+    assert opened == [str(cache_dir())] and cache_dir().is_dir()

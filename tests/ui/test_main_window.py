@@ -94,6 +94,8 @@ def test_menus_offer_what_users_expect(window: MainWindow) -> None:
         "Download full MNIST",
         "Download Fashion-MNIST",
         "Download CIFAR-10",
+        "Data Locations…",
+        "Open Download Folder",
     ]
 
 
