@@ -4,8 +4,10 @@ evaluation in tabs on the right. Runs go to a :class:`TrainingThread`; this pane
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -296,7 +298,13 @@ class TrainingPanel(QWidget):
         self._started_at = time.perf_counter()  # the ETA counts training, not loading the data
         self.run_bar.setFormat("run %p%")
         self.run_bar.setValue(0)
-        self._show_status(f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}.")
+        source = info["source"]
+        home = str(Path.home())
+        if source.startswith(home + os.sep):
+            source = "~" + source[len(home) :]
+        self._show_status(
+            f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}. Data: {source}"
+        )
         self.data_note.show_note(info["note"], info["detail"], info["origin"])
         self.tabs.setTabEnabled(2, info["classification"])
 
