@@ -18,13 +18,16 @@ import argparse
 import gzip
 import hashlib
 import json
-import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from gui_app.core.idx_files import idx_bytes, read_idx  # noqa: E402
+
 OUT = REPO / "resources" / "data" / "mnist-sample"
 SEED = 20260225
 #: split prefix -> images per class (10 classes)
@@ -34,18 +37,6 @@ STEMS = ("images-idx3-ubyte", "labels-idx1-ubyte")
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def read_idx(path: Path) -> np.ndarray:
-    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    ndim = data[3]
-    dims = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = struct.pack(">I", 0x0800 | array.ndim) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    return header + np.ascontiguousarray(array).tobytes()
 
 
 def balanced_indices(labels: np.ndarray, per_class: int, rng: np.random.Generator) -> np.ndarray:
@@ -73,7 +64,7 @@ def draw(source: Path) -> tuple[dict[str, bytes], dict]:
             if not path.is_file():
                 raise SystemExit(f"{path} not found: pass the folder that holds MNIST's four .gz files")
             record["sources"][path.name] = sha256(path)
-        images, labels = (read_idx(paths[stem]) for stem in STEMS)
+        images, labels = (read_idx(paths[stem]).numpy() for stem in STEMS)
         index = balanced_indices(labels, per_class, rng)
         for stem, array in zip(STEMS, (images[index], labels[index]), strict=True):
             name = f"{split}-{stem}.gz"

@@ -15,14 +15,9 @@ from pathlib import Path
 
 from gui_app.core.data_folders import sample_dir
 from gui_app.core.datasets import IDX_FILES
-from gui_app.core.idx_files import read_idx
+from gui_app.core.idx_files import idx_bytes, read_idx
 
 TRAIN, TEST = 2000, 500
-
-
-def _write_idx(path: Path, array) -> None:
-    header = (0x0800 | array.dim()).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    path.write_bytes(header + array.numpy().tobytes())
 
 
 def _make() -> Path:
@@ -32,7 +27,7 @@ def _make() -> Path:
     raw.mkdir(parents=True)
     for stem in IDX_FILES:
         count = TRAIN if stem.startswith("train") else TEST
-        _write_idx(raw / stem, read_idx(sample_dir() / f"{stem}.gz")[:count])
+        (raw / stem).write_bytes(idx_bytes(read_idx(sample_dir() / f"{stem}.gz")[:count]))
     return root
 
 

@@ -1,4 +1,4 @@
-"""Reading the IDX files MNIST and Fashion-MNIST ship in, plain or gzipped.
+"""Reading (and writing) the IDX files MNIST and Fashion-MNIST ship in, plain or gzipped.
 
 We read them ourselves rather than through ``torchvision.datasets.MNIST`` because torchvision
 only accepts its own folder layout with uncompressed files, while users have the files in all
@@ -48,6 +48,13 @@ def read_idx(path: str | Path) -> torch.Tensor:
         raise IdxFileError(f"{path}: truncated or damaged ({len(data) - header} bytes of data, expected {expected})")
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
     return torch.from_numpy(array.astype(dtype.newbyteorder("="), copy=True))
+
+
+def idx_bytes(array: np.ndarray | torch.Tensor) -> bytes:
+    """A uint8 array as an IDX file's bytes (what the MNIST sample and the tests' slice are made of)."""
+    array = np.ascontiguousarray(array.numpy() if isinstance(array, torch.Tensor) else array, dtype=np.uint8)
+    header = (0x0800 | array.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
 
 
 def find_idx_file(folders: list[Path], stem: str) -> Path | None:

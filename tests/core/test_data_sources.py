@@ -11,7 +11,7 @@ import pytest
 from gui_app.core import data_folders
 from gui_app.core.data_folders import choose_data_folder, chosen_data_folder, sample_dir, search_roots
 from gui_app.core.datasets import IDX_FILES, load_dataset
-from gui_app.core.idx_files import read_idx
+from gui_app.core.idx_files import idx_bytes, read_idx
 from gui_app.core.training import Trainer
 from tests.core.training_fixtures import config, mlp_spec
 from tests.mnist_subset import RAW
@@ -22,13 +22,8 @@ def _slice(folder: Path, n_train: int) -> Path:
     raw = folder / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for stem in IDX_FILES:
-        data = (RAW / stem).read_bytes()
-        array = read_idx(RAW / stem)
         count = n_train if stem.startswith("train") else 100
-        header = 4 + 4 * array.dim()
-        dims = data[4:header]
-        row = array[0].numel() if array.dim() > 1 else 1
-        (raw / stem).write_bytes(data[:4] + count.to_bytes(4, "big") + dims[4:] + data[header : header + count * row])
+        (raw / stem).write_bytes(idx_bytes(read_idx(RAW / stem)[:count]))
     return folder
 
 
