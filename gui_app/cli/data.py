@@ -47,38 +47,23 @@ def run(args: argparse.Namespace) -> int:
 
 def where(args: argparse.Namespace) -> int:
     from gui_app.core.data_folders import cache_dir, chosen_data_folder, sample_dir, search_roots
-    from gui_app.core.datasets import dataset_locations, display_name
+    from gui_app.core.datasets import dataset_locations, locations_report
 
-    roots = search_roots(args.data_dir)
-    found = {
-        name: {"folder": str(place.folder) if place.folder else None, "sample": place.sample}
-        for name, place in dataset_locations(args.data_dir).items()
-    }
-    chosen = chosen_data_folder()
-    if args.json:
-        report = {
-            "search_order": [str(r) for r in roots],
-            "chosen_folder": str(chosen) if chosen else None,
-            "download_cache": str(cache_dir()),
-            "sample": str(sample_dir()),
-            "datasets": found,
-        }
-        print(json.dumps(report, indent=2))
+    if not args.json:
+        print(locations_report(args.data_dir, lambda name: f" (netbuilder data download {name})"))
         return 0
-    print("Datasets are looked for in this order (the first folder that holds all of a dataset's files wins):")
-    for i, root in enumerate(roots, 1):
-        role = "download cache" if root == cache_dir() else "chosen data folder" if root == chosen else "--data-dir"
-        print(f"  {i}. {root}  ({role})")
-    print(f"  then a download into the cache; for MNIST, if that fails, the bundled sample: {sample_dir()}")
-    print()
-    for name, entry in found.items():
-        if entry["sample"]:
-            state = f"not found: a run downloads it, else uses the bundled sample (netbuilder data download {name})"
-        elif entry["folder"]:
-            state = entry["folder"]
-        else:
-            state = f"not found (netbuilder data download {name})"
-        print(f"{display_name(name):<14} {state}")
+    chosen = chosen_data_folder()
+    report = {
+        "search_order": [str(r) for r in search_roots(args.data_dir)],
+        "chosen_folder": str(chosen) if chosen else None,
+        "download_cache": str(cache_dir()),
+        "sample": str(sample_dir()),
+        "datasets": {
+            name: {"folder": str(place.folder) if place.folder else None, "sample": place.sample}
+            for name, place in dataset_locations(args.data_dir).items()
+        },
+    }
+    print(json.dumps(report, indent=2))
     return 0
 
 

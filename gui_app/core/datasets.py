@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gui_app.core.data_folders import cache_dir, sample_dir, search_roots
+from gui_app.core.data_folders import cache_dir, chosen_data_folder, sample_dir, search_roots
 from gui_app.core.downloads import (
     CIFAR_FILES,
     DownloadCancelledError,
@@ -161,17 +161,36 @@ def idx_folders(name: str, root: Path) -> list[Path]:
     return [root / folder_name / "raw", root / "raw", root, root / folder_name]
 
 
-def locate(name: str, root: Path) -> Path | None:
-    """The folder under ``root`` that holds all of dataset ``name``'s files, or None."""
+def _scan(name: str, root: Path) -> tuple[Path | None, tuple[str, ...]]:
+    """(the folder under ``root`` holding all of ``name``'s files or None, and otherwise the files
+    missing from the first layout that holds some of them, for messages)."""
     if name == "cifar10":
         # torchvision's reader wants ROOT/cifar-10-batches-py, so that is the only layout
         for folder in (root / "cifar-10-batches-py", root):
             if folder.name == "cifar-10-batches-py" and all((folder / f).is_file() for f in CIFAR_FILES):
-                return folder
-        return None
+                return folder, ()
+        return None, ()
+    partial: tuple[str, ...] = ()
     for folder in idx_folders(name, root):
-        if all(find_idx_file([folder], stem) is not None for stem in IDX_FILES):
-            return folder
+        missing = tuple(stem for stem in IDX_FILES if find_idx_file([folder], stem) is None)
+        if not missing:
+            return folder, ()
+        if len(missing) < len(IDX_FILES) and not partial:
+            partial = missing
+    return None, partial
+
+
+def locate(name: str, root: Path) -> Path | None:
+    """The folder under ``root`` that holds all of dataset ``name``'s files, or None."""
+    return _scan(name, root)[0]
+
+
+def _first_copy(name: str, roots: list[Path]) -> tuple[int, Path] | None:
+    """(index of the root, folder) of the first of ``roots`` that holds ``name``, or None."""
+    for i, root in enumerate(roots):
+        folder = locate(name, root)
+        if folder is not None:
+            return i, folder
     return None
 
 
@@ -181,17 +200,6 @@ def _has_torchvision() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _missing(name: str, root: Path) -> str:
-    """" (missing A, B)" when ``root`` holds some of an IDX dataset's files but not all."""
-    if name == "cifar10":
-        return ""
-    for folder in idx_folders(name, root):
-        found = [find_idx_file([folder], stem) is not None for stem in IDX_FILES]
-        if any(found):
-            return " (missing " + ", ".join(s for s, ok in zip(IDX_FILES, found, strict=True) if not ok) + ")"
-    return ""
 
 
 def display_name(name: str) -> str:
@@ -216,12 +224,35 @@ def dataset_locations(data_dir: str | os.PathLike[str] | None = None) -> dict[st
     roots = search_roots(data_dir)
     found = {}
     for name in FOLDER_DATASETS:
-        folder = next((f for f in (locate(name, root) for root in roots) if f is not None), None)
-        if folder is None and name == "mnist" and locate(name, sample_dir()) is not None:
+        copy = _first_copy(name, roots)
+        if copy is None and name == "mnist" and locate(name, sample_dir()) is not None:
             found[name] = Location(sample_dir(), sample=True)
         else:
-            found[name] = Location(folder)
+            found[name] = Location(copy[1] if copy else None)
     return found
+
+
+def locations_report(
+    data_dir: str | os.PathLike[str] | None = None, how_to_get: Callable[[str], str] = lambda name: ""
+) -> str:
+    """The search order and the copy of each dataset a run would use, for people to read.
+
+    ``netbuilder data where`` and Data ▸ Data Locations… show it; ``how_to_get(name)`` adds each
+    front end's own way to fetch a dataset that is missing.
+    """
+    roots, chosen, cache = search_roots(data_dir), chosen_data_folder(), cache_dir()
+    lines = ["Datasets are looked for in this order (the first folder that holds all of a dataset's files wins):"]
+    for i, root in enumerate(roots, 1):
+        role = "download cache" if root == cache else "chosen data folder" if root == chosen else "run's data folder"
+        lines.append(f"  {i}. {root}  ({role})")
+    lines += [f"  then a download into the cache; for MNIST, if that fails, the bundled sample: {sample_dir()}", ""]
+    for name, place in dataset_locations(data_dir).items():
+        if place.folder is not None and not place.sample:
+            lines.append(f"{display_name(name)}: {place.folder}")
+            continue
+        fallback = ", else uses the bundled sample" if place.sample else ""
+        lines.append(f"{display_name(name)}: not found: a run downloads it{fallback}{how_to_get(name)}")
+    return "\n".join(lines)
 
 
 def _resolve(
@@ -236,14 +267,13 @@ def _resolve(
     if name == "cifar10" and not _has_torchvision():  # say so before fetching 170 MB it cannot read
         raise DatasetError(NO_TORCHVISION.format(what="CIFAR-10"))
     roots = search_roots(data_dir)
-    for root in roots:
-        folder = locate(name, root)
-        if folder is not None:
-            passed = ", ".join(str(r) for r in roots[: roots.index(root)])
-            note = f"{display} is not in {passed}; using the copy in {folder}" if passed else ""
-            return _read(name, folder, note=note)
-    partial = {r: _missing(name, r) for r in roots}
-    looked = ", ".join(str(r) + partial[r] for r in roots)
+    copy = _first_copy(name, roots)
+    if copy is not None:
+        index, folder = copy
+        passed = ", ".join(str(r) for r in roots[:index])
+        return _read(name, folder, note=f"{display} is not in {passed}; using the copy in {folder}" if passed else "")
+    partial = {r: f"{r} (missing {', '.join(missing)})" for r in roots if (missing := _scan(name, r)[1])}
+    looked = ", ".join(partial.get(r, str(r)) for r in roots)
     if not download:
         failure = "downloads are off"
     else:
@@ -254,17 +284,17 @@ def _resolve(
         except DownloadError as exc:
             failure = str(exc).rstrip(".")
         else:
-            return replace(_read(name, folder, note=f"{display} downloaded to {folder}"), origin="download")
+            return _read(name, folder, origin="download", note=f"{display} downloaded to {folder}")
     why = f"{display} is not in {looked}, and {failure}."
     sample = sample_dir()
     if name == "mnist" and locate(name, sample) is not None:
-        dataset = _read(name, sample, display="MNIST sample")
+        dataset = _read(name, sample, display="MNIST sample", origin="sample", detail=why)
         count = len(dataset.train_x)
         note = f"MNIST sample, {count:,} images: the full set gives higher accuracy."
-        incomplete = [f"{r}{missing}" for r, missing in partial.items() if missing]
-        if incomplete:  # the likely cause is a misnamed or missing file: say it up front
-            note = f"MNIST sample, {count:,} images, because full MNIST is incomplete in {incomplete[0]}."
-        return replace(dataset, origin="sample", note=note, detail=why)
+        if partial:  # the likely cause is a misnamed or missing file: say it up front
+            first = next(iter(partial.values()))
+            note = f"MNIST sample, {count:,} images, because full MNIST is incomplete in {first}."
+        return replace(dataset, note=note)
     if name == "cifar10":
         files = f"the files of cifar-10-python.tar.gz ({', '.join(CIFAR_FILES)})"
         target = roots[0] / "cifar-10-batches-py"
@@ -277,8 +307,10 @@ def _resolve(
     )
 
 
-def _read(name: str, folder: Path, *, display: str | None = None, note: str = "") -> LoadedDataset:
-    """Read the dataset in ``folder`` (cached per process by its files)."""
+def _read(
+    name: str, folder: Path, *, display: str | None = None, origin: str = "folder", note: str = "", detail: str = ""
+) -> LoadedDataset:
+    """Read the dataset in ``folder`` (its tensors cached per process by its files)."""
     display = display or display_name(name)
     if name == "cifar10":
         dataset = _read_cifar(folder)
@@ -289,7 +321,7 @@ def _read(name: str, folder: Path, *, display: str | None = None, note: str = ""
             if key not in _CACHE:
                 _CACHE[key] = _read_idx(name, display, paths)
             dataset = _CACHE[key]
-    return replace(dataset, name=display, origin="folder", note=note, detail="")
+    return replace(dataset, name=display, origin=origin, note=note, detail=detail)
 
 
 def _read_idx(name: str, display: str, paths: list[Path]) -> LoadedDataset:
@@ -336,10 +368,7 @@ def _read_cifar(folder: Path) -> LoadedDataset:
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-        try:
-            from torchvision.datasets import CIFAR10
-        except ImportError:
-            raise DatasetError(NO_TORCHVISION.format(what="CIFAR-10")) from None
+        from torchvision.datasets import CIFAR10  # present: _resolve checked before looking
 
         root = folder.parent
         try:

@@ -141,7 +141,7 @@ class DownloadProgress:
 ProgressCallback = Callable[[DownloadProgress], None]
 
 
-def throttled(callback: ProgressCallback) -> ProgressCallback:
+def _throttled(callback: ProgressCallback) -> ProgressCallback:
     """``callback`` called only when the progress moves by 0.1% (or a file or connection starts):
     about 1,000 calls per download however many chunks, so a GUI can pass each to its UI thread."""
     shown: tuple = ()
@@ -191,6 +191,7 @@ def download_dataset(
     """
     if offline():
         raise DownloadError("downloads are turned off ($NETBUILDER_OFFLINE is set)")
+    progress = _throttled(progress) if progress is not None else None
     source = source or sources()[name]
     folder = root / source.folder if source.folder else root
     try:
@@ -221,26 +222,37 @@ def _download_files(
         if source.extracts_to and _complete(root / source.extracts_to, source.contents):
             continue  # already unpacked; the archive itself was removed
         if not (target.is_file() and _md5(target) == md5):
-            reasons = []
-            for mirror in source.mirrors:
-                if cancelled():
-                    raise DownloadCancelledError("the download was cancelled")
-                report = _reporter(progress, source.display, filename, index, count, weights)
-                try:
-                    _fetch(mirror + filename, target, md5, timeout, report, cancelled)
-                    break
-                except DownloadCancelledError:
-                    raise
-                except DownloadError as exc:
-                    if cancelled():  # cancelled while connecting: not a failure of the mirror
-                        raise DownloadCancelledError("the download was cancelled") from None
-                    reasons.append(str(exc))
-            else:
-                raise DownloadError(f"the download failed ({'; '.join(reasons)})")
+            report = _reporter(progress, source.display, filename, index, count, weights)
+            _fetch_from_mirrors(source.mirrors, target, md5, timeout, report, cancelled)
         if source.extracts_to:
             _extract(target, root, source.extracts_to, source.contents)
         else:
             _decompress(target)
+
+
+def _fetch_from_mirrors(
+    mirrors: tuple[str, ...],
+    target: Path,
+    md5: str,
+    timeout: float,
+    report: Callable[..., None],
+    cancelled: Callable[[], bool],
+) -> None:
+    """Try each mirror in turn; :class:`DownloadError` with every mirror's reason when none works."""
+    reasons = []
+    for mirror in mirrors:
+        if cancelled():
+            raise DownloadCancelledError("the download was cancelled")
+        try:
+            _fetch(mirror + target.name, target, md5, timeout, report, cancelled)
+            return
+        except DownloadCancelledError:
+            raise
+        except DownloadError as exc:
+            if cancelled():  # cancelled while connecting: not a failure of the mirror
+                raise DownloadCancelledError("the download was cancelled") from None
+            reasons.append(str(exc))
+    raise DownloadError(f"the download failed ({'; '.join(reasons)})")
 
 
 def _complete(folder: Path, contents: tuple[str, ...]) -> bool:

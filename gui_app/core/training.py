@@ -110,15 +110,14 @@ class Trainer:
         start = time.perf_counter()
         self.history: list[EpochEvent] = []
         try:
-            try:
-                self._setup()
-            except DownloadCancelledError:  # Stop pressed while the data downloaded
-                self.should_stop = True
+            self._setup()
             if self.should_stop:  # stopped while the data loaded: do not start at all
                 status = "stopped"
             else:
                 self._emit("on_fit_start")
                 status = self._train_epochs()
+        except DownloadCancelledError:  # Stop pressed while the data downloaded
+            status = "stopped"
         except _NonFiniteLossError as exc:
             return self._fail(
                 start,

@@ -15,14 +15,13 @@ from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
-from gui_app.core.data_folders import cache_dir, choose_data_folder, chosen_data_folder, search_roots
-from gui_app.core.datasets import FOLDER_DATASETS, dataset_locations, display_name, locate
+from gui_app.core.data_folders import cache_dir, choose_data_folder, chosen_data_folder
+from gui_app.core.datasets import FOLDER_DATASETS, display_name, locate, locations_report
 from gui_app.core.downloads import (
     DownloadCancelledError,
     DownloadError,
     DownloadProgress,
     download_dataset,
-    throttled,
 )
 
 if TYPE_CHECKING:
@@ -47,9 +46,10 @@ class DownloadThread(QThread):
         self._cancelled.set()
 
     def run(self) -> None:
-        report = throttled(self.progress.emit)
         try:
-            folder = download_dataset(self.name, cache_dir(), progress=report, cancelled=self._cancelled.is_set)
+            folder = download_dataset(
+                self.name, cache_dir(), progress=self.progress.emit, cancelled=self._cancelled.is_set
+            )
         except DownloadCancelledError:
             self.done.emit("", "cancelled")
         except DownloadError as exc:
@@ -142,18 +142,8 @@ class DataActions(QObject):
 
     def locations_text(self) -> str:
         """The search order and the copy of each dataset a run would use (as `netbuilder data where`)."""
-        roots = search_roots(None)
-        lines = ["Datasets are looked for in this order; the first folder holding all of a dataset's files wins:"]
-        lines += [f"  {i}. {root}" for i, root in enumerate(roots, 1)]
-        lines += ["  then a download into the last folder; for MNIST, if that fails, the bundled sample.", ""]
-        for name, place in dataset_locations(None).items():
-            if place.sample:
-                state = "not found: a run downloads it, else uses the bundled 10,000-image sample"
-            else:
-                state = str(place.folder) if place.folder else "not found: a run downloads it"
-            lines.append(f"{display_name(name)}: {state}")
-        lines += ["", "A project's own Data folder (Training ▸ Settings) is looked in before all of these."]
-        return "\n".join(lines)
+        project = "A project's own Data folder (Training ▸ Settings) is looked in before all of these."
+        return f"{locations_report()}\n\n{project}"
 
     @Slot()
     def show_locations(self) -> None:
@@ -200,12 +190,11 @@ class DataActions(QObject):
 
     @Slot(str, str)
     def _done(self, folder: str, error: str) -> None:
-        name = self.thread.name if self.thread is not None else ""
+        display = display_name(self.thread.name)  # the thread is cleared only after it finishes
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
-        display = display_name(name) if name else ""
         if not error:
             self.window.statusBar().showMessage(f"{display} downloaded to {folder}.", 15_000)
         elif error == "cancelled":

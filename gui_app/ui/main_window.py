@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock(
             "inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
+        self.data_actions = DataActions(self)
         self.training_panel = self._build_training_panel()
         self.draw_panel = self._build_draw_panel()
         self.training_dock = self.draw_dock = None
@@ -72,7 +73,6 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
 
         self._build_status_bar()
-        self.data_actions = DataActions(self)
         build_actions(self)
         build_menus(self)
         self._style_banner()
@@ -125,8 +125,8 @@ class MainWindow(QMainWindow):
         panel.run_started.connect(self._run_started)
         panel.run_finished.connect(self._run_finished)
         panel.config_changed.connect(self._config_changed)
-        panel.data_note.download_requested.connect(lambda name: self.data_actions.download(name))
-        panel.data_note.folder_requested.connect(lambda: self.data_actions.ask_folder())
+        panel.data_note.download_requested.connect(self.data_actions.download)
+        panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
         return panel
 
     def _build_draw_panel(self):

@@ -17,7 +17,7 @@ import torch._dynamo  # noqa: F401
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gui_app.core.devices import memory_in_use
-from gui_app.core.downloads import DownloadProgress, throttled
+from gui_app.core.downloads import DownloadProgress
 from gui_app.core.evaluation import evaluate_model
 from gui_app.core.training import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
 
@@ -27,10 +27,9 @@ class _SignalCallback(Callback):
 
     def __init__(self, worker: TrainingWorker) -> None:
         self.worker = worker
-        self._report = throttled(lambda p: worker.download_progress.emit(p.fraction, p.describe()))
 
     def on_download(self, trainer: Trainer, progress: DownloadProgress) -> None:
-        self._report(progress)
+        self.worker.download_progress.emit(progress.fraction, progress.describe())
 
     def on_fit_start(self, trainer: Trainer) -> None:
         data = trainer.dataset

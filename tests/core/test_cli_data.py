@@ -21,8 +21,8 @@ def test_where_names_the_copy_each_dataset_would_use(capsys, tmp_path):
     assert main(["data", "where"]) == 0
     text = capsys.readouterr().out
     assert f"1. {DATA.resolve()}  (chosen data folder)" in text
-    assert f"MNIST          {DATA.resolve() / 'MNIST' / 'raw'}" in text
-    assert "Fashion-MNIST  not found (netbuilder data download fashion_mnist)" in text
+    assert f"\nMNIST: {DATA.resolve() / 'MNIST' / 'raw'}\n" in text
+    assert "Fashion-MNIST: not found: a run downloads it (netbuilder data download fashion_mnist)" in text
 
     assert main(["data", "folder", "--clear"]) == 0
     assert main(["data", "folder", str(tmp_path / "nope")]) == 2

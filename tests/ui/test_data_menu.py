@@ -156,12 +156,12 @@ def test_data_locations_name_each_datasets_copy(window: MainWindow, monkeypatch)
     window.data_actions.set_folder(str(DATA))
     window.data_actions.act_locations.trigger()
     text = shown[0]
-    assert f"  1. {DATA.resolve()}\n  2. {cache_dir()}\n" in text
+    assert f"  1. {DATA.resolve()}  (chosen data folder)\n  2. {cache_dir()}  (download cache)\n" in text
     assert f"MNIST: {DATA.resolve() / 'MNIST' / 'raw'}" in text
-    assert "Fashion-MNIST: not found: a run downloads it" in text
+    assert "Fashion-MNIST: not found: a run downloads it" in text and text.endswith("before all of these.")
     window.data_actions.set_folder(None)
     window.data_actions.act_locations.trigger()
-    assert "MNIST: not found: a run downloads it, else uses the bundled 10,000-image sample" in shown[1]
+    assert "MNIST: not found: a run downloads it, else uses the bundled sample" in shown[1]
 
 
 def test_open_download_folder_opens_the_cache(window: MainWindow, monkeypatch) -> None:
