@@ -4,15 +4,23 @@ progress, cancel, a connection cut midway, and resuming afterwards. No test reac
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
+import os
+import shutil
 import socket
 import sys
+import tarfile
+import threading
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from gui_app.core import downloads
-from gui_app.core.datasets import IDX_FILES, load_dataset
+from gui_app.core.data_folders import cache_dir
+from gui_app.core.datasets import CIFAR_FILES, IDX_FILES, load_dataset, locate
 from gui_app.core.downloads import (
     DownloadCancelledError,
     DownloadError,
@@ -20,6 +28,8 @@ from gui_app.core.downloads import (
     Source,
     download_dataset,
 )
+from gui_app.core.training import Callback, Trainer
+from tests.core.training_fixtures import config, mlp_spec
 from tests.mnist_subset import RAW
 
 REAL_SOURCES = downloads.sources
@@ -114,8 +124,6 @@ def test_a_download_cut_midway_leaves_no_data_and_the_next_run_falls_back_then_r
 def test_part_files_from_a_killed_download_are_never_read_and_old_ones_are_cleaned(
     tmp_path: Path, mirror, monkeypatch
 ) -> None:
-    import os
-    import time
 
     monkeypatch.setenv("NETBUILDER_DATA", str(tmp_path / "cache"))
     raw = tmp_path / "cache" / "MNIST" / "raw"
@@ -135,7 +143,6 @@ def test_part_files_from_a_killed_download_are_never_read_and_old_ones_are_clean
 
 
 def test_two_downloads_of_the_same_files_at_once_both_succeed(tmp_path: Path, mirror) -> None:
-    import threading
 
     mirror.server.delay = 0.002  # slow enough that the two overlap
     errors: list[BaseException] = []
@@ -174,7 +181,6 @@ def test_cancel_while_connecting_is_a_cancel_not_a_failure(tmp_path: Path, mirro
 
 
 def test_a_full_disk_while_unpacking_is_a_download_error(tmp_path: Path, mirror, monkeypatch) -> None:
-    import shutil
 
     real_copy = shutil.copyfileobj
 
@@ -216,9 +222,6 @@ def test_load_dataset_downloads_without_torchvision(tmp_path: Path, mirror, monk
 
 
 def test_stop_during_a_training_runs_download_cancels_it_cleanly(mirror) -> None:
-    from gui_app.core.data_folders import cache_dir
-    from gui_app.core.training import Callback, Trainer
-    from tests.core.training_fixtures import config, mlp_spec
 
     class StopAtFirstProgress(Callback):
         def __init__(self) -> None:
@@ -237,11 +240,7 @@ def test_stop_during_a_training_runs_download_cancels_it_cleanly(mirror) -> None
 
 def test_an_archive_is_unpacked_into_place_and_then_removed(tmp_path: Path, mirror) -> None:
     """CIFAR-10 comes as one .tar.gz: it is unpacked beside the data, never over it, then deleted."""
-    import hashlib
-    import io
-    import tarfile
 
-    from gui_app.core.datasets import CIFAR_FILES, locate
 
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
