@@ -2,7 +2,8 @@
 
 The same preprocessing and model as the draw pad. Dark-on-light pictures (paper, most drawing
 programs) are detected and inverted. Files are read and classified in batches, so thousands
-take seconds. Exit status: 0 all read, 1 some files could not be read, 2 no usable model.
+take seconds. A file that cannot be read is one error line and does not stop the others.
+Exit status: 0 all read, 1 some files could not be read (or none found), 2 no usable model.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from gui_app.cli import HELP
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+EXIT_STATUS = (
+    "Each picture is read on its own: one that cannot be read (not a picture, a decompression bomb, "
+    "a FIFO or device) gets one error line naming it, and the others are still read. "
+    "Exit status: 0 all files read, 1 some files could not be read (or none were found), "
+    "2 no usable model."
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,17 +30,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=HELP["predict"],
         description="Classify pictures of single digits with the bundled MNIST model or a checkpoint. "
         "Folders are searched for image files.",
+        epilog=EXIT_STATUS,
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (or folders of them)")
-    parser.add_argument("--model", metavar="CHECKPOINT", help="a NetBuilder model or checkpoint (.pt); "
-                        "default: the bundled MNIST model")
-    parser.add_argument("--json", action="store_true", help='one JSON object per line: {"file", "digit", '
-                        '"probabilities"}')
+    parser.add_argument(
+        "--model", metavar="CHECKPOINT", help="a NetBuilder model or checkpoint (.pt); default: the bundled MNIST model"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help='one JSON object per line: {"file", "digit", "probabilities"}'
+    )
     parser.add_argument("--batch-size", type=int, default=512, help="pictures per model call (default 512)")
 
 
 def expand(paths: list[str]) -> Iterator[Path]:
     """The files named, with folders replaced by the image files in them (sorted)."""
+    from gui_app.core.pictures import IMAGE_SUFFIXES  # here: Pillow loads only when pictures are read
+
     for name in paths:
         path = Path(name)
         if path.is_dir():
@@ -45,26 +54,9 @@ def expand(paths: list[str]) -> Iterator[Path]:
             yield path
 
 
-def read_picture(path: Path) -> np.ndarray:
-    """A picture as 8-bit grey; transparency is laid on white paper, as a drawing program shows it."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-                rgba = image.convert("RGBA")
-                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                image = Image.alpha_composite(paper, rgba)
-            return np.asarray(image.convert("L"))
-    except FileNotFoundError:
-        raise ValueError("no such file") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"not a readable image ({exc.__class__.__name__})") from None
-
-
 def run(args: argparse.Namespace) -> int:
     from gui_app.core.digit_reader import DigitReader
+    from gui_app.core.pictures import PictureError, read_grey
     from gui_app.core.trained_model import ModelFileError
 
     try:
@@ -83,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
         pictures, readable, errors = [], [], {}
         for path in chunk:
             try:
-                pictures.append(read_picture(path))
+                pictures.append(read_grey(path))
                 readable.append(path)
-            except ValueError as exc:
-                errors[path] = str(exc)
+            except PictureError as exc:
+                errors[path] = exc.reason
         predictions = dict(zip(readable, reader.read_many(pictures, batch_size=batch), strict=True))
         for path in chunk:
             if path in errors:

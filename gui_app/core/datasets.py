@@ -28,6 +28,7 @@ from gui_app.core.downloads import (
     ProgressCallback,
     download_dataset,
 )
+from gui_app.core.file_reading import DATA_LIMIT, FileReadError, check_regular_file
 from gui_app.core.idx_files import IdxFileError, find_idx_file, read_idx
 
 IDX_FILES = (
@@ -78,6 +79,8 @@ class LoadedDataset:
     note: str = ""
     #: why, when ``note`` is set: which folders were searched and why the download did not help
     detail: str = ""
+    #: files of an image folder that were not read (not pictures, damaged, too large); ``note`` names one
+    skipped: int = 0
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -203,7 +206,7 @@ def _has_torchvision() -> bool:
 
 
 def display_name(name: str) -> str:
-    """"MNIST", "Fashion-MNIST" or "CIFAR-10" for a dataset that can be found or downloaded."""
+    """ "MNIST", "Fashion-MNIST" or "CIFAR-10" for a dataset that can be found or downloaded."""
     return "CIFAR-10" if name == "cifar10" else IDX_DATASETS[name][1]
 
 
@@ -329,12 +332,56 @@ def _read_idx(name: str, display: str, paths: list[Path]) -> LoadedDataset:
         train_x, train_y, test_x, test_y = (read_idx(p) for p in paths)
     except IdxFileError as exc:
         raise DatasetError(f"{display}: {exc}") from None
-    if train_x.dim() != 3 or len(train_x) != len(train_y) or len(test_x) != len(test_y):
-        raise DatasetError(f"{display}: the files in {paths[0].parent} do not belong together")
     classes = IDX_DATASETS[name][2]
+    train_images, train_labels, test_images, test_labels = paths
+    check_images(train_x, display, train_images)
+    check_images(test_x, display, test_images)
+    if test_x.shape[1:] != train_x.shape[1:]:
+        raise DatasetError(
+            f"{display}: {test_images}: its images are {_size(test_x)} pixels, the training images in "
+            f"{train_images.name} are {_size(train_x)}"
+        )
+    check_labels(train_y, len(train_x), display, train_labels, classes)
+    check_labels(test_y, len(test_x), display, test_labels, classes)
     return image_dataset(
         display, train_x.unsqueeze(1), train_y, test_x.unsqueeze(1), test_y, classes, str(paths[0].parent)
     )
+
+
+def _size(tensor: torch.Tensor, first: int = 1) -> str:
+    return "×".join(str(d) for d in tensor.shape[first:]) or "a single value"
+
+
+def check_images(images: torch.Tensor, display: str, path: Path) -> None:
+    """Refuse an images file that is not a non-empty stack of 8-bit pictures (count, height, width)."""
+    if images.dim() != 3:
+        raise DatasetError(
+            f"{display}: {path}: images must be 3-D (count × height × width), this file holds {_size(images, 0)}"
+        )
+    if images.dtype != torch.uint8:
+        raise DatasetError(
+            f"{display}: {path}: images must be 8-bit pixels (IDX type 0x08), this file holds {images.dtype}"
+        )
+    if images.numel() == 0:
+        raise DatasetError(f"{display}: {path}: holds no images ({_size(images, 0)})")
+
+
+def check_labels(labels: torch.Tensor, count: int, display: str, path: Path, classes: tuple[str, ...]) -> None:
+    """Refuse labels that are not one class index per image, each in ``range(len(classes))``."""
+    if labels.dim() != 1:
+        raise DatasetError(f"{display}: {path}: labels must be 1-D (one per image), this file holds {_size(labels, 0)}")
+    if labels.dtype.is_floating_point:
+        raise DatasetError(
+            f"{display}: {path}: labels must be whole numbers (class indices), this file holds {labels.dtype}"
+        )
+    if len(labels) != count:
+        raise DatasetError(f"{display}: {path}: {len(labels):,} labels for {count:,} images")
+    outside = labels[(labels < 0) | (labels >= len(classes))]
+    if len(outside):
+        raise DatasetError(
+            f"{display}: {path}: {len(outside):,} labels out of range, e.g. {int(outside[0])} "
+            f"(the classes are 0–{len(classes) - 1})"
+        )
 
 
 def image_dataset(
@@ -364,23 +411,36 @@ def image_dataset(
 
 
 def _read_cifar(folder: Path) -> LoadedDataset:
+    """CIFAR-10's Python batches through torchvision, which unpickles them only after their md5s
+    match the published ones: a damaged or crafted batch is refused before a byte is unpickled."""
     key = ("cifar10", str(folder.resolve()))
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
         from torchvision.datasets import CIFAR10  # present: _resolve checked before looking
 
+        for name in CIFAR_FILES:  # the md5 check reads them whole: no FIFO, no 20 GB "batch"
+            try:
+                check_regular_file(folder / name, DATA_LIMIT)
+            except FileReadError as exc:
+                raise DatasetError(f"CIFAR-10: {exc}") from None
         root = folder.parent
         try:
             train, test = CIFAR10(str(root), train=True), CIFAR10(str(root), train=False)
-        except RuntimeError as exc:
-            raise DatasetError(f"CIFAR-10 in {root}: {exc}") from None
+        except RuntimeError:
+            raise DatasetError(
+                f"CIFAR-10 in {folder}: the files are damaged or not the original CIFAR-10 python batches "
+                f"(their checksums differ); delete the folder to download them again"
+            ) from None
+        train_y, test_y = torch.tensor(train.targets), torch.tensor(test.targets)
+        check_labels(train_y, len(train.data), "CIFAR-10", folder, CIFAR_CLASSES)
+        check_labels(test_y, len(test.data), "CIFAR-10", folder / "test_batch", CIFAR_CLASSES)
         dataset = image_dataset(
             "CIFAR-10",
             torch.from_numpy(np.ascontiguousarray(train.data.transpose(0, 3, 1, 2))),
-            torch.tensor(train.targets),
+            train_y,
             torch.from_numpy(np.ascontiguousarray(test.data.transpose(0, 3, 1, 2))),
-            torch.tensor(test.targets),
+            test_y,
             CIFAR_CLASSES,
             str(folder),
         )

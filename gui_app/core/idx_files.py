@@ -7,11 +7,13 @@ sorts of places: a torchvision root, a folder of ``.gz`` downloads, a copy from 
 
 from __future__ import annotations
 
-import gzip
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from gui_app.core.file_reading import DATA_LIMIT, FileReadError, read_maybe_gzip
 
 #: IDX type code -> numpy dtype (big-endian, as the format stores it).
 _IDX_TYPES = {
@@ -29,23 +31,32 @@ class IdxFileError(ValueError):
 
 
 def read_idx(path: str | Path) -> torch.Tensor:
-    """Read one IDX file (``.gz`` or not) into a tensor of its stored shape and type."""
+    """Read one IDX file (``.gz`` or not) into a tensor of its stored shape and type.
+
+    The file is read through the bounded gate (a gzip bomb stops at ``DATA_LIMIT``) and its header
+    checked against the bytes actually there before anything is allocated from it.
+    """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rb") as handle:
-            data = handle.read()
-    except (OSError, EOFError) as exc:
-        raise IdxFileError(f"{path}: cannot read it ({exc})") from None
+        data = read_maybe_gzip(path, DATA_LIMIT)
+    except FileReadError as exc:
+        raise IdxFileError(str(exc)) from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
         raise IdxFileError(f"{path}: not an IDX file (bad magic number)")
     dtype = _IDX_TYPES[data[2]]
     ndim = data[3]
     header = 4 + 4 * ndim
+    if len(data) < header:
+        raise IdxFileError(f"{path}: truncated or damaged (the header of {ndim} sizes is cut off)")
     dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    expected = int(np.prod(dims)) * dtype.itemsize
+    # Python integers: a header claiming 2**31 × 2**31 × 4 values must not wrap round to 0 bytes
+    expected = math.prod(dims) * dtype.itemsize
     if len(data) - header != expected:
-        raise IdxFileError(f"{path}: truncated or damaged ({len(data) - header} bytes of data, expected {expected})")
+        shape = "×".join(str(d) for d in dims) or "one value"
+        raise IdxFileError(
+            f"{path}: truncated or damaged (its header says {shape}, {expected:,} bytes of data; "
+            f"the file holds {len(data) - header:,})"
+        )
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
     return torch.from_numpy(array.astype(dtype.newbyteorder("="), copy=True))
 

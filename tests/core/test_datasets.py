@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from gui_app.core.datasets import IDX_FILES, DatasetError, load_dataset, normalization_for
-from gui_app.core.idx_files import IdxFileError, read_idx
+from gui_app.core.idx_files import IdxFileError, idx_bytes, read_idx
 from tests.mnist_subset import DATA, RAW
 
 
@@ -156,3 +157,188 @@ def test_normalization_choices(choice, expected):
     mean, std = normalization_for(ds, choice)
     assert (mean[0], std[0]) == expected
     assert normalization_for(ds, "dataset") == (ds.mean, ds.std)
+
+
+# ------------------------------------------------------------------ files that do not hold what they claim
+
+
+def _mnist_copy(folder, **replaced: bytes):
+    """The tests' MNIST slice in ``folder``, with some files' bytes replaced (by stem)."""
+    folder.mkdir(exist_ok=True)
+    for stem in IDX_FILES:
+        shutil.copy(RAW / stem, folder / stem)
+    for stem, data in replaced.items():
+        (folder / stem.replace("_", "-")).write_bytes(data)
+    return folder
+
+
+def _header(type_code: int, *dims: int) -> bytes:
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+
+
+_TRAIN_LABELS = read_idx(RAW / "train-labels-idx1-ubyte").numpy()
+_TEST_IMAGES = read_idx(RAW / "t10k-images-idx3-ubyte").numpy()
+
+BAD_FILES = {
+    # file replaced -> (its new bytes, what the message says)
+    "labels out of range": (
+        "train_labels_idx1_ubyte",
+        idx_bytes(np.where(np.arange(len(_TRAIN_LABELS)) == 7, 10, _TRAIN_LABELS)),
+        "1 labels out of range, e.g. 10 (the classes are 0–9)",
+    ),
+    "labels of the wrong rank": (
+        "train_labels_idx1_ubyte",
+        idx_bytes(_TRAIN_LABELS.reshape(-1, 1)),
+        "labels must be 1-D (one per image), this file holds 2000×1",
+    ),
+    "fewer labels than images": (
+        "t10k_labels_idx1_ubyte",
+        idx_bytes(np.zeros(499, np.uint8)),
+        "499 labels for 500 images",
+    ),
+    "float labels": (
+        "t10k_labels_idx1_ubyte",
+        _header(0x0D, 500) + np.zeros(500, ">f4").tobytes(),
+        "labels must be whole numbers",
+    ),
+    "test images of another size": (
+        "t10k_images_idx3_ubyte",
+        idx_bytes(_TEST_IMAGES[:, :20, :20]),
+        "its images are 20×20 pixels, the training images in train-images-idx3-ubyte are 28×28",
+    ),
+    "images of the wrong rank": (
+        "t10k_images_idx3_ubyte",
+        idx_bytes(_TEST_IMAGES.reshape(500, -1)),
+        "images must be 3-D (count × height × width), this file holds 500×784",
+    ),
+    "a header claiming 2**32 - 1 images": (
+        "train_images_idx3_ubyte",
+        _header(0x08, 2**32 - 1, 28, 28) + bytes(28 * 28 * 3),
+        "its header says 4294967295×28×28, 3,367,254,359,280 bytes of data; the file holds 2,352",
+    ),
+    "a header whose size wraps round to 0 in 64 bits": (
+        "train_images_idx3_ubyte",
+        _header(0x08, 2**31, 2**31, 4),
+        "its header says 2147483648×2147483648×4",
+    ),
+    "a cut-off header": ("t10k_images_idx3_ubyte", _header(0x08, 500)[:6], "the header of 1 sizes is cut off"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))
+def test_an_idx_file_that_does_not_hold_what_mnist_needs_is_one_message_naming_it(tmp_path, case):
+    stem, data, says = BAD_FILES[case]
+    folder = _mnist_copy(tmp_path / "mnist", **{stem: data})
+    with pytest.raises(DatasetError) as info:
+        load_dataset("mnist", folder, download=False)
+    message = str(info.value)
+    assert message.startswith(f"MNIST: {folder / stem.replace('_', '-')}: ") and "\n" not in message
+    assert says in message
+
+
+def test_a_gzip_bomb_stops_at_the_data_limit(tmp_path, monkeypatch):
+    import gui_app.core.idx_files as idx_files
+
+    monkeypatch.setattr(idx_files, "DATA_LIMIT", 8 * 2**20)  # the real one is 2 GB: too big to inflate in a test
+    folder = _mnist_copy(tmp_path / "mnist")
+    (folder / "train-images-idx3-ubyte").unlink()
+    bomb = folder / "train-images-idx3-ubyte.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as handle:
+        handle.write(_header(0x08, 60000, 28, 28))
+        for _ in range(12):
+            handle.write(bytes(2**20))
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(DatasetError, match=f"MNIST: {bomb}: the file decompresses to more than 8 MB"):
+        load_dataset("mnist", folder, download=False)
+
+
+def test_a_crafted_cifar10_batch_is_refused_unread(tmp_path):
+    import pickle
+
+    from gui_app.core.downloads import CIFAR_FILES
+
+    marker = tmp_path / "unpickled"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in CIFAR_FILES:
+        (folder / name).write_bytes(pickle.dumps({"data": Payload(), "labels": [99]}))
+    with pytest.raises(DatasetError) as info:
+        load_dataset("cifar10", tmp_path, download=False)
+    assert str(info.value).startswith(f"CIFAR-10 in {folder}: the files are damaged") and "\n" not in str(info.value)
+    assert "download=True" not in str(info.value)  # torchvision's advice, not something a user can do
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------ image folders collected from anywhere
+
+
+def _pictures(folder, count: int, seed: int = 0) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 255, (12, 10, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+
+
+@pytest.mark.timeout(60)  # the FIFO blocks for ever when opened: fail instead
+def test_an_image_folder_skips_what_is_not_a_picture_and_says_so(tmp_path):
+    from tests.core.test_pictures import png_bomb
+
+    root = tmp_path / "pets"
+    _pictures(root / "cat", 4)
+    _pictures(root / "dog", 4, seed=1)
+    (root / "cat" / "bad.png").write_text("not a picture")
+    (root / "cat" / "folder.png").mkdir()
+    (root / "cat" / "folder.png" / "inside.png").write_bytes((root / "cat" / "0.png").read_bytes())
+    os.mkfifo(root / "dog" / "fifo.jpg")
+    png_bomb(root / "dog" / "bomb.png", 20_000)
+    (root / "dog" / "cut.png").write_bytes((root / "dog" / "0.png").read_bytes()[:60])
+    (root / "dog" / "notes.txt").write_text("not named like a picture: not counted")
+    ds = load_dataset("image_folder", root, input_shape=(3, 8, 8), seed=0)
+    assert ds.class_names == ("cat", "dog") and len(ds.train_x) + len(ds.test_x) == 8
+    assert ds.skipped == 5
+    assert ds.note == (
+        "Image folder pets: skipped 5 unreadable images, e.g. cat/bad.png "
+        "(not a readable image: not a PNG, JPEG, BMP, GIF, TIFF, WebP or PPM/PGM file)."
+    )
+    for name in ("cat/bad.png", "cat/folder.png", "dog/fifo.jpg", "dog/bomb.png: too large", "dog/cut.png"):
+        assert name in ds.detail
+    assert "notes.txt" not in ds.detail and "inside.png" not in ds.detail
+
+
+def test_an_image_folder_with_no_readable_picture_is_one_message_naming_it(tmp_path):
+    root = tmp_path / "junk"
+    for label in ("a", "b"):
+        (root / label).mkdir(parents=True)
+        (root / label / "x.png").write_text("text")
+    with pytest.raises(DatasetError) as info:
+        load_dataset("image_folder", root, input_shape=(1, 8, 8))
+    message = str(info.value)
+    assert message.startswith(f"image folder {root}: no readable image (skipped 2 unreadable images, e.g. a/x.png")
+    assert "\n" not in message
+
+
+def test_an_image_folder_reads_16_bit_and_rotated_pictures_like_plain_ones(tmp_path):
+    from PIL import Image
+
+    plain, odd = tmp_path / "plain", tmp_path / "odd"
+    rng = np.random.default_rng(3)
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    for label in ("x", "y"):
+        (plain / label).mkdir(parents=True)
+        (odd / label).mkdir(parents=True)
+        pixels = rng.integers(0, 255, (30, 40), dtype=np.uint8)
+        Image.fromarray(pixels).save(plain / label / "0.png")
+        Image.fromarray(pixels.astype(np.uint16) * 257).save(odd / label / "0.png")
+        Image.fromarray(pixels).transpose(Image.Transpose.ROTATE_270).save(odd / label / "1.png", exif=exif)
+        Image.fromarray(pixels).save(plain / label / "1.png")
+    a = load_dataset("image_folder", plain, input_shape=(1, 10, 10), val_split=0.5, seed=0)
+    b = load_dataset("image_folder", odd, input_shape=(1, 10, 10), val_split=0.5, seed=0)
+    assert torch.equal(a.train_x, b.train_x) and torch.equal(a.test_x, b.test_x) and b.skipped == 0 and not b.note

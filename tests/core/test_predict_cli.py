@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +112,111 @@ def test_model_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code, lines, err = _run(capsys, str(picture), "--model", str(bad))
     assert code == 2 and not lines
     assert err.startswith("netbuilder predict: bad.pt") and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ odd and hostile picture files
+
+
+def _png_bomb(path: Path, side: int = 20_000) -> Path:
+    """A valid 1-bit PNG of side × side white pixels: a few tens of KB that decode to 400 million pixels."""
+    row = b"\x00" + b"\x00" * ((side + 7) // 8)
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+def _grey_ink(name: str, size: int = 150) -> np.ndarray:
+    """The digit in dark grey pencil (60) on light grey paper (200), so no pixel is pure black or white."""
+    paper = render_picture(_digit(name), (size, size)).astype(np.float32) / 255
+    return (60 + paper * 140).round().astype(np.uint8)
+
+
+def _copies(eight_bit: np.ndarray, folder: Path) -> list[Path]:
+    """The 8-bit picture, then its 16-bit, palette and palette-with-transparency copies."""
+    base = _save(eight_bit, folder / "eight-bit.png")
+    sixteen = _save(eight_bit.astype(np.uint16) * 257, folder / "sixteen-bit.png")  # 255 -> 65535
+    palette = folder / "palette.png"
+    Image.fromarray(eight_bit).convert("P").save(palette)
+    transparent = folder / "palette-transparent.png"
+    with_alpha = np.zeros((*eight_bit.shape, 4), dtype=np.uint8)
+    with_alpha[..., 3] = 255 - eight_bit  # black ink whose opacity is the darkness, on nothing
+    Image.fromarray(with_alpha).convert("P").save(transparent, transparency=0)
+    return [base, sixteen, palette, transparent]
+
+
+def test_16_bit_and_palette_pngs_read_like_their_8_bit_copy(tmp_path: Path, capsys) -> None:
+    files = _copies(_grey_ink("2-round"), tmp_path)
+    assert Image.open(files[1]).mode == "I;16" and Image.open(files[2]).mode == "P"
+    code, lines, err = _run(capsys, *map(str, files), "--json")
+    assert code == 0, err
+    records = [json.loads(line) for line in lines]
+    assert [r["digit"] for r in records] == [2, 2, 2, 2]
+    for record in records[1:3]:  # the same pixels: the same probabilities
+        assert record["probabilities"] == pytest.approx(records[0]["probabilities"], abs=1e-3)
+
+
+@pytest.mark.parametrize(("orientation", "held"), [(6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270)])
+def test_a_phone_photo_reads_as_displayed(tmp_path: Path, capsys, orientation, held) -> None:
+    upright = Image.fromarray(render_picture(_digit("3-flat"), (160, 160)))
+    stored = upright.transpose(held)  # what the sensor saw, the phone held sideways
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # how to turn it to display it upright
+    photo = tmp_path / "photo.jpg"
+    stored.save(photo, exif=exif, quality=95)
+    sideways = tmp_path / "sideways.jpg"
+    stored.save(sideways, quality=95)
+    code, lines, _ = _run(capsys, str(photo), str(sideways), "--json")
+    digits = [json.loads(line)["digit"] for line in lines]
+    assert code == 0 and digits[0] == 3 and digits[1] != 3  # sideways, a 3 reads as 7 or 4
+
+
+def test_a_big_picture_reads_the_same_digit_as_a_small_copy(tmp_path: Path, capsys) -> None:
+    names = ["4-open", "5-two", "8-rings"]
+    big, small = [], []
+    for name in names:
+        big.append(str(_save(render_picture(_digit(name), (3000, 3000)), tmp_path / f"{name}-3000.png")))
+        small.append(str(_save(render_picture(_digit(name), (300, 300)), tmp_path / f"{name}-300.png")))
+    Image.open(big[0]).convert("RGB").save(tmp_path / "4-open-3000.jpg", quality=92)
+    big.append(str(tmp_path / "4-open-3000.jpg"))
+    code, lines, err = _run(capsys, *big, *small, "--json")
+    assert code == 0, err
+    digits = [json.loads(line)["digit"] for line in lines]
+    assert digits == [4, 5, 8, 4, 4, 5, 8]
+
+
+@pytest.mark.timeout(120)  # a FIFO that is opened blocks for ever: fail instead
+def test_bad_files_in_a_batch_are_one_line_each_and_the_others_are_read(tmp_path: Path, capsys) -> None:
+    good = _save(render_picture(_digit("3-round"), (120, 120)), tmp_path / "good.png")
+    good2 = _save(render_picture(_digit("9-stick"), (120, 120)), tmp_path / "good2.png")
+    bomb = _png_bomb(tmp_path / "bomb.png")
+    text = tmp_path / "notimage.txt"
+    text.write_text("just words")
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(good.read_bytes()[:300])
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    bad = [bomb, text, truncated, fifo, Path("/dev/zero")]
+    code, lines, err = _run(capsys, str(good), *map(str, bad), str(good2))
+    assert code == 1
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{good}: 3 (") and lines[1].startswith(f"{good2}: 9 (")
+    errors = err.strip().splitlines()
+    assert len(errors) == len(bad) and "Traceback" not in err
+    for path, line in zip(bad, errors, strict=True):
+        assert line.startswith(f"netbuilder predict: {path}: ")
+    assert "too large to read" in errors[0] and "decompression bomb" in errors[0]
+    assert "not a readable image" in errors[1] and "not a readable image" in errors[2]
+    assert "not a regular file" in errors[3] and "not a regular file" in errors[4]
+
+
+def test_help_says_what_the_exit_status_means(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Exit status: 0 all files read, 1 some files could not be read" in out
