@@ -342,3 +342,15 @@ def test_an_image_folder_reads_16_bit_and_rotated_pictures_like_plain_ones(tmp_p
     a = load_dataset("image_folder", plain, input_shape=(1, 10, 10), val_split=0.5, seed=0)
     b = load_dataset("image_folder", odd, input_shape=(1, 10, 10), val_split=0.5, seed=0)
     assert torch.equal(a.train_x, b.train_x) and torch.equal(a.test_x, b.test_x) and b.skipped == 0 and not b.note
+
+
+def test_an_image_folder_needs_no_torchvision(tmp_path, monkeypatch):
+    """The desktop bundle leaves torchvision out: image folders are read without it."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
+    _pictures(tmp_path / "a", 3)
+    _pictures(tmp_path / "b", 3, seed=2)
+    ds = load_dataset("image_folder", tmp_path, input_shape=(3, 8, 8), seed=0)
+    assert ds.class_names == ("a", "b") and len(ds.train_x) + len(ds.test_x) == 6
