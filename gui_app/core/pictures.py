@@ -18,6 +18,7 @@ import struct
 import warnings
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -97,7 +98,7 @@ def read_grey(path: str | os.PathLike[str]) -> np.ndarray:
     return np.asarray(read_picture(path, "L"))
 
 
-def _open_checked(handle, path: Path) -> Image.Image:
+def _open_checked(handle: BinaryIO, path: Path) -> Image.Image:
     """Open (not decode) the picture, refusing one with more than :data:`MAX_PICTURE_PIXELS`."""
     with warnings.catch_warnings():
         # Pillow warns above its own limit (89 million pixels) and refuses above twice that; our
@@ -135,7 +136,7 @@ def _eight_bit(image: Image.Image, mode: str) -> Image.Image:
     if image.mode in _SIXTEEN_BIT:
         return _scaled_sixteen_bit(image)
     has_alpha = "A" in image.getbands() or "transparency" in image.info
-    return image.convert(mode + "A" if has_alpha and mode == "L" else "RGBA" if has_alpha else mode)
+    return image.convert(mode + "A" if has_alpha else mode)  # LA or RGBA
 
 
 def _scaled_sixteen_bit(image: Image.Image) -> Image.Image:
