@@ -106,6 +106,19 @@ def _write_in_place(target: Path, payload: bytes) -> None:
         handle.flush()
 
 
+def _mode_for(target: Path, path: str | os.PathLike[str]) -> int | None:
+    """The mode the saved file must have; None for a device or pipe, which is written in place."""
+    try:
+        st_mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        if not target.parent.is_dir():
+            raise FileNotFoundError(errno.ENOENT, f"there is no folder {target.parent}", str(path)) from None
+        return new_file_mode()
+    if stat.S_ISDIR(st_mode):
+        raise IsADirectoryError(errno.EISDIR, "it is a folder", str(path))
+    return stat.S_IMODE(st_mode) if stat.S_ISREG(st_mode) else None
+
+
 def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
@@ -115,18 +128,10 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     target = resolve_target(path)
-    try:
-        st_mode = os.stat(target).st_mode
-    except FileNotFoundError:
-        st_mode = stat.S_IFREG | new_file_mode()
-        if not target.parent.is_dir():
-            raise FileNotFoundError(errno.ENOENT, f"there is no folder {target.parent}", str(path)) from None
-    if stat.S_ISDIR(st_mode):
-        raise IsADirectoryError(errno.EISDIR, "it is a folder", str(path))
-    if not stat.S_ISREG(st_mode):
+    mode = _mode_for(target, path)
+    if mode is None:
         _write_in_place(target, payload)
         return
-    mode = stat.S_IMODE(st_mode)
     remove_stale_temps(target)
     fd, temp = _open_temp(target)
     try:
@@ -139,3 +144,24 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def place_file(staged: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Put ``staged``, a finished file a library had to write itself, at ``path`` as a save would.
+
+    Stage it on ``path``'s file system (in its folder, say) and the rename is atomic; the link,
+    mode and umask rules of :func:`write_atomic` apply. Onto a device, or through a link into
+    another file system, it is copied.
+    """
+    staged, target = Path(staged), resolve_target(path)
+    mode = _mode_for(target, path)
+    if mode is None:
+        _write_in_place(target, staged.read_bytes())
+        return
+    os.chmod(staged, mode)
+    try:
+        os.replace(staged, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        write_atomic(target, staged.read_bytes())

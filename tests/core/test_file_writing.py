@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from gui_app.core.compiler import build_model
-from gui_app.core.export import export_python
-from gui_app.core.file_writing import STALE_TEMP_SECONDS, write_atomic
+from gui_app.core.export import export_onnx, export_python
+from gui_app.core.file_writing import STALE_TEMP_SECONDS, place_file, write_atomic
 from gui_app.core.network import NetworkSpec, load_spec_file, save_spec
 from gui_app.core.trained_model import TrainedModel, save_trained_model
 from tests.core.training_fixtures import mlp_spec
@@ -52,7 +52,17 @@ def _export_python(path: Path) -> None:
     export_python(mlp_spec(), path)
 
 
-WRITERS = {"project": (_save_project, "p.json"), "model": (_save_model, "m.pt"), "export": (_export_python, "n.py")}
+def _export_onnx(path: Path) -> None:
+    pytest.importorskip("onnx")
+    export_onnx(mlp_spec(hidden=4), path)  # the exporter writes its own file, then it is placed
+
+
+WRITERS = {
+    "project": (_save_project, "p.json"),
+    "model": (_save_model, "m.pt"),
+    "export": (_export_python, "n.py"),
+    "onnx": (_export_onnx, "n.onnx"),
+}
 
 
 @posix_only
@@ -88,6 +98,34 @@ def test_a_symlink_loop_is_refused_with_a_reason(tmp_path):
         save_spec(mlp_spec(), tmp_path / "a.json")
     assert caught.value.errno == errno.ELOOP
     assert (tmp_path / "a.json").is_symlink() and _temps(tmp_path) == []
+
+
+@posix_only
+@pytest.mark.parametrize("writer", WRITERS)
+def test_every_writer_keeps_the_mode_of_the_file_it_replaces(tmp_path, writer, umask):
+    umask(0o077)
+    write, name = WRITERS[writer]
+    (tmp_path / name).write_text("old")
+    os.chmod(tmp_path / name, 0o644)
+    write(tmp_path / name)
+    assert _mode(tmp_path / name) == 0o644 and (tmp_path / name).read_bytes() != b"old"
+
+
+@posix_only
+def test_a_placed_file_crosses_file_systems_by_copy(tmp_path, monkeypatch, umask):
+    umask(0o022)
+    staged = tmp_path / "staged.bin"
+    staged.write_bytes(b"model")
+    real_replace = os.replace
+
+    def other_file_system(src, dst):
+        if Path(src) == staged:
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", other_file_system)
+    place_file(staged, tmp_path / "model.onnx")
+    assert (tmp_path / "model.onnx").read_bytes() == b"model" and _mode(tmp_path / "model.onnx") == 0o644
 
 
 @posix_only
