@@ -319,13 +319,13 @@ class MainWindow(QMainWindow):
         return model.state_dict
 
     # ------------------------------------------------------------------ autosave recovery
-    def offer_recovery(self, path: Path | None = None) -> bool:
-        """Offer the newest copy a crashed NetBuilder left (only ``path``'s, when given).
+    def offer_recovery(self, path: Path | None = None, skip: Path | None = None) -> bool:
+        """Offer the newest copy a crashed NetBuilder left (only ``path``'s, when given; not ``skip``).
 
         True if it was recovered. Copies of windows still open elsewhere are never offered, and
         a copy not recovered stays on disk unless the user discards it on purpose.
         """
-        entries = find_autosaves(self.autosaver.directory)
+        entries = [entry for entry in find_autosaves(self.autosaver.directory) if entry.file != skip]
         if path is not None:
             entries = [entry for entry in entries if entry.belongs_to(path)]
         if not entries:

@@ -175,10 +175,12 @@ class ProjectFileActions(QObject):
         except ProjectFileError as exc:
             QMessageBox.warning(self.window, "Cannot open project", f"The project was not opened.\n\n{exc}")
             return False
+        just_kept = self.window.autosaver.file if self.window.autosaver.holds_recovered else None
         if not self.maybe_save():
             return False
-        # A copy of this project left by a crash is offered here, once, in place of the file.
-        if not self.window.offer_recovery(path):
+        # A copy of this project left by a crash is offered here, once, in place of the file (not
+        # the one the user has just kept for later: that would ask about the same work twice).
+        if not self.window.offer_recovery(path, skip=just_kept):
             self.document.load(spec, path)
             self.window.project_loaded()
         self._remember(path)

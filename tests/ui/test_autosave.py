@@ -187,3 +187,18 @@ def test_closing_over_recovered_work_can_keep_it_for_later(qtbot, tmp_path, monk
     entries = find_autosaves(tmp_path / "autosave")
     assert len(entries) == 1 and entries[0].spec.layers[-1].type == "Softmax"
     assert entries[0].spec.to_dict()["layers"][:-1] == lost["layers"]
+
+
+def test_reopening_a_project_whose_recovered_work_was_just_kept_asks_once(
+    qtbot, tmp_path, monkeypatch, no_plain_questions
+) -> None:
+    project = tmp_path / "mine.json"
+    save_spec(mlp_spec(), project)
+    lost = crashed_copy(tmp_path / "autosave", project)
+    questions = Questions(monkeypatch, recovery.RECOVER, recovery.KEEP)
+    window = make_window(qtbot, tmp_path)
+    assert window.files.open(project)  # Recover
+    assert window.files.open(project)  # Keep for later: the file from disk, with no second question
+    assert len(questions.asked) == 2 and questions.asked[1][0] == "Recovered work is not saved"
+    assert window.document.spec.to_dict() == mlp_spec().to_dict() and not window.document.dirty
+    assert [entry.spec.to_dict() for entry in find_autosaves(tmp_path / "autosave")] == [lost]
