@@ -2,14 +2,17 @@
 
 Each subcommand lives in its own module of this package, which defines ``add_parser(subparsers)``
 and ``run(args) -> int``. They are imported only when used, so ``netbuilder summary`` never loads
-Qt and the GUI never loads the exporters.
+Qt and the GUI never loads the exporters. Ctrl+C (or SIGTERM) before a command has work to stop
+ends it with exit 130 and one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from gui_app import __version__
@@ -50,11 +53,38 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status of a command stopped by Ctrl+C or SIGTERM (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``netbuilder`` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # Ctrl+C while torch or a dataset loads, before a run can stop itself
+        print("netbuilder: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _main(argv: list[str]) -> int:
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version")):
         return gui_main(argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _run_command(argv)  # signal handlers belong to the main thread
+    # SIGTERM would otherwise kill a command silently, mid-write; now it unwinds as Ctrl+C does
+    # (and ``train`` turns both into a stop at the next batch once it trains).
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run_command(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _run_command(argv: list[str]) -> int:
     args = _parser(argv[0] if argv[0] in SUBCOMMANDS else None).parse_args(argv)
     if args.command is None:
         _parser(None).print_help()

@@ -1,22 +1,31 @@
 """``netbuilder train FILE``: the GUI's Trainer without a window.
 
 Prints a progress bar on stderr, writes one JSON line per epoch with ``--log`` and a checkpoint
-after every epoch with ``--out``. Ctrl+C stops at the next batch, keeping the last checkpoint.
+after every epoch with ``--out``. Ctrl+C or SIGTERM stops at the next batch, keeping the last
+checkpoint (exit 130). Output paths are checked before anything trains (exit 2); a file that cannot
+be written during the run (a full disk) ends it with the reason (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
+import threading
 import time
+from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from gui_app.cli import HELP
 from gui_app.cli.data import ProgressBar
 from gui_app.core.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
+from gui_app.core.training_events import Callback
 
+#: The signals that stop a run at the next batch, with the name the user is told.
+STOP_SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
 LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s")
 
 
@@ -40,7 +49,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--out", metavar="CHECKPOINT", help="write a checkpoint here after every epoch")
     parser.add_argument("--log", metavar="METRICS.jsonl", help="append one JSON line per epoch")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
-    parser.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch (default: torch's)")
+    parser.add_argument("--threads", type=at_least_one, metavar="N", help="CPU threads for torch (default: torch's)")
     parser.add_argument("--no-download", action="store_true", help="never download datasets")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -49,6 +58,31 @@ def add_parser(subparsers: Any) -> None:
         metavar="N",
         help="train on N processes with torchrun and DistributedDataParallel (e.g. one per GPU)",
     )
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (argparse turns the error into exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def output_problem(option: str, value: str | None) -> str | None:
+    """Why the file ``option`` names cannot be written, in one line; None when it can."""
+    if value is None:
+        return None
+    target = Path(os.path.realpath(value))  # a symlink is written through to its target
+    if target.is_dir():
+        return f"{option} {value}: is a folder; name a file (inside it, for example)"
+    if not target.parent.is_dir():
+        return f"{option} {value}: there is no folder {target.parent}"
+    if not os.access(target if target.exists() else target.parent, os.W_OK):
+        return f"{option} {value}: cannot be written (permission denied)"
+    return None
 
 
 def data_note(data: Any) -> str:
@@ -67,8 +101,8 @@ def data_note(data: Any) -> str:
 class ProgressPrinter:
     """A Trainer callback: a one-line progress bar on a terminal, epoch lines otherwise."""
 
-    def __init__(self, stream: TextIO, log: TextIO | None, quiet: bool) -> None:
-        self.stream, self.log, self.quiet = stream, log, quiet
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self.stream, self.quiet = stream, quiet
         self.tty = stream.isatty()
         self.started = time.perf_counter()
         self.download_bar = ProgressBar(stream, quiet)
@@ -103,10 +137,6 @@ class ProgressPrinter:
         self.stream.flush()
 
     def on_epoch_end(self, trainer: Any, event: Any) -> None:
-        row = {k: getattr(event, k) for k in LOG_KEYS}
-        if self.log is not None:
-            self.log.write(json.dumps(row) + "\n")
-            self.log.flush()
         if self.quiet:
             return
         acc = lambda a: f"{a:.2%}" if a is not None else "-"  # noqa: E731
@@ -127,7 +157,74 @@ class ProgressPrinter:
         """Nothing: ``run`` prints the outcome."""
 
 
+class RunFiles(Callback):
+    """Writes ``--out``'s checkpoint and ``--log``'s line after every epoch.
+
+    A file that cannot be written (a full disk) stops the run there, with the reason in
+    ``failure``, rather than training on without the checkpoint the user asked for.
+    """
+
+    def __init__(self, out: str | None, log: str | None) -> None:
+        self.out, self.log_path, self.failure = out, log, None
+        self.log = open(log, "a", encoding="utf-8") if log else None  # noqa: SIM115 - closed by close()
+
+    def on_epoch_end(self, trainer: Any, event: Any) -> None:
+        from gui_app.core.checkpoints import save_checkpoint
+
+        try:
+            if self.out:
+                save_checkpoint(trainer.checkpoint(), self.out)
+        except OSError as exc:
+            self._fail(trainer, f"{self.out}: cannot write the checkpoint ({exc.strerror or exc})")
+            return
+        try:
+            if self.log is not None:
+                self.log.write(json.dumps({k: getattr(event, k) for k in LOG_KEYS}) + "\n")
+                self.log.flush()
+        except OSError as exc:
+            self._fail(trainer, f"{self.log_path}: cannot write the log ({exc.strerror or exc})")
+
+    def _fail(self, trainer: Any, reason: str) -> None:
+        self.failure = self.failure or f"{reason}; training stopped after epoch {len(trainer.history)}"
+        trainer.stop()
+
+    def close(self) -> None:
+        if self.log is None:
+            return
+        try:
+            self.log.close()  # closes the file even when its last flush fails
+        except OSError as exc:
+            self.failure = self.failure or f"{self.log_path}: cannot write the log ({exc.strerror or exc})"
+
+
+class StopOnSignals:
+    """While a run trains, Ctrl+C and SIGTERM stop it at the next batch, as the Stop button does."""
+
+    def __init__(self, trainer: Any) -> None:
+        self.trainer, self.received, self._previous = trainer, None, {}
+
+    def __enter__(self) -> StopOnSignals:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread may set handlers; the caller stops the run itself
+        for signum in STOP_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._stop)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        # Only a flag: printing here could re-enter a print the signal interrupted.
+        self.received = STOP_SIGNALS.get(signum, str(signum))
+        self.trainer.stop()
+
+
 def run(args: argparse.Namespace) -> int:
+    problem = output_problem("--out", args.out) or output_problem("--log", args.log)
+    if problem:  # before torch loads and anything trains
+        print(f"netbuilder train: {problem}", file=sys.stderr)
+        return 2
     import torch
 
     from gui_app.core.checkpoints import load_checkpoint
@@ -162,16 +259,23 @@ def run(args: argparse.Namespace) -> int:
         spec = resume.model.spec
     if args.nproc is not None:
         return run_distributed(spec, config, args)
-    log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115 - closed below
-    printer = ProgressPrinter(sys.stderr, log, args.quiet)
-    trainer = Trainer(spec, config, [printer], resume=resume, checkpoint_path=args.out, download=not args.no_download)
-    previous = signal.signal(signal.SIGINT, lambda *_: trainer.stop())
     try:
-        result = trainer.fit()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if log is not None:
-            log.close()
+        files = RunFiles(args.out, args.log)
+    except OSError as exc:
+        print(f"netbuilder train: --log {args.log}: cannot be opened ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    printer = ProgressPrinter(sys.stderr, args.quiet)
+    trainer = Trainer(spec, config, [files, printer], resume=resume, download=not args.no_download)
+    with StopOnSignals(trainer) as signals:
+        try:
+            result = trainer.fit()
+        finally:
+            files.close()
+    if files.failure:
+        print(f"netbuilder train: {files.failure}", file=sys.stderr)
+        return 1
+    if signals.received and result.status == "stopped":
+        print(f"netbuilder train: {signals.received} received: stopped at the next batch", file=sys.stderr)
     return report(result, config, args.out)
 
 
@@ -215,9 +319,20 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
         if dataset.note:
             print(data_note(dataset), file=sys.stderr)
     script_args = [
-        "--data-dir", str(data_dir), "--epochs", str(config.epochs), "--batch-size", str(config.batch_size),
-        "--lr", str(config.lr), "--seed", str(config.seed), "--out", args.out or "model.pt",
-        "--device", config.device if config.device in ("auto", "cpu", "cuda") else "auto",
+        "--data-dir",
+        str(data_dir),
+        "--epochs",
+        str(config.epochs),
+        "--batch-size",
+        str(config.batch_size),
+        "--lr",
+        str(config.lr),
+        "--seed",
+        str(config.seed),
+        "--out",
+        args.out or "model.pt",
+        "--device",
+        config.device if config.device in ("auto", "cpu", "cuda") else "auto",
     ]
     if args.log:
         script_args += ["--metrics-log", args.log]

@@ -22,6 +22,7 @@ from torch import nn
 
 from gui_app import __version__
 from gui_app.core.compiler import CompileError, LayerResult, build_model, compile_network
+from gui_app.core.file_writing import place_file
 from gui_app.core.network import NetworkSpec, write_atomic
 from gui_app.core.recurrent import RecurrentBlock
 
@@ -293,7 +294,7 @@ def export_onnx(
                 onnx.checker.check_model(str(staged))
             except Exception as exc:  # the exporter raises many types; all are one message
                 raise ExportError(f"ONNX export failed: {_first_line(exc)}") from None
-        os.replace(staged, path)
+        place_file(staged, path)  # keeps a symlink and the old mode, as every save does
 
 
 def export_pt2(

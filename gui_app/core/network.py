@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gui_app.core.events import EventSignal
+from gui_app.core.file_writing import write_atomic  # callers also import it from here
 from gui_app.core.layers import CATALOGUE, ParamError
 from gui_app.core.run_config import TrainingConfig
 
@@ -329,25 +329,6 @@ def load_spec_file(path: str | os.PathLike[str]) -> NetworkSpec:
         return load_spec(raw)
     except ProjectFileError as exc:
         raise ProjectFileError(f"{path.name}: {exc}") from None
-
-
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    A crash mid-write leaves the old file intact, never a half-written one.
-    """
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_spec(spec: NetworkSpec, path: str | os.PathLike[str]) -> None:

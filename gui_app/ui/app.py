@@ -15,9 +15,7 @@ def _torch_first() -> None:
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
-def run_gui(
-    project: str | None = None, screenshot: str | None = None, size: tuple[int, int] = (1280, 800)
-) -> int:
+def run_gui(project: str | None = None, screenshot: str | None = None, size: tuple[int, int] = (1280, 800)) -> int:
     """Open the main window (with ``project`` or the default preset); returns the exit code.
 
     With ``screenshot`` the window is rendered at ``size`` (default 1280×800) to that PNG and the
@@ -63,14 +61,24 @@ def run_gui(
         window.document.load(spec, Path(project) if project else None)
         window.project_loaded()
         return _screenshot(app, window, Path(screenshot), size)
-    recovered = window.offer_recovery()
-    if project:
-        if not window.files.open(project) and not recovered:
-            window.files.new_from_spec(default_spec())
-    elif not recovered:
-        window.files.new_from_spec(default_spec())
+    start(window, project)
     window.show()
     return app.exec()
+
+
+def start(window, project: str | None) -> None:
+    """What the window shows first; work a crash left is offered with one question, never two.
+
+    With ``project``, only a copy of that project is offered (by opening it); other copies stay
+    on disk for a start without one.
+    """
+    from gui_app.ui.project_files import default_spec
+
+    if project:
+        if not window.files.open(project):
+            window.files.new_from_spec(default_spec())
+    elif not window.offer_recovery():
+        window.files.new_from_spec(default_spec())
 
 
 def _app_icon():

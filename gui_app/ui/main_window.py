@@ -7,7 +7,6 @@ closing over unsaved changes or a running training.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import shiboken6
@@ -17,7 +16,8 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessage
 
 from gui_app.core.network import ProjectFileError
 from gui_app.core.readable import format_bytes, format_count
-from gui_app.ui.autosave import AutosaveEntry, Autosaver, default_autosave_dir, find_autosaves
+from gui_app.ui import recovery
+from gui_app.ui.autosave import AutosaveEntry, Autosaver, claim, default_autosave_dir, delete_copy, find_autosaves
 from gui_app.ui.canvas import NetworkCanvas
 from gui_app.ui.data_menu import DataActions
 from gui_app.ui.document import Document, layers_from_text, layers_to_text
@@ -319,34 +319,35 @@ class MainWindow(QMainWindow):
         return model.state_dict
 
     # ------------------------------------------------------------------ autosave recovery
-    def offer_recovery(self) -> bool:
-        """At start-up: offer autosaved work left by a crash; True if some was recovered."""
-        entries = find_autosaves(self.autosaver.directory)
+    def offer_recovery(self, path: Path | None = None, skip: Path | None = None) -> bool:
+        """Offer the newest copy a crashed NetBuilder left (only ``path``'s, when given; not ``skip``).
+
+        True if it was recovered. Copies of windows still open elsewhere are never offered, and
+        a copy not recovered stays on disk unless the user discards it on purpose.
+        """
+        entries = [entry for entry in find_autosaves(self.autosaver.directory) if entry.file != skip]
+        if path is not None:
+            entries = [entry for entry in entries if entry.belongs_to(path)]
         if not entries:
             return False
         entry = entries[0]
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at))
-        name = entry.original.name if entry.original else entry.spec.name
-        answer = QMessageBox.question(
-            self,
-            "Recover unsaved work",
-            f"NetBuilder did not close normally. Unsaved work on “{name}” from {when} was kept.\n\nRecover it?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.recover(entry)
-            return True
-        for stale in entries:
-            stale.file.unlink(missing_ok=True)
+        answer = recovery.offer(self, entry, len(entries) - 1)
+        if answer == recovery.RECOVER:
+            return self.recover(entry)
+        if answer == recovery.DISCARD and not delete_copy(entry):
+            self.statusBar().showMessage(f"⚠ The copy of “{entry.name}” was recovered by another window", 6000)
         return False
 
-    def recover(self, entry: AutosaveEntry) -> None:
-        """Show an autosaved copy as unsaved work on its original file."""
+    def recover(self, entry: AutosaveEntry) -> bool:
+        """Show an autosaved copy as unsaved work on its original file; the copy becomes ours."""
+        lock = claim(entry.file)
+        if lock is None:
+            self.statusBar().showMessage(f"⚠ The copy of “{entry.name}” was recovered by another window", 6000)
+            return False
         self.document.load(entry.spec, entry.original, dirty=True)
-        entry.file.unlink(missing_ok=True)
-        self.autosaver.save_if_dirty()
+        self.autosaver.adopt(entry, lock)  # after the load, which drops the window's old copy
         self.project_loaded()
+        return True
 
     # ------------------------------------------------------------------ settings and closing
     def _restore_settings(self) -> None:
@@ -401,7 +402,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
-        self.autosaver.timer.stop()
+        self.autosaver.stop()
         event.accept()
 
     def about(self) -> None:

@@ -1,7 +1,8 @@
 """File menu work: presets, new, open, recent files, save, save as, and exports.
 
 A file that fails to open is reported in a message box and the open project stays as it was;
-every save is atomic (see :func:`gui_app.core.network.save_spec`).
+every save is atomic (see :func:`gui_app.core.file_writing.write_atomic`). Opening a project that
+a crashed NetBuilder left unsaved work on offers that work instead, with one question.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui_app.core.network import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.resources import resources_dir
+from gui_app.ui import recovery
 
 if TYPE_CHECKING:
     from gui_app.ui.main_window import MainWindow
@@ -98,6 +100,8 @@ class ProjectFileActions(QObject):
         """Ask about unsaved changes; False means the user cancelled."""
         if not self.document.dirty:
             return True
+        if self.window.autosaver.holds_recovered:
+            return self._keep_recovered_work()
         answer = QMessageBox.question(
             self.window,
             "Unsaved changes",
@@ -108,6 +112,24 @@ class ProjectFileActions(QObject):
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         if answer == QMessageBox.StandardButton.Discard:
+            self.window.autosaver.discard()
+            return True
+        return False
+
+    def _keep_recovered_work(self) -> bool:
+        """Recovered work about to be replaced: saved, kept for later, or (asked twice) deleted."""
+        answer = recovery.ask_before_replacing(self.window, self.document.display_name)
+        if answer == recovery.SAVE:
+            return self.save()
+        if answer == recovery.KEEP:
+            try:
+                self.window.autosaver.keep_for_later()
+            except OSError as exc:
+                reason = f"{self.window.autosaver.file}: {exc.strerror or exc}"
+                QMessageBox.warning(self.window, "Cannot keep the recovered work", reason)
+                return False
+            return True
+        if answer == recovery.DISCARD:
             self.window.autosaver.discard()
             return True
         return False
@@ -153,11 +175,15 @@ class ProjectFileActions(QObject):
         except ProjectFileError as exc:
             QMessageBox.warning(self.window, "Cannot open project", f"The project was not opened.\n\n{exc}")
             return False
+        just_kept = self.window.autosaver.file if self.window.autosaver.holds_recovered else None
         if not self.maybe_save():
             return False
-        self.document.load(spec, path)
+        # A copy of this project left by a crash is offered here, once, in place of the file (not
+        # the one the user has just kept for later: that would ask about the same work twice).
+        if not self.window.offer_recovery(path, skip=just_kept):
+            self.document.load(spec, path)
+            self.window.project_loaded()
         self._remember(path)
-        self.window.project_loaded()
         return True
 
     # ------------------------------------------------------------------ save

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
 
 from gui_app.cli import main
+from gui_app.core import network
 from gui_app.core.checkpoints import load_checkpoint
 from gui_app.core.network import save_spec
 from gui_app.core.resources import resources_dir
@@ -111,3 +119,119 @@ def test_with_no_data_and_no_network_the_mlp_preset_trains_on_the_sample_and_say
 def test_a_missing_project_file_is_exit_2(tmp_path, capsys):
     assert main(["train", str(tmp_path / "nope.json")]) == 2
     assert "nope.json" in capsys.readouterr().err
+
+
+def _train(project, *options) -> list[str]:
+    return ["train", str(project), "--data-dir", str(DATA), "--epochs", "1", "--no-download", "--quiet", *options]
+
+
+@pytest.mark.parametrize(
+    ("option", "where", "expected"),
+    [
+        ("--out", "missing/run.pt", "there is no folder"),
+        ("--out", ".", "is a folder"),
+        ("--log", "missing/metrics.jsonl", "there is no folder"),
+        ("--log", ".", "is a folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_exit_2_before_training(tmp_path, capsys, option, where, expected):
+    target = str(tmp_path / where)
+    assert main(_train(_project(tmp_path), option, target)) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"netbuilder train: {option} {target}: {captured.err.split(': ', 2)[2]}"
+    assert expected in captured.err and captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.out == ""  # nothing trained
+
+
+@pytest.mark.parametrize("threads", ["-3", "0", "two"])
+def test_threads_below_one_is_refused_with_exit_2(tmp_path, capsys, threads):
+    with pytest.raises(SystemExit) as exited:
+        main(_train(_project(tmp_path), "--threads", threads))
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --threads:" in err and "Traceback" not in err
+
+
+def test_a_full_disk_while_writing_the_checkpoint_is_exit_1_with_the_reason(tmp_path, capsys, monkeypatch):
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    project, out = _project(tmp_path), tmp_path / "run.pt"
+    monkeypatch.setattr(os, "fsync", disk_full)  # the checkpoint's data is written, and will not fit
+    assert main(_train(project, "--epochs", "3", "--out", str(out))) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"netbuilder train: {out}: cannot write the checkpoint (No space left on device); "
+        "training stopped after epoch 1"
+    ]
+    assert sorted(os.listdir(tmp_path)) == ["net.json"]  # no checkpoint, no temp
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_while_writing_the_log_is_exit_1_with_the_reason(tmp_path, capsys):
+    assert main(_train(_project(tmp_path), "--log", "/dev/full")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("netbuilder train: /dev/full: cannot write the log (No space left on device)")
+    assert err.count("\n") == 1
+
+
+def test_ctrl_c_during_start_up_is_exit_130_in_one_line(tmp_path, capsys, monkeypatch):
+    def interrupted(path):
+        raise KeyboardInterrupt  # as if Ctrl+C came while the project was being read
+
+    project = _project(tmp_path)
+    monkeypatch.setattr(network, "load_spec_file", interrupted)
+    try:
+        code = main(_train(project))
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl+C escaped main(): the user sees a traceback")
+    assert code == 130
+    assert capsys.readouterr().err == "netbuilder: interrupted\n"
+
+
+_SIGTERM_AT_START = """
+import os, signal, sys
+import gui_app.core.network as network
+network.load_spec_file = lambda path: os.kill(os.getpid(), signal.SIGTERM)
+from gui_app.cli import main
+sys.exit(main(["train", sys.argv[1]]))
+"""
+
+
+def _subprocess_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.getcwd()}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_sigterm_during_start_up_is_exit_130_in_one_line(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_AT_START, str(_project(tmp_path))],
+        env=_subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (130, "netbuilder: interrupted\n")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_sigterm_stops_a_run_at_the_next_batch_like_ctrl_c(tmp_path):
+    out = tmp_path / "run.pt"
+    command = [sys.executable, "-m", "gui_app", "train", str(_project(tmp_path)), "--data-dir", str(DATA)]
+    command += ["--epochs", "1000", "--no-download", "--out", str(out)]
+    run = subprocess.Popen(command, env=_subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        while not (seen and seen[-1].startswith("Training on")):
+            line = run.stderr.readline()
+            assert line, f"the run ended before it trained: {seen}"
+            seen.append(line)
+        run.send_signal(signal.SIGTERM)
+        stdout, stderr = run.communicate(timeout=300)
+    finally:
+        run.kill()
+        run.wait(timeout=60)
+    assert run.returncode == 130
+    assert "netbuilder train: SIGTERM received: stopped at the next batch" in stderr
+    assert stdout.startswith("stopped") and "Traceback" not in stderr

@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from gui_app.core.network import load_spec_file
-from gui_app.ui.autosave import Autosaver, find_autosaves
+from gui_app.ui.autosave import Autosaver
 from gui_app.ui.main_window import MainWindow
 from gui_app.ui.project_files import DEFAULT_PRESET, mlp_spec
 
@@ -215,40 +215,6 @@ def test_autosave_writes_a_copy_every_interval_while_dirty(window: MainWindow, q
     saver.timer.stop()
     window.document.undo_stack.setClean()
     assert not saver.file.exists()  # saved work needs no copy
-
-
-def test_autosave_recovery_brings_back_the_unsaved_work(qtbot, tmp_path, monkeypatch) -> None:
-    first = make_window(qtbot, tmp_path)
-    first.document.add_layer("Dropout", 1)
-    first.document.set_param(first.document.spec.layers[2].uid, "out_features", 99)
-    lost = first.document.spec.to_dict()
-    assert first.autosaver.save_if_dirty()
-    first.autosaver.timer.stop()
-    first.hide()  # the "crash": the window never closes normally, the copy stays
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: Button.Yes)
-    second = make_window(qtbot, tmp_path)
-    assert second.offer_recovery()
-    assert second.document.spec.to_dict() == lost
-    assert second.document.dirty and second.isWindowModified()
-    # The recovered copy was taken over: the only copy now is the second window's own.
-    assert [e.file for e in find_autosaves(tmp_path / "autosave")] == [second.autosaver.file]
-    for win in (first, second):
-        win.document.undo_stack.setClean()
-    assert find_autosaves(tmp_path / "autosave") == []
-
-
-def test_declining_recovery_removes_the_copy(qtbot, tmp_path, monkeypatch) -> None:
-    first = make_window(qtbot, tmp_path)
-    first.document.add_layer("Dropout")
-    first.autosaver.save_if_dirty()
-    first.autosaver.timer.stop()
-    first.autosaver.document = None  # forget it: as after a crash
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: Button.No)
-    second = make_window(qtbot, tmp_path)
-    assert not second.offer_recovery()
-    assert find_autosaves(tmp_path / "autosave") == []
-    assert second.document.spec.to_dict() == mlp_spec().to_dict()
-    first.document.undo_stack.setClean()
 
 
 def test_closing_with_unsaved_changes_asks(window: MainWindow, monkeypatch) -> None:
