@@ -1,8 +1,11 @@
-"""``netbuilder export FILE --format FORMAT -o OUT [--weights CHECKPOINT]``.
+"""``netbuilder export FILE --format FORMAT -o OUT [--weights CHECKPOINT] [--force] [--exclude-preprocessing]``.
 
 FILE is a project (.json) or a NetBuilder model/checkpoint file, which brings its own weights.
-Exit status: 0 on success, 1 when the network has errors or the export fails, 2 when a file
-cannot be read or the weights do not fit.
+An export of trained weights takes raw pixels in [0, 1], as ``netbuilder predict`` does, unless
+``--exclude-preprocessing``. The Python export with weights also writes ``OUT`` with the suffix
+``.weights.pt``. A file the export would replace is refused without ``--force``; an input file
+is never an output. Exit status: 0 on success, 1 when the network has errors or the export
+fails, 2 when a file cannot be read, the weights do not fit or an output is refused.
 """
 
 from __future__ import annotations
@@ -11,14 +14,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 from gui_app.cli import HELP
+from gui_app.core import export
 from gui_app.core.compiler import compile_network
+from gui_app.core.export import FORMAT_NAMES, ExportFormat
 from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
-from gui_app.core.trained_model import ModelFileError, load_trained_model
+from gui_app.core.trained_model import ModelFileError, TrainedModel, load_trained_model
 
-FORMATS = ("python", "torchscript", "onnx", "pt2", "training-script")
 #: Suffixes that mark FILE as a model or checkpoint rather than a project.
 MODEL_SUFFIXES = (".pt", ".pth", ".ckpt")
 
@@ -28,19 +30,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help=HELP["export"],
         description="Export a network. Without --weights the model has the initial weights of the "
-        "project's training seed.",
+        "project's training seed. With trained weights the export takes raw pixels in [0, 1] and "
+        "applies the training normalisation itself.",
     )
     parser.add_argument("file", help="a NetBuilder project (.json) or model file (.pt)")
-    parser.add_argument("--format", "-f", required=True, choices=FORMATS)
+    parser.add_argument("--format", "-f", required=True, choices=FORMAT_NAMES)
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write")
     parser.add_argument("--weights", metavar="CHECKPOINT", help="trained weights (a NetBuilder model file)")
+    parser.add_argument("--force", action="store_true", help="replace output files that already exist")
+    parser.add_argument(
+        "--exclude-preprocessing",
+        action="store_true",
+        help="export the bare network, which takes normalised input; its docstring or metadata "
+        "state the mean and std to apply",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from gui_app.core import export, training_script
-
     try:
-        spec, state_dict = _load(Path(args.file), args.weights)
+        spec, trained = _load(Path(args.file), args.weights)
     except (ProjectFileError, ModelFileError) as exc:
         return _fail(str(exc), 2)
     compiled = compile_network(spec)
@@ -50,37 +58,49 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if not out.parent.is_dir():
         return _fail(f"{out.parent}: no such folder", 2)
+    fmt = export.export_format(args.format)
+    _notes(fmt, trained, args)
+    weights = trained if fmt.takes_weights else None
+    outputs = export.export_outputs(fmt.name, out, weights is not None)
     try:
-        if args.format == "python":
-            export.export_python(spec, out, state_dict)
-        elif args.format == "torchscript":
-            export.export_torchscript(spec, out, state_dict)
-        elif args.format == "onnx":
-            export.export_onnx(spec, out, state_dict)
-        elif args.format == "pt2":
-            export.export_pt2(spec, out, state_dict)
-        else:
-            if state_dict is not None:
-                print("netbuilder export: note: the training script starts from the project's seed, "
-                      "not from --weights", file=sys.stderr)
-            training_script.export_training_script(spec, out)
+        export.refuse_inputs(outputs, [args.file, args.weights])
+    except export.ExportError as exc:
+        return _fail(str(exc), 2)
+    existing = export.existing_outputs(outputs)
+    if existing and not args.force:
+        names = ", ".join(str(p) for p in existing)
+        return _fail(f"would replace {names}; pass --force to replace {'it' if len(existing) == 1 else 'them'}", 2)
+    try:
+        written = export.export_to(fmt.name, spec, out, weights, include_preprocessing=not args.exclude_preprocessing)
     except export.WeightsMismatchError as exc:
         return _fail(str(exc), 2)
     except export.ExportError as exc:
         return _fail(str(exc), 1)
-    print(f"wrote {out}")
+    print(f"wrote {' and '.join(str(p) for p in written)}")
     return 0
 
 
-def _load(path: Path, weights: str | None) -> tuple[NetworkSpec, dict[str, torch.Tensor] | None]:
+def _notes(fmt: ExportFormat, trained: TrainedModel | None, args: argparse.Namespace) -> None:
+    """Say when an option the user gave has no effect on this export."""
+    if trained is not None and not fmt.takes_weights:
+        _note("the training script starts from the project's seed, not from the trained weights")
+    elif args.exclude_preprocessing and (trained is None or not fmt.takes_weights):
+        _note("--exclude-preprocessing has no effect without trained weights (there is no preprocessing)")
+
+
+def _load(path: Path, weights: str | None) -> tuple[NetworkSpec, TrainedModel | None]:
     if path.suffix.lower() in MODEL_SUFFIXES:
         model = load_trained_model(path)
-        spec, state_dict = model.spec, model.state_dict
+        spec, trained = model.spec, model
     else:
-        spec, state_dict = load_spec_file(path), None
+        spec, trained = load_spec_file(path), None
     if weights is not None:
-        state_dict = load_trained_model(weights).state_dict
-    return spec, state_dict
+        trained = load_trained_model(weights)
+    return spec, trained
+
+
+def _note(message: str) -> None:
+    print(f"netbuilder export: note: {message}", file=sys.stderr)
 
 
 def _fail(message: str, status: int) -> int:

@@ -36,7 +36,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from gui_app import __version__
 from gui_app.core.compiler import compile_network
-from gui_app.core.export import ExportError, doc_text, model_definition_source, python_literal, write_export
+from gui_app.core.export import ExportError, model_definition_source, python_literal, write_export
 from gui_app.core.network import NetworkSpec
 
 _SCRIPT_DATASETS = ("mnist", "fashion_mnist")
@@ -46,9 +46,7 @@ def training_script_source(spec: NetworkSpec) -> str:
     """The script's text; :class:`ExportError` if the project cannot train from a script."""
     config = spec.training
     if config.dataset not in _SCRIPT_DATASETS:
-        raise ExportError(
-            f"the training script reads MNIST or Fashion-MNIST; this project trains on {config.dataset}"
-        )
+        raise ExportError(f"the training script reads MNIST or Fashion-MNIST; this project trains on {config.dataset}")
     model_imports, definitions = model_definition_source(spec)
     shape = tuple(spec.input_shape)
     if math.prod(shape) != 28 * 28 and shape != (3, 28, 28):
@@ -73,18 +71,17 @@ def training_script_source(spec: NetworkSpec) -> str:
     script = Path(f"train_{_slug(spec.name)}.py").name
     needs = "torch and torchvision" if any("torchvision" in line for line in third_party) else "torch"
     parts = [
-        _DOC.format(name=doc_text(spec.name), version=__version__, script=script, needs=needs)
+        _DOC.format(version=__version__, script=script, needs=needs)
         + "\n\n"
         + "\n".join(imports)
         + "\n\n"
         + definitions,
         "#: The project this script was exported from; every checkpoint stores it.\n"
-        f'SPEC_JSON = r"""\n{spec.to_json()}"""\n\n'
+        f"SPEC_JSON = {_multiline_literal(spec.to_json())}\n\n"
         "#: The project's training settings: edit them here or override some on the command line.\n"
         f"TRAINING = {{\n{settings}\n}}",
         _runtime_source(),
-        'if __name__ == "__main__":\n'
-        "    sys.exit(main(sys.argv[1:], build_model, TRAINING, SPEC_JSON, INPUT_SHAPE))",
+        'if __name__ == "__main__":\n    sys.exit(main(sys.argv[1:], build_model, TRAINING, SPEC_JSON, INPUT_SHAPE))',
     ]
     return "\n\n\n".join(parts) + "\n"
 
@@ -131,8 +128,15 @@ def launch_torchrun(
     return subprocess.run(command, env=environment, timeout=timeout, check=False).returncode
 
 
+def _multiline_literal(text: str) -> str:
+    """``text`` as one parenthesised literal per line, so it reads as the text it holds."""
+    lines = [python_literal(line) for line in text.splitlines(keepends=True)] or [python_literal(text)]
+    return "(\n" + "".join(f"    {line}\n" for line in lines) + ")"
+
+
 def _slug(name: str) -> str:
-    text = "".join(c.lower() if c.isalnum() else "_" for c in name).strip("_")
+    """A file name for the usage examples: ASCII letters, digits and _ only (it goes into the docstring)."""
+    text = "".join(c.lower() if c.isascii() and c.isalnum() else "_" for c in name).strip("_")
     return "_".join(part for part in text.split("_") if part)[:40] or "network"
 
 
@@ -158,7 +162,8 @@ _STDLIB_IMPORTS = (
     "from pathlib import Path",
     "from typing import Any",
 )
-_DOC = '''r"""Train "{name}" on its own: a training script exported by NetBuilder {version}.
+#: No text from the project goes in here: the name is in SPEC_JSON and the NAME literal.
+_DOC = '''r"""Train a network on its own: a training script exported by NetBuilder {version}.
 
 It needs only {needs} and the dataset's four IDX files
 (uncompressed or .gz) in DATA or DATA/MNIST/raw (DATA/FashionMNIST/raw for Fashion-MNIST).
@@ -198,9 +203,7 @@ def parse_args(argv: list[str], training: dict[str, Any]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train the network (one process or under torchrun).")
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="folder with the IDX files")
     parser.add_argument("--epochs", type=int, default=training["epochs"])
-    parser.add_argument(
-        "--batch-size", type=int, default=training["batch_size"], help="global batch (all processes)"
-    )
+    parser.add_argument("--batch-size", type=int, default=training["batch_size"], help="global batch (all processes)")
     parser.add_argument("--lr", type=float, default=training["lr"])
     parser.add_argument("--seed", type=int, default=training["seed"])
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: no limit)")
@@ -318,8 +321,16 @@ def make_scheduler(cfg: dict[str, Any], optimizer: Any, lr: float, epochs: int, 
     return None
 
 
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_of: Callable, rank: int,
-             world: int, batch: int, device: torch.device) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_of: Callable,
+    rank: int,
+    world: int,
+    batch: int,
+    device: torch.device,
+) -> tuple[float, float]:
     """Mean loss and accuracy over (x, y); each process takes every world-th sample."""
     model.eval()
     loss_sum = correct = 0.0
@@ -335,8 +346,9 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_of: Callab
     return loss_sum / max(count, 1.0), correct / max(count, 1.0)
 
 
-def save_checkpoint(path: Path, model: nn.Module, optimizer: Any, spec_json: str,
-                    stats: tuple[Any, Any], metrics: dict[str, float]) -> None:
+def save_checkpoint(
+    path: Path, model: nn.Module, optimizer: Any, spec_json: str, stats: tuple[Any, Any], metrics: dict[str, float]
+) -> None:
     """The NetBuilder model format (plain tensors and Python), written atomically."""
     payload = {
         "format": "netbuilder-model",
@@ -353,8 +365,16 @@ def save_checkpoint(path: Path, model: nn.Module, optimizer: Any, spec_json: str
     os.replace(staged, path)
 
 
-def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: dict[str, Any],
-          spec_json: str, input_shape: tuple[int, ...], rank: int, world: int, device: torch.device) -> None:
+def train(
+    args: argparse.Namespace,
+    build_model: Callable[[], nn.Module],
+    cfg: dict[str, Any],
+    spec_json: str,
+    input_shape: tuple[int, ...],
+    rank: int,
+    world: int,
+    device: torch.device,
+) -> None:
     def say(text: str) -> None:
         if rank == 0:
             print(text, file=sys.stderr, flush=True)
@@ -394,16 +414,19 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
 
     # The sampler shuffles by (seed, epoch) alone, so N processes together see exactly the
     # global batches one process would: step k covers positions k*B .. (k+1)*B of one permutation.
-    sampler = DistributedSampler(range(len(train_x)), num_replicas=world, rank=rank, shuffle=True,
-                                 seed=args.seed, drop_last=True)
+    sampler = DistributedSampler(
+        range(len(train_x)), num_replicas=world, rank=rank, shuffle=True, seed=args.seed, drop_last=True
+    )
     steps_per_epoch = math.ceil(len(sampler) / local_batch)
     optimizer = make_optimizer(cfg, net.parameters(), args.lr)
     scheduler = make_scheduler(cfg, optimizer, args.lr, args.epochs, steps_per_epoch)
     amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg["mixed_precision"])
     amp = amp if device.type == "cuda" else None
     scaler = torch.amp.GradScaler(device.type, enabled=amp == torch.float16)
-    say(f"training on {world} process(es), {device.type}, global batch {local_batch * world}, "
-        f"{len(train_x)} training and {len(val_x)} validation samples")
+    say(
+        f"training on {world} process(es), {device.type}, global batch {local_batch * world}, "
+        f"{len(train_x)} training and {len(val_x)} validation samples"
+    )
 
     step, best, stale = 0, math.inf, 0
     for epoch in range(1, args.epochs + 1):
@@ -466,8 +489,13 @@ def train(args: argparse.Namespace, build_model: Callable[[], nn.Module], cfg: d
     say(f"checkpoint written to {args.out}")
 
 
-def main(argv: list[str], build_model: Callable[[], nn.Module], training: dict[str, Any],
-         spec_json: str, input_shape: tuple[int, ...]) -> int:
+def main(
+    argv: list[str],
+    build_model: Callable[[], nn.Module],
+    training: dict[str, Any],
+    spec_json: str,
+    input_shape: tuple[int, ...],
+) -> int:
     args = parse_args(argv, training)
     try:
         rank, world, device = setup_distributed(args.device, args.timeout_min)
@@ -486,4 +514,6 @@ def main(argv: list[str], build_model: Callable[[], nn.Module], training: dict[s
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
 # --- end of runtime ---

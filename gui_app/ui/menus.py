@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from gui_app import __version__
-from gui_app.ui.project_files import EXPORTS, default_spec, presets
+from gui_app.core.export import FORMATS
+from gui_app.ui.project_files import default_spec, presets
 
 if TYPE_CHECKING:
     from gui_app.ui.main_window import MainWindow
@@ -91,13 +92,7 @@ def build_menus(window: MainWindow) -> None:
     file_menu.addSeparator()
     file_menu.addAction(window.act_save)
     file_menu.addAction(window.act_save_as)
-    export_menu = file_menu.addMenu("&Export")
-    window.export_actions = {}
-    for kind, (label, *_rest) in EXPORTS.items():
-        text = f"{label}…"
-        if kind == "training_script":
-            export_menu.addSeparator()
-        window.export_actions[kind] = export_menu.addAction(text, lambda k=kind: window.files.export(k))
+    build_export_menu(window, file_menu.addMenu("&Export"))
     file_menu.addSeparator()
     file_menu.addAction(window.act_quit)
 
@@ -120,6 +115,27 @@ def build_menus(window: MainWindow) -> None:
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(window.act_about)
+
+
+def build_export_menu(window: MainWindow, export_menu: QMenu) -> None:
+    """One action per export format (the CLI's list), then whether exports include normalisation."""
+    window.export_actions = {}
+    for fmt in FORMATS:
+        if not fmt.takes_weights:
+            export_menu.addSeparator()
+        window.export_actions[fmt.name] = export_menu.addAction(
+            f"{fmt.label}…", lambda k=fmt.name: window.files.export(k)
+        )
+    export_menu.addSeparator()
+    action = export_menu.addAction("Include Input Normalisation")
+    action.setCheckable(True)
+    action.setChecked(window.files.include_preprocessing)
+    action.setStatusTip(
+        "On: an export of trained weights takes raw pixels in [0, 1], as the draw pad does. "
+        "Off: the bare network, with the mean and std stated in the export"
+    )
+    action.toggled.connect(window.files.set_include_preprocessing)
+    window.act_export_preprocessing = action
 
 
 def fill_recent_menu(window: MainWindow) -> None:

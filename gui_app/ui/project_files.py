@@ -14,22 +14,27 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from gui_app.core.export import (
+    ExportError,
+    existing_outputs,
+    export_format,
+    export_outputs,
+    export_to,
+    refuse_inputs,
+)
 from gui_app.core.network import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.resources import resources_dir
 from gui_app.ui import recovery
 
 if TYPE_CHECKING:
+    from gui_app.core.trained_model import TrainedModel
     from gui_app.ui.main_window import MainWindow
 
 DEFAULT_PRESET = "MNIST MLP 784-128-128-10"
 MAX_RECENT = 8
 PROJECT_FILTER = "NetBuilder projects (*.json);;All files (*)"
-EXPORTS = {
-    "python": ("Python", "export_python", "Python source (*.py)", ".py"),
-    "torchscript": ("TorchScript", "export_torchscript", "TorchScript (*.pt)", ".pt"),
-    "onnx": ("ONNX", "export_onnx", "ONNX model (*.onnx)", ".onnx"),
-    "training_script": ("Training script", "export_training_script", "Python source (*.py)", "_train.py"),
-}
+#: QSettings key of Export ▸ Include Input Normalisation (on unless the user turns it off).
+PREPROCESSING_KEY = "export/includePreprocessing"
 
 
 def presets() -> list[tuple[str, Path]]:
@@ -213,31 +218,65 @@ class ProjectFileActions(QObject):
         return True
 
     # ------------------------------------------------------------------ export
+    @property
+    def include_preprocessing(self) -> bool:
+        """Whether exports of trained weights take raw pixels (True) or the bare network's input."""
+        return str(self.settings.value(PREPROCESSING_KEY, "true")).lower() != "false"
+
+    def set_include_preprocessing(self, include: bool) -> None:
+        self.settings.setValue(PREPROCESSING_KEY, "true" if include else "false")
+
     def export(self, kind: str) -> bool:
-        """Export the network (with the trained weights when they belong to it)."""
-        label, function_name, file_filter, suffix = EXPORTS[kind]
+        """Export the network (with the trained weights when they belong to it).
+
+        The file dialog's own overwrite prompt sees only the named file, so it is off: one
+        question lists every file the export would replace (the Python export's weights too).
+        """
+        fmt = export_format(kind)
+        title = f"Export {fmt.label}"
         doc = self.document
         if not doc.compiled.ok:
-            QMessageBox.warning(self.window, f"Export {label}", f"Fix the network first.\n\n{doc.first_problem()}")
+            QMessageBox.warning(self.window, title, f"Fix the network first.\n\n{doc.first_problem()}")
             return False
         stem = (doc.path.stem if doc.path else doc.spec.name.replace(" ", "_")) or "network"
-        start = str(Path(self.last_directory()) / f"{stem}{suffix}")
-        name, _ = QFileDialog.getSaveFileName(self.window, f"Export {label}", start, file_filter)
+        start = str(Path(self.last_directory()) / f"{stem}{fmt.suffix}")
+        name, _ = QFileDialog.getSaveFileName(
+            self.window, title, start, fmt.file_filter, options=QFileDialog.Option.DontConfirmOverwrite
+        )
         if not name:
             return False
-        try:
-            from gui_app.core import export as exporter
-        except ImportError as exc:
-            QMessageBox.warning(self.window, f"Export {label}", f"Export is not available: {exc}")
+        trained = self._trained_model() if fmt.takes_weights else None
+        if not self._may_write(title, export_outputs(fmt.name, name, trained is not None)):
             return False
-        function = getattr(exporter, function_name)
         try:
-            if kind == "training_script":
-                function(doc.spec, name)
-            else:
-                function(doc.spec, name, state_dict=self.window.trained_state_dict())
+            written = export_to(fmt.name, doc.spec, name, trained, include_preprocessing=self.include_preprocessing)
         except (ValueError, OSError, RuntimeError) as exc:
-            QMessageBox.warning(self.window, f"Export {label}", f"The export failed.\n\n{exc}")
+            QMessageBox.warning(self.window, title, f"The export failed.\n\n{exc}")
             return False
-        self.window.statusBar().showMessage(f"Exported {Path(name).name}", 5000)
+        self.window.statusBar().showMessage(f"Exported {', '.join(p.name for p in written)}", 5000)
         return True
+
+    def _trained_model(self) -> TrainedModel | None:
+        """The session's trained model when its weights fit the network as it is now."""
+        return self.window.trained_model if self.window.trained_state_dict() is not None else None
+
+    def _may_write(self, title: str, outputs: list[Path]) -> bool:
+        """Refuse to overwrite the open project; ask once about every file that would be replaced."""
+        try:
+            refuse_inputs(outputs, [self.document.path])
+        except ExportError as exc:
+            QMessageBox.warning(self.window, title, f"The export was not written.\n\n{exc}")
+            return False
+        existing = existing_outputs(outputs)
+        if not existing:
+            return True
+        listing = "\n".join(f"  {p}" for p in existing)
+        answer = QMessageBox.question(
+            self.window,
+            title,
+            f"{'This file exists' if len(existing) == 1 else 'These files exist'} and will be replaced:\n\n"
+            f"{listing}\n\nReplace {'it' if len(existing) == 1 else 'them'}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes

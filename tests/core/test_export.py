@@ -13,24 +13,26 @@ import torch
 
 from gui_app.core.compiler import build_model
 from gui_app.core.export import (
+    FORMAT_NAMES,
     ExportError,
     export_onnx,
+    export_outputs,
     export_pt2,
     export_python,
+    export_to,
     export_torchscript,
     python_source,
 )
 from gui_app.core.network import LayerSpec, NetworkSpec
 from gui_app.core.run_config import TrainingConfig
+from gui_app.core.trained_model import TrainedModel
 
 ROOT = Path(__file__).resolve().parents[2]
 RUFF = Path(sys.executable).with_name("ruff")
 
 
 def _spec(name: str, shape: tuple[int, ...], layers: list[tuple[str, dict]], seed: int = 0) -> NetworkSpec:
-    return NetworkSpec(
-        [LayerSpec(t, p) for t, p in layers], shape, name, TrainingConfig(seed=seed)
-    )
+    return NetworkSpec([LayerSpec(t, p) for t, p in layers], shape, name, TrainingConfig(seed=seed))
 
 
 MLP = _spec(
@@ -67,7 +69,7 @@ CNN = _spec(
     ],
 )
 SEQ = _spec(
-    "Sequence \"model\" with LSTM and GRU",
+    'Sequence "model" with LSTM and GRU',
     (48,),
     [
         ("Unflatten", {"dim": 1, "unflattened_size": [8, 6]}),
@@ -92,6 +94,11 @@ CONV1D = _spec(
 )
 RESNET = _spec("ResNet", (3, 32, 32), [("ResNet18", {"num_classes": 10})])
 SPECS = {"mlp": MLP, "cnn": CNN, "seq": SEQ, "conv1d": CONV1D}
+
+
+def _trained(spec: NetworkSpec, seed: int) -> TrainedModel:
+    """Weights of ``spec`` with the identity normalisation, so outputs compare with the bare network."""
+    return TrainedModel(spec, build_model(spec, seed=seed).state_dict())
 
 
 def _exec_module(path: Path) -> dict:
@@ -146,7 +153,8 @@ def test_python_export_with_the_same_seed_builds_the_same_initial_weights(tmp_pa
 def test_python_exports_are_ruff_clean(tmp_path: Path) -> None:
     for name, spec in {**SPECS, "resnet": RESNET}.items():
         export_python(spec, tmp_path / f"{name}.py")
-    export_python(MLP, tmp_path / "with_weights.py", build_model(MLP, seed=1).state_dict())
+    export_python(MLP, tmp_path / "with_weights.py", _trained(MLP, 1))
+    export_python(MLP, tmp_path / "bare_weights.py", _trained(MLP, 1), include_preprocessing=False)
     files = sorted(str(p) for p in tmp_path.glob("*.py"))
     for config in (["--config", str(ROOT / "pyproject.toml")], ["--isolated"]):
         result = subprocess.run(
@@ -158,8 +166,8 @@ def test_python_exports_are_ruff_clean(tmp_path: Path) -> None:
 def test_python_export_runs_as_a_script_and_loads_its_weights(tmp_path: Path) -> None:
     trained = build_model(MLP, seed=42)
     path = tmp_path / "mnist_mlp.py"
-    export_python(MLP, path, trained.state_dict())
-    assert (tmp_path / "mnist_mlp.pt").is_file()
+    export_python(MLP, path, TrainedModel(MLP, trained.state_dict()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_mlp.py", "mnist_mlp.weights.pt"]
     result = subprocess.run(
         [sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
     )
@@ -169,6 +177,28 @@ def test_python_export_runs_as_a_script_and_loads_its_weights(tmp_path: Path) ->
     model = _exec_module(path)["load_trained_model"]()
     for a, b in zip(model.state_dict().values(), trained.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_mlp.py", "mnist_mlp.weights.pt"]
+
+
+def test_python_weights_never_replace_a_torchscript_export_of_the_same_name(tmp_path: Path) -> None:
+    export_torchscript(MLP, tmp_path / "net.pt")
+    scripted = (tmp_path / "net.pt").read_bytes()
+    written = export_to("python", MLP, tmp_path / "net.py", _trained(MLP, 2))
+    assert written == export_outputs("python", tmp_path / "net.py", True)
+    assert written == [tmp_path / "net.py", tmp_path / "net.weights.pt"]
+    assert (tmp_path / "net.pt").read_bytes() == scripted
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.pt", "net.py", "net.weights.pt"]
+
+
+@pytest.mark.parametrize("kind", FORMAT_NAMES)
+def test_export_outputs_name_every_file_an_export_writes(kind: str, tmp_path: Path) -> None:
+    spec = _spec("Outputs", (1, 28, 28), [("Flatten", {}), ("Linear", {"out_features": 10})])
+    for trained in (None, _trained(spec, 4)):
+        folder = tmp_path / ("trained" if trained else "initial")
+        folder.mkdir()
+        path = folder / f"model{'.py' if kind in ('python', 'training-script') else '.bin'}"
+        written = export_to(kind, spec, path, trained)
+        assert sorted(folder.iterdir()) == sorted(written) == sorted(export_outputs(kind, path, trained is not None))
 
 
 def test_python_source_writes_sizes_out_and_skips_torch_defaults() -> None:
@@ -209,7 +239,7 @@ def test_onnx_passes_the_checker_and_matches_torch_at_batch_1_and_7(name: str, t
     spec = SPECS[name]
     trained = build_model(spec, seed=99)
     path = tmp_path / "model.onnx"
-    export_onnx(spec, path, trained.state_dict())
+    export_onnx(spec, path, TrainedModel(spec, trained.state_dict()))
     onnx.checker.check_model(str(path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]  # weights inside, no .data
     model = onnx.load(str(path))
@@ -245,7 +275,7 @@ def test_empty_network_and_foreign_weights_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="no layers"):
         export_onnx(_spec("Empty", (4,), []), tmp_path / "a.onnx")
     with pytest.raises(ExportError) as info:
-        export_torchscript(MLP, tmp_path / "b.pt", build_model(CNN).state_dict())
+        export_torchscript(MLP, tmp_path / "b.pt", TrainedModel(CNN, build_model(CNN).state_dict()))
     assert str(info.value).startswith("the weights do not fit the network: ")
     assert "\n" not in str(info.value)
     with pytest.raises(ExportError, match="cannot be written"):

@@ -14,8 +14,12 @@ from gui_app.core.trained_model import TrainedModel, save_trained_model
 
 
 def _mlp(hidden: int = 16) -> NetworkSpec:
-    layers = [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": hidden}), LayerSpec("ReLU"),
-              LayerSpec("Linear", {"out_features": 10})]
+    layers = [
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", {"out_features": hidden}),
+        LayerSpec("ReLU"),
+        LayerSpec("Linear", {"out_features": 10}),
+    ]
     return NetworkSpec(layers, (1, 28, 28), "CLI MLP")
 
 
@@ -110,3 +114,77 @@ def test_a_training_script_for_an_unsupported_dataset_exits_1(tmp_path: Path, ca
     save_spec(spec, path)
     status, err = _run_failing(["export", str(path), "-f", "training-script", "-o", str(tmp_path / "t.py")], capsys)
     assert status == 1 and "MNIST or Fashion-MNIST" in err
+
+
+def _checkpoint(path: Path, seed: int = 3) -> Path:
+    spec = _mlp()
+    save_trained_model(TrainedModel(spec, build_model(spec, seed=seed).state_dict(), (0.1307,), (0.3081,)), path)
+    return path
+
+
+def test_python_export_never_destroys_the_weights_it_was_given(project: Path, tmp_path: Path, capsys) -> None:
+    checkpoint = _checkpoint(tmp_path / "model.pt")
+    before = checkpoint.read_bytes()
+    out = tmp_path / "model.py"
+    assert main(["export", str(project), "-f", "python", "-o", str(out), "--weights", str(checkpoint)]) == 0
+    assert checkpoint.read_bytes() == before
+    weights = tmp_path / "model.weights.pt"
+    assert f"wrote {out} and {weights}" in capsys.readouterr().out
+    saved = torch.load(weights, weights_only=True)
+    assert saved.keys() == TrainedModel(_mlp(), build_model(_mlp()).state_dict()).state_dict.keys()
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "force"])
+def test_an_input_file_is_never_an_output(force: list[str], project: Path, tmp_path: Path, capsys) -> None:
+    checkpoint = _checkpoint(tmp_path / "net.weights.pt")
+    link = tmp_path / "link.json"
+    link.symlink_to(project)
+    inputs = {p: p.read_bytes() for p in (project, checkpoint)}
+    cases = [
+        (["-f", "python", "-o", str(tmp_path / "net.py"), "--weights", str(checkpoint)], "net.weights.pt"),
+        (["-f", "torchscript", "-o", str(project)], "mlp.json"),
+        (["-f", "onnx", "-o", str(link)], "link.json"),
+        (["-f", "pt2", "-o", str(tmp_path / "sub" / ".." / "mlp.json")], "mlp.json"),
+    ]
+    (tmp_path / "sub").mkdir()
+    for options, name in cases:
+        status, err = _run_failing(["export", str(project), *options, *force], capsys)
+        assert status == 2, options
+        assert f"{name}: is an input of this export" in err and "choose another output name" in err
+    assert {p: p.read_bytes() for p in inputs} == inputs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "mlp.json", "net.weights.pt", "sub"]
+
+
+def test_existing_outputs_are_refused_without_force_and_listed(project: Path, tmp_path: Path, capsys) -> None:
+    checkpoint = _checkpoint(tmp_path / "trained.pt")
+    out, weights = tmp_path / "net.py", tmp_path / "net.weights.pt"
+    out.write_text("keep me")
+    weights.write_text("keep me too")
+    argv = ["export", str(project), "-f", "python", "-o", str(out), "--weights", str(checkpoint)]
+    status, err = _run_failing(argv, capsys)
+    assert status == 2
+    assert err == f"netbuilder export: would replace {out}, {weights}; pass --force to replace them"
+    assert out.read_text() == "keep me" and weights.read_text() == "keep me too"
+    assert main([*argv, "--force"]) == 0
+    assert "def load_trained_model" in out.read_text()
+    assert torch.load(weights, weights_only=True).keys() == build_model(_mlp()).state_dict().keys()
+
+
+def test_exclude_preprocessing_exports_the_bare_network(project: Path, tmp_path: Path, capsys) -> None:
+    import onnx
+    import onnxruntime
+
+    checkpoint = _checkpoint(tmp_path / "trained.pt", seed=8)
+    network = build_model(_mlp(), seed=8).eval()
+    x = torch.rand(4, 1, 28, 28)
+    for flag, feed, state in (([], x, "included"), (["--exclude-preprocessing"], (x - 0.1307) / 0.3081, "excluded")):
+        out = tmp_path / f"{state}.onnx"
+        assert main(["export", str(project), "-f", "onnx", "-o", str(out), "--weights", str(checkpoint), *flag]) == 0
+        session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+        got = torch.from_numpy(session.run(None, {"input": feed.numpy()})[0])
+        torch.testing.assert_close(got, network((x - 0.1307) / 0.3081).detach(), atol=1e-5, rtol=0)
+        props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+        assert props["preprocessing"] == state and props["mean"] == "[0.1307]" and props["std"] == "[0.3081]"
+    status = main(["export", str(project), "-f", "pt2", "-o", str(tmp_path / "x.pt2"), "--exclude-preprocessing"])
+    assert status == 0
+    assert "--exclude-preprocessing has no effect without trained weights" in capsys.readouterr().err

@@ -29,13 +29,16 @@ from tests.mnist_subset import DATA, RAW
 
 ROOT = Path(__file__).resolve().parents[2]
 RUFF = Path(sys.executable).with_name("ruff")
-METRIC_KEYS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
-               "samples_per_s"]
+METRIC_KEYS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s"]
 
 
 def mlp(**training) -> NetworkSpec:
-    layers = [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 24}), LayerSpec("ReLU"),
-              LayerSpec("Linear", {"out_features": 10})]
+    layers = [
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", {"out_features": 24}),
+        LayerSpec("ReLU"),
+        LayerSpec("Linear", {"out_features": 10}),
+    ]
     return NetworkSpec(layers, (1, 28, 28), "Script MLP", TrainingConfig(**{"lr": 0.05, **training}))
 
 
@@ -61,12 +64,17 @@ def test_scripts_are_standalone_and_ruff_clean(tmp_path: Path) -> None:
     specs = {
         "mlp": mlp(),
         "cnn": NetworkSpec(
-            [LayerSpec("Conv2d", {"out_channels": 4}), LayerSpec("BatchNorm2d"), LayerSpec("ReLU"),
-             LayerSpec("Flatten"), LayerSpec("Linear")], (1, 28, 28), "CNN \"quoted\" \\ name"
+            [
+                LayerSpec("Conv2d", {"out_channels": 4}),
+                LayerSpec("BatchNorm2d"),
+                LayerSpec("ReLU"),
+                LayerSpec("Flatten"),
+                LayerSpec("Linear"),
+            ],
+            (1, 28, 28),
+            'CNN "quoted" \\ name',
         ),
-        "lstm": NetworkSpec(
-            [LayerSpec("LSTM", {"hidden_size": 8}), LayerSpec("Linear")], (28, 28), "LSTM"
-        ),
+        "lstm": NetworkSpec([LayerSpec("LSTM", {"hidden_size": 8}), LayerSpec("Linear")], (28, 28), "LSTM"),
         "resnet": NetworkSpec([LayerSpec("ResNet18")], (3, 28, 28), "ResNet"),
     }
     for name, spec in specs.items():
@@ -138,8 +146,15 @@ def test_one_process_run_logs_metrics_and_writes_a_loadable_checkpoint(tmp_path:
     out, log = tmp_path / "ckpt" / "model.pt", tmp_path / "metrics.jsonl"
     argv = ["--data-dir", str(data), "--epochs", "2", "--batch-size", "100", "--out", str(out)]
     argv += ["--metrics-log", str(log)]
-    result = subprocess.run([sys.executable, str(script), *argv], capture_output=True, text=True, timeout=120,
-                            check=False, cwd=tmp_path, env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, str(script), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     lines = metric_lines(result.stdout)
     assert [list(line) for line in lines] == [METRIC_KEYS, METRIC_KEYS]
@@ -213,8 +228,16 @@ def test_initial_weights_follow_the_training_seed(tmp_path: Path) -> None:
 def test_torchrun_command_runs_the_script_on_loopback() -> None:
     command = torchrun_command("train.py", 4, ["--epochs", "1"])
     assert command[:3] == [sys.executable, "-m", "torch.distributed.run"]
-    assert command[3:] == ["--standalone", "--local-addr", "127.0.0.1", "--nproc-per-node", "4", "train.py",
-                           "--epochs", "1"]
+    assert command[3:] == [
+        "--standalone",
+        "--local-addr",
+        "127.0.0.1",
+        "--nproc-per-node",
+        "4",
+        "train.py",
+        "--epochs",
+        "1",
+    ]
     assert "--standalone" not in torchrun_command("train.py", 2, standalone=False)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="positive integer"):

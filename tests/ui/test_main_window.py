@@ -84,7 +84,7 @@ def test_menus_offer_what_users_expect(window: MainWindow) -> None:
         "Select",
     ]
     export = window.export_actions
-    assert list(export) == ["python", "torchscript", "onnx", "training_script"]
+    assert list(export) == ["python", "torchscript", "onnx", "pt2", "training-script"]
     assert "Fit Network" in texts(menus["View"]) and "Layers" in texts(menus["View"])
     assert window.preset_menu.actions(), "presets are listed"
     assert texts(menus["Data"]) == [
