@@ -288,7 +288,7 @@ def _pictures(folder, count: int, seed: int = 0) -> None:
 
 @pytest.mark.timeout(60)  # the FIFO blocks for ever when opened: fail instead
 def test_an_image_folder_skips_what_is_not_a_picture_and_says_so(tmp_path):
-    from tests.core.test_pictures import png_bomb
+    from tests.crafted_files import png_bomb
 
     root = tmp_path / "pets"
     _pictures(root / "cat", 4)

@@ -4,8 +4,6 @@ plain copies, big pictures come out small, and files that are not pictures are o
 from __future__ import annotations
 
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +12,7 @@ from PIL import Image
 
 from gui_app.core.file_reading import PICTURE_LIMIT
 from gui_app.core.pictures import MAX_SIDE, PictureError, read_grey, read_picture
-
-
-def png_bomb(path: Path, side: int) -> Path:
-    """A valid 1-bit PNG of side × side pixels: a few tens of KB for hundreds of millions of pixels."""
-    row = b"\x00" + b"\x00" * ((side + 7) // 8)
-    packer = zlib.compressobj(9)
-    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-    return path
+from tests.crafted_files import png_bomb
 
 
 @pytest.fixture

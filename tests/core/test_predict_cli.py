@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from PIL import Image
 
 from gui_app.cli import main
 from gui_app.core.digit_reader import bundled_model_path
+from tests.crafted_files import png_bomb
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, render_picture, variants
 
 #: (height, width) of the pictures, cycled over the digits: tiny to large, square and not.
@@ -117,20 +116,6 @@ def test_model_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 # ------------------------------------------------------------------ odd and hostile picture files
 
 
-def _png_bomb(path: Path, side: int = 20_000) -> Path:
-    """A valid 1-bit PNG of side × side white pixels: a few tens of KB that decode to 400 million pixels."""
-    row = b"\x00" + b"\x00" * ((side + 7) // 8)
-    packer = zlib.compressobj(9)
-    idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
-    return path
-
-
 def _grey_ink(name: str, size: int = 150) -> np.ndarray:
     """The digit in dark grey pencil (60) on light grey paper (200), so no pixel is pure black or white."""
     paper = render_picture(_digit(name), (size, size)).astype(np.float32) / 255
@@ -194,7 +179,7 @@ def test_a_big_picture_reads_the_same_digit_as_a_small_copy(tmp_path: Path, caps
 def test_bad_files_in_a_batch_are_one_line_each_and_the_others_are_read(tmp_path: Path, capsys) -> None:
     good = _save(render_picture(_digit("3-round"), (120, 120)), tmp_path / "good.png")
     good2 = _save(render_picture(_digit("9-stick"), (120, 120)), tmp_path / "good2.png")
-    bomb = _png_bomb(tmp_path / "bomb.png")
+    bomb = png_bomb(tmp_path / "bomb.png")
     text = tmp_path / "notimage.txt"
     text.write_text("just words")
     truncated = tmp_path / "truncated.png"
