@@ -28,10 +28,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Folders are searched for image files.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (or folders of them)")
-    parser.add_argument("--model", metavar="CHECKPOINT", help="a NetBuilder model or checkpoint (.pt); "
-                        "default: the bundled MNIST model")
-    parser.add_argument("--json", action="store_true", help='one JSON object per line: {"file", "digit", '
-                        '"probabilities"}')
+    parser.add_argument(
+        "--model", metavar="CHECKPOINT", help="a NetBuilder model or checkpoint (.pt); default: the bundled MNIST model"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help='one JSON object per line: {"file", "digit", "probabilities"}'
+    )
     parser.add_argument("--batch-size", type=int, default=512, help="pictures per model call (default 512)")
 
 
@@ -65,12 +67,13 @@ def read_picture(path: Path) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     from gui_app.core.digit_reader import DigitReader
+    from gui_app.core.display_text import printable
     from gui_app.core.trained_model import ModelFileError
 
     try:
         reader = DigitReader.from_file(args.model)
     except ModelFileError as exc:
-        print(f"netbuilder predict: {exc}", file=sys.stderr)
+        print(f"netbuilder predict: {printable(str(exc))}", file=sys.stderr)
         return 2
     files = list(expand(args.images))
     if not files:

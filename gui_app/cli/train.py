@@ -11,10 +11,12 @@ import json
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from gui_app.cli import HELP
 from gui_app.cli.data import ProgressBar
+from gui_app.core.display_text import printable
 from gui_app.core.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 
 LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s")
@@ -130,7 +132,7 @@ class ProgressPrinter:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from gui_app.core.checkpoints import load_checkpoint
+    from gui_app.core.checkpoints import check_same_network, load_checkpoint
     from gui_app.core.layers import ParamError
     from gui_app.core.network import ProjectFileError, load_spec_file
     from gui_app.core.trained_model import ModelFileError
@@ -141,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = load_spec_file(args.file)
         resume = load_checkpoint(args.resume) if args.resume else None
+        if resume is not None:
+            check_same_network(resume, spec, Path(args.file).name)
         config = resume.config if resume else spec.training
         overrides = {
             "dataset": args.dataset,
@@ -156,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         }
         config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
     except (ProjectFileError, ModelFileError, ParamError, OSError) as exc:
-        print(f"netbuilder train: {exc}", file=sys.stderr)
+        print(f"netbuilder train: {printable(str(exc))}", file=sys.stderr)
         return 2
     if resume is not None:
         spec = resume.model.spec
@@ -182,7 +186,6 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
     on a cluster. It reads MNIST or Fashion-MNIST IDX files from the folder a run here would use.
     """
     import tempfile
-    from pathlib import Path
 
     from gui_app.core.datasets import IDX_DATASETS, DatasetError, load_dataset
     from gui_app.core.downloads import DownloadCancelledError
@@ -215,9 +218,20 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
         if dataset.note:
             print(data_note(dataset), file=sys.stderr)
     script_args = [
-        "--data-dir", str(data_dir), "--epochs", str(config.epochs), "--batch-size", str(config.batch_size),
-        "--lr", str(config.lr), "--seed", str(config.seed), "--out", args.out or "model.pt",
-        "--device", config.device if config.device in ("auto", "cpu", "cuda") else "auto",
+        "--data-dir",
+        str(data_dir),
+        "--epochs",
+        str(config.epochs),
+        "--batch-size",
+        str(config.batch_size),
+        "--lr",
+        str(config.lr),
+        "--seed",
+        str(config.seed),
+        "--out",
+        args.out or "model.pt",
+        "--device",
+        config.device if config.device in ("auto", "cpu", "cuda") else "auto",
     ]
     if args.log:
         script_args += ["--metrics-log", args.log]
@@ -236,7 +250,7 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
 def report(result: Any, config: TrainingConfig, out: str | None) -> int:
     """Print the outcome on stdout; the exit status: 0 done, 1 failed, 130 stopped."""
     if result.error is not None:
-        print(f"netbuilder train: {result.error.message}", file=sys.stderr)
+        print(f"netbuilder train: {printable(result.error.message)}", file=sys.stderr)
         return 1
     last = result.history[-1] if result.history else None
     split = "validation split" if config.val_split > 0 else "test split"
