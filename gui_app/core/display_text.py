@@ -9,6 +9,7 @@ keep; the command line passes every message through :func:`printable` before it 
 from __future__ import annotations
 
 import re
+import reprlib
 
 #: C0 controls, DEL, C1 controls, lone surrogates, and the Unicode line and paragraph separators.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
@@ -30,9 +31,15 @@ def printable(text: str) -> str:
     return _UNSAFE.sub(lambda found: escaped(found.group()), text)
 
 
+#: ``repr`` that stops early: a crafted value may be a list of millions of items.
+_BRIEF = reprlib.Repr()
+_BRIEF.maxlevel, _BRIEF.maxlist, _BRIEF.maxtuple, _BRIEF.maxdict = 2, 6, 6, 4
+_BRIEF.maxstring = _BRIEF.maxother = 60
+
+
 def short_repr(value: object, limit: int = 60) -> str:
-    """A value from a file as a message shows it: ``repr`` (so escaped), cut to ``limit`` characters."""
-    text = repr(value)
+    """A value from a file as a message shows it: its ``repr`` (so escaped), at most ``limit`` characters."""
+    text = _BRIEF.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gui_app.core.display_text import escaped, first_unsafe_character
+from gui_app.core.display_text import escaped, first_unsafe_character, short_repr
 from gui_app.core.events import EventSignal
 from gui_app.core.file_reading import PROJECT_LIMIT, FileReadError, read_bounded, readable_size
 from gui_app.core.layers import CATALOGUE, ParamError
@@ -204,7 +204,7 @@ def validate_layer(type_name: Any, params: Mapping[str, Any], path: str) -> dict
         raise ParamError(f"{path}.type: must be a layer type name")
     layer_type = CATALOGUE.get(type_name)
     if layer_type is None:
-        raise ParamError(f"{path}.type: unknown layer type {_short(type_name)}")
+        raise ParamError(f"{path}.type: unknown layer type {short_repr(type_name)}")
     clean: dict[str, Any] = {}
     for key, value in params.items():
         param = layer_type.param_index.get(key)
@@ -231,11 +231,6 @@ def validate_input_shape(value: Any, path: str) -> tuple[int, ...]:
     if total > MAX_INPUT_ELEMENTS:
         raise ParamError(f"{path}: {total:,} elements per sample is more than {MAX_INPUT_ELEMENTS:,}")
     return tuple(value)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _short_key(key: str) -> str:
@@ -272,7 +267,7 @@ def _check_tree(data: dict[str, Any]) -> None:
             duplicates = getattr(value, "duplicates", None)
             if duplicates:
                 raise ParamError(
-                    f"{path or '(top level)'}: duplicate key {_short(duplicates[0])}; each key may appear once"
+                    f"{path or '(top level)'}: duplicate key {short_repr(duplicates[0])}; each key may appear once"
                 )
             for key, item in value.items():
                 key_path = f"{path}.{_short_key(str(key))}" if path else _short_key(str(key))
