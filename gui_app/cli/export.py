@@ -17,6 +17,7 @@ from pathlib import Path
 from gui_app.cli import HELP
 from gui_app.core import export
 from gui_app.core.compiler import compile_network
+from gui_app.core.display_text import printable
 from gui_app.core.export import FORMAT_NAMES, ExportFormat
 from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.trained_model import ModelFileError, TrainedModel, load_trained_model
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc), 2)
     except export.ExportError as exc:
         return _fail(str(exc), 1)
-    print(f"wrote {' and '.join(str(p) for p in written)}")
+    print(printable(f"wrote {' and '.join(str(p) for p in written)}"))
     return 0
 
 
@@ -100,9 +101,9 @@ def _load(path: Path, weights: str | None) -> tuple[NetworkSpec, TrainedModel | 
 
 
 def _note(message: str) -> None:
-    print(f"netbuilder export: note: {message}", file=sys.stderr)
+    print(f"netbuilder export: note: {printable(message)}", file=sys.stderr)
 
 
 def _fail(message: str, status: int) -> int:
-    print(f"netbuilder export: {message}", file=sys.stderr)
+    print(f"netbuilder export: {printable(message)}", file=sys.stderr)
     return status

@@ -56,13 +56,14 @@ def expand(paths: list[str]) -> Iterator[Path]:
 
 def run(args: argparse.Namespace) -> int:
     from gui_app.core.digit_reader import DigitReader
+    from gui_app.core.display_text import printable
     from gui_app.core.pictures import PictureError, read_grey
     from gui_app.core.trained_model import ModelFileError
 
     try:
         reader = DigitReader.from_file(args.model)
     except ModelFileError as exc:
-        print(f"netbuilder predict: {exc}", file=sys.stderr)
+        print(f"netbuilder predict: {printable(str(exc))}", file=sys.stderr)
         return 2
     files = list(expand(args.images))
     if not files:

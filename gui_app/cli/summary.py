@@ -13,6 +13,7 @@ from typing import Any
 
 from gui_app.cli import HELP
 from gui_app.core.compiler import CompiledNetwork, compile_network
+from gui_app.core.display_text import printable
 from gui_app.core.lint import LintWarning, lint_network
 from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.readable import format_bytes, format_shape
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = load_spec_file(args.file)
     except ProjectFileError as exc:
-        print(f"netbuilder: {exc}", file=sys.stderr)
+        print(f"netbuilder: {printable(str(exc))}", file=sys.stderr)
         return 2
     compiled = compile_network(spec)
     warnings = lint_network(spec, compiled)
@@ -66,7 +67,7 @@ def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[L
         label = f"{r.type} {r.summary}".strip()
         rows.append((str(r.index), label, format_shape(r.output_shape) or "?", f"{r.params:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [f"{spec.name}"]
+    lines = [printable(spec.name)]
     for n, row in enumerate(rows):
         lines.append(
             f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]:>{widths[3]}}".rstrip()

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from gui_app.cli import HELP
 from gui_app.cli.data import ProgressBar
+from gui_app.core.display_text import printable
 from gui_app.core.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 from gui_app.core.training_events import Callback
 
@@ -227,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     import torch
 
-    from gui_app.core.checkpoints import load_checkpoint
+    from gui_app.core.checkpoints import check_same_network, load_checkpoint
     from gui_app.core.layers import ParamError
     from gui_app.core.network import ProjectFileError, load_spec_file
     from gui_app.core.trained_model import ModelFileError
@@ -238,6 +239,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = load_spec_file(args.file)
         resume = load_checkpoint(args.resume) if args.resume else None
+        if resume is not None:
+            check_same_network(resume, spec, Path(args.file).name)
         config = resume.config if resume else spec.training
         overrides = {
             "dataset": args.dataset,
@@ -253,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
         }
         config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
     except (ProjectFileError, ModelFileError, ParamError, OSError) as exc:
-        print(f"netbuilder train: {exc}", file=sys.stderr)
+        print(f"netbuilder train: {printable(str(exc))}", file=sys.stderr)
         return 2
     if resume is not None:
         spec = resume.model.spec
@@ -286,7 +289,6 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
     on a cluster. It reads MNIST or Fashion-MNIST IDX files from the folder a run here would use.
     """
     import tempfile
-    from pathlib import Path
 
     from gui_app.core.datasets import IDX_DATASETS, DatasetError, load_dataset
     from gui_app.core.downloads import DownloadCancelledError
@@ -351,7 +353,7 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
 def report(result: Any, config: TrainingConfig, out: str | None) -> int:
     """Print the outcome on stdout; the exit status: 0 done, 1 failed, 130 stopped."""
     if result.error is not None:
-        print(f"netbuilder train: {result.error.message}", file=sys.stderr)
+        print(f"netbuilder train: {printable(result.error.message)}", file=sys.stderr)
         return 1
     last = result.history[-1] if result.history else None
     split = "validation split" if config.val_split > 0 else "test split"

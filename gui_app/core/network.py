@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gui_app.core.display_text import escaped, first_unsafe_character, short_repr
 from gui_app.core.events import EventSignal
+from gui_app.core.file_reading import PROJECT_LIMIT, FileReadError, read_bounded, readable_size
 from gui_app.core.file_writing import write_atomic  # callers also import it from here
 from gui_app.core.layers import CATALOGUE, ParamError
 from gui_app.core.run_config import TrainingConfig
 
 FORMAT_NAME = "netbuilder"
 FORMAT_VERSION = 1
-MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = PROJECT_LIMIT
 MAX_LAYERS = 2000
 MAX_INPUT_DIM = 65536
 MAX_INPUT_ELEMENTS = 50_000_000
@@ -202,15 +204,13 @@ def validate_layer(type_name: Any, params: Mapping[str, Any], path: str) -> dict
         raise ParamError(f"{path}.type: must be a layer type name")
     layer_type = CATALOGUE.get(type_name)
     if layer_type is None:
-        raise ParamError(f"{path}.type: unknown layer type {_short(type_name)}")
+        raise ParamError(f"{path}.type: unknown layer type {short_repr(type_name)}")
     clean: dict[str, Any] = {}
     for key, value in params.items():
         param = layer_type.param_index.get(key)
         if param is None:
             known = ", ".join(layer_type.param_index) or "none"
-            raise ParamError(
-                f"{path}.{_short_key(key)}: unknown parameter of {type_name} (known: {known})"
-            )
+            raise ParamError(f"{path}.{_short_key(key)}: unknown parameter of {type_name} (known: {known})")
         try:
             clean[key] = param.validate(value)
         except ParamError as exc:
@@ -233,11 +233,6 @@ def validate_input_shape(value: Any, path: str) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _short_key(key: str) -> str:
     """A user's key as it can be shown on one line: quoted unless it is a plain name."""
     text = key if key.isidentifier() else repr(key)
@@ -249,9 +244,46 @@ def spec_from_dict(data: Any) -> NetworkSpec:
     if not isinstance(data, dict):
         raise ProjectFileError("a project file must hold a JSON object")
     try:
+        _check_tree(data)
         return _spec_from_dict(data)
     except ParamError as exc:
         raise ProjectFileError(str(exc)) from None
+
+
+def _check_tree(data: dict[str, Any]) -> None:
+    """Refuse duplicate keys and unsafe characters anywhere in the document, naming the path.
+
+    Walked with a stack rather than recursion: ``json.loads`` accepts nesting deeper than a
+    recursive walk could follow.
+    """
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            _check_text(value, path or "(document)")
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, dict):
+            duplicates = getattr(value, "duplicates", None)
+            if duplicates:
+                raise ParamError(
+                    f"{path or '(top level)'}: duplicate key {short_repr(duplicates[0])}; each key may appear once"
+                )
+            for key, item in value.items():
+                key_path = f"{path}.{_short_key(str(key))}" if path else _short_key(str(key))
+                _check_text(str(key), f"{key_path} (a key)")
+                stack.append((key_path, item))
+
+
+def _check_text(text: str, path: str) -> None:
+    bad = first_unsafe_character(text)
+    if bad is not None:
+        position, character = bad
+        what = "a lone surrogate" if "\ud800" <= character <= "\udfff" else "the control character"
+        raise ParamError(
+            f"{path}: holds {what} {escaped(character)} at position {position}; "
+            "text in a project may not hold control characters"
+        )
 
 
 def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
@@ -294,37 +326,86 @@ def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
 
 
 def load_spec(text: str | bytes) -> NetworkSpec:
-    """Parse project-file text; raise :class:`ProjectFileError` with a one-line reason."""
+    """Parse project-file text; raise :class:`ProjectFileError` with a one-line reason.
+
+    Bytes may start with a UTF-8 byte order mark (editors on Windows write one).
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise ProjectFileError(f"the file is larger than {readable_size(MAX_FILE_BYTES)}")
     if isinstance(text, bytes):
-        if len(text) > MAX_FILE_BYTES:
-            raise ProjectFileError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
         try:
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ProjectFileError("not a text file (it is not UTF-8)") from None
-    if len(text) > MAX_FILE_BYTES:
-        raise ProjectFileError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ProjectFileError("the file is empty")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_JsonObject.from_pairs, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise ProjectFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise ProjectFileError("not a project file: the JSON is nested too deeply") from None
+    except _LongIntegerError as exc:
+        raise ProjectFileError(str(exc)) from None
     return spec_from_dict(data)
 
 
+#: Longer integers are refused before they are converted: no size in a project needs more, and
+#: ``int()`` of thousands of digits is slow (Python refuses past 4,300 with a bare ValueError).
+MAX_INT_DIGITS = 40
+
+
+class _LongIntegerError(ValueError):
+    pass
+
+
+def _parse_int(digits: str) -> int:
+    count = len(digits.lstrip("-"))
+    if count > MAX_INT_DIGITS:
+        raise _LongIntegerError(
+            f"not a project file: it holds an integer of {count:,} digits (at most {MAX_INT_DIGITS} are read)"
+        )
+    return int(digits)
+
+
+class _JsonObject(dict):
+    """A JSON object that remembers the keys it held twice, for :func:`_check_tree` to report.
+
+    ``json.loads`` keeps the last of duplicate keys silently; refusing them in the hook itself
+    could not say where in the document they are.
+    """
+
+    __slots__ = ("duplicates",)
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
+        obj = cls(pairs)
+        obj.duplicates = [] if len(obj) == len(pairs) else _repeated([key for key, _ in pairs])
+        return obj
+
+
+def _repeated(keys: list[str]) -> list[str]:
+    """Each key that occurs more than once, once, in the order of its second occurrence."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for key in keys:
+        if key in seen and key not in repeated:
+            repeated.append(key)
+        seen.add(key)
+    return repeated
+
+
 def load_spec_file(path: str | os.PathLike[str]) -> NetworkSpec:
-    """Read a project file; every failure is a :class:`ProjectFileError` naming the file."""
+    """Read a project file; every failure is a :class:`ProjectFileError` naming the file.
+
+    The size is checked before a byte is read, so ``/dev/zero`` or a FIFO is refused at once.
+    """
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ProjectFileError(f"{path.name}: the file is larger than {MAX_FILE_BYTES // 2**20} MB")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ProjectFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raw = read_bounded(path, PROJECT_LIMIT)
+    except FileReadError as exc:
+        raise ProjectFileError(str(exc)) from None
     try:
         return load_spec(raw)
     except ProjectFileError as exc:

@@ -235,10 +235,20 @@ class Trainer:
                 f"this checkpoint's {schedule} schedule was planned for {ckpt.config.epochs} epochs; "
                 f"resume with {ckpt.config.epochs} epochs, or start a new run for {self.config.epochs}"
             )
-        self.model.load_state_dict(ckpt.model.state_dict)
-        self.optimizer.load_state_dict(ckpt.optimizer_state)
-        if self.scheduler is not None and ckpt.scheduler_state:
-            self.scheduler.load_state_dict(ckpt.scheduler_state)
+        if self.config.optimizer != ckpt.config.optimizer:
+            # Another optimiser's state loads without complaint and fails in the first step.
+            raise ConfigError(
+                f"this checkpoint was trained with {ckpt.config.optimizer}; resume with {ckpt.config.optimizer}, "
+                f"or start a new run with {self.config.optimizer}"
+            )
+        try:
+            self.model.load_state_dict(ckpt.model.state_dict)
+            self.optimizer.load_state_dict(ckpt.optimizer_state)
+            if self.scheduler is not None and ckpt.scheduler_state:
+                self.scheduler.load_state_dict(ckpt.scheduler_state)
+        except (ValueError, RuntimeError, KeyError, TypeError) as exc:  # torch's checks, in all their types
+            name = ckpt.model.source or "the checkpoint"
+            raise ConfigError(f"{name}: its training state does not fit this run: {str(exc).splitlines()[0]}") from None
         self.start_epoch = ckpt.epoch
         self.step = ckpt.epoch * self.steps_per_epoch
         self.history = [EpochEvent(**row) for row in ckpt.history]

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -407,9 +408,11 @@ class TrainingPanel(QWidget):
             self.resume_from_file(path)
 
     def resume_from_file(self, path: str) -> bool:
+        """Start a run from a checkpoint file; a file that cannot resume gets a dialog saying why."""
         try:
             checkpoint = load_checkpoint(path)
         except ModelFileError as exc:
             self._show_status(str(exc), True)
+            QMessageBox.warning(self, "Cannot resume from this checkpoint", str(exc))
             return False
         return self.start(resume=checkpoint)

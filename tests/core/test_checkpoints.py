@@ -80,3 +80,33 @@ def test_a_run_stopped_mid_epoch_is_not_at_an_epoch_boundary():
     done = Trainer(mlp_spec(), config(epochs=1), dataset=mnist_slice())
     done.fit()
     assert done.at_epoch_boundary
+
+
+def _adam_checkpoint():
+    trainer = Trainer(mlp_spec(hidden=8), config(optimizer="Adam"), dataset=mnist_slice(64, 32))
+    assert trainer.fit().status == "completed"
+    checkpoint = trainer.checkpoint()
+    checkpoint.model.source = "adam.pt"
+    return checkpoint
+
+
+def test_resuming_with_another_optimiser_is_a_message_not_a_traceback():
+    checkpoint = _adam_checkpoint()
+    resumed = Trainer(
+        mlp_spec(hidden=8), config(optimizer="SGD", epochs=2), dataset=mnist_slice(64, 32), resume=checkpoint
+    )
+    result = resumed.fit()
+    assert result.status == "error" and result.error.kind == "config"
+    assert "trained with Adam; resume with Adam" in result.error.message
+
+
+def test_optimiser_state_that_torch_refuses_while_resuming_is_a_message_naming_the_checkpoint():
+    """A Checkpoint built in code skips load_checkpoint's checks; the Trainer still reports, never crashes."""
+    checkpoint = _adam_checkpoint()
+    checkpoint.optimizer_state = {"state": {}, "param_groups": []}
+    resumed = Trainer(
+        mlp_spec(hidden=8), config(optimizer="Adam", epochs=2), dataset=mnist_slice(64, 32), resume=checkpoint
+    )
+    result = resumed.fit()
+    assert result.status == "error" and result.error.kind == "config"
+    assert result.error.message.startswith("adam.pt: its training state does not fit this run")

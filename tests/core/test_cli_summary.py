@@ -1,6 +1,8 @@
 """``netbuilder summary``: the table, the JSON contract and the exit codes, never a traceback."""
 
 import json
+import os
+import resource
 import subprocess
 import sys
 
@@ -71,3 +73,64 @@ def test_unreadable_projects_exit_2_with_one_line(tmp_path, content):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "bad.json" in done.stderr
+
+
+GOOD = '{"name": "bom", "input_shape": [1, 28, 28], "layers": [{"type": "Flatten"}]}'
+
+CRAFTED_PROJECTS = [
+    ("duplicate-key", b'{"input_shape": [1, 28, 28], "input_shape": [3, 32, 32]}', "duplicate key 'input_shape'"),
+    ("long-integer", b'{"input_shape": [1, 28, ' + b"9" * 5000 + b"]}", "an integer of 5,000 digits"),
+    (
+        "escape-in-name",
+        b'{"name": "\\u001b[2J", "input_shape": [1, 28, 28]}',
+        "name: holds the control character \\x1b",
+    ),
+    ("surrogate-in-name", b'{"name": "\\ud800", "input_shape": [1, 28, 28]}', "name: holds a lone surrogate \\ud800"),
+    ("raw-c1-in-name", '{"name": "x\u009b", "input_shape": [1]}'.encode(), "name: holds the control character \\x9b"),
+    ("not-utf8", b'{"name": "\xff"}', "not a text file"),
+]
+
+
+@pytest.mark.parametrize(("content", "words"), [c[1:] for c in CRAFTED_PROJECTS], ids=[c[0] for c in CRAFTED_PROJECTS])
+def test_crafted_projects_exit_2_with_one_escaped_line(tmp_path, capsys, content, words):
+    project = tmp_path / "crafted.json"
+    project.write_bytes(content)
+    assert main(["summary", str(project)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("netbuilder: crafted.json: ") and words in err
+    assert len(err.splitlines()) == 1 and err.isprintable() and not captured.out
+
+
+def test_a_project_with_a_byte_order_mark_is_summarised(tmp_path, capsys):
+    project = tmp_path / "bom.json"
+    project.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert main(["summary", str(project)]) == 0
+    assert capsys.readouterr().out.startswith("bom\n")
+
+
+def test_a_terminal_escape_in_the_file_name_is_printed_escaped(tmp_path, capsys):
+    project = tmp_path / "x\x1b]0;owned\x07.json"
+    project.write_text("{")
+    assert main(["summary", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "x\\x1b]0;owned\\x07.json: not valid JSON" in err and "\x1b" not in err and "\x07" not in err
+
+
+def _memory_cap() -> None:
+    """Run in the child: 4 GB of address space, so a regression fails the test, not the machine."""
+    resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+
+def test_dev_zero_is_refused_at_once_not_read_until_memory_runs_out():
+    """It used to read /dev/zero until the kernel killed it at 23.5 GB."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gui_app", "summary", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_memory_cap,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "netbuilder: /dev/zero: not a regular file (a device, pipe or socket cannot be read)"

@@ -156,8 +156,83 @@ def test_binary_and_missing_files_are_refused_with_the_file_name(tmp_path):
     binary.write_bytes(b"\x80\x03\x89PNG\xff\xfe")
     with pytest.raises(ProjectFileError, match=r"weights\.json: not a text file"):
         load_spec_file(binary)
-    with pytest.raises(ProjectFileError, match="cannot be read"):
+    with pytest.raises(ProjectFileError, match=r"nope\.json: no such file"):
         load_spec_file(tmp_path / "nope.json")
+
+
+def test_a_byte_order_mark_loads(tmp_path):
+    """Notepad and other Windows editors write UTF-8 with a BOM; json.loads alone refuses it."""
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(ISSUE_EXAMPLE).encode())
+    assert load_spec_file(path).name == "MNIST MLP"
+    assert load_spec("\ufeff" + json.dumps(ISSUE_EXAMPLE)).name == "MNIST MLP"
+
+
+DUPLICATES = [
+    ('{"name": "a", "input_shape": [1, 28, 28], "name": "b"}', "(top level): duplicate key 'name'"),
+    (
+        '{"input_shape": [4], "layers": [{"type": "ReLU"}, {"type": "Linear", "out_features": 3, "out_features": 9}]}',
+        "layers[1]: duplicate key 'out_features'",
+    ),
+    ('{"input_shape": [4], "training": {"lr": 0.1, "epochs": 2, "lr": 5}}', "training: duplicate key 'lr'"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DUPLICATES, ids=["top", "layer", "training"])
+def test_duplicate_keys_are_an_error_naming_the_key_and_where(text, expected):
+    with pytest.raises(ProjectFileError) as info:
+        load_spec(text)
+    assert expected in str(info.value)
+
+
+@pytest.mark.parametrize("digits", [41, 4301, 100_000])
+def test_integers_of_many_digits_are_refused_with_a_clear_message(digits):
+    text = '{"input_shape": [1, 28, 28], "training": {"seed": ' + "7" * digits + "}}"
+    with pytest.raises(ProjectFileError, match=f"an integer of {digits:,} digits"):
+        load_spec(text)
+
+
+UNSAFE_TEXT = [
+    ('"name": "\\u001b[2Jgone"', "name: holds the control character \\x1b at position 0"),
+    ('"name": "bell\\u0007"', "name: holds the control character \\x07 at position 4"),
+    ('"name": "del\\u007f"', "name: holds the control character \\x7f"),
+    ('"name": "c1\\u009b31m"', "name: holds the control character \\x9b"),
+    ('"name": "half \\ud800 a pair"', "name: holds a lone surrogate \\ud800 at position 5"),
+    ('"name": "tab\\there"', "name: holds the control character \\t"),
+    ('"training": {"data_dir": "/data\\u001b]0;x\\u0007"}', "training.data_dir: holds the control character \\x1b"),
+    ('"training": {"\\udfff": 1}', "a key): holds a lone surrogate \\udfff"),
+]
+
+
+@pytest.mark.parametrize(("member", "expected"), UNSAFE_TEXT, ids=[m for m, _ in UNSAFE_TEXT])
+def test_control_characters_and_lone_surrogates_are_refused_and_shown_escaped(member, expected):
+    text = '{"input_shape": [1, 28, 28], ' + member + "}"
+    with pytest.raises(ProjectFileError) as info:
+        load_spec(text)
+    message = str(info.value)
+    assert expected in message
+    assert message.isprintable() and message.encode("utf-8")  # nothing raw reaches a terminal
+
+
+def test_a_name_with_accents_and_emoji_still_loads():
+    assert load_spec(_doc(name="Réseau \u00e9t\u00e9 \U0001f9e0")).name == "Réseau été 🧠"
+
+
+def test_devices_fifos_and_huge_files_are_refused_by_size_before_reading(tmp_path):
+    """/dev/zero itself is tried in a child process with capped memory (test_cli_summary)."""
+    with pytest.raises(ProjectFileError, match="/dev/null: not a regular file"):
+        load_spec_file("/dev/null")
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # opening it would block forever: it must be refused from its stat alone
+    with pytest.raises(ProjectFileError, match=r"pipe\.json: not a regular file"):
+        load_spec_file(fifo)
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as handle:
+        handle.truncate(17 * 2**20)  # sparse: costs no disk
+    with pytest.raises(ProjectFileError, match=r"huge\.json: the file is larger than 16 MB"):
+        load_spec_file(huge)
+    with pytest.raises(ProjectFileError, match="larger than 16 MB"):
+        load_spec(" " * (16 * 2**20 + 1))
 
 
 def test_loading_never_evaluates_code(tmp_path):
