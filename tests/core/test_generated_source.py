@@ -8,6 +8,7 @@ and running the files creates no file but the ones they should.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 import subprocess
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from gui_app.core.compiler import build_model
 from gui_app.core.export import export_python, python_literal, python_source
-from gui_app.core.network import ProjectFileError, load_spec
+from gui_app.core.network import NetworkSpec, load_spec
 from gui_app.core.trained_model import TrainedModel
 from gui_app.core.training_script import export_training_script, training_script_source
 
@@ -56,18 +57,18 @@ FRAGMENTS = (
 hostile_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=8).map("".join)
 
 
-def project(name: str, data_dir: str | None = None, device: str = "auto"):
-    """The spec a project file with these texts loads as (None when the loader refuses it)."""
+def project(name: str, data_dir: str | None = None, device: str = "auto") -> NetworkSpec:
+    """A spec holding these texts. The project loader refuses control characters and lone
+    surrogates, but the generators must not rely on that: the texts are set directly."""
     data = {
-        "name": name,
+        "name": "Network",
         "input_shape": [1, 28, 28],
         "layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 10}],
-        "training": {"data_dir": data_dir, "device": device},
     }
-    try:
-        return load_spec(json.dumps(data))
-    except ProjectFileError:
-        return None
+    spec = load_spec(json.dumps(data))
+    spec.name = name
+    spec.training = dataclasses.replace(spec.training, data_dir=data_dir, device=device)
+    return spec
 
 
 def _assigned(tree: ast.Module, name: str):
@@ -99,8 +100,6 @@ BENIGN = project("Network")
 @given(name=hostile_text, data_dir=st.one_of(st.none(), hostile_text), device=hostile_text)
 def test_every_text_field_reaches_generated_source_as_a_literal(name: str, data_dir: str | None, device: str) -> None:
     spec = project(name, data_dir, device)
-    if spec is None:
-        return  # the project loader refused it: nothing to export
     trained = TrainedModel(spec, build_model(spec).state_dict(), (0.1307,), (0.3081,))
     sources = _sources(spec, trained)
     benign = _sources(BENIGN, TrainedModel(BENIGN, trained.state_dict, trained.mean, trained.std))
@@ -129,7 +128,7 @@ def test_python_literal_is_one_line_that_evaluates_to_the_string(value: str) -> 
 
 def test_the_reported_injection_stays_a_string(tmp_path: Path) -> None:
     spec = project(INJECTION)
-    assert spec is not None and spec.name == INJECTION
+    assert spec.name == INJECTION
     source = training_script_source(spec)
     assert _assigned(ast.parse(source), "NAME") == INJECTION
     assert ast.get_docstring(ast.parse(source)).startswith("Train a network on its own")
@@ -156,7 +155,6 @@ def test_running_the_generated_files_creates_only_what_it_should(name: str, data
     """One interpreter runs the Python export (with weights) and the training script (which stops
     at the missing data folder) in an empty folder; afterwards the folder holds only the exports."""
     spec = project(name, data_dir)
-    assert spec is not None
     trained = TrainedModel(spec, build_model(spec).state_dict(), (0.1307,), (0.3081,))
     export_python(spec, tmp_path / "net.py", trained)
     export_python(spec, tmp_path / "bare.py")
