@@ -318,7 +318,7 @@ class TrainingPanel(QWidget):
 
     @Slot(dict)
     def _on_batch(self, event: dict) -> None:
-        self.plots.add_batch(event["step"] / self._batches, event["loss"])
+        self.plots.add_batch(event["step"] / self._batches, event["loss"], event["batch_losses"])
         now = time.perf_counter()
         last = event["batch"] == event["batches"]
         if now - self._figures_at < FIGURES_INTERVAL and not last:
