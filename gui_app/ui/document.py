@@ -30,6 +30,7 @@ from gui_app.ui.commands import (
     MoveLayerCommand,
     RemoveLayersCommand,
     ReorderLayersCommand,
+    ResetParamCommand,
     SetInputShapeCommand,
     SetParamCommand,
     SetTrainingCommand,
@@ -209,6 +210,20 @@ class Document(QObject):
         if clean == layer.params:
             return False
         return self._push(SetParamCommand(self, uid, key, value))
+
+    def reset_param(self, uid: int, key: str) -> bool:
+        """Take ``key`` out of the block: an inferred size is inferred again, anything else is back
+        at its default. One undo step; False when the block does not set ``key``."""
+        if not self._has(uid) or key not in self.layer(uid).params:
+            return False
+        layer = self.layer(uid)
+        params = {k: v for k, v in layer.params.items() if k != key}
+        try:
+            validate_layer(layer.type, params, layer.type)
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        return self._push(ResetParamCommand(self, uid, key))
 
     def set_input_shape(self, shape: tuple[int, ...]) -> bool:
         from gui_app.core.network import validate_input_shape
