@@ -199,7 +199,6 @@ class TrainingPanel(QWidget):
         left.addWidget(self.epoch_bar)
         left.addWidget(self.run_bar)
         left.addLayout(figures)
-        left.addWidget(self.status)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
@@ -216,6 +215,9 @@ class TrainingPanel(QWidget):
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(2)
+        # The status spans the panel's width above the tabs: a long message (a layer's error with
+        # its fix) reads whole in a line or two instead of being clipped in the narrow left column.
+        right.addWidget(self.status)
         right.addWidget(self.data_note)
         right.addWidget(self.tabs, 1)
         layout.addLayout(right, 1)

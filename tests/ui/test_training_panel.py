@@ -209,20 +209,6 @@ def test_cannot_train_is_replaced_once_the_network_is_fixed(make_panel):
     assert panel.status.text() == "Ready to train: the network compiles." and "c02020" not in panel.status.styleSheet()
 
 
-def test_a_long_cannot_train_message_is_shown_whole(make_panel, qtbot):
-    spec = NetworkSpec([LayerSpec("Flatten"), LayerSpec("Linear", {"in_features": 400, "out_features": 10})])
-    panel = make_panel(spec=spec)
-    panel.resize(1280, 266)  # the dock's height at 1280×800
-    panel.show()
-    qtbot.waitExposed(panel)
-    panel.start()
-    qtbot.wait(10)
-    status = panel.status
-    assert status.text().endswith("leave it out to infer it.")
-    # every line of the wrapped text fits in the label: nothing is cut off below
-    assert status.height() >= status.heightForWidth(status.width())
-
-
 def test_stop_right_after_a_resumed_run_started_does_not_wait_for_a_stalled_connection(
     make_panel, qtbot, tmp_path, monkeypatch
 ):
