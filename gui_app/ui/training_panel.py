@@ -52,6 +52,20 @@ def _format_seconds(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+class _FillingLayout(QHBoxLayout):
+    """The panel's layout, which tells the dock's scroll area it has no height-for-width.
+
+    The wrapped status line gives the layout height-for-width, and a resizable QScrollArea then
+    makes the panel as tall as its *preferred* height for the width (the plots' 480 pixels): at
+    1280×800 the dock showed the top of a 560-pixel panel, so the evaluation's matrix was cut
+    after one row. Without it the panel takes the dock's height (down to its minimum) and the
+    status still wraps, since the column inside keeps doing height-for-width.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 def _network_problem(spec: NetworkSpec) -> str | None:
     """Why ``spec`` cannot train, in the words the inspector uses, or None."""
     compiled = compile_network(spec)
@@ -209,7 +223,7 @@ class TrainingPanel(QWidget):
         left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left_scroll.setWidget(left_widget)
         left_scroll.setFixedWidth(250)
-        layout = QHBoxLayout(self)
+        layout = _FillingLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(left_scroll)
         right = QVBoxLayout()
