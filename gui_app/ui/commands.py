@@ -202,6 +202,22 @@ class SetInputShapeCommand(QUndoCommand):
         self._doc.spec.set_input_shape(self._old)
 
 
+class SetNameCommand(QUndoCommand):
+    """Rename the project (the name exports and the title bar use)."""
+
+    def __init__(self, document: Document, name: str) -> None:
+        super().__init__("Rename project")
+        self._doc = document
+        self._new = name
+        self._old = document.spec.name
+
+    def redo(self) -> None:
+        self._doc.spec.set_name(self._new)
+
+    def undo(self) -> None:
+        self._doc.spec.set_name(self._old)
+
+
 class SetTrainingCommand(QUndoCommand):
     """Change the project's training settings; consecutive changes merge into one step."""
 

@@ -32,11 +32,14 @@ from gui_app.ui.commands import (
     ReorderLayersCommand,
     ResetParamCommand,
     SetInputShapeCommand,
+    SetNameCommand,
     SetParamCommand,
     SetTrainingCommand,
 )
 
 CLIPBOARD_FORMAT = "netbuilder-layers"
+#: The longest project name a project file may hold (see network.spec_from_dict).
+MAX_NAME = 500
 
 
 def lint_warnings(spec: NetworkSpec, compiled: CompiledNetwork) -> list[Any]:
@@ -76,7 +79,11 @@ class Document(QObject):
 
     @property
     def display_name(self) -> str:
-        return self.path.name if self.path else f"{self.spec.name}"
+        """The project's name, with its file's name when that says something else."""
+        name = self.spec.name
+        if self.path is None:
+            return name
+        return self.path.name if self.path.stem == name else f"{name} ({self.path.name})"
 
     def layer(self, uid: int) -> LayerSpec:
         return self.spec.layers[self.spec.index_of(uid)]
@@ -236,6 +243,19 @@ class Document(QObject):
         if shape == self.spec.input_shape:
             return False
         return self._push(SetInputShapeCommand(self, shape))
+
+    def set_name(self, name: str) -> bool:
+        """Rename the project (one undo step); a blank or overlong name is refused with a message."""
+        name = " ".join(name.split())  # no line breaks or runs of spaces in a title or file name
+        if not name:
+            self.edit_refused.emit("project name: must not be empty")
+            return False
+        if len(name) > MAX_NAME:
+            self.edit_refused.emit(f"project name: at most {MAX_NAME} characters")
+            return False
+        if name == self.spec.name:
+            return False
+        return self._push(SetNameCommand(self, name))
 
     def set_training(self, training: TrainingConfig) -> bool:
         if training == self.spec.training:

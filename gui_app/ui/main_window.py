@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
             self.status_state.setToolTip(problem)
             self.status_state.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
         self._update_edit_actions()
+        self._update_title()  # a rename (or its undo) changes the title
 
     def _update_title(self, *_args) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")

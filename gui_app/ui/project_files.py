@@ -1,4 +1,4 @@
-"""File menu work: presets, new, open, recent files, save, save as, and exports.
+"""File menu work: new (blank or from a preset), rename, open, recent files, save, save as, exports.
 
 A file that fails to open is reported in a message box and the open project stays as it was;
 every save is atomic (see :func:`gui_app.core.network.save_spec`).
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from gui_app.core.network import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.resources import resources_dir
@@ -52,6 +52,11 @@ def mlp_spec() -> NetworkSpec:
         LayerSpec("Linear", {"out_features": 10}),
     ]
     return NetworkSpec(layers, (1, 28, 28), DEFAULT_PRESET)
+
+
+def blank_spec() -> NetworkSpec:
+    """File ▸ New: no layers yet, an MNIST-sized input and the default training settings."""
+    return NetworkSpec(name="Untitled")
 
 
 def default_spec() -> NetworkSpec:
@@ -129,6 +134,17 @@ class ProjectFileActions(QObject):
         self.document.load(spec, None)
         self.window.project_loaded()
         return True
+
+    def new_blank(self) -> bool:
+        """File ▸ New: an empty, untitled project."""
+        return self.new_from_spec(blank_spec())
+
+    def rename(self) -> bool:
+        """File ▸ Rename Project…: ask for the name the title bar and the exports use."""
+        name, ok = QInputDialog.getText(
+            self.window, "Rename project", "Project name (used in exports):", text=self.document.spec.name
+        )
+        return bool(ok) and self.document.set_name(name)
 
     def new_from_preset(self, file: Path) -> bool:
         try:
