@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from gui_app.core.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from gui_app.core.compiler import compile_network
+from gui_app.core.lint import lint_network
 from gui_app.core.network import NetworkSpec
 from gui_app.core.run_config import TrainingConfig
 from gui_app.core.trained_model import ModelFileError
@@ -326,9 +327,13 @@ class TrainingPanel(QWidget):
         """The edited network changed: a "cannot train" message is checked again (idle only)."""
         if self.trainer is not None or not self._network_problem:
             return
-        problem = _network_problem(self.spec_provider())
+        spec = self.spec_provider()
+        problem = _network_problem(spec)
+        warnings = [] if problem else lint_network(spec)
         if problem:
             self._show_status(problem, True)
+        elif warnings:  # compiles, but may still not fit the data (as a failed run said)
+            self._show_status(f"Check before training: {warnings[0]}.", warning=True)
         else:
             self._network_problem = False
             self._show_status("Ready to train: the network compiles.")

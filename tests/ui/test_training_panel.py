@@ -7,6 +7,7 @@ import threading
 import urllib.error
 
 import pytest
+from PySide6.QtCore import QObject, Slot
 
 from gui_app.core import downloads
 from gui_app.core.checkpoints import save_checkpoint
@@ -110,6 +111,21 @@ def test_a_shape_mismatch_is_shown_and_the_panel_stays_usable(make_panel, qtbot)
     assert buttons(panel) == (True, False, False, False)
 
 
+def test_after_a_run_that_did_not_fit_the_data_the_status_follows_the_fix(make_panel, qtbot):
+    spec = mlp_spec(outputs=4)
+    panel = make_panel(spec=spec)
+    panel.spec_provider = spec.copy
+    with qtbot.waitSignal(panel.run_finished, timeout=30_000):
+        panel.start()
+    assert "10 classes" in panel.status.text()
+    spec.set_param(3, "out_features", 5)
+    panel.network_changed()
+    assert panel.status.text().startswith("Check before training: the network gives 5 outputs")
+    spec.set_param(3, "out_features", 10)
+    panel.network_changed()
+    assert panel.status.text() == "Ready to train: the network compiles."
+
+
 def test_a_network_with_errors_does_not_start(make_panel):
     panel = make_panel(spec=NetworkSpec([LayerSpec("Conv2d", {"kernel_size": 99})], (1, 28, 28)))
     assert panel.start() is False
@@ -161,14 +177,23 @@ def test_after_stop_the_eta_is_blank(make_panel, qtbot):
     assert panel.status.text().startswith("Stopped")
 
 
+class _PauseAtEpochEnd(QObject):
+    """Presses Pause when the last batch of an epoch arrives (its validation and summary follow)."""
+
+    def __init__(self, panel: TrainingPanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    @Slot(dict)
+    def batch_done(self, event: dict) -> None:
+        if event["batch"] == event["batches"]:
+            self.panel.pause()
+
+
 def test_pausing_at_an_epoch_end_says_paused_not_the_epoch_summary(make_panel, qtbot):
     panel = make_panel(epochs=3, batch_size=100)
-
-    def pause_at_the_epoch_end(event: dict) -> None:
-        if event["batch"] == event["batches"]:
-            panel.pause()  # the epoch's validation and summary are still to come
-
-    panel.runner.worker.batch_done.connect(pause_at_the_epoch_end)
+    pauser = _PauseAtEpochEnd(panel)
+    panel.runner.worker.batch_done.connect(pauser.batch_done)  # queued: the slot runs in the UI thread
     with qtbot.waitSignal(panel.runner.worker.epoch_done, timeout=60_000):
         panel.start()
     assert panel.trainer.paused
