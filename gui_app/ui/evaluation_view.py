@@ -108,11 +108,15 @@ class ConfusionMatrixView(QWidget):
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.GlobalColor.white)
-        if not self.matrix.size:
-            return
+        if self.matrix.size:
+            self._paint_labels(painter)
+            self._paint_cells(painter)
+        painter.end()
+
+    def _paint_labels(self, painter: QPainter) -> None:
         metrics = self._metrics()
         painter.setPen(QColor(40, 40, 40))
-        n, top, left = len(self.matrix), self._top(), self._left()
+        left = self._left()
         painter.setFont(self._title_font)
         title_box = QRectF(left, 0, self.width() - left - 2, metrics.height())
         title = QFontMetrics(self._title_font).elidedText(
@@ -136,6 +140,9 @@ class ConfusionMatrixView(QWidget):
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                 name,
             )
+
+    def _paint_cells(self, painter: QPainter) -> None:
+        n, top, left = len(self.matrix), self._top(), self._left()
         shares, font = self.shares(), self.count_font()
         for t in range(n):
             for p in range(n):
@@ -147,7 +154,6 @@ class ConfusionMatrixView(QWidget):
                     painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, str(int(self.matrix[t, p])))
         painter.setPen(QColor(160, 160, 160))
         painter.drawRect(QRectF(left, top, self.width() - left - 2, self.height() - top - 2))
-        painter.end()
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
