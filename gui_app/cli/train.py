@@ -370,4 +370,6 @@ def report(result: Any, config: TrainingConfig, out: str | None) -> int:
         print(f"{result.status} before the first epoch ended")
     if out and last is not None:
         print(f"checkpoint: {out}")
+    for warning in result.warnings:  # the run completed, so the exit status stays 0
+        print(f"netbuilder train: warning: {warning}", file=sys.stderr)
     return 130 if result.status == "stopped" else 0

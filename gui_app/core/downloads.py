@@ -23,6 +23,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
+from typing import Any
 
 _MNIST_FILES = (
     ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
@@ -291,6 +293,49 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: How often a connection attempt looks at ``cancelled()`` while it waits for the server.
+CANCEL_POLL_S = 0.05
+
+
+def _open(url: str, timeout: float, cancelled: Callable[[], bool]) -> Any:
+    """``urlopen(url)``, given up as soon as ``cancelled()`` turns true.
+
+    A DNS lookup or a connect to a server that drops packets blocks for the whole timeout (DNS
+    longer), and Stop must not wait for it: the attempt runs in a daemon thread, which closes
+    whatever it gets once nobody waits for it any more.
+    """
+    outcome: dict[str, Any] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def connect() -> None:
+        try:
+            response = urlopen(url, timeout=timeout)
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            outcome["error"] = exc
+        else:
+            with lock:
+                if outcome.get("abandoned"):
+                    response.close()
+                else:
+                    outcome["response"] = response
+        finally:
+            done.set()
+
+    threading.Thread(target=connect, name="NetBuilder connect", daemon=True).start()
+    while not done.wait(CANCEL_POLL_S):
+        if cancelled():
+            with lock:
+                outcome["abandoned"] = True
+                late = outcome.pop("response", None)  # it answered just now
+            if late is not None:
+                late.close()
+            raise DownloadCancelledError("the download was cancelled")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
 def _fetch(
     url: str,
     target: Path,
@@ -310,7 +355,7 @@ def _fetch(
     received = 0
     try:
         report(0, None, urllib.parse.urlsplit(url).hostname or url)
-        with open(handle, "wb") as out, urlopen(url, timeout=timeout) as response:
+        with open(handle, "wb") as out, _open(url, timeout, cancelled) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             report(0, total)

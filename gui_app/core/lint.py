@@ -16,6 +16,20 @@ NONLINEAR = {"ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Sof
 #: Layers that neither mix nor bend values: they do not separate two Linear layers.
 PASS_THROUGH = {"Dropout", "Dropout2d", "Identity", "Flatten", "Unflatten", "BatchNorm1d", "LayerNorm"}
 CLASS_INDEX_LOSSES = {"CrossEntropyLoss", "NLLLoss"}
+#: Activations whose outputs are bounded (above, below or both), with the range they leave the
+#: class scores. CrossEntropyLoss wants raw, unbounded scores (logits): a bounded score cannot
+#: grow far enough for a confident answer, and one clipped from below cannot push a wrong class
+#: down (ReLU's zero gradient below 0 also leaves such a score stuck).
+BOUNDED_ACTIVATIONS = {
+    "ReLU": "0 or more (and stuck at 0 wherever the input is negative)",
+    "ELU": "{negative} or more",
+    "GELU": "about -0.17 or more",
+    "SiLU": "about -0.28 or more",
+    "Sigmoid": "between 0 and 1",
+    "Tanh": "between -1 and 1",
+}
+#: Layers after the last activation that leave its range as it is.
+RANGE_KEEPING = {"Dropout", "Identity", "Flatten", "Unflatten"}
 REGRESSION_LOSSES = {"MSELoss", "L1Loss", "SmoothL1Loss"}
 
 
@@ -55,6 +69,7 @@ def lint_network(spec: NetworkSpec, compiled: CompiledNetwork | None = None) -> 
     warnings += _linear_without_nonlinearity(spec)
     warnings += _linear_on_image(spec, compiled)
     warnings += _last_layer(spec)
+    warnings += _bounded_scores(spec)
     warnings += _loss_fit(spec, compiled)
     warnings.sort(key=lambda w: (w.index is None, w.index or 0))
     return warnings
@@ -134,6 +149,31 @@ def _last_layer(spec: NetworkSpec) -> list[LintWarning]:
             )
         ]
     return []
+
+
+def _bounded_scores(spec: NetworkSpec) -> list[LintWarning]:
+    """A ReLU (or another bounded activation) after the last Linear, before a class-index loss."""
+    loss = spec.training.loss
+    if loss not in CLASS_INDEX_LOSSES:
+        return []
+    index = len(spec.layers) - 1
+    while index >= 0 and spec.layers[index].type in RANGE_KEEPING:
+        index -= 1
+    if index < 0 or spec.layers[index].type not in BOUNDED_ACTIVATIONS:
+        return []
+    kind = spec.layers[index].type
+    alpha = spec.layers[index].params.get("alpha", 1.0)
+    scores = BOUNDED_ACTIVATIONS[kind].format(negative=f"{-alpha:g}")
+    if loss == "NLLLoss":
+        message = (
+            f"NLLLoss expects log-probabilities from a LogSoftmax, but this {kind} makes the class scores {scores}"
+        )
+        return [LintWarning(index, message, f"replace the {kind} with a LogSoftmax")]
+    message = (
+        f"CrossEntropyLoss expects unbounded class scores (logits), but this {kind} after the last layer "
+        f"makes them {scores}, so the network cannot become confident or push wrong classes down"
+    )
+    return [LintWarning(index, message, f"remove the {kind}: end with the Linear (or Conv) layer")]
 
 
 def _loss_fit(spec: NetworkSpec, compiled: CompiledNetwork) -> list[LintWarning]:

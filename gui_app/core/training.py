@@ -34,7 +34,25 @@ from gui_app.core.trained_model import TrainedModel
 from gui_app.core.training_data import DeviceData, ShapeMismatchError, check_network_fits
 from gui_app.core.training_events import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult
 
-__all__ = ["BatchEvent", "Callback", "EpochEvent", "ErrorEvent", "FitResult", "Trainer"]
+__all__ = ["BatchEvent", "Callback", "EpochEvent", "ErrorEvent", "FitResult", "Trainer", "divergence_warning"]
+
+#: A run whose last epoch's mean training loss is more than this many times the loss of its first
+#: batch has diverged, even when no value became NaN (an untrained classifier starts near ln(classes);
+#: ending at twice that means the steps made the network worse, typically a learning rate too high).
+DIVERGENCE_FACTOR = 2.0
+
+
+def divergence_warning(first_loss: float | None, final_loss: float, lr: float) -> str | None:
+    """The warning for a loss that ended far above where it started, or None."""
+    if first_loss is None or not (first_loss > 0 and math.isfinite(first_loss)) or not math.isfinite(final_loss):
+        return None
+    if final_loss <= DIVERGENCE_FACTOR * first_loss:
+        return None
+    final = f"{final_loss:,.0f}" if final_loss >= 1000 else f"{final_loss:.4g}"
+    return (
+        f"the loss diverged: it ended at {final}, {final_loss / first_loss:,.0f}× the {first_loss:.4g} of the "
+        f"first batch; try a lower learning rate (this run used {lr:g})"
+    )
 
 
 class _NonFiniteLossError(Exception):
@@ -73,6 +91,8 @@ class Trainer:
         self.device: torch.device | None = None
         self.model: nn.Module | None = None
         self.step = 0
+        #: the loss of this run's first batch, the reference for :func:`divergence_warning`
+        self.first_loss: float | None = None
         self._stop = threading.Event()
         self._unpaused = threading.Event()
         self._unpaused.set()
@@ -154,6 +174,9 @@ class Trainer:
             list(self.history),
             self._trained_model() if self.history else None,
         )
+        if self.history and self.first_loss is not None:
+            warning = divergence_warning(self.first_loss, self.history[-1].train_loss, self.config.lr)
+            result.warnings += [warning] if warning else []
         self._emit("on_fit_end", result)
         return result
 
@@ -366,6 +389,9 @@ class Trainer:
                     value = float(window_losses[first])
                     raise _NonFiniteLossError(self.step - (b - first), value)
                 accuracy = (correct_total - epoch_correct) / window_n if classify else None
+                batch_losses = window_losses[reported : b + 1].tolist()
+                if self.first_loss is None:
+                    self.first_loss = batch_losses[0]
                 event = BatchEvent(
                     epoch + 1,
                     b + 1,
@@ -376,6 +402,7 @@ class Trainer:
                     accuracy,
                     window_n / max(now - last_emit, 1e-9) if window_n else 0.0,
                     current_lr(optimizer),
+                    batch_losses,
                 )
                 epoch_loss, epoch_correct = loss_total, correct_total
                 reported, reported_samples = b + 1, n_seen

@@ -29,6 +29,9 @@ class BatchEvent:
     accuracy: float | None
     samples_per_s: float
     lr: float
+    #: each batch's own loss in the window, in order (so a smoothed curve can weigh batches
+    #: equally, however many arrive per event)
+    batch_losses: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +68,8 @@ class FitResult:
     history: list[EpochEvent] = field(default_factory=list)
     model: TrainedModel | None = None
     error: ErrorEvent | None = None
+    #: things a run that ended without an error should still tell the user (a diverged loss)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         last = asdict(self.history[-1]) if self.history else {}
@@ -75,6 +80,7 @@ class FitResult:
             "total_seconds": self.seconds,
             **final,
             "error": self.error.message if self.error else None,
+            "warnings": list(self.warnings),
         }
 
 

@@ -147,17 +147,45 @@ class SetParamCommand(QUndoCommand):
             spec.set_param(index, self.key, old)
             if layer.params == self._old_params:
                 return
-        # The parameter was absent (default) before: put back the same block with its old params,
-        # so the spec round-trips exactly; the uid is kept so views update the item in place.
-        with spec.batch():
-            spec.remove_layer(index)
-            spec.insert_layer(index, LayerSpec(layer.type, dict(self._old_params), layer.uid))
+        # The parameter was absent (default) before: put back the block with its old params.
+        _replace_params(self._doc, self.uid, self._old_params)
 
     def _clearable(self, type_name: str) -> bool:
         from gui_app.core.layers import CATALOGUE
 
         param = CATALOGUE[type_name].param_index[self.key]
         return param.inferred
+
+
+def _replace_params(document: Document, uid: int, params: dict[str, Any]) -> None:
+    """Give the block ``uid`` exactly ``params``: the spec can set a value but not drop one, so
+    the block is put back with them; the uid is kept, so views update the item in place."""
+    spec = document.spec
+    index = spec.index_of(uid)
+    layer = spec.layers[index]
+    if layer.params == params:
+        return
+    with spec.batch():
+        spec.remove_layer(index)
+        spec.insert_layer(index, LayerSpec(layer.type, dict(params), uid))
+
+
+class ResetParamCommand(QUndoCommand):
+    """Take one parameter out of a block (inferred again, or back at its default)."""
+
+    def __init__(self, document: Document, uid: int, key: str) -> None:
+        layer = document.spec.layers[document.spec.index_of(uid)]
+        super().__init__(f"Reset {layer.type} {key}")
+        self._doc = document
+        self._uid = uid
+        self._old_params = dict(layer.params)
+        self._new_params = {k: v for k, v in layer.params.items() if k != key}
+
+    def redo(self) -> None:
+        _replace_params(self._doc, self._uid, self._new_params)
+
+    def undo(self) -> None:
+        _replace_params(self._doc, self._uid, self._old_params)
 
 
 class SetInputShapeCommand(QUndoCommand):
@@ -172,6 +200,22 @@ class SetInputShapeCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._doc.spec.set_input_shape(self._old)
+
+
+class SetNameCommand(QUndoCommand):
+    """Rename the project (the name exports and the title bar use)."""
+
+    def __init__(self, document: Document, name: str) -> None:
+        super().__init__("Rename project")
+        self._doc = document
+        self._new = name
+        self._old = document.spec.name
+
+    def redo(self) -> None:
+        self._doc.spec.set_name(self._new)
+
+    def undo(self) -> None:
+        self._doc.spec.set_name(self._old)
 
 
 class SetTrainingCommand(QUndoCommand):

@@ -30,12 +30,16 @@ from gui_app.ui.commands import (
     MoveLayerCommand,
     RemoveLayersCommand,
     ReorderLayersCommand,
+    ResetParamCommand,
     SetInputShapeCommand,
+    SetNameCommand,
     SetParamCommand,
     SetTrainingCommand,
 )
 
 CLIPBOARD_FORMAT = "netbuilder-layers"
+#: The longest project name a project file may hold (see network.spec_from_dict).
+MAX_NAME = 500
 
 
 def lint_warnings(spec: NetworkSpec, compiled: CompiledNetwork) -> list[Any]:
@@ -75,7 +79,11 @@ class Document(QObject):
 
     @property
     def display_name(self) -> str:
-        return self.path.name if self.path else f"{self.spec.name}"
+        """The project's name, with its file's name when that says something else."""
+        name = self.spec.name
+        if self.path is None:
+            return name
+        return self.path.name if self.path.stem == name else f"{name} ({self.path.name})"
 
     def layer(self, uid: int) -> LayerSpec:
         return self.spec.layers[self.spec.index_of(uid)]
@@ -210,6 +218,20 @@ class Document(QObject):
             return False
         return self._push(SetParamCommand(self, uid, key, value))
 
+    def reset_param(self, uid: int, key: str) -> bool:
+        """Take ``key`` out of the block: an inferred size is inferred again, anything else is back
+        at its default. One undo step; False when the block does not set ``key``."""
+        if not self._has(uid) or key not in self.layer(uid).params:
+            return False
+        layer = self.layer(uid)
+        params = {k: v for k, v in layer.params.items() if k != key}
+        try:
+            validate_layer(layer.type, params, layer.type)
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        return self._push(ResetParamCommand(self, uid, key))
+
     def set_input_shape(self, shape: tuple[int, ...]) -> bool:
         from gui_app.core.network import validate_input_shape
 
@@ -221,6 +243,19 @@ class Document(QObject):
         if shape == self.spec.input_shape:
             return False
         return self._push(SetInputShapeCommand(self, shape))
+
+    def set_name(self, name: str) -> bool:
+        """Rename the project (one undo step); a blank or overlong name is refused with a message."""
+        name = " ".join(name.split())  # no line breaks or runs of spaces in a title or file name
+        if not name:
+            self.edit_refused.emit("project name: must not be empty")
+            return False
+        if len(name) > MAX_NAME:
+            self.edit_refused.emit(f"project name: at most {MAX_NAME} characters")
+            return False
+        if name == self.spec.name:
+            return False
+        return self._push(SetNameCommand(self, name))
 
     def set_training(self, training: TrainingConfig) -> bool:
         if training == self.spec.training:

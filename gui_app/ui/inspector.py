@@ -2,7 +2,8 @@
 
 It observes the document: an edit anywhere updates values, inferred sizes and problems in place,
 and the form is rebuilt only when the selection moves to another block (so the spin box being
-typed in keeps its focus).
+typed in keeps its focus). Every parameter has an editor and Reset, inferred sizes included: a
+file may set ``in_features: 400`` where 784 arrives, and the user must be able to fix that here.
 """
 
 from __future__ import annotations
@@ -12,18 +13,13 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from gui_app.core.layers import CATALOGUE, ParamDef
+from gui_app.core.layers import CATALOGUE, ParamDef, ParamError
+from gui_app.core.network import LayerSpec
 from gui_app.core.readable import format_bytes, format_count, format_shape
 from gui_app.ui.document import Document
-from gui_app.ui.param_editors import IntListEditor, ParamEditor, editor_for
+from gui_app.ui.param_editors import IntListEditor, ParamEditor, ParamRow
 
 _INPUT_SHAPE = ParamDef("input_shape", "int_list", [1, 28, 28], 1, 65536, doc="channels × height × width")
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "×".join(str(v) for v in value)
-    return str(value)
 
 
 class LayerInspector(QWidget):
@@ -37,7 +33,8 @@ class LayerInspector(QWidget):
         self.target: tuple[str, int | None] = ("none", None)
         self._target_type: str | None = None
         self.editors: dict[str, ParamEditor] = {}
-        self.inferred_labels: dict[str, QLabel] = {}
+        #: the selected layer's rows (editor, note, Reset) by parameter name
+        self.rows: dict[str, ParamRow] = {}
 
         self.title = QLabel()
         self.title.setObjectName("inspectorTitle")
@@ -121,7 +118,7 @@ class LayerInspector(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.editors.clear()
-        self.inferred_labels.clear()
+        self.rows.clear()
 
     def _build(self) -> None:
         self._clear_form()
@@ -134,19 +131,16 @@ class LayerInspector(QWidget):
             if not layer_type.params:
                 self.form.addRow(QLabel("This layer has no parameters."))
             for param in layer_type.params:
-                label = param.name.replace("_", " ")
+                row = ParamRow(param)
+                row.editor.setObjectName(f"param_{param.name}")
+                row.reset.setObjectName(f"reset_{param.name}")
+                row.editor.edited.connect(lambda v, key=param.name: self._edited(key, v))
+                row.reset_requested.connect(lambda key=param.name: self._reset(key))
                 if param.inferred:
-                    field = QLabel()
-                    field.setEnabled(False)
-                    field.setToolTip("Follows from the block before; change that block to change it")
-                    self.inferred_labels[param.name] = field
-                    self.form.addRow(label, field)
-                    continue
-                editor = editor_for(param)
-                editor.setObjectName(f"param_{param.name}")
-                editor.edited.connect(lambda v, key=param.name: self._edited(key, v))
-                self.editors[param.name] = editor
-                self.form.addRow(label, editor)
+                    row.editor.setToolTip("Follows from the block before: leave it inferred unless you mean it")
+                self.rows[param.name] = row
+                self.editors[param.name] = row.editor
+                self.form.addRow(param.name.replace("_", " "), row)
         elif kind == "input":
             self.title.setText("Input")
             self.description.setText("The shape of one sample the network reads (without the batch).")
@@ -184,17 +178,7 @@ class LayerInspector(QWidget):
                 return
             layer = doc.spec.layers[index]
             result = doc.compiled.layers[index]
-            layer_type = CATALOGUE[layer.type]
-            values = {**layer_type.defaults(), **layer.params}
-            for key, editor in self.editors.items():
-                editor.set_value(values.get(key))
-            for key, label in self.inferred_labels.items():
-                if key in result.kwargs and result.error is None:
-                    label.setText(f"{_fmt(result.kwargs[key])}  (inferred)")
-                elif key in layer.params:
-                    label.setText(f"{_fmt(layer.params[key])}  (set in the file)")
-                else:
-                    label.setText("—  (inferred)")
+            self._show_values(layer, index)
             shape = format_shape(result.output_shape) if result.output_shape is not None else "—"
             self.info.setText(f"Output <b>{shape}</b> · {result.params:,} parameters")
             if result.error:
@@ -219,6 +203,36 @@ class LayerInspector(QWidget):
         self._show_problems(problems)
         self._lock_changed(doc.lock_reason)
 
+    def _show_values(self, layer: LayerSpec, index: int) -> None:
+        """Each row: the block's value (an inferred size's inferred value when unset) and its Reset."""
+        defaults = CATALOGUE[layer.type].defaults()
+        inferred = self._inferred_values(layer, index)
+        for key, row in self.rows.items():
+            explicit = key in layer.params
+            if row.param.inferred:
+                value = layer.params[key] if explicit else inferred.get(key)
+                row.show_state(value, explicit, inferred.get(key))
+            else:
+                row.show_state(layer.params.get(key, defaults.get(key)), explicit, defaults.get(key))
+
+    def _inferred_values(self, layer: LayerSpec, index: int) -> dict[str, Any]:
+        """What the block's inferred sizes would be, from the shape that reaches it ({} if unknown).
+
+        Worked out here rather than read from the compiler, whose report has no values for a
+        block in error, which is exactly when the user needs to see the right one.
+        """
+        layer_type = CATALOGUE[layer.type]
+        doc = self.document
+        arriving = doc.spec.input_shape if index == 0 else doc.compiled.layers[index - 1].output_shape
+        if layer_type.infer is None or arriving is None:
+            return {}
+        inferred_keys = {p.name for p in layer_type.params if p.inferred}
+        given = {k: v for k, v in layer.params.items() if k not in inferred_keys}
+        try:
+            return layer_type.infer(tuple(arriving), given)
+        except (ParamError, IndexError):  # the shape cannot feed this block: its error says so
+            return {}
+
     def _show_problems(self, problems: list[tuple[str, str]]) -> None:
         if not problems:
             self.problem.setVisible(False)
@@ -239,6 +253,12 @@ class LayerInspector(QWidget):
         if kind == "layer" and uid is not None:
             self.message.setVisible(False)
             self.document.set_param(uid, key, value)
+
+    def _reset(self, key: str) -> None:
+        kind, uid = self.target
+        if kind == "layer" and uid is not None:
+            self.message.setVisible(False)
+            self.document.reset_param(uid, key)
 
     def _input_edited(self, value: Any) -> None:
         if isinstance(value, list):

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         panel.run_started.connect(self._run_started)
         panel.run_finished.connect(self._run_finished)
         panel.config_changed.connect(self._config_changed)
+        self.document.changed.connect(panel.network_changed)
         panel.data_note.download_requested.connect(self.data_actions.download)
         panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
         return panel
@@ -169,7 +170,11 @@ class MainWindow(QMainWindow):
         self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
         self.status_size.setText(format_bytes(compiled.size_bytes))
         problem = doc.first_problem()
-        if problem is None:
+        if panel is not None and panel.is_running():  # "Ready to train" would be false now
+            self.status_state.setText("● Training…")
+            self.status_state.setStyleSheet("QLabel { color: #1F64C8; font-weight: bold; }")
+            self.status_state.setToolTip(doc.lock_reason)
+        elif problem is None:
             self.status_state.setText("✔ Ready to train")
             self.status_state.setStyleSheet("QLabel { color: #2E9E5B; font-weight: bold; }")
             self.status_state.setToolTip("")
@@ -179,6 +184,7 @@ class MainWindow(QMainWindow):
             self.status_state.setToolTip(problem)
             self.status_state.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
         self._update_edit_actions()
+        self._update_title()  # a rename (or its undo) changes the title
 
     def _update_title(self, *_args) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")
@@ -219,8 +225,8 @@ class MainWindow(QMainWindow):
         self._update_edit_actions()
 
     def _lock_changed(self, _reason: str) -> None:
-        # The canvas banner and the inspector say why; here the edit commands follow the lock.
-        self._update_edit_actions()
+        # The canvas banner and the inspector say why; here the status and edit commands follow.
+        self._document_changed(None)
 
     def _scheme_changed(self, _scheme) -> None:
         from PySide6.QtWidgets import QApplication

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from gui_app import __version__
 from gui_app.core.export import FORMATS
-from gui_app.ui.project_files import default_spec, presets
+from gui_app.ui.project_files import presets
 
 if TYPE_CHECKING:
     from gui_app.ui.main_window import MainWindow
@@ -38,7 +38,10 @@ def build_actions(window: MainWindow) -> None:
     """The window's actions, as ``window.act_*``; edit shortcuts are scoped to the canvas."""
     keys = QKeySequence.StandardKey
     f = window.files
-    window.act_new = _action(window, "&New", lambda: f.new_from_spec(default_spec()), keys.New)
+    window.act_new = _action(window, "&New", f.new_blank, keys.New, "An empty project")
+    window.act_rename = _action(
+        window, "Re&name Project…", f.rename, tip="The project's name, shown in the title bar and used in exports"
+    )
     window.act_open = _action(window, "&Open…", lambda: f.open(), keys.Open)
     window.act_save = _action(window, "&Save", f.save, keys.Save)
     window.act_save_as = _action(window, "Save &As…", f.save_as, keys.SaveAs)
@@ -92,6 +95,7 @@ def build_menus(window: MainWindow) -> None:
     file_menu.addSeparator()
     file_menu.addAction(window.act_save)
     file_menu.addAction(window.act_save_as)
+    file_menu.addAction(window.act_rename)
     build_export_menu(window, file_menu.addMenu("&Export"))
     file_menu.addSeparator()
     file_menu.addAction(window.act_quit)

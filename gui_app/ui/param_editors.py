@@ -3,7 +3,10 @@
 Each editor emits ``edited(value)`` with a value in the spec's form (ints, floats, lists) and
 shows a value with :meth:`ParamEditor.set_value` without emitting. Bounds come from the ParamDef,
 so the spin boxes refuse out-of-range values; anything else the catalogue refuses comes back as
-a message from the document, and the editor is reset to the spec's value.
+a message from the document, and the editor is reset to the spec's value. Sizes the compiler
+infers are editable too (a file may set them, rightly or not): their editors show the inferred
+value, and emptying one (the spin box's lowest step, "auto") emits ``None``, to infer it again.
+:class:`ParamRow` adds Reset beside every editor.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
 from gui_app.core.layers import ParamDef
 
 INT_LIMIT = 2**31 - 1
+#: What an inferred size's editor shows when no value is set and none can be inferred yet.
+AUTO_TEXT = "auto"
 
 
 def _spin(param: ParamDef) -> QSpinBox:
@@ -60,15 +66,27 @@ class ParamEditor(QWidget):
 
 
 class IntEditor(ParamEditor):
+    """A spin box; an inferred size gets one step below its minimum that reads "auto" (= infer)."""
+
     def __init__(self, param: ParamDef, parent=None) -> None:
         super().__init__(param, parent)
         self.box = _spin(param)
+        if param.inferred:
+            self.box.setMinimum(self.box.minimum() - 1)
+            self.box.setSpecialValueText(AUTO_TEXT)
         self.row.addWidget(self.box)
-        self.box.valueChanged.connect(self._emit)
+        self.box.valueChanged.connect(self._changed)
+
+    def _changed(self, value: int) -> None:
+        auto = self.param.inferred and value == self.box.minimum()
+        self._emit(None if auto else value)
 
     def set_value(self, value: Any) -> None:
         with QSignalBlocker(self.box):
-            self.box.setValue(int(value if value is not None else self.param.default or 0))
+            if value is None and self.param.inferred:
+                self.box.setValue(self.box.minimum())
+            else:
+                self.box.setValue(int(value if value is not None else self.param.default or 0))
 
 
 class FloatEditor(ParamEditor):
@@ -215,6 +233,9 @@ class IntListEditor(ParamEditor):
     def _done(self) -> None:
         text = self.box.text().replace("×", ",").replace("x", ",")
         parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts and self.param.inferred:
+            self._emit(None)  # emptied: infer it again
+            return
         try:
             self._emit([int(p) for p in parts])
         except ValueError:
@@ -264,6 +285,53 @@ _KINDS = {
     "padding": PaddingEditor,
     "int_list": IntListEditor,
 }
+
+
+class ParamRow(QWidget):
+    """One parameter's editor, a note on where the value comes from, and Reset.
+
+    Reset takes the parameter out of the block, so an inferred size is inferred again and any
+    other parameter is back at its default; it is enabled only when that changes something.
+    """
+
+    reset_requested = Signal()
+
+    def __init__(self, param: ParamDef, parent=None) -> None:
+        super().__init__(parent)
+        self.param = param
+        self.editor = editor_for(param)
+        self.note = QLabel()
+        self.note.setEnabled(False)  # greyed: a remark, not a value
+        self.note.setVisible(param.inferred)
+        self.reset = QToolButton()
+        self.reset.setText("Reset")
+        self.reset.setAccessibleName(f"Reset {param.name}")
+        self.reset.clicked.connect(self.reset_requested)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.editor, 1)
+        row.addWidget(self.note)
+        row.addWidget(self.reset)
+
+    def show_state(self, value: Any, explicit: bool, restore_to: Any) -> None:
+        """Show ``value``; ``explicit``: the block sets it; ``restore_to``: what Reset gives (None: unknown)."""
+        self.editor.set_value(value)
+        target = _text(restore_to) if restore_to is not None else None
+        if self.param.inferred:
+            self.note.setText("set" if explicit else "inferred")
+            self.reset.setEnabled(explicit)
+            what = f"infer it from the block before ({target})" if target else "infer it from the block before"
+        else:
+            self.reset.setEnabled(explicit and value != self.param.default)
+            what = f"back to the default ({target if target is not None else AUTO_TEXT})"
+        self.reset.setToolTip(f"Reset {self.param.name.replace('_', ' ')}: {what}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "×".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def editor_for(param: ParamDef) -> ParamEditor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,9 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 REFRESH_MS = 50
-SMOOTHING = 0.8  # weight of the past in the smoothed loss (exponential moving average)
+#: Weight of the past in the smoothed loss, per batch: an exponential moving average over the
+#: last ~20 batches, whatever the machine's speed (events come every 50 ms with 1 or 1,000 batches).
+SMOOTHING = 0.95
 
 
 class GrowingSeries:
@@ -230,16 +233,18 @@ class TrainingPlots(QWidget):
         self._ema = 0.0
         self._ema_steps = 0
 
-    def add_batch(self, epoch_position: float, loss: float) -> None:
-        """A batch-window loss at ``epoch_position`` (fractional epochs since the start)."""
-        if not math.isfinite(loss):
-            return
-        # An exponential moving average, debiased so its first points are not pulled towards 0.
-        self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
-        self._ema_steps += 1
-        smoothed = self._ema / (1 - SMOOTHING**self._ema_steps)
-        self.loss.append("train (batch)", epoch_position, loss)
-        self.loss.append("train (smoothed)", epoch_position, smoothed)
+    def add_batch(self, epoch_position: float, loss: float, batch_losses: Sequence[float]) -> None:
+        """An event's mean loss at ``epoch_position`` (fractional epochs since the start) and the
+        losses of the batches it covers, in order: the smoothed curve steps once per batch."""
+        for value in batch_losses:
+            if math.isfinite(value):
+                # An exponential moving average, debiased so its first points are not pulled towards 0.
+                self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * value
+                self._ema_steps += 1
+        if math.isfinite(loss):
+            self.loss.append("train (batch)", epoch_position, loss)
+        if self._ema_steps:
+            self.loss.append("train (smoothed)", epoch_position, self._ema / (1 - SMOOTHING**self._ema_steps))
 
     def add_epoch(self, epoch: int, val_loss: float, train_accuracy: float | None, val_accuracy: float | None) -> None:
         self.loss.append("validation", epoch, val_loss)

@@ -1,4 +1,4 @@
-"""File menu work: presets, new, open, recent files, save, save as, and exports.
+"""File menu work: new (blank or from a preset), rename, open, recent files, save, save as, exports.
 
 A file that fails to open is reported in a message box and the open project stays as it was;
 every save is atomic (see :func:`gui_app.core.file_writing.write_atomic`). Opening a project that
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from gui_app.core.export import (
     ExportError,
@@ -59,6 +59,11 @@ def mlp_spec() -> NetworkSpec:
         LayerSpec("Linear", {"out_features": 10}),
     ]
     return NetworkSpec(layers, (1, 28, 28), DEFAULT_PRESET)
+
+
+def blank_spec() -> NetworkSpec:
+    """File ▸ New: no layers yet, an MNIST-sized input and the default training settings."""
+    return NetworkSpec(name="Untitled")
 
 
 def default_spec() -> NetworkSpec:
@@ -156,6 +161,17 @@ class ProjectFileActions(QObject):
         self.document.load(spec, None)
         self.window.project_loaded()
         return True
+
+    def new_blank(self) -> bool:
+        """File ▸ New: an empty, untitled project."""
+        return self.new_from_spec(blank_spec())
+
+    def rename(self) -> bool:
+        """File ▸ Rename Project…: ask for the name the title bar and the exports use."""
+        name, ok = QInputDialog.getText(
+            self.window, "Rename project", "Project name (used in exports):", text=self.document.spec.name
+        )
+        return bool(ok) and self.document.set_name(name)
 
     def new_from_preset(self, file: Path) -> bool:
         try:

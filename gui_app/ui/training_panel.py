@@ -1,5 +1,9 @@
 """The training panel: run controls and progress on the left; settings, live plots and
 evaluation in tabs on the right. Runs go to a :class:`TrainingThread`; this panel only shows.
+
+The status line says what the run is doing now (loading, training, paused, stopping) and only
+then what last happened (an epoch's result); a "cannot train" message is checked again whenever
+the network changes, so it never outlives the problem it names.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from gui_app.core.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
 from gui_app.core.compiler import compile_network
+from gui_app.core.lint import lint_network
 from gui_app.core.network import NetworkSpec
 from gui_app.core.run_config import TrainingConfig
 from gui_app.core.trained_model import ModelFileError
@@ -47,6 +52,46 @@ def _format_seconds(seconds: float) -> str:
     minutes, secs = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class _FillingLayout(QHBoxLayout):
+    """The panel's layout, which tells the dock's scroll area it has no height-for-width.
+
+    The wrapped status line gives the layout height-for-width, and a resizable QScrollArea then
+    makes the panel as tall as its *preferred* height for the width (the plots' 480 pixels): at
+    1280×800 the dock showed the top of a 560-pixel panel, so the evaluation's matrix was cut
+    after one row. Without it the panel takes the dock's height (down to its minimum) and the
+    status still wraps, since the column inside keeps doing height-for-width.
+    """
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
+def _network_problem(spec: NetworkSpec) -> str | None:
+    """Why ``spec`` cannot train, in the words the inspector uses, or None."""
+    compiled = compile_network(spec)
+    if compiled.ok:
+        return None
+    first = compiled.errors[0]
+    return f"Cannot train: block {first.index + 1} ({first.type}) has an error: {first.error}."
+
+
+def _outcome(result: FitResult) -> str:
+    """How a run that did not fail ended, with its last validation figure."""
+    if result.status == "stopped" and not result.history:
+        return f"Stopped before the first epoch ended ({_format_seconds(result.seconds)})."
+    words = {"completed": "Finished", "stopped": "Stopped", "early_stopped": "Stopped early"}
+    last = result.history[-1] if result.history else None
+    detail = ""
+    if last is not None and last.val_accuracy is not None:
+        detail = f": validation accuracy {last.val_accuracy:.2%}"
+    elif last is not None:
+        detail = f": validation loss {last.val_loss:.4f}"
+    return (
+        f"{words.get(result.status, result.status)} after {result.epochs_completed} "
+        f"epoch(s) in {_format_seconds(result.seconds)}{detail}."
+    )
 
 
 class TrainingPanel(QWidget):
@@ -79,6 +124,14 @@ class TrainingPanel(QWidget):
         self._paused_total = 0.0
         self._error: str | None = None
         self._figures_at = 0.0
+        #: what the run is doing ("Loading mnist…", "Training on …"); "" when idle
+        self._activity = ""
+        #: the last epoch's result, shown while training and beside "Paused."
+        self._last_epoch = ""
+        #: the status names a problem of the network itself (re-checked on every network change)
+        self._network_problem = False
+        #: training has begun (the data is loaded): Pause acts only from then on
+        self._training = False
 
         self.settings = TrainingSettingsForm()
         self.settings.config_changed.connect(self.config_changed)
@@ -162,7 +215,6 @@ class TrainingPanel(QWidget):
         left.addWidget(self.epoch_bar)
         left.addWidget(self.run_bar)
         left.addLayout(figures)
-        left.addWidget(self.status)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
@@ -173,12 +225,15 @@ class TrainingPanel(QWidget):
         left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left_scroll.setWidget(left_widget)
         left_scroll.setFixedWidth(250)
-        layout = QHBoxLayout(self)
+        layout = _FillingLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(left_scroll)
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(2)
+        # The status spans the panel's width above the tabs: a long message (a layer's error with
+        # its fix) reads whole in a line or two instead of being clipped in the narrow left column.
+        right.addWidget(self.status)
         right.addWidget(self.data_note)
         right.addWidget(self.tabs, 1)
         layout.addLayout(right, 1)
@@ -215,12 +270,13 @@ class TrainingPanel(QWidget):
             if resume.config.scheduler in ("OneCycleLR", "CosineAnnealingLR"):
                 epochs = resume.config.epochs  # the schedule's length is part of its saved state
             config = resume.config.replace(epochs=epochs, device=config.device)
-        compiled = compile_network(spec)
-        if not compiled.ok:
-            first = compiled.errors[0]
-            self._show_status(f"Cannot train: layer {first.index} ({first.type}) has an error: {first.error}", True)
+        problem = _network_problem(spec)
+        if problem:
+            self._network_problem = resume is None  # a checkpoint's network is not the one being edited
+            self._show_status(problem, True)
             return False
         self._error = None
+        self._network_problem = False
         self.trainer = Trainer(spec, config, resume=resume)
         self.plots.clear(config.epochs)
         self.evaluation.set_result(None)
@@ -230,7 +286,10 @@ class TrainingPanel(QWidget):
         self._started_at = time.perf_counter()
         self._paused_total = 0.0
         self._paused_at = None
-        self._show_status(f"Loading {config.dataset}…")
+        self._training = False
+        self._last_epoch = ""
+        self.eta_label.setText("–")
+        self._set_activity(f"Loading {config.dataset}…")
         self.data_note.show_note("")
         self._set_running(True)
         self.tabs.setCurrentWidget(self.plots)
@@ -240,10 +299,10 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def pause(self) -> None:
-        if self.trainer is not None and not self.trainer.paused:
+        if self.trainer is not None and self._training and not self.trainer.paused:
             self.trainer.pause()
             self._paused_at = time.perf_counter()
-            self._show_status("Paused.")
+            self._refresh_status()
             self._update_buttons()
 
     @Slot()
@@ -253,15 +312,32 @@ class TrainingPanel(QWidget):
             if self._paused_at is not None:
                 self._paused_total += time.perf_counter() - self._paused_at
                 self._paused_at = None
-            self._show_status("Training…")
+            self._refresh_status()
             self._update_buttons()
 
     @Slot()
     def stop(self) -> None:
         if self.trainer is not None:
             self.trainer.stop()
-            self._show_status("Stopping…")
+            self.eta_label.setText("–")  # the run ends now, not when the estimate said
+            self._refresh_status()
             self._update_buttons()
+
+    @Slot()
+    def network_changed(self, _change: object = None) -> None:
+        """The edited network changed: a "cannot train" message is checked again (idle only)."""
+        if self.trainer is not None or not self._network_problem:
+            return
+        spec = self.spec_provider()
+        problem = _network_problem(spec)
+        warnings = [] if problem else lint_network(spec)
+        if problem:
+            self._show_status(problem, True)
+        elif warnings:  # compiles, but may still not fit the data (as a failed run said)
+            self._show_status(f"Check before training: {warnings[0]}.", warning=True)
+        else:
+            self._network_problem = False
+            self._show_status("Ready to train: the network compiles.")
 
     def _set_running(self, running: bool) -> None:
         self.settings.setEnabled(not running)
@@ -273,7 +349,7 @@ class TrainingPanel(QWidget):
         stopping = running and self.trainer.should_stop
         paused = running and self.trainer.paused and not stopping
         self.start_button.setEnabled(not running)
-        self.pause_button.setEnabled(running and not paused and not stopping)
+        self.pause_button.setEnabled(running and self._training and not paused and not stopping)
         self.resume_button.setEnabled(paused)
         self.stop_button.setEnabled(running and not stopping)
         self.resume_checkpoint_button.setEnabled(not running)
@@ -286,10 +362,26 @@ class TrainingPanel(QWidget):
         trainer = self.last_trainer
         return trainer is not None and self._error is None and trainer.at_epoch_boundary
 
-    def _show_status(self, text: str, error: bool = False) -> None:
+    def _show_status(self, text: str, error: bool = False, warning: bool = False) -> None:
         self.status.setText(text)
         self.status.setToolTip(text)
-        self.status.setStyleSheet("color: #c02020;" if error else "")
+        self.status.setStyleSheet("color: #c02020;" if error else "color: #a05a00;" if warning else "")
+
+    def _set_activity(self, text: str) -> None:
+        self._activity = text
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        """The status of a run in progress: its state first, so a late event cannot hide it."""
+        trainer = self.trainer
+        if trainer is None:
+            return  # idle: the run's outcome (or a problem) stays until something changes it
+        if trainer.should_stop:
+            self._show_status("Stopping…")
+        elif trainer.paused:
+            self._show_status("Paused." + (f" Last: {self._last_epoch}" if self._last_epoch else ""))
+        else:
+            self._show_status(self._last_epoch or self._activity)
 
     # ------------------------------------------------------------------ worker signals
     @Slot(dict)
@@ -303,9 +395,11 @@ class TrainingPanel(QWidget):
         home = str(Path.home())
         if source.startswith(home + os.sep):
             source = "~" + source[len(home) :]
-        self._show_status(
+        self._training = True
+        self._set_activity(
             f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}. Data: {source}"
         )
+        self._update_buttons()
         self.data_note.show_note(info["note"], info["detail"], info["origin"])
         self.tabs.setTabEnabled(2, info["classification"])
 
@@ -315,11 +409,11 @@ class TrainingPanel(QWidget):
             return  # queued before Stop: "Stopping…" stays
         self.run_bar.setFormat("download %p%")
         self.run_bar.setValue(int(fraction * 100))
-        self._show_status(f"{text}. Stop cancels the download and the run.")
+        self._set_activity(f"{text}. Stop cancels the download and the run.")
 
     @Slot(dict)
     def _on_batch(self, event: dict) -> None:
-        self.plots.add_batch(event["step"] / self._batches, event["loss"])
+        self.plots.add_batch(event["step"] / self._batches, event["loss"], event["batch_losses"])
         now = time.perf_counter()
         last = event["batch"] == event["batches"]
         if now - self._figures_at < FIGURES_INTERVAL and not last:
@@ -354,10 +448,11 @@ class TrainingPanel(QWidget):
         self.plots.add_epoch(event["epoch"], event["val_loss"], event["train_accuracy"], event["val_accuracy"])
         acc = event["val_accuracy"]
         accuracy = f", accuracy {acc:.2%}" if acc is not None else ""
-        self._show_status(
+        self._last_epoch = (
             f"Epoch {event['epoch']}/{event['epochs']}: validation loss "
             f"{event['val_loss']:.4f}{accuracy} ({event['seconds']:.1f} s)."
         )
+        self._refresh_status()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -368,22 +463,17 @@ class TrainingPanel(QWidget):
     def _on_finished(self, result: FitResult, evaluation: object) -> None:
         self.last_trainer, self.trainer = self.trainer, None
         self.last_result = result
+        self._training = False
         self.run_bar.setFormat("run %p%")
+        self.eta_label.setText("–")
         self.plots.refresh()
         self.evaluation.set_result(evaluation)
         self._set_running(False)
         if result.error is None:
-            words = {"completed": "Finished", "stopped": "Stopped", "early_stopped": "Stopped early"}
-            last = result.history[-1] if result.history else None
-            detail = ""
-            if last is not None and last.val_accuracy is not None:
-                detail = f": validation accuracy {last.val_accuracy:.2%}"
-            elif last is not None:
-                detail = f": validation loss {last.val_loss:.4f}"
-            self._show_status(
-                f"{words.get(result.status, result.status)} after {result.epochs_completed} "
-                f"epoch(s) in {_format_seconds(result.seconds)}{detail}."
-            )
+            warnings = "".join(f" Warning: {w[:1].upper()}{w[1:]}." for w in result.warnings)
+            self._show_status(_outcome(result) + warnings, warning=bool(warnings))
+        else:
+            self._network_problem = result.error.kind == "shape"  # the network does not fit the data
         if evaluation is not None and result.status == "completed":
             self.tabs.setCurrentWidget(self.evaluation)
         self.run_finished.emit(result.model)

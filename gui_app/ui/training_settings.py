@@ -122,14 +122,20 @@ class TrainingSettingsForm(QWidget):
         self.val_split.setToolTip("0: validate on the test split")
         self.early_stopping.setToolTip("Stop after this many epochs without a better validation loss")
 
+        # Nesterov beside Momentum (it only qualifies it): six rows per column fit the dock at 1280×800.
+        momentum = QWidget()
+        momentum_row = QHBoxLayout(momentum)
+        momentum_row.setContentsMargins(0, 0, 0, 0)
+        momentum_row.setSpacing(4)
+        momentum_row.addWidget(self.momentum, 1)
+        momentum_row.addWidget(self.nesterov)
         rows: list[tuple[str, QWidget]] = [
             ("Dataset", self.dataset),
             ("Data folder", folder),
             ("Loss", self.loss),
             ("Optimiser", self.optimizer),
             ("Learning rate", self.lr),
-            ("Momentum", self.momentum),
-            ("", self.nesterov),
+            ("Momentum", momentum),
             ("Weight decay", self.weight_decay),
             ("Batch size", self.batch_size),
             ("Epochs", self.epochs),
@@ -143,13 +149,13 @@ class TrainingSettingsForm(QWidget):
             ("Mixed precision", self.mixed_precision),
             ("Early stopping", self.early_stopping),
         ]
-        for widget in (w for _, w in rows if not isinstance(w, QCheckBox) and w is not folder):
+        for widget in (w for _, w in rows if w not in (folder, momentum)):
             widget.setMinimumWidth(72)  # below their size hint: the form must fit a narrow dock
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 4, 4, 4)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(3)
-        per_column = 7
+        per_column = 6
         for i, (label, widget) in enumerate(rows):
             column, row = divmod(i, per_column)
             grid.addWidget(QLabel(label), row, 2 * column)

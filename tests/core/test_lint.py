@@ -42,6 +42,35 @@ def test_suspicious_endings_are_flagged_on_the_right_layer(spec, index, words):
     assert any(w.index == index and words in str(w) for w in found), found
 
 
+@pytest.mark.parametrize("activation", ["ReLU", "Sigmoid", "Tanh", "ELU", "GELU", "SiLU"])
+def test_a_bounded_activation_after_the_last_linear_is_flagged(activation):
+    (warning,) = lint_network(_mlp(activation))
+    assert warning.index == 4
+    assert "CrossEntropyLoss expects unbounded class scores" in warning.message and activation in warning.message
+    assert f"remove the {activation}" in warning.fix
+
+
+def test_a_relu_before_a_final_dropout_is_still_flagged():
+    found = lint_network(_mlp("ReLU", "Dropout"))
+    assert [w.index for w in found] == [4, 5]
+    assert "unbounded class scores" in found[0].message and "Dropout as the last layer" in found[1].message
+
+
+def test_a_relu_before_nllloss_asks_for_log_softmax():
+    (warning,) = lint_network(_mlp("ReLU", loss="NLLLoss"))
+    assert warning.index == 4 and "LogSoftmax" in warning.fix and "NLLLoss expects log-probabilities" in warning.message
+
+
+@pytest.mark.parametrize("activation", ["LeakyReLU", "LogSoftmax"])
+def test_unbounded_or_already_flagged_endings_get_no_clipping_warning(activation):
+    assert not any("unbounded class scores" in w.message for w in lint_network(_mlp(activation)))
+
+
+def test_a_relu_at_the_end_of_a_regression_network_is_fine():
+    found = lint_network(_mlp("ReLU", loss="MSELoss", dataset="linear_regression", out=1))
+    assert not any(w.index == 4 for w in found), found
+
+
 def test_two_linear_layers_without_an_activation():
     spec = _mlp()
     spec.remove_layer(2)  # the ReLU

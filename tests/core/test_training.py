@@ -8,10 +8,11 @@ import threading
 import pytest
 import torch
 
+from gui_app.cli import main
 from gui_app.core.datasets import make_linear_regression
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.training import Callback, Trainer
-from tests.core.training_fixtures import Recorder, config, mlp_spec, mnist_slice
+from gui_app.core.network import LayerSpec, NetworkSpec, save_spec
+from gui_app.core.training import Callback, Trainer, divergence_warning
+from tests.core.training_fixtures import DATA, Recorder, config, mlp_spec, mnist_slice
 
 
 def test_a_short_run_learns_and_reports_in_order():
@@ -185,3 +186,36 @@ def test_a_stop_before_the_run_starts_trains_nothing():
     result = trainer.fit()
     assert result.status == "stopped" and trainer.step == 0
     assert recorder.names() == ["fit_end"]
+
+
+def test_a_run_that_diverges_without_nan_ends_with_a_warning():
+    # lr 1 with plain SGD blows the MLP's loss up to millions without ever making it NaN
+    result = Trainer(mlp_spec(), config(lr=1.0, batch_size=64), dataset=mnist_slice(2000, 200)).fit()
+    assert result.status == "completed" and result.error is None
+    (warning,) = result.warnings
+    assert warning.startswith("the loss diverged: it ended at ") and "try a lower learning rate" in warning
+    assert result.summary()["warnings"] == [warning]
+
+
+def test_a_run_that_learns_has_no_divergence_warning():
+    result = Trainer(mlp_spec(), config(lr=0.1, batch_size=64), dataset=mnist_slice(2000, 200)).fit()
+    assert result.status == "completed" and result.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("first", "final", "warned"),
+    [(2.3, 4.0, False), (2.3, 4.7, True), (2.3, 34_415.0, True), (None, 9.0, False), (2.3, math.nan, False)],
+)
+def test_the_divergence_rule_is_twice_the_first_batch_loss(first, final, warned):
+    assert (divergence_warning(first, final, 10.0) is not None) == warned
+
+
+def test_the_command_line_warns_about_a_diverged_loss_and_still_exits_0(tmp_path, capsys):
+    spec = mlp_spec()
+    spec.set_training(spec.training.replace(device="cpu", batch_size=64, lr=1.0))
+    project = tmp_path / "diverges.json"
+    save_spec(spec, project)
+    code = main(["train", str(project), "--data-dir", str(DATA), "--epochs", "1", "--no-download", "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.out.startswith("completed: 1 epoch(s)")
+    assert "netbuilder train: warning: the loss diverged" in captured.err and "lower learning rate" in captured.err

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox
 
+from gui_app.core.layers import CATALOGUE
 from gui_app.core.network import LayerSpec, NetworkSpec
 from gui_app.ui.canvas import NetworkCanvas
 from gui_app.ui.document import Document
@@ -39,23 +41,29 @@ def select(canvas: NetworkCanvas, index: int) -> int:
     return uid
 
 
+def inferred(inspector: LayerInspector, key: str) -> tuple[int, str]:
+    """(what the size's spin box shows, its note)."""
+    row = inspector.rows[key]
+    return row.editor.box.value(), row.note.text()
+
+
 def test_editing_a_parameter_recompiles_and_updates_shapes_downstream(views) -> None:
     doc, canvas, inspector = views
     select(canvas, 1)
     spin = inspector.editors["out_features"].box
     assert isinstance(spin, QSpinBox)
     assert (spin.minimum(), spin.value()) == (1, 128)
-    assert inspector.inferred_labels["in_features"].text() == "784  (inferred)"
-    assert not inspector.inferred_labels["in_features"].isEnabled()  # greyed
+    assert inferred(inspector, "in_features") == (784, "inferred")
+    assert not inspector.rows["in_features"].note.isEnabled()  # greyed
     spin.setValue(64)
     assert doc.spec.layers[1].params["out_features"] == 64
     items = canvas.network_scene.items_by_uid
     assert items[doc.spec.layers[1].uid].state.shape == "64"
     assert items[doc.spec.layers[3].uid].state.params == "8,320 params"  # 64*128 + 128
     select(canvas, 3)
-    assert inspector.inferred_labels["in_features"].text() == "64  (inferred)"
+    assert inferred(inspector, "in_features") == (64, "inferred")
     doc.undo()
-    assert inspector.inferred_labels["in_features"].text() == "128  (inferred)"
+    assert inferred(inspector, "in_features") == (128, "inferred")
 
 
 def test_the_form_keeps_its_widgets_while_the_same_block_is_edited(views) -> None:
@@ -149,3 +157,65 @@ def test_a_locked_document_disables_the_form_and_says_why(views) -> None:
     assert inspector.form_host.isEnabled()
     assert not canvas.banner.isVisible()
     assert isinstance(inspector.lock_note, QLabel)
+
+
+def _wrong_in_features() -> NetworkSpec:
+    return NetworkSpec(
+        [LayerSpec("Flatten"), LayerSpec("Linear", {"in_features": 400, "out_features": 10})], (1, 28, 28)
+    )
+
+
+def test_a_wrong_inferred_size_from_the_file_can_be_reset_in_the_inspector(views, qtbot) -> None:
+    doc, canvas, inspector = views
+    doc.load(_wrong_in_features(), None)
+    select(canvas, 1)
+    row = inspector.rows["in_features"]
+    assert inferred(inspector, "in_features") == (400, "set")
+    assert inspector.problem.isVisible() and "in_features is 400 but the input gives 784" in inspector.problem.text()
+    assert row.reset.isEnabled() and "784" in row.reset.toolTip()
+    qtbot.mouseClick(row.reset, Qt.MouseButton.LeftButton)
+    assert "in_features" not in doc.spec.layers[1].params and doc.compiled.ok
+    assert inferred(inspector, "in_features") == (784, "inferred")
+    assert not row.reset.isEnabled() and not inspector.problem.isVisible()
+    assert doc.undo_stack.undoText() == "Reset Linear in_features"
+    doc.undo()
+    assert doc.spec.layers[1].params["in_features"] == 400 and inspector.rows["in_features"] is row
+    assert inferred(inspector, "in_features") == (400, "set")
+
+
+def test_a_wrong_inferred_size_can_be_typed_right(views) -> None:
+    doc, canvas, inspector = views
+    doc.load(_wrong_in_features(), None)
+    select(canvas, 1)
+    inspector.rows["in_features"].editor.box.setValue(784)
+    assert doc.spec.layers[1].params["in_features"] == 784 and doc.compiled.ok
+    box = inspector.rows["in_features"].editor.box
+    assert box.specialValueText() == "auto" and box.minimum() == 0
+    box.setValue(0)  # the lowest step, "auto": infer it again
+    assert "in_features" not in doc.spec.layers[1].params and doc.compiled.ok
+    assert inferred(inspector, "in_features") == (784, "inferred")
+
+
+def test_reset_puts_a_parameter_back_to_its_default_in_one_undo_step(views) -> None:
+    doc, canvas, inspector = views
+    select(canvas, 1)  # the MLP's first Linear sets out_features 128 (the default is 10)
+    row = inspector.rows["out_features"]
+    assert row.reset.isEnabled() and "default (10)" in row.reset.toolTip()
+    assert not inspector.rows["bias"].reset.isEnabled()  # already the default
+    row.reset.click()
+    assert "out_features" not in doc.spec.layers[1].params and row.editor.box.value() == 10
+    assert not row.reset.isEnabled()
+    doc.undo()
+    assert doc.spec.layers[1].params["out_features"] == 128 and row.editor.box.value() == 128
+
+
+def test_every_parameter_of_every_block_has_an_editor_and_reset(views, qtbot) -> None:
+    doc, canvas, inspector = views
+    doc.load(NetworkSpec([LayerSpec(name) for name in CATALOGUE], (3, 32, 32)), None)
+    for index, name in enumerate(CATALOGUE):
+        select(canvas, index)
+        qtbot.wait(1)  # widgets added to a shown form are shown on the next event loop pass
+        assert inspector.title.text() == name
+        assert set(inspector.rows) == {p.name for p in CATALOGUE[name].params}, name
+        for key, row in inspector.rows.items():
+            assert row.editor.isVisibleTo(inspector) and row.reset.isVisibleTo(inspector), (name, key)

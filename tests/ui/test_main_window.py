@@ -70,6 +70,7 @@ def test_menus_offer_what_users_expect(window: MainWindow) -> None:
         "Open Recent",
         "Save",
         "Save As…",
+        "Rename Project…",
         "Export",
         "Quit",
     ]
@@ -200,7 +201,7 @@ def test_save_as_then_open_recent(window: MainWindow, monkeypatch, tmp_path) -> 
     window.document.add_layer("Dropout", 2)
     assert window.files.save_as()
     assert load_spec_file(target).to_dict() == window.document.spec.to_dict()
-    assert window.windowTitle() == "mine.json[*] — NetBuilder" and not window.isWindowModified()
+    assert window.windowTitle() == f"{DEFAULT_PRESET} (mine.json)[*] — NetBuilder" and not window.isWindowModified()
     assert window.files.recent_files()[0] == str(target)
     window.files.new_from_spec(mlp_spec())
     window.recent_menu.actions()[0].trigger()

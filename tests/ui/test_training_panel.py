@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import csv
+import threading
+import urllib.error
 
 import pytest
+from PySide6.QtCore import QObject, Slot
 
+from gui_app.core import downloads
+from gui_app.core.checkpoints import save_checkpoint
 from gui_app.core.network import LayerSpec, NetworkSpec
 from gui_app.core.trained_model import TrainedModel
+from gui_app.core.training import Trainer
 from gui_app.ui.training_panel import LOCK_NOTE, TrainingPanel
-from tests.core.training_fixtures import DATA, config, mlp_spec
+from tests.core.training_fixtures import DATA, config, mlp_spec, mnist_slice
 
 
 @pytest.fixture
@@ -105,10 +111,25 @@ def test_a_shape_mismatch_is_shown_and_the_panel_stays_usable(make_panel, qtbot)
     assert buttons(panel) == (True, False, False, False)
 
 
+def test_after_a_run_that_did_not_fit_the_data_the_status_follows_the_fix(make_panel, qtbot):
+    spec = mlp_spec(outputs=4)
+    panel = make_panel(spec=spec)
+    panel.spec_provider = spec.copy
+    with qtbot.waitSignal(panel.run_finished, timeout=30_000):
+        panel.start()
+    assert "10 classes" in panel.status.text()
+    spec.set_param(3, "out_features", 5)
+    panel.network_changed()
+    assert panel.status.text().startswith("Check before training: the network gives 5 outputs")
+    spec.set_param(3, "out_features", 10)
+    panel.network_changed()
+    assert panel.status.text() == "Ready to train: the network compiles."
+
+
 def test_a_network_with_errors_does_not_start(make_panel):
     panel = make_panel(spec=NetworkSpec([LayerSpec("Conv2d", {"kernel_size": 99})], (1, 28, 28)))
     assert panel.start() is False
-    assert "layer 0 (Conv2d)" in panel.status.text() and not panel.is_running()
+    assert "Cannot train: block 1 (Conv2d)" in panel.status.text() and not panel.is_running()
 
 
 def test_stop_and_wait_during_a_run(make_panel, qtbot):
@@ -143,3 +164,102 @@ def test_save_a_checkpoint_then_resume_from_it(make_panel, qtbot, tmp_path):
         assert panel.resume_from_file(str(path))
     assert finished.args[0].metrics["epochs"] == 2.0
     assert [e.epoch for e in panel.last_result.history] == [1, 2]
+
+
+def test_after_stop_the_eta_is_blank(make_panel, qtbot):
+    panel = make_panel(epochs=500)
+    with qtbot.waitSignal(panel.runner.worker.batch_done, timeout=30_000):
+        panel.start()
+    qtbot.waitUntil(lambda: panel.eta_label.text() != "–", timeout=30_000)
+    with qtbot.waitSignal(panel.run_finished, timeout=30_000):
+        panel.stop_button.click()
+    assert panel.eta_label.text() == "–"
+    assert panel.status.text().startswith("Stopped")
+
+
+class _PauseAtEpochEnd(QObject):
+    """Presses Pause when the last batch of an epoch arrives (its validation and summary follow)."""
+
+    def __init__(self, panel: TrainingPanel) -> None:
+        super().__init__(panel)
+        self.panel = panel
+
+    @Slot(dict)
+    def batch_done(self, event: dict) -> None:
+        if event["batch"] == event["batches"]:
+            self.panel.pause()
+
+
+def test_pausing_at_an_epoch_end_says_paused_not_the_epoch_summary(make_panel, qtbot):
+    panel = make_panel(epochs=3, batch_size=100)
+    pauser = _PauseAtEpochEnd(panel)
+    panel.runner.worker.batch_done.connect(pauser.batch_done)  # queued: the slot runs in the UI thread
+    with qtbot.waitSignal(panel.runner.worker.epoch_done, timeout=60_000):
+        panel.start()
+    assert panel.trainer.paused
+    assert panel.status.text().startswith("Paused.") and "Epoch 1/3: validation loss" in panel.status.text()
+    panel.resume()
+    assert not panel.status.text().startswith("Paused")
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000):
+        panel.stop()
+
+
+def test_pause_waits_until_training_has_begun(make_panel, qtbot):
+    panel = make_panel(epochs=500)
+    with qtbot.waitSignal(panel.runner.worker.run_started, timeout=30_000):
+        panel.start()
+        assert not panel.pause_button.isEnabled()  # the data is still loading: nothing to pause yet
+    assert panel.pause_button.isEnabled()
+    with qtbot.waitSignal(panel.run_finished, timeout=30_000):
+        panel.stop()
+
+
+def test_a_diverging_run_ends_with_a_warning(make_panel, qtbot):
+    panel = make_panel(epochs=1, lr=1.0, batch_size=64)
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000):
+        panel.start()
+    text = panel.status.text()
+    assert text.startswith("Finished after 1 epoch(s)") and "Warning: The loss diverged" in text
+    assert "lower learning rate" in text and "a05a00" in panel.status.styleSheet()
+
+
+def test_cannot_train_is_replaced_once_the_network_is_fixed(make_panel):
+    spec = NetworkSpec([LayerSpec("Flatten"), LayerSpec("Linear", {"in_features": 400, "out_features": 10})])
+    panel = make_panel(spec=spec)
+    panel.spec_provider = spec.copy
+    assert panel.start() is False
+    assert "Cannot train: block 2 (Linear)" in panel.status.text() and "c02020" in panel.status.styleSheet()
+    spec.set_param(1, "in_features", 784)
+    panel.network_changed()
+    assert panel.status.text() == "Ready to train: the network compiles." and "c02020" not in panel.status.styleSheet()
+
+
+def test_stop_right_after_a_resumed_run_started_does_not_wait_for_a_stalled_connection(
+    make_panel, qtbot, tmp_path, monkeypatch
+):
+    # A checkpoint of a run that found no MNIST folder: resuming it looks for the data again,
+    # and here the download's first connection hangs (a network that drops packets).
+    trainer = Trainer(mlp_spec(), config(data_dir=None), dataset=mnist_slice(256, 64))
+    trainer.fit()
+    path = tmp_path / "resume.pt"
+    save_checkpoint(trainer.checkpoint(), path)
+    connecting, released = threading.Event(), threading.Event()
+
+    def stalled(url, timeout):
+        connecting.set()
+        released.wait(60)
+        raise urllib.error.URLError("timed out")
+
+    monkeypatch.delenv("NETBUILDER_OFFLINE")
+    monkeypatch.setattr(downloads, "urlopen", stalled)
+    panel = make_panel(epochs=3)
+    try:
+        assert panel.resume_from_file(str(path))
+        qtbot.waitUntil(connecting.is_set, timeout=30_000)
+        with qtbot.waitSignal(panel.run_finished, timeout=10_000):
+            panel.stop_button.click()
+        assert not released.is_set()  # the connection still hangs: Stop did not wait for it
+        assert panel.status.text().startswith("Stopped before the first epoch ended")
+        assert buttons(panel) == (True, False, False, False)
+    finally:
+        released.set()

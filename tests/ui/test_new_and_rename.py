@@ -1,0 +1,80 @@
+"""File ▸ New gives a blank project beside New from Preset; a project can be renamed, undoably,
+and the name shows in the title bar and goes into the saved file and the exports."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from gui_app.core.network import load_spec_file
+from gui_app.ui.main_window import MainWindow
+from gui_app.ui.project_files import DEFAULT_PRESET, mlp_spec
+
+
+def _forget_changes(window: MainWindow) -> None:
+    window.document.unlock()
+    window.document.undo_stack.setClean()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, autosave_dir=tmp_path / "autosave")
+    qtbot.addWidget(window, before_close_func=_forget_changes)
+    window.files.new_from_spec(mlp_spec())
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _answer(monkeypatch, text: str, ok: bool = True) -> None:
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: (text, ok))
+
+
+def test_file_new_is_a_blank_project_and_presets_are_a_menu_beside_it(window) -> None:
+    window.act_new.trigger()
+    doc = window.document
+    assert doc.spec.layers == [] and doc.spec.name == "Untitled" and doc.path is None
+    assert window.windowTitle() == "Untitled[*] — NetBuilder" and not window.isWindowModified()
+    preset = next(a for a in window.preset_menu.actions() if a.text() == DEFAULT_PRESET)
+    preset.trigger()
+    assert [layer.type for layer in doc.spec.layers][:2] == ["Flatten", "Linear"]
+
+
+def test_rename_shows_in_the_title_and_undoes(window, monkeypatch) -> None:
+    _answer(monkeypatch, "  Digit   reader ")
+    window.act_rename.trigger()
+    assert window.document.spec.name == "Digit reader"
+    assert window.windowTitle() == "Digit reader[*] — NetBuilder" and window.isWindowModified()
+    assert window.inspector.title.text() == "Digit reader"
+    assert window.act_undo.text() == "&Undo Rename project"
+    window.document.undo()
+    assert window.document.spec.name == DEFAULT_PRESET and window.windowTitle() == f"{DEFAULT_PRESET}[*] — NetBuilder"
+    window.document.redo()
+    assert window.windowTitle() == "Digit reader[*] — NetBuilder"
+
+
+@pytest.mark.parametrize("answer", [("   ", True), ("x" * 501, True), ("Ignored", False)])
+def test_a_blank_or_cancelled_rename_changes_nothing(window, monkeypatch, answer) -> None:
+    _answer(monkeypatch, *answer)
+    assert window.files.rename() is False
+    assert window.document.spec.name == DEFAULT_PRESET and not window.document.dirty
+
+
+def test_the_name_is_saved_and_used_by_the_exports(window, monkeypatch, tmp_path) -> None:
+    name = 'My "net"; __import__("os")'
+    _answer(monkeypatch, name)
+    window.act_rename.trigger()
+    saved = tmp_path / "saved.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
+    assert window.files.save_as()
+    assert load_spec_file(saved).name == name
+    assert window.windowTitle() == f"{name} (saved.json)[*] — NetBuilder"
+    script = tmp_path / "train.py"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(script), ""))
+    assert window.files.export("training_script")
+    docstring = ast.get_docstring(ast.parse(script.read_text()))
+    assert docstring.startswith(f'Train "{name}" on its own')
