@@ -27,6 +27,7 @@ FORMAT_NAME = "netbuilder"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = PROJECT_LIMIT
 MAX_LAYERS = 2000
+MAX_NAME = 500
 MAX_INPUT_DIM = 65536
 MAX_INPUT_ELEMENTS = 50_000_000
 
@@ -275,6 +276,20 @@ def _check_tree(data: dict[str, Any]) -> None:
                 stack.append((key_path, item))
 
 
+def validate_name(name: str) -> str:
+    """A project name as typed, made a title (one line, single spaces); :class:`ParamError` if unusable.
+
+    The same rules as a project file's text, so a name the window accepts always saves and loads.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise ParamError("project name: must not be empty")
+    if len(name) > MAX_NAME:
+        raise ParamError(f"project name: at most {MAX_NAME} characters")
+    _check_text(name, "project name")
+    return name
+
+
 def _check_text(text: str, path: str) -> None:
     bad = first_unsafe_character(text)
     if bad is not None:
@@ -302,8 +317,8 @@ def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
             f"this version reads format version {FORMAT_VERSION} and older. Update NetBuilder to open it"
         )
     name = data.get("name", "Untitled")
-    if not isinstance(name, str) or len(name) > 500:
-        raise ParamError("name: must be a string of at most 500 characters")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        raise ParamError(f"name: must be a string of at most {MAX_NAME} characters")
     if "input_shape" not in data:
         raise ParamError("input_shape: missing (e.g. [1, 28, 28] for MNIST)")
     input_shape = validate_input_shape(data["input_shape"], "input_shape")

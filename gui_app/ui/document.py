@@ -23,6 +23,7 @@ from gui_app.core.network import (
     ProjectFileError,
     save_spec,
     validate_layer,
+    validate_name,
 )
 from gui_app.core.run_config import TrainingConfig
 from gui_app.ui.commands import (
@@ -39,7 +40,6 @@ from gui_app.ui.commands import (
 
 CLIPBOARD_FORMAT = "netbuilder-layers"
 #: The longest project name a project file may hold (see network.spec_from_dict).
-MAX_NAME = 500
 
 
 def lint_warnings(spec: NetworkSpec, compiled: CompiledNetwork) -> list[Any]:
@@ -245,13 +245,11 @@ class Document(QObject):
         return self._push(SetInputShapeCommand(self, shape))
 
     def set_name(self, name: str) -> bool:
-        """Rename the project (one undo step); a blank or overlong name is refused with a message."""
-        name = " ".join(name.split())  # no line breaks or runs of spaces in a title or file name
-        if not name:
-            self.edit_refused.emit("project name: must not be empty")
-            return False
-        if len(name) > MAX_NAME:
-            self.edit_refused.emit(f"project name: at most {MAX_NAME} characters")
+        """Rename the project (one undo step); a name a project file could not hold is refused."""
+        try:
+            name = validate_name(name)
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
             return False
         if name == self.spec.name:
             return False

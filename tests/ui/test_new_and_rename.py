@@ -57,8 +57,12 @@ def test_rename_shows_in_the_title_and_undoes(window, monkeypatch) -> None:
     assert window.windowTitle() == "Digit reader[*] — NetBuilder"
 
 
-@pytest.mark.parametrize("answer", [("   ", True), ("x" * 501, True), ("Ignored", False)])
-def test_a_blank_or_cancelled_rename_changes_nothing(window, monkeypatch, answer) -> None:
+@pytest.mark.parametrize(
+    "answer",
+    [("   ", True), ("x" * 501, True), ("Ignored", False), ("clear\x1b[2J", True), ("nul\x00", True), ("\ud800", True)],
+    ids=["blank", "long", "cancelled", "escape", "nul", "surrogate"],
+)
+def test_a_rename_a_project_file_could_not_hold_changes_nothing(window, monkeypatch, answer) -> None:
     _answer(monkeypatch, *answer)
     assert window.files.rename() is False
     assert window.document.spec.name == DEFAULT_PRESET and not window.document.dirty
@@ -75,6 +79,7 @@ def test_the_name_is_saved_and_used_by_the_exports(window, monkeypatch, tmp_path
     assert window.windowTitle() == f"{name} (saved.json)[*] — NetBuilder"
     script = tmp_path / "train.py"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(script), ""))
-    assert window.files.export("training_script")
-    docstring = ast.get_docstring(ast.parse(script.read_text()))
-    assert docstring.startswith(f'Train "{name}" on its own')
+    assert window.files.export("training-script")
+    tree = ast.parse(script.read_text())
+    assigned = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "NAME")
+    assert ast.literal_eval(assigned.value) == name
