@@ -49,9 +49,14 @@ def digit_network_spec() -> NetworkSpec:
 
     pool = [LayerSpec("MaxPool2d", {"kernel_size": 2})]
     layers = [
-        *conv(32), *conv(32), *pool,          # 28 -> 14
-        *conv(64), *conv(64), *pool,          # 14 -> 7
-        *conv(128), *pool,                    # 7 -> 3
+        *conv(32),
+        *conv(32),
+        *pool,  # 28 -> 14
+        *conv(64),
+        *conv(64),
+        *pool,  # 14 -> 7
+        *conv(128),
+        *pool,  # 7 -> 3
         LayerSpec("Flatten", {}),
         LayerSpec("Dropout", {"p": 0.3}),
         LayerSpec("Linear", {"out_features": 10}),
@@ -188,8 +193,10 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     sy = sx * rnd(0.8, 1.25)  # aspect changes: narrow and wide writers
     cos, sin = torch.cos(angle), torch.sin(angle)
     # output -> input map: rotate, shear, scale (inverse scale: sample wider to shrink)
-    a = torch.stack([torch.stack([cos / sx, (-sin + shear * cos) / sx], -1),
-                     torch.stack([sin / sy, (cos + shear * sin) / sy], -1)], 1)  # N×2×2
+    a = torch.stack(
+        [torch.stack([cos / sx, (-sin + shear * cos) / sx], -1), torch.stack([sin / sy, (cos + shear * sin) / sy], -1)],
+        1,
+    )  # N×2×2
     shift = torch.stack([rnd(-2, 2), rnd(-2, 2)], -1)
     grid = _pixel_grid() - CENTRE  # 28×28×2
     coords = torch.einsum("nij,hwj->nhwi", a, grid) + CENTRE + shift.view(n, 1, 1, 2)
@@ -226,8 +233,10 @@ def evaluate_file(path: Path, data_dir: Path | None, threads: int) -> int:
     reader = DigitReader(model)
     predictions = reader.read_many(list((xte[:, 0] * 255).round().to(torch.uint8)), invert=False)
     through_app = sum(p is not None and p.digit == int(y) for p, y in zip(predictions, yte, strict=True)) / len(yte)
-    print(f"{path.name}: MNIST test accuracy {direct:.2%} on the images as they are, "
-          f"{through_app:.2%} through the app's preprocessing (gui_app.core.digits.mnist_image)")
+    print(
+        f"{path.name}: MNIST test accuracy {direct:.2%} on the images as they are, "
+        f"{through_app:.2%} through the app's preprocessing (gui_app.core.digits.mnist_image)"
+    )
     return 0
 
 
@@ -238,13 +247,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="more than one thread slows down on a busy, shared CPU")
-    parser.add_argument("--clean-fraction", type=float, default=0.2,
-                        help="share of each batch left un-augmented (MNIST as it is)")
+    parser.add_argument(
+        "--clean-fraction", type=float, default=0.2, help="share of each batch left un-augmented (MNIST as it is)"
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke test)")
     parser.add_argument("--out", type=Path, default=REPO / "resources/models/mnist_cnn.pt")
-    parser.add_argument("--evaluate", type=Path, metavar="MODEL", help="only report MODEL's MNIST test accuracy, "
-                        "on the test images as they are and after the app's preprocessing")
+    parser.add_argument(
+        "--evaluate",
+        type=Path,
+        metavar="MODEL",
+        help="only report MODEL's MNIST test accuracy, "
+        "on the test images as they are and after the app's preprocessing",
+    )
     args = parser.parse_args(argv)
     if args.evaluate:
         return evaluate_file(args.evaluate, args.data_dir, args.threads)
@@ -286,14 +301,24 @@ def main(argv: list[str] | None = None) -> int:
             scheduler.step()
             total_loss += float(loss.detach())
             if step % 100 == 0:
-                print(f"  epoch {epoch} step {step}/{steps} loss {float(loss.detach()):.4f} "
-                      f"({time.perf_counter() - start:.0f}s)", flush=True)
+                print(
+                    f"  epoch {epoch} step {step}/{steps} loss {float(loss.detach()):.4f} "
+                    f"({time.perf_counter() - start:.0f}s)",
+                    flush=True,
+                )
         accuracy = evaluate(model, xte, yte)
-        print(f"epoch {epoch}/{args.epochs}: train loss {total_loss / steps:.4f}, "
-              f"MNIST test accuracy {accuracy:.4%} ({time.perf_counter() - start:.0f}s)", flush=True)
+        print(
+            f"epoch {epoch}/{args.epochs}: train loss {total_loss / steps:.4f}, "
+            f"MNIST test accuracy {accuracy:.4%} ({time.perf_counter() - start:.0f}s)",
+            flush=True,
+        )
         trained = TrainedModel(
-            spec, {k: v.clone() for k, v in model.state_dict().items()}, (MNIST_MEAN,), (MNIST_STD,),
-            "bundled", {"mnist_test_accuracy": accuracy, "epochs": float(epoch)},
+            spec,
+            {k: v.clone() for k, v in model.state_dict().items()},
+            (MNIST_MEAN,),
+            (MNIST_STD,),
+            "bundled",
+            {"mnist_test_accuracy": accuracy, "epochs": float(epoch)},
         )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         save_trained_model(trained, args.out, seed=args.seed, epochs_planned=args.epochs)

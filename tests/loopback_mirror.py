@@ -100,5 +100,3 @@ def serve(tmp_path: Path, monkeypatch) -> Iterator[Mirror]:
         mirror.server.shutdown()
         mirror.server.server_close()
         thread.join(timeout=10)
-
-

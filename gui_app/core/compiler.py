@@ -156,9 +156,7 @@ def build_model(spec: NetworkSpec, seed: int | None = None) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-_KERNEL_TOO_BIG = re.compile(
-    r"Calculated padded input size per channel: \(([\d x]+)\)\. Kernel size: \(([\d x]+)\)"
-)
+_KERNEL_TOO_BIG = re.compile(r"Calculated padded input size per channel: \(([\d x]+)\)\. Kernel size: \(([\d x]+)\)")
 _OUTPUT_TOO_SMALL = re.compile(r"Given input size: \(([\dx]+)\)\. Calculated output size: \(([\dx]+)\)")
 _SHAPE_WORD = re.compile(r"\s*x\s*")
 

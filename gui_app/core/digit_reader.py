@@ -50,7 +50,7 @@ def reads_digits(model: TrainedModel | None) -> bool:
 
 
 def describe_shapes(model: TrainedModel) -> str:
-    """"The network maps 3×32×32 → 10", for telling a user why a model cannot read digits."""
+    """ "The network maps 3×32×32 → 10", for telling a user why a model cannot read digits."""
     compiled = compile_network(model.spec)
     out = "×".join(map(str, compiled.output_shape)) if compiled.ok and compiled.output_shape else "?"
     return f"The network maps {'×'.join(map(str, model.input_shape))} → {out}"

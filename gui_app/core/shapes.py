@@ -75,8 +75,10 @@ def _conv(dims: int) -> Callable[[dict[str, Any], Shape], LayerSize]:
                 f"the kernel ({_fmt(effective)}) is larger than its padded input ({_fmt(padded)}); "
                 "use a smaller kernel or more padding"
             )
-        if padding == "same" and kw.get("padding_mode", "zeros") != "zeros" and any(
-            e - 1 > n for e, n in zip(effective, spatial, strict=True)
+        if (
+            padding == "same"
+            and kw.get("padding_mode", "zeros") != "zeros"
+            and any(e - 1 > n for e, n in zip(effective, spatial, strict=True))
         ):
             raise ParamError("the kernel is too large for padding 'same' with this padding mode")
         cin, cout, groups = kw["in_channels"], kw["out_channels"], kw["groups"]
@@ -194,7 +196,16 @@ SIZE_FUNCTIONS: dict[str, Callable[[dict[str, Any], Shape], LayerSize]] = {
     **{
         name: _unchanged
         for name in (
-            "Dropout", "Dropout2d", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Identity",
+            "Dropout",
+            "Dropout2d",
+            "ReLU",
+            "LeakyReLU",
+            "ELU",
+            "GELU",
+            "SiLU",
+            "Sigmoid",
+            "Tanh",
+            "Identity",
         )
     },
 }

@@ -155,8 +155,10 @@ class DrawPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         # docked in a narrow side area, stack the pad above the answer instead of beside it
         size = event.size()
-        direction = QBoxLayout.Direction.TopToBottom if size.height() > 1.2 * size.width() else (
-            QBoxLayout.Direction.LeftToRight
+        direction = (
+            QBoxLayout.Direction.TopToBottom
+            if size.height() > 1.2 * size.width()
+            else (QBoxLayout.Direction.LeftToRight)
         )
         if self._root.direction() != direction:
             self._root.setDirection(direction)
@@ -194,8 +196,10 @@ class DrawPanel(QWidget):
             self.model_selector.setCurrentIndex(index)
         self._on_model_chosen()
         if model is not None and self._trained is None:
-            self.status.setText(f"{describe_shapes(model)}; reading digits needs 1×28×28 → 10, "
-                                "so the bundled MNIST model reads the pad.")
+            self.status.setText(
+                f"{describe_shapes(model)}; reading digits needs 1×28×28 → 10, "
+                "so the bundled MNIST model reads the pad."
+            )
 
     def current_source(self) -> str:
         """BUNDLED or TRAINED: the model that reads the pad now."""

@@ -241,7 +241,6 @@ def test_stop_during_a_training_runs_download_cancels_it_cleanly(mirror) -> None
 def test_an_archive_is_unpacked_into_place_and_then_removed(tmp_path: Path, mirror) -> None:
     """CIFAR-10 comes as one .tar.gz: it is unpacked beside the data, never over it, then deleted."""
 
-
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for name in CIFAR_FILES:

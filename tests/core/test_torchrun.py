@@ -26,8 +26,12 @@ def _metric_lines(text: str) -> list[dict]:
 
 
 def test_two_processes_match_one_process(tmp_path: Path, capfd) -> None:
-    layers = [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 32}), LayerSpec("ReLU"),
-              LayerSpec("Linear", {"out_features": 10})]
+    layers = [
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", {"out_features": 32}),
+        LayerSpec("ReLU"),
+        LayerSpec("Linear", {"out_features": 10}),
+    ]
     training = TrainingConfig(optimizer="SGD", lr=0.05, momentum=0.9, scheduler="StepLR", gamma=0.5, seed=7)
     spec = NetworkSpec(layers, (1, 28, 28), "torchrun MLP", training)
     script = tmp_path / "train_mlp.py"
@@ -36,8 +40,11 @@ def test_two_processes_match_one_process(tmp_path: Path, capfd) -> None:
     common = ["--data-dir", str(DATA), "--epochs", "2", "--batch-size", "400", "--timeout-min", "2"]
 
     status = launch_torchrun(
-        script, 2, [*common, "--out", str(tmp_path / "ddp" / "model.pt")],
-        env={"OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}, timeout=180,
+        script,
+        2,
+        [*common, "--out", str(tmp_path / "ddp" / "model.pt")],
+        env={"OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"},
+        timeout=180,
     )
     ddp_out = capfd.readouterr()
     assert status == 0, ddp_out.err[-3000:]  # torchrun exits 0 only when both ranks did
@@ -46,7 +53,10 @@ def test_two_processes_match_one_process(tmp_path: Path, capfd) -> None:
     exec(compile(script.read_text(), str(script), "exec"), namespace)
     single = namespace["main"](
         [*common, "--out", str(tmp_path / "single" / "model.pt")],
-        namespace["build_model"], namespace["TRAINING"], namespace["SPEC_JSON"], namespace["INPUT_SHAPE"],
+        namespace["build_model"],
+        namespace["TRAINING"],
+        namespace["SPEC_JSON"],
+        namespace["INPUT_SHAPE"],
     )
     assert single == 0
     one_out = capfd.readouterr()
@@ -60,8 +70,9 @@ def test_two_processes_match_one_process(tmp_path: Path, capfd) -> None:
             assert a[key] == pytest.approx(b[key], abs=1e-5), key
 
     assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == ["model.pt"]
-    ddp_model, one_model = load_trained_model(tmp_path / "ddp" / "model.pt"), load_trained_model(
-        tmp_path / "single" / "model.pt"
+    ddp_model, one_model = (
+        load_trained_model(tmp_path / "ddp" / "model.pt"),
+        load_trained_model(tmp_path / "single" / "model.pt"),
     )
     assert list(ddp_model.state_dict) == ["1.weight", "1.bias", "3.weight", "3.bias"]  # no DDP "module." prefix
     torch.manual_seed(7)

@@ -217,8 +217,9 @@ def test_hidpi_scale_factor_gives_the_same_image() -> None:
     results = []
     for factor in ("1", "2"):
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": factor, "OMP_NUM_THREADS": "1"}
-        out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
-                             timeout=120, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True
+        )
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     assert results[1]["ratio"] == 2
     assert results[0]["digit"] == results[1]["digit"] == 4

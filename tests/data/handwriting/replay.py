@@ -17,8 +17,9 @@ LEFT = Qt.MouseButton.LeftButton
 NO_BUTTON = Qt.MouseButton.NoButton
 
 
-def send_mouse(widget: DrawPad, kind: QEvent.Type, pos: QPointF, button: Qt.MouseButton,
-               buttons: Qt.MouseButton) -> None:
+def send_mouse(
+    widget: DrawPad, kind: QEvent.Type, pos: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton
+) -> None:
     """Deliver one mouse event at widget position ``pos``."""
     event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, event)

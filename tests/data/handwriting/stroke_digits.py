@@ -24,8 +24,7 @@ Stroke = list[Point]
 def arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 40) -> Stroke:
     """Points on an ellipse from ``start`` to ``end`` degrees (0 = right, 90 = down, y down)."""
     return [
-        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-        for a in np.linspace(start, end, n)
+        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a))) for a in np.linspace(start, end, n)
     ]
 
 
@@ -64,8 +63,10 @@ GLYPHS: dict[str, tuple[int, list[Stroke]]] = {
     "8-one": (8, [_figure_eight()]),
     "8-rings": (8, [arc(0.3, 0.24, 0.21, 0.24, -90, 275), arc(0.3, 0.74, 0.28, 0.26, -90, 275)]),
     "9-stick": (9, [[*arc(0.3, 0.27, 0.26, 0.26, 0, -360), (0.56, 0.3), (0.52, 1.0)]]),
-    "9-curl": (9, [[*arc(0.3, 0.27, 0.26, 0.26, 0, -360), (0.56, 0.3), (0.54, 0.7), (0.46, 0.9), (0.32, 1.0),
-                    (0.2, 0.97)]]),
+    "9-curl": (
+        9,
+        [[*arc(0.3, 0.27, 0.26, 0.26, 0, -360), (0.56, 0.3), (0.54, 0.7), (0.46, 0.9), (0.32, 1.0), (0.2, 0.97)]],
+    ),
 }
 
 
@@ -89,8 +90,13 @@ def _resample(stroke: Stroke, step: float) -> Stroke:
 
 
 def place(
-    strokes: list[Stroke], height: float, slant: float = 0.0, width: float = 1.0,
-    centre: Point = (0.5, 0.5), tremor: float = 0.0, seed: int = 0,
+    strokes: list[Stroke],
+    height: float,
+    slant: float = 0.0,
+    width: float = 1.0,
+    centre: Point = (0.5, 0.5),
+    tremor: float = 0.0,
+    seed: int = 0,
 ) -> list[Stroke]:
     """Put a glyph on the pad: ``height`` in pad units, ``slant`` as a shear (positive leans right),
     ``width`` stretching x, and ``tremor`` pad units of smooth hand wobble."""
