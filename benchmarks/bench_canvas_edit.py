@@ -19,11 +19,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import torch
 from PySide6.QtWidgets import QApplication
 
-from gui_app.core.compiler import compile_network
-from gui_app.core.network import LayerSpec, NetworkSpec
+from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.ui.canvas import NetworkCanvas, NetworkScene
-from gui_app.ui.document import Document
-from gui_app.ui.inspector import LayerInspector
+from gui_app.ui.document.document import Document
+from gui_app.ui.editing.inspector import LayerInspector
 from gui_app.ui.theme import apply_theme
 
 BLOCKS = 100

@@ -12,9 +12,9 @@ from __future__ import annotations
 import statistics
 import time
 
-from gui_app.core.compiler import compile_network, measure_on_meta
-from gui_app.core.layers import CATALOGUE
-from gui_app.core.network import LayerSpec, NetworkSpec
+from gui_app.core.analysis.compiler import compile_network, measure_on_meta
+from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 
 
 def hundred_layer_cnn() -> NetworkSpec:

@@ -44,8 +44,8 @@ def main() -> int:
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
-    from gui_app.core.digits import mnist_image
-    from gui_app.ui.draw_panel import DrawPanel
+    from gui_app.core.digits.preprocessing import mnist_image
+    from gui_app.ui.drawing.panel import DrawPanel
     from tests.data.handwriting.replay import LEFT, NO_BUTTON, replay_stroke, send_mouse, widget_point
     from tests.data.handwriting.stroke_digits import render_picture, variants
 

@@ -38,11 +38,11 @@ def main() -> int:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui_app.core.datasets import load_dataset
-    from gui_app.core.network import load_spec_file
+    from gui_app.core.data.datasets import load_dataset
+    from gui_app.core.project.spec import load_spec_file
     from gui_app.core.resources import resources_dir
-    from gui_app.core.training import Trainer
-    from gui_app.ui.training_panel import TrainingPanel
+    from gui_app.core.training.trainer import Trainer
+    from gui_app.ui.training.panel import TrainingPanel
 
     app = QApplication.instance() or QApplication([])
     spec = load_spec_file(resources_dir() / "presets" / "mnist_mlp_784_512_10.json")

@@ -51,8 +51,8 @@ def read_before(path: Path) -> np.ndarray:
 
 
 def child(how: str, path: Path) -> None:
-    from gui_app.core.digit_reader import DigitReader
-    from gui_app.core.pictures import read_grey
+    from gui_app.core.data.pictures import read_grey
+    from gui_app.core.digits.reader import DigitReader
 
     reader = DigitReader.from_file(None)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

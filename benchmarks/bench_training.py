@@ -22,10 +22,10 @@ import time
 import torch
 from torch import nn
 
-from gui_app.core.datasets import load_dataset
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.run_config import TrainingConfig
-from gui_app.core.training import Trainer
+from gui_app.core.data.datasets import load_dataset
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.trainer import Trainer
 
 MEAN, STD = 0.1307, 0.3081
 

@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gui_app.core.idx_files import idx_bytes, read_idx  # noqa: E402
+from gui_app.core.data.idx_files import idx_bytes, read_idx  # noqa: E402
 
 OUT = REPO / "resources" / "data" / "mnist-sample"
 SEED = 20260225

@@ -27,12 +27,12 @@ from torch import nn
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gui_app.core.compiler import build_model  # noqa: E402
-from gui_app.core.datasets import IDX_FILES  # noqa: E402
-from gui_app.core.digits import BOX, CENTRE, INK_THRESHOLD, MNIST_MEAN, MNIST_STD  # noqa: E402
-from gui_app.core.idx_files import find_idx_file, read_idx  # noqa: E402
-from gui_app.core.network import LayerSpec, NetworkSpec  # noqa: E402
-from gui_app.core.trained_model import TrainedModel, save_trained_model  # noqa: E402
+from gui_app.core.analysis.compiler import build_model  # noqa: E402
+from gui_app.core.data.datasets import IDX_FILES  # noqa: E402
+from gui_app.core.data.idx_files import find_idx_file, read_idx  # noqa: E402
+from gui_app.core.digits.preprocessing import BOX, CENTRE, INK_THRESHOLD, MNIST_MEAN, MNIST_STD  # noqa: E402
+from gui_app.core.project.spec import LayerSpec, NetworkSpec  # noqa: E402
+from gui_app.core.training.trained_model import TrainedModel, save_trained_model  # noqa: E402
 
 DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist")
 
@@ -115,7 +115,7 @@ def _thickness(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def renormalise(x: torch.Tensor) -> torch.Tensor:
     """The app's MNIST preprocessing, batched: ink box to 20 px, centre of mass to (14, 14)."""
-    ink = x > INK_THRESHOLD  # the same ink box as gui_app.core.digits.mnist_image
+    ink = x > INK_THRESHOLD  # the same ink box as gui_app.core.digits.preprocessing.mnist_image
     rows, cols = ink.any(dim=3).squeeze(1), ink.any(dim=2).squeeze(1)
     idx = torch.arange(28)
     top = torch.where(rows, idx, 99).amin(1)
@@ -222,8 +222,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 10
 
 def evaluate_file(path: Path, data_dir: Path | None, threads: int) -> int:
     """Print a saved model's accuracy on the 10,000 MNIST test images."""
-    from gui_app.core.digit_reader import DigitReader
-    from gui_app.core.trained_model import load_trained_model
+    from gui_app.core.digits.reader import DigitReader
+    from gui_app.core.training.trained_model import load_trained_model
 
     torch.set_num_threads(threads)
     model = load_trained_model(path)
@@ -235,7 +235,7 @@ def evaluate_file(path: Path, data_dir: Path | None, threads: int) -> int:
     through_app = sum(p is not None and p.digit == int(y) for p, y in zip(predictions, yte, strict=True)) / len(yte)
     print(
         f"{path.name}: MNIST test accuracy {direct:.2%} on the images as they are, "
-        f"{through_app:.2%} through the app's preprocessing (gui_app.core.digits.mnist_image)"
+        f"{through_app:.2%} through the app's preprocessing (gui_app.core.digits.preprocessing.mnist_image)"
     )
     return 0
 

@@ -5,7 +5,8 @@ import urllib.error
 
 import pytest
 
-from gui_app.core import data_folders, downloads
+from gui_app.core.data import downloads
+from gui_app.core.data import locations as data_folders
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")

@@ -16,9 +16,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from gui_app.core import downloads
-from gui_app.core.datasets import IDX_FILES
-from gui_app.core.downloads import Source
+from gui_app.core.data import downloads
+from gui_app.core.data.datasets import IDX_FILES
+from gui_app.core.data.downloads import Source
 from tests.mnist_subset import RAW
 
 

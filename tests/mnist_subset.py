@@ -13,9 +13,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gui_app.core.data_folders import sample_dir
-from gui_app.core.datasets import IDX_FILES
-from gui_app.core.idx_files import idx_bytes, read_idx
+from gui_app.core.data.datasets import IDX_FILES
+from gui_app.core.data.idx_files import idx_bytes, read_idx
+from gui_app.core.data.locations import sample_dir
 
 TRAIN, TEST = 2000, 500
 

@@ -46,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def where(args: argparse.Namespace) -> int:
-    from gui_app.core.data_folders import cache_dir, chosen_data_folder, sample_dir, search_roots
-    from gui_app.core.datasets import dataset_locations, locations_report
+    from gui_app.core.data.datasets import dataset_locations, locations_report
+    from gui_app.core.data.locations import cache_dir, chosen_data_folder, sample_dir, search_roots
 
     if not args.json:
         print(locations_report(args.data_dir, lambda name: f" (netbuilder data download {name})"))
@@ -68,7 +68,7 @@ def where(args: argparse.Namespace) -> int:
 
 
 def folder(args: argparse.Namespace) -> int:
-    from gui_app.core.data_folders import choose_data_folder, chosen_data_folder
+    from gui_app.core.data.locations import choose_data_folder, chosen_data_folder
 
     path = Path(args.path).expanduser() if args.path else None
     if path is not None and not path.is_dir():
@@ -89,9 +89,9 @@ def folder(args: argparse.Namespace) -> int:
 
 
 def download(args: argparse.Namespace) -> int:
-    from gui_app.core.data_folders import cache_dir
-    from gui_app.core.datasets import display_name
-    from gui_app.core.downloads import DownloadError, download_dataset
+    from gui_app.core.data.datasets import display_name
+    from gui_app.core.data.downloads import DownloadError, download_dataset
+    from gui_app.core.data.locations import cache_dir
 
     name = NAMES[args.name]
     bar = ProgressBar(sys.stderr, quiet=args.quiet)

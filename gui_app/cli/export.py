@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 from gui_app.cli import HELP
-from gui_app.core import export
-from gui_app.core.compiler import compile_network
-from gui_app.core.display_text import printable
-from gui_app.core.export import FORMAT_NAMES, ExportFormat
-from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
-from gui_app.core.trained_model import ModelFileError, TrainedModel, load_trained_model
+from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.export import formats as export
+from gui_app.core.export.formats import FORMAT_NAMES, ExportFormat
+from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
+from gui_app.core.text.printable import printable
+from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_trained_model
 
 #: Suffixes that mark FILE as a model or checkpoint rather than a project.
 MODEL_SUFFIXES = (".pt", ".pth", ".ckpt")

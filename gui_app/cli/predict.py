@@ -44,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def expand(paths: list[str]) -> Iterator[Path]:
     """The files named, with folders replaced by the image files in them (sorted)."""
-    from gui_app.core.pictures import IMAGE_SUFFIXES  # here: Pillow loads only when pictures are read
+    from gui_app.core.data.pictures import IMAGE_SUFFIXES  # here: Pillow loads only when pictures are read
 
     for name in paths:
         path = Path(name)
@@ -55,10 +55,10 @@ def expand(paths: list[str]) -> Iterator[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gui_app.core.digit_reader import DigitReader
-    from gui_app.core.display_text import printable
-    from gui_app.core.pictures import PictureError, read_grey
-    from gui_app.core.trained_model import ModelFileError
+    from gui_app.core.data.pictures import PictureError, read_grey
+    from gui_app.core.digits.reader import DigitReader
+    from gui_app.core.text.printable import printable
+    from gui_app.core.training.trained_model import ModelFileError
 
     try:
         reader = DigitReader.from_file(args.model)

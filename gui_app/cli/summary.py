@@ -12,11 +12,11 @@ import sys
 from typing import Any
 
 from gui_app.cli import HELP
-from gui_app.core.compiler import CompiledNetwork, compile_network
-from gui_app.core.display_text import printable
-from gui_app.core.lint import LintWarning, lint_network
-from gui_app.core.network import NetworkSpec, ProjectFileError, load_spec_file
-from gui_app.core.readable import format_bytes, format_shape
+from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.lint import LintWarning, lint_network
+from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
+from gui_app.core.text.numbers import format_bytes, format_shape
+from gui_app.core.text.printable import printable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

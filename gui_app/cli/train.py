@@ -21,9 +21,9 @@ from typing import Any, TextIO
 
 from gui_app.cli import HELP
 from gui_app.cli.data import ProgressBar
-from gui_app.core.display_text import printable
-from gui_app.core.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
-from gui_app.core.training_events import Callback
+from gui_app.core.project.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
+from gui_app.core.text.printable import printable
+from gui_app.core.training.events import Callback
 
 #: The signals that stop a run at the next batch, with the name the user is told.
 STOP_SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
@@ -170,7 +170,7 @@ class RunFiles(Callback):
         self.log = open(log, "a", encoding="utf-8") if log else None  # noqa: SIM115 - closed by close()
 
     def on_epoch_end(self, trainer: Any, event: Any) -> None:
-        from gui_app.core.checkpoints import save_checkpoint
+        from gui_app.core.training.checkpoints import save_checkpoint
 
         try:
             if self.out:
@@ -228,11 +228,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     import torch
 
-    from gui_app.core.checkpoints import check_same_network, load_checkpoint
-    from gui_app.core.layers import ParamError
-    from gui_app.core.network import ProjectFileError, load_spec_file
-    from gui_app.core.trained_model import ModelFileError
-    from gui_app.core.training import Trainer
+    from gui_app.core.layers.catalogue import ParamError
+    from gui_app.core.project.spec import ProjectFileError, load_spec_file
+    from gui_app.core.training.checkpoints import check_same_network, load_checkpoint
+    from gui_app.core.training.trained_model import ModelFileError
+    from gui_app.core.training.trainer import Trainer
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -290,10 +290,10 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
     """
     import tempfile
 
-    from gui_app.core.datasets import IDX_DATASETS, DatasetError, load_dataset
-    from gui_app.core.downloads import DownloadCancelledError
-    from gui_app.core.export import ExportError
-    from gui_app.core.training_script import export_training_script, launch_torchrun
+    from gui_app.core.data.datasets import IDX_DATASETS, DatasetError, load_dataset
+    from gui_app.core.data.downloads import DownloadCancelledError
+    from gui_app.core.export.formats import ExportError
+    from gui_app.core.export.training_script import export_training_script, launch_torchrun
 
     if args.nproc < 1:
         print("netbuilder train: --nproc must be at least 1", file=sys.stderr)

@@ -29,10 +29,10 @@ def run_gui(project: str | None = None, screenshot: str | None = None, size: tup
     from PySide6.QtWidgets import QApplication
 
     from gui_app import __version__
-    from gui_app.core.network import ProjectFileError, load_spec_file
-    from gui_app.ui.main_window import MainWindow
-    from gui_app.ui.project_files import default_spec
+    from gui_app.core.project.spec import ProjectFileError, load_spec_file
     from gui_app.ui.theme import apply_theme
+    from gui_app.ui.window.main_window import MainWindow
+    from gui_app.ui.window.project_files import default_spec
 
     QCoreApplication.setOrganizationName("NetBuilder")
     QCoreApplication.setApplicationName("NetBuilder")
@@ -72,7 +72,7 @@ def start(window, project: str | None) -> None:
     With ``project``, only a copy of that project is offered (by opening it); other copies stay
     on disk for a start without one.
     """
-    from gui_app.ui.project_files import default_spec
+    from gui_app.ui.window.project_files import default_spec
 
     if project:
         if not window.files.open(project):

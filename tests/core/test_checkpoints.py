@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gui_app.core.checkpoints import CHECKPOINT_KEYS, load_checkpoint, save_checkpoint
-from gui_app.core.run_config import SCHEDULERS
-from gui_app.core.trained_model import ModelFileError, load_trained_model, save_trained_model
-from gui_app.core.training import Trainer
+from gui_app.core.project.run_config import SCHEDULERS
+from gui_app.core.training.checkpoints import CHECKPOINT_KEYS, load_checkpoint, save_checkpoint
+from gui_app.core.training.trained_model import ModelFileError, load_trained_model, save_trained_model
+from gui_app.core.training.trainer import Trainer
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
 
 

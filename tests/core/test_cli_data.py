@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from gui_app.cli import main
-from gui_app.core.data_folders import cache_dir, sample_dir
+from gui_app.core.data.locations import cache_dir, sample_dir
 from tests.mnist_subset import DATA
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from gui_app.cli import main
-from gui_app.core.presets import presets_dir
+from gui_app.core.project.presets import presets_dir
 
 
 def test_summary_json_matches_the_documented_contract(capsys):

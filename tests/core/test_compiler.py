@@ -6,11 +6,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from gui_app.core.compiler import CompileError, build_model, compile_network, measure_on_meta
-from gui_app.core.layers import CATALOGUE, ParamError
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.presets import list_presets, load_preset
-from gui_app.core.shapes import SIZE_FUNCTIONS
+from gui_app.core.analysis.compiler import CompileError, build_model, compile_network, measure_on_meta
+from gui_app.core.layers.catalogue import CATALOGUE, ParamError
+from gui_app.core.layers.shapes import SIZE_FUNCTIONS
+from gui_app.core.project.presets import list_presets, load_preset
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 
 
 def _params(model: nn.Module) -> int:

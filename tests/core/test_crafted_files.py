@@ -23,10 +23,10 @@ import torch
 from PIL import Image
 
 from gui_app.cli import main
-from gui_app.core.checkpoints import save_checkpoint
-from gui_app.core.file_reading import MODEL_LIMIT
-from gui_app.core.network import LayerSpec, save_spec
-from gui_app.core.training import Trainer
+from gui_app.core.files.reading import MODEL_LIMIT
+from gui_app.core.project.spec import LayerSpec, save_spec
+from gui_app.core.training.checkpoints import save_checkpoint
+from gui_app.core.training.trainer import Trainer
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
 
 Payload = dict[str, Any]
@@ -270,8 +270,8 @@ def test_resuming_another_networks_checkpoint_is_refused_naming_both_files(made,
 
 
 def test_a_project_that_only_writes_out_inferred_sizes_still_resumes_its_checkpoint(made, tmp_path):
-    from gui_app.core.checkpoints import load_checkpoint, network_difference
-    from gui_app.core.network import LayerSpec, NetworkSpec
+    from gui_app.core.project.spec import LayerSpec, NetworkSpec
+    from gui_app.core.training.checkpoints import load_checkpoint, network_difference
 
     explicit = NetworkSpec(
         [

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from gui_app.core import data_folders
-from gui_app.core.data_folders import choose_data_folder, chosen_data_folder, sample_dir, search_roots
-from gui_app.core.datasets import IDX_FILES, load_dataset
-from gui_app.core.idx_files import idx_bytes, read_idx
-from gui_app.core.training import Trainer
+from gui_app.core.data import locations as data_folders
+from gui_app.core.data.datasets import IDX_FILES, load_dataset
+from gui_app.core.data.idx_files import idx_bytes, read_idx
+from gui_app.core.data.locations import choose_data_folder, chosen_data_folder, sample_dir, search_roots
+from gui_app.core.training.trainer import Trainer
 from tests.core.training_fixtures import config, mlp_spec
 from tests.mnist_subset import RAW
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from gui_app.core.datasets import IDX_FILES, DatasetError, load_dataset, normalization_for
-from gui_app.core.idx_files import IdxFileError, idx_bytes, read_idx
+from gui_app.core.data.datasets import IDX_FILES, DatasetError, load_dataset, normalization_for
+from gui_app.core.data.idx_files import IdxFileError, idx_bytes, read_idx
 from tests.mnist_subset import DATA, RAW
 
 
@@ -237,7 +237,7 @@ def test_an_idx_file_that_does_not_hold_what_mnist_needs_is_one_message_naming_i
 
 
 def test_a_gzip_bomb_stops_at_the_data_limit(tmp_path, monkeypatch):
-    import gui_app.core.idx_files as idx_files
+    import gui_app.core.data.idx_files as idx_files
 
     monkeypatch.setattr(idx_files, "DATA_LIMIT", 8 * 2**20)  # the real one is 2 GB: too big to inflate in a test
     folder = _mnist_copy(tmp_path / "mnist")
@@ -255,7 +255,7 @@ def test_a_gzip_bomb_stops_at_the_data_limit(tmp_path, monkeypatch):
 def test_a_crafted_cifar10_batch_is_refused_unread(tmp_path):
     import pickle
 
-    from gui_app.core.downloads import CIFAR_FILES
+    from gui_app.core.data.downloads import CIFAR_FILES
 
     marker = tmp_path / "unpickled"
 

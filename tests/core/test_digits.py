@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from gui_app.core.compiler import compile_network
-from gui_app.core.data_folders import sample_dir
-from gui_app.core.digit_reader import (
+from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.data.idx_files import read_idx
+from gui_app.core.data.locations import sample_dir
+from gui_app.core.digits.preprocessing import centre_of_mass, ink_box, is_dark_on_light, mnist_image
+from gui_app.core.digits.reader import (
     BUNDLED,
     TRAINED,
     DigitReader,
@@ -17,11 +19,9 @@ from gui_app.core.digit_reader import (
     load_bundled_model,
     reads_digits,
 )
-from gui_app.core.digits import centre_of_mass, ink_box, is_dark_on_light, mnist_image
-from gui_app.core.idx_files import read_idx
-from gui_app.core.layers import CATALOGUE
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.trained_model import ModelFileError, TrainedModel, load_payload
+from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_payload
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, render_picture
 
 
@@ -146,7 +146,7 @@ def test_mnist_digits_come_out_as_they_went_in(mnist_test: tuple[np.ndarray, np.
 def _network(input_shape: tuple[int, ...], outputs: int) -> TrainedModel:
     spec = NetworkSpec([LayerSpec("Flatten", {}), LayerSpec("Linear", {"out_features": outputs})], input_shape)
     model = TrainedModel(spec, {}, (0.5,), (0.5,), "")
-    from gui_app.core.compiler import build_model
+    from gui_app.core.analysis.compiler import build_model
 
     model.state_dict = build_model(spec, seed=0).state_dict()
     return model

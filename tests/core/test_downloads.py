@@ -18,17 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from gui_app.core import downloads
-from gui_app.core.data_folders import cache_dir
-from gui_app.core.datasets import CIFAR_FILES, IDX_FILES, load_dataset, locate
-from gui_app.core.downloads import (
+from gui_app.core.data import downloads
+from gui_app.core.data.datasets import CIFAR_FILES, IDX_FILES, load_dataset, locate
+from gui_app.core.data.downloads import (
     DownloadCancelledError,
     DownloadError,
     DownloadProgress,
     Source,
     download_dataset,
 )
-from gui_app.core.training import Callback, Trainer
+from gui_app.core.data.locations import cache_dir
+from gui_app.core.training.trainer import Callback, Trainer
 from tests.core.training_fixtures import config, mlp_spec
 from tests.mnist_subset import RAW
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from gui_app.core.compiler import build_model
-from gui_app.core.export import (
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.export.formats import (
     FORMAT_NAMES,
     ExportError,
     export_onnx,
@@ -23,9 +23,9 @@ from gui_app.core.export import (
     export_torchscript,
     python_source,
 )
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.run_config import TrainingConfig
-from gui_app.core.trained_model import TrainedModel
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.trained_model import TrainedModel
 
 ROOT = Path(__file__).resolve().parents[2]
 RUFF = Path(sys.executable).with_name("ruff")

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from gui_app.cli import main
-from gui_app.core.compiler import build_model
-from gui_app.core.network import LayerSpec, NetworkSpec, save_spec
-from gui_app.core.trained_model import TrainedModel, save_trained_model
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.project.spec import LayerSpec, NetworkSpec, save_spec
+from gui_app.core.training.trained_model import TrainedModel, save_trained_model
 
 
 def _mlp(hidden: int = 16) -> NetworkSpec:

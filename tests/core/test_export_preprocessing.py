@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-from gui_app.core.compiler import build_model
-from gui_app.core.digit_reader import DigitReader, load_bundled_model
-from gui_app.core.export import (
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.data.idx_files import read_idx
+from gui_app.core.digits.reader import DigitReader, load_bundled_model
+from gui_app.core.export.formats import (
     METADATA_FILE,
     ExportError,
     export_onnx,
@@ -27,9 +28,8 @@ from gui_app.core.export import (
     export_torchscript,
     inference_model,
 )
-from gui_app.core.idx_files import read_idx
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.trained_model import TrainedModel
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.trained_model import TrainedModel
 from tests.mnist_subset import RAW
 
 SUFFIXES = {"python": ".py", "torchscript": ".pt", "onnx": ".onnx", "pt2": ".pt2"}

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from gui_app.core.file_reading import FileReadError, read_bounded, read_maybe_gzip
+from gui_app.core.files.reading import FileReadError, read_bounded, read_maybe_gzip
 
 
 def test_a_small_file_is_read_whole(tmp_path):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from gui_app.core.compiler import build_model
-from gui_app.core.export import export_onnx, export_python
-from gui_app.core.file_writing import STALE_TEMP_SECONDS, place_file, write_atomic
-from gui_app.core.network import NetworkSpec, load_spec_file, save_spec
-from gui_app.core.trained_model import TrainedModel, save_trained_model
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.export.formats import export_onnx, export_python
+from gui_app.core.files.writing import STALE_TEMP_SECONDS, place_file, write_atomic
+from gui_app.core.project.spec import NetworkSpec, load_spec_file, save_spec
+from gui_app.core.training.trained_model import TrainedModel, save_trained_model
 from tests.core.training_fixtures import mlp_spec
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes, umask and symlinks")
@@ -150,7 +150,7 @@ def test_a_new_file_honours_the_umask(tmp_path, umask, mask, expected):
 
 _KILLED_SAVE = """
 import os, signal, sys
-from gui_app.core.network import save_spec
+from gui_app.core.project.spec import save_spec
 from tests.core.training_fixtures import mlp_spec
 os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed once the data is written
 save_spec(mlp_spec(), sys.argv[1])

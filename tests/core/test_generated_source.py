@@ -20,11 +20,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gui_app.core.compiler import build_model
-from gui_app.core.export import export_python, python_literal, python_source
-from gui_app.core.network import NetworkSpec, load_spec
-from gui_app.core.trained_model import TrainedModel
-from gui_app.core.training_script import export_training_script, training_script_source
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.export.formats import export_python, python_literal, python_source
+from gui_app.core.export.training_script import export_training_script, training_script_source
+from gui_app.core.project.spec import NetworkSpec, load_spec
+from gui_app.core.training.trained_model import TrainedModel
 
 INJECTION = "\"\";open('pwned', 'w').close();r\"\""
 FRAGMENTS = (

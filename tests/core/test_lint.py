@@ -2,10 +2,10 @@
 
 import pytest
 
-from gui_app.core.lint import lint_network
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.presets import list_presets, load_preset
-from gui_app.core.run_config import TrainingConfig
+from gui_app.core.analysis.lint import lint_network
+from gui_app.core.project.presets import list_presets, load_preset
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 
 
 def _mlp(*extra, loss="CrossEntropyLoss", dataset="mnist", out=10):

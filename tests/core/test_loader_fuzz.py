@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from gui_app.core.compiler import compile_network
-from gui_app.core.idx_files import IdxFileError, read_idx
-from gui_app.core.layers import CATALOGUE
-from gui_app.core.lint import lint_network
-from gui_app.core.network import ProjectFileError, load_spec
-from gui_app.core.pictures import PictureError, read_grey
+from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.lint import lint_network
+from gui_app.core.data.idx_files import IdxFileError, read_idx
+from gui_app.core.data.pictures import PictureError, read_grey
+from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.project.spec import ProjectFileError, load_spec
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**15), 10**15) | st.floats(allow_nan=False) | st.text(max_size=8),

@@ -242,7 +242,7 @@ def test_wheel_carries_every_resource(tmp_path: Path) -> None:
 
 def test_resnet_without_torchvision_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
     """The desktop bundle leaves torchvision out: the ResNet-18 block must say so, not crash."""
-    from gui_app.core.resnet import NO_TORCHVISION, build_resnet18
+    from gui_app.core.layers.resnet import NO_TORCHVISION, build_resnet18
 
     monkeypatch.setitem(sys.modules, "torchvision", None)
     monkeypatch.setitem(sys.modules, "torchvision.models", None)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gui_app.core.file_reading import PICTURE_LIMIT
-from gui_app.core.pictures import MAX_SIDE, PictureError, read_grey, read_picture
+from gui_app.core.data.pictures import MAX_SIDE, PictureError, read_grey, read_picture
+from gui_app.core.files.reading import PICTURE_LIMIT
 from tests.crafted_files import png_bomb
 
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from gui_app.cli import main
-from gui_app.core.digit_reader import bundled_model_path
+from gui_app.core.digits.reader import bundled_model_path
 from tests.crafted_files import png_bomb
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, render_picture, variants
 

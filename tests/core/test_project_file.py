@@ -5,7 +5,9 @@ import os
 
 import pytest
 
-from gui_app.core.network import (
+from gui_app.core.project.presets import list_presets
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import (
     FORMAT_VERSION,
     LayerSpec,
     NetworkSpec,
@@ -14,8 +16,6 @@ from gui_app.core.network import (
     load_spec_file,
     save_spec,
 )
-from gui_app.core.presets import list_presets
-from gui_app.core.run_config import TrainingConfig
 
 ISSUE_EXAMPLE = {
     "format": "netbuilder",
@@ -262,7 +262,7 @@ def test_edits_emit_plain_change_events_and_batch_groups_them():
 
 
 def test_set_param_refuses_bad_values_and_keeps_the_old_one():
-    from gui_app.core.layers import ParamError
+    from gui_app.core.layers.catalogue import ParamError
 
     spec = NetworkSpec([LayerSpec("Linear", {"out_features": 10})], input_shape=(4,))
     with pytest.raises(ParamError):

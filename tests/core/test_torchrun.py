@@ -10,10 +10,10 @@ import pytest
 import torch
 import torch.distributed as dist
 
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.run_config import TrainingConfig
-from gui_app.core.trained_model import load_trained_model
-from gui_app.core.training_script import export_training_script, launch_torchrun
+from gui_app.core.export.training_script import export_training_script, launch_torchrun
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.trained_model import load_trained_model
 from tests.mnist_subset import DATA
 
 pytestmark = pytest.mark.skipif(

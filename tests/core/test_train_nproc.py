@@ -5,8 +5,8 @@ import os
 import subprocess
 import sys
 
-from gui_app.core.presets import presets_dir
-from gui_app.core.trained_model import load_trained_model
+from gui_app.core.project.presets import presets_dir
+from gui_app.core.training.trained_model import load_trained_model
 from tests.mnist_subset import DATA
 
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from gui_app.cli import main
-from gui_app.core.datasets import make_linear_regression
-from gui_app.core.network import LayerSpec, NetworkSpec, save_spec
-from gui_app.core.training import Callback, Trainer, divergence_warning
+from gui_app.core.data.datasets import make_linear_regression
+from gui_app.core.project.spec import LayerSpec, NetworkSpec, save_spec
+from gui_app.core.training.trainer import Callback, Trainer, divergence_warning
 from tests.core.training_fixtures import DATA, Recorder, config, mlp_spec, mnist_slice
 
 
@@ -161,7 +161,7 @@ def test_a_network_with_errors_is_refused():
 
 
 def test_out_of_memory_is_an_error_event_suggesting_a_smaller_batch(monkeypatch):
-    from gui_app.core import training_data
+    from gui_app.core.training import device_data as training_data
 
     real_prepare = training_data.DeviceData.prepare
     calls = []

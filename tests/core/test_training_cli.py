@@ -12,10 +12,10 @@ import sys
 import pytest
 
 from gui_app.cli import main
-from gui_app.core import network
-from gui_app.core.checkpoints import load_checkpoint
-from gui_app.core.network import save_spec
+from gui_app.core.project import spec as network
+from gui_app.core.project.spec import save_spec
 from gui_app.core.resources import resources_dir
+from gui_app.core.training.checkpoints import load_checkpoint
 from tests.core.training_fixtures import DATA, mlp_spec
 
 KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s"}
@@ -191,7 +191,7 @@ def test_ctrl_c_during_start_up_is_exit_130_in_one_line(tmp_path, capsys, monkey
 
 _SIGTERM_AT_START = """
 import os, signal, sys
-import gui_app.core.network as network
+import gui_app.core.project.spec as network
 network.load_spec_file = lambda path: os.kill(os.getpid(), signal.SIGTERM)
 from gui_app.cli import main
 sys.exit(main(["train", sys.argv[1]]))

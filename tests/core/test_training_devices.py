@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gui_app.core.devices import DeviceError, list_devices, memory_in_use, resolve_device
+from gui_app.core.training.devices import DeviceError, list_devices, memory_in_use, resolve_device
 
 
 def test_the_list_starts_with_auto_and_always_has_the_cpu():

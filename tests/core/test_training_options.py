@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from gui_app.core.checkpoints import load_checkpoint
-from gui_app.core.datasets import make_linear_regression
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.run_config import LOSSES, OPTIMIZERS, SCHEDULERS
-from gui_app.core.training import Trainer
+from gui_app.core.data.datasets import make_linear_regression
+from gui_app.core.project.run_config import LOSSES, OPTIMIZERS, SCHEDULERS
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.checkpoints import load_checkpoint
+from gui_app.core.training.trainer import Trainer
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
 
 

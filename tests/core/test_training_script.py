@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from gui_app.core.compiler import build_model
-from gui_app.core.export import ExportError
-from gui_app.core.network import LayerSpec, NetworkSpec, load_spec
-from gui_app.core.run_config import TrainingConfig
-from gui_app.core.trained_model import load_trained_model
-from gui_app.core.training_script import (
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.export.formats import ExportError
+from gui_app.core.export.training_script import (
     ScriptError,
     find_idx,
     read_idx,
     torchrun_command,
     training_script_source,
 )
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec, load_spec
+from gui_app.core.training.trained_model import load_trained_model
 from tests.mnist_subset import DATA, RAW
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def test_scripts_are_standalone_and_ruff_clean(tmp_path: Path) -> None:
 
 
 def test_the_export_module_offers_the_same_script(tmp_path: Path) -> None:
-    from gui_app.core.export import export_training_script
+    from gui_app.core.export.formats import export_training_script
 
     export_training_script(mlp(), tmp_path / "train.py")
     assert (tmp_path / "train.py").read_text() == training_script_source(mlp())

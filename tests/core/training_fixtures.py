@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gui_app.core.datasets import LoadedDataset, load_dataset
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.run_config import TrainingConfig
-from gui_app.core.training import Callback
+from gui_app.core.data.datasets import LoadedDataset, load_dataset
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.trainer import Callback
 from tests.mnist_subset import DATA
 
 

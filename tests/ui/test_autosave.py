@@ -15,13 +15,13 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from gui_app.core.network import save_spec
-from gui_app.ui import recovery
+from gui_app.core.project.spec import save_spec
 from gui_app.ui.app import start
-from gui_app.ui.autosave import Autosaver, find_autosaves
-from gui_app.ui.document import Document
-from gui_app.ui.main_window import MainWindow
-from gui_app.ui.project_files import mlp_spec
+from gui_app.ui.document.document import Document
+from gui_app.ui.window import recovery
+from gui_app.ui.window.autosave import Autosaver, find_autosaves
+from gui_app.ui.window.main_window import MainWindow
+from gui_app.ui.window.project_files import mlp_spec
 from tests.ui.test_main_window import make_window, types
 
 
@@ -78,9 +78,9 @@ import sys
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from gui_app.ui.autosave import Autosaver
-from gui_app.ui.document import Document
-from gui_app.ui.project_files import mlp_spec
+from gui_app.ui.window.autosave import Autosaver
+from gui_app.ui.document.document import Document
+from gui_app.ui.window.project_files import mlp_spec
 document = Document(mlp_spec())
 document.add_layer("GELU")
 saver = Autosaver(document, Path(sys.argv[1]))

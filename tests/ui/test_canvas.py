@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QApplication
 
 from gui_app.ui.canvas import NetworkCanvas
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, STEP
-from gui_app.ui.document import Document
-from gui_app.ui.palette import layer_mime_data
-from gui_app.ui.project_files import mlp_spec
+from gui_app.ui.document.document import Document
+from gui_app.ui.layer_drag import layer_mime_data
+from gui_app.ui.window.project_files import mlp_spec
 
 COPY = Qt.DropAction.CopyAction
 LEFT = Qt.MouseButton.LeftButton

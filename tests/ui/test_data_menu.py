@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from gui_app.core.data_folders import cache_dir, chosen_data_folder
-from gui_app.ui.main_window import MainWindow
-from gui_app.ui.project_files import default_spec
+from gui_app.core.data.locations import cache_dir, chosen_data_folder
+from gui_app.ui.window.main_window import MainWindow
+from gui_app.ui.window.project_files import default_spec
 from tests.mnist_subset import DATA
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from gui_app.core.network import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
-from gui_app.ui import document as document_module
-from gui_app.ui.document import Document, layers_from_text, layers_to_text
-from gui_app.ui.project_files import mlp_spec
+from gui_app.core.project.spec import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
+from gui_app.ui.document import document as document_module
+from gui_app.ui.document.document import Document, layers_from_text, layers_to_text
+from gui_app.ui.window.project_files import mlp_spec
 
 
 @pytest.fixture

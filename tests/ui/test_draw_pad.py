@@ -14,12 +14,12 @@ import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
 
-from gui_app.core.compiler import build_model
-from gui_app.core.digit_reader import BUNDLED, TRAINED
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.trained_model import TrainedModel
-from gui_app.ui.draw_pad import RENDER_SIDE, DrawPad
-from gui_app.ui.draw_panel import DrawPanel
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.digits.reader import BUNDLED, TRAINED
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.trained_model import TrainedModel
+from gui_app.ui.drawing.pad import RENDER_SIDE, DrawPad
+from gui_app.ui.drawing.panel import DrawPanel
 from tests.data.handwriting.replay import LEFT, NO_BUTTON, replay_digit, replay_stroke, send_mouse, widget_point
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, variants
 
@@ -204,7 +204,7 @@ def test_hidpi_scale_factor_gives_the_same_image() -> None:
     script = (
         "import json, sys\n"
         "from PySide6.QtWidgets import QApplication\n"
-        "from gui_app.ui.draw_panel import DrawPanel\n"
+        "from gui_app.ui.drawing.panel import DrawPanel\n"
         "from tests.data.handwriting.replay import replay_digit\n"
         "from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place\n"
         "app = QApplication([])\n"
@@ -227,7 +227,7 @@ def test_hidpi_scale_factor_gives_the_same_image() -> None:
 
 
 def test_a_missing_bundled_model_is_a_message_not_a_crash(qtbot, monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("gui_app.core.digit_reader.bundled_model_path", lambda: tmp_path / "gone.pt")
+    monkeypatch.setattr("gui_app.core.digits.reader.bundled_model_path", lambda: tmp_path / "gone.pt")
     panel = DrawPanel()
     qtbot.addWidget(panel)
     replay_digit(panel.pad, _digit("7-plain"))

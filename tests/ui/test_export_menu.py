@@ -10,9 +10,9 @@ import torch
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui_app.cli import export as export_cli
-from gui_app.core.compiler import build_model
-from gui_app.core.trained_model import TrainedModel
-from gui_app.ui.main_window import MainWindow
+from gui_app.core.analysis.compiler import build_model
+from gui_app.core.training.trained_model import TrainedModel
+from gui_app.ui.window.main_window import MainWindow
 from tests.ui.test_main_window import make_window
 
 Button = QMessageBox.StandardButton

@@ -8,13 +8,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QSpinBox
 
-from gui_app.core.layers import CATALOGUE
-from gui_app.core.network import LayerSpec, NetworkSpec
+from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.ui.canvas import NetworkCanvas
-from gui_app.ui.document import Document
-from gui_app.ui.inspector import LayerInspector
-from gui_app.ui.param_editors import NullableEditor, PaddingEditor, TupleEditor
-from gui_app.ui.project_files import mlp_spec
+from gui_app.ui.document.document import Document
+from gui_app.ui.editing.inspector import LayerInspector
+from gui_app.ui.editing.param_editors import NullableEditor, PaddingEditor, TupleEditor
+from gui_app.ui.window.project_files import mlp_spec
 
 
 @pytest.fixture

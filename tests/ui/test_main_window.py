@@ -13,10 +13,10 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from gui_app.core.network import load_spec_file
-from gui_app.ui.autosave import Autosaver
-from gui_app.ui.main_window import MainWindow
-from gui_app.ui.project_files import DEFAULT_PRESET, mlp_spec
+from gui_app.core.project.spec import load_spec_file
+from gui_app.ui.window.autosave import Autosaver
+from gui_app.ui.window.main_window import MainWindow
+from gui_app.ui.window.project_files import DEFAULT_PRESET, mlp_spec
 
 Button = QMessageBox.StandardButton
 
@@ -51,7 +51,7 @@ def test_main_parts_have_stable_names(window: MainWindow) -> None:
         widget = window.findChild(QWidget, name)
         assert widget is not None, name
         assert widget.accessibleName() == name
-    for module, name in (("gui_app.ui.training_panel", "trainingPanel"), ("gui_app.ui.draw_panel", "drawPad")):
+    for module, name in (("gui_app.ui.training.panel", "trainingPanel"), ("gui_app.ui.drawing.panel", "drawPad")):
         if importlib.util.find_spec(module) is not None:
             assert window.findChild(QWidget, name) is not None, name
 
@@ -172,7 +172,7 @@ def test_paste_works_across_projects(window: MainWindow, qtbot, tmp_path) -> Non
 
 
 def _first_preset():
-    from gui_app.ui.project_files import presets
+    from gui_app.ui.window.project_files import presets
 
     return presets()[0][1]
 
@@ -264,7 +264,7 @@ def test_no_other_project_can_replace_the_network_while_it_trains(window: MainWi
 
 
 def load_preset_text() -> str:
-    from gui_app.core.presets import presets_dir
+    from gui_app.core.project.presets import presets_dir
 
     return (presets_dir() / "linear_regression.json").read_text()
 
@@ -339,8 +339,8 @@ def test_a_drag_started_in_the_palette_drops_onto_the_canvas(window: MainWindow,
     from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
-    from gui_app.ui import palette as palette_module
     from gui_app.ui.canvas.items import BLOCK_WIDTH
+    from gui_app.ui.editing import palette as palette_module
 
     started = []
 

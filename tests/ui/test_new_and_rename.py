@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from gui_app.core.network import load_spec_file
-from gui_app.ui.main_window import MainWindow
-from gui_app.ui.project_files import DEFAULT_PRESET, mlp_spec
+from gui_app.core.project.spec import load_spec_file
+from gui_app.ui.window.main_window import MainWindow
+from gui_app.ui.window.project_files import DEFAULT_PRESET, mlp_spec
 
 
 def _forget_changes(window: MainWindow) -> None:

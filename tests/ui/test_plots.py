@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui_app.ui.plots import TrainingPlots
+from gui_app.ui.training.plots import TrainingPlots
 
 BATCHES = 12
 LOSSES = [2.3, 2.1, 2.2, 1.7, 1.5, 1.6, 1.1, 0.9, 1.2, 0.7, 0.6, 0.8]

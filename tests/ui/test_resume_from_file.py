@@ -10,9 +10,9 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from gui_app.core.checkpoints import save_checkpoint
-from gui_app.core.training import Trainer
-from gui_app.ui.training_panel import TrainingPanel
+from gui_app.core.training.checkpoints import save_checkpoint
+from gui_app.core.training.trainer import Trainer
+from gui_app.ui.training.panel import TrainingPanel
 from tests.core.training_fixtures import DATA, config, mlp_spec, mnist_slice
 
 

@@ -9,12 +9,12 @@ import urllib.error
 import pytest
 from PySide6.QtCore import QObject, Slot
 
-from gui_app.core import downloads
-from gui_app.core.checkpoints import save_checkpoint
-from gui_app.core.network import LayerSpec, NetworkSpec
-from gui_app.core.trained_model import TrainedModel
-from gui_app.core.training import Trainer
-from gui_app.ui.training_panel import LOCK_NOTE, TrainingPanel
+from gui_app.core.data import downloads
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.training.checkpoints import save_checkpoint
+from gui_app.core.training.trained_model import TrainedModel
+from gui_app.core.training.trainer import Trainer
+from gui_app.ui.training.panel import LOCK_NOTE, TrainingPanel
 from tests.core.training_fixtures import DATA, config, mlp_spec, mnist_slice
 
 

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, QSettings
 from PySide6.QtGui import QFontMetrics
 
-from gui_app.core.evaluation import EvaluationResult
-from gui_app.core.network import LayerSpec
-from gui_app.ui.main_window import MainWindow
-from gui_app.ui.project_files import mlp_spec
+from gui_app.core.project.spec import LayerSpec
+from gui_app.core.training.evaluation import EvaluationResult
+from gui_app.ui.window.main_window import MainWindow
+from gui_app.ui.window.project_files import mlp_spec
 from tests.core.training_fixtures import DATA, mnist_slice
 
 

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QObject, QThread, Slot
 from PySide6.QtWidgets import QApplication
 
-from gui_app.core.training import Trainer
-from gui_app.ui.worker import TrainingThread
+from gui_app.core.training.trainer import Trainer
+from gui_app.ui.training.worker import TrainingThread
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
 
 

@@ -1,6 +1,6 @@
 """The network canvas: a QGraphicsScene that mirrors the document and the view that edits it."""
 
 from gui_app.ui.canvas.scene import NetworkScene
-from gui_app.ui.canvas.view import LAYER_MIME, NetworkCanvas
+from gui_app.ui.canvas.view import NetworkCanvas
 
-__all__ = ["LAYER_MIME", "NetworkCanvas", "NetworkScene"]
+__all__ = ["NetworkCanvas", "NetworkScene"]

@@ -11,10 +11,10 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
-from gui_app.core.layers import CATALOGUE
-from gui_app.core.readable import format_count, format_shape
+from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.text.numbers import format_count, format_shape
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, STEP, BlockItem, BlockState, InsertionMarker
-from gui_app.ui.document import Document
+from gui_app.ui.document.document import Document
 from gui_app.ui.theme import canvas_colours
 
 

@@ -11,13 +11,11 @@ from PySide6.QtCore import QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel
 
-from gui_app.core.layers import CATALOGUE
 from gui_app.ui.canvas.items import BlockItem
 from gui_app.ui.canvas.scene import NetworkScene
-from gui_app.ui.document import Document
+from gui_app.ui.document.document import Document
+from gui_app.ui.layer_drag import dragged_layer_type
 
-#: MIME type of a palette drag; the payload is the layer type name in UTF-8.
-LAYER_MIME = "application/x-netbuilder-layer"
 MIN_ZOOM = 0.15
 MAX_ZOOM = 3.0
 
@@ -164,11 +162,7 @@ class NetworkCanvas(QGraphicsView):
 
     # ------------------------------------------------------------------ drag and drop
     def _layer_type(self, event: QDropEvent) -> str | None:
-        mime = event.mimeData()
-        if not mime.hasFormat(LAYER_MIME):
-            return None
-        name = bytes(mime.data(LAYER_MIME).data()).decode("utf-8", "replace")
-        return name if name in CATALOGUE else None
+        return dragged_layer_type(event.mimeData())
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._layer_type(event) and not self.document.lock_reason:

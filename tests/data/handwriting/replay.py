@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from gui_app.ui.draw_pad import DrawPad
+from gui_app.ui.drawing.pad import DrawPad
 from tests.data.handwriting.stroke_digits import Stroke, StrokeDigit
 
 LEFT = Qt.MouseButton.LeftButton

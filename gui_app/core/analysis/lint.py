@@ -1,0 +1,234 @@
+"""Warnings about networks that compile but are almost surely wrong.
+
+Each warning names its layer (or ``None`` for the network as a whole), says what is wrong and
+how to fix it. The rules come from mistakes that real tutorials ship, such as a Softmax before
+CrossEntropyLoss, or two Linear layers with nothing between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.project.spec import NetworkSpec
+
+NONLINEAR = {"ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"}
+#: Layers that neither mix nor bend values: they do not separate two Linear layers.
+PASS_THROUGH = {"Dropout", "Dropout2d", "Identity", "Flatten", "Unflatten", "BatchNorm1d", "LayerNorm"}
+CLASS_INDEX_LOSSES = {"CrossEntropyLoss", "NLLLoss"}
+#: Activations whose outputs are bounded (above, below or both), with the range they leave the
+#: class scores. CrossEntropyLoss wants raw, unbounded scores (logits): a bounded score cannot
+#: grow far enough for a confident answer, and one clipped from below cannot push a wrong class
+#: down (ReLU's zero gradient below 0 also leaves such a score stuck).
+BOUNDED_ACTIVATIONS = {
+    "ReLU": "0 or more (and stuck at 0 wherever the input is negative)",
+    "ELU": "{negative} or more",
+    "GELU": "about -0.17 or more",
+    "SiLU": "about -0.28 or more",
+    "Sigmoid": "between 0 and 1",
+    "Tanh": "between -1 and 1",
+}
+#: Layers after the last activation that leave its range as it is.
+RANGE_KEEPING = {"Dropout", "Identity", "Flatten", "Unflatten"}
+REGRESSION_LOSSES = {"MSELoss", "L1Loss", "SmoothL1Loss"}
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What lint needs to know about a dataset: its display name, sample shape and classes."""
+
+    title: str
+    sample_shape: tuple[int, ...] | None
+    classes: int | None  # None: a regression target
+
+
+DATASET_FACTS = {
+    "mnist": DatasetFacts("MNIST", (1, 28, 28), 10),
+    "fashion_mnist": DatasetFacts("Fashion-MNIST", (1, 28, 28), 10),
+    "cifar10": DatasetFacts("CIFAR-10", (3, 32, 32), 10),
+    "linear_regression": DatasetFacts("the linear-regression data", None, None),
+}
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    """A legal but suspicious construct: ``index`` is the layer (None: the whole network)."""
+
+    index: int | None
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.fix}"
+
+
+def lint_network(spec: NetworkSpec, compiled: CompiledNetwork | None = None) -> list[LintWarning]:
+    """All warnings for ``spec``, in layer order (network-wide ones last)."""
+    compiled = compiled or compile_network(spec)
+    warnings: list[LintWarning] = []
+    warnings += _linear_without_nonlinearity(spec)
+    warnings += _linear_on_image(spec, compiled)
+    warnings += _last_layer(spec)
+    warnings += _bounded_scores(spec)
+    warnings += _loss_fit(spec, compiled)
+    warnings.sort(key=lambda w: (w.index is None, w.index or 0))
+    return warnings
+
+
+def _linear_without_nonlinearity(spec: NetworkSpec) -> list[LintWarning]:
+    found = []
+    previous_linear: int | None = None
+    for i, layer in enumerate(spec.layers):
+        if layer.type == "Linear":
+            if previous_linear is not None:
+                found.append(
+                    LintWarning(
+                        i,
+                        f"Linear {previous_linear} and Linear {i} have nothing non-linear between them, "
+                        "so together they are just one linear map",
+                        "add an activation such as ReLU between them",
+                    )
+                )
+            previous_linear = i
+        elif layer.type not in PASS_THROUGH:
+            previous_linear = None
+    return found
+
+
+def _linear_on_image(spec: NetworkSpec, compiled: CompiledNetwork) -> list[LintWarning]:
+    found = []
+    shape = tuple(spec.input_shape)
+    for result in compiled.layers:
+        if result.output_shape is None:
+            break
+        if result.type == "Linear" and len(shape) >= 3:
+            dims = "×".join(map(str, shape))
+            found.append(
+                LintWarning(
+                    result.index,
+                    f"Linear acts only on the last dimension ({shape[-1]}) of its {dims} input",
+                    "add a Flatten before it",
+                )
+            )
+        shape = result.output_shape
+    return found
+
+
+def _last_layer(spec: NetworkSpec) -> list[LintWarning]:
+    if not spec.layers:
+        return []
+    last = len(spec.layers) - 1
+    kind, loss = spec.layers[last].type, spec.training.loss
+    if kind in ("Dropout", "Dropout2d"):
+        return [LintWarning(last, "Dropout as the last layer zeroes some of the network's outputs", "remove it")]
+    if kind in ("BatchNorm1d", "BatchNorm2d"):
+        return [LintWarning(last, f"{kind} as the last layer rescales the outputs", "remove it")]
+    if kind == "Softmax" and loss == "CrossEntropyLoss":
+        return [
+            LintWarning(
+                last,
+                "CrossEntropyLoss applies softmax itself; a Softmax before it squashes the scores twice "
+                "and slows learning",
+                "remove the last Softmax (apply softmax only when predicting)",
+            )
+        ]
+    if kind == "LogSoftmax" and loss == "CrossEntropyLoss":
+        return [
+            LintWarning(
+                last,
+                "CrossEntropyLoss already applies log-softmax; this LogSoftmax does the work twice",
+                "remove it, or keep it and use NLLLoss",
+            )
+        ]
+    if kind == "Softmax" and loss == "NLLLoss":
+        return [LintWarning(last, "NLLLoss expects log-probabilities, not probabilities", "use LogSoftmax")]
+    if kind == "Sigmoid" and loss == "BCEWithLogitsLoss":
+        return [
+            LintWarning(
+                last, "BCEWithLogitsLoss applies the sigmoid itself; this Sigmoid applies it twice", "remove it"
+            )
+        ]
+    return []
+
+
+def _bounded_scores(spec: NetworkSpec) -> list[LintWarning]:
+    """A ReLU (or another bounded activation) after the last Linear, before a class-index loss."""
+    loss = spec.training.loss
+    if loss not in CLASS_INDEX_LOSSES:
+        return []
+    index = len(spec.layers) - 1
+    while index >= 0 and spec.layers[index].type in RANGE_KEEPING:
+        index -= 1
+    if index < 0 or spec.layers[index].type not in BOUNDED_ACTIVATIONS:
+        return []
+    kind = spec.layers[index].type
+    alpha = spec.layers[index].params.get("alpha", 1.0)
+    scores = BOUNDED_ACTIVATIONS[kind].format(negative=f"{-alpha:g}")
+    if loss == "NLLLoss":
+        message = (
+            f"NLLLoss expects log-probabilities from a LogSoftmax, but this {kind} makes the class scores {scores}"
+        )
+        return [LintWarning(index, message, f"replace the {kind} with a LogSoftmax")]
+    message = (
+        f"CrossEntropyLoss expects unbounded class scores (logits), but this {kind} after the last layer "
+        f"makes them {scores}, so the network cannot become confident or push wrong classes down"
+    )
+    return [LintWarning(index, message, f"remove the {kind}: end with the Linear (or Conv) layer")]
+
+
+def _loss_fit(spec: NetworkSpec, compiled: CompiledNetwork) -> list[LintWarning]:
+    facts = DATASET_FACTS.get(spec.training.dataset)
+    if facts is None or not compiled.ok:
+        return []
+    found = []
+    loss, last = spec.training.loss, (len(spec.layers) - 1 if spec.layers else None)
+    if facts.sample_shape is not None and tuple(spec.input_shape) != facts.sample_shape:
+        want = "×".join(map(str, facts.sample_shape))
+        have = "×".join(map(str, spec.input_shape))
+        found.append(
+            LintWarning(None, f"{facts.title} samples are {want} but the input is {have}", f"set the input to {want}")
+        )
+    out = compiled.output_shape or ()
+    if facts.classes is None:
+        if loss in CLASS_INDEX_LOSSES:
+            found.append(
+                LintWarning(
+                    last, f"{loss} expects class labels but {facts.title} has real-valued targets", "use MSELoss"
+                )
+            )
+        return found
+    if loss in REGRESSION_LOSSES:
+        found.append(
+            LintWarning(
+                last,
+                f"{loss} compares the outputs with class indices as if they were numbers",
+                "use CrossEntropyLoss for classification",
+            )
+        )
+    elif loss == "BCEWithLogitsLoss" and facts.classes > 2:
+        found.append(
+            LintWarning(
+                last,
+                f"BCEWithLogitsLoss is for yes/no or multi-label targets, but {facts.title} has "
+                f"{facts.classes} exclusive classes",
+                "use CrossEntropyLoss",
+            )
+        )
+    if len(out) != 1:
+        found.append(
+            LintWarning(
+                last,
+                f"the network gives {'×'.join(map(str, out))} per sample, but a classifier should give one score "
+                f"per class ({facts.classes})",
+                "end with Flatten and a Linear layer",
+            )
+        )
+    elif out[0] != facts.classes:
+        found.append(
+            LintWarning(
+                last,
+                f"the network gives {out[0]} outputs but {facts.title} has {facts.classes} classes",
+                f"make the last layer give {facts.classes} outputs",
+            )
+        )
+    return found

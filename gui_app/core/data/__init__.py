@@ -1,0 +1,1 @@
+"""Datasets: where they are found, downloads, IDX files, image folders and pictures. Knows no network."""

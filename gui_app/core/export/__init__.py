@@ -1,0 +1,1 @@
+"""A network as files other programs use: Python source, TorchScript, ONNX, pt2, training scripts."""

@@ -1,0 +1,1 @@
+"""A project as data: the network spec, its change events, the project file, run settings, presets."""

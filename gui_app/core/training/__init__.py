@@ -1,0 +1,1 @@
+"""Training a network: the Trainer and its events, device data, optimisation, checkpoints, models."""

@@ -1,0 +1,331 @@
+"""The open project: its spec, file path, undo stack, and the compiler's latest report.
+
+Views never edit the spec: they call the edit methods here, which push one undo command each.
+After every change of the spec the network is recompiled once and :attr:`Document.changed` is
+emitted, so views read a consistent ``(spec, compiled, warnings)`` triple.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.layers.catalogue import CATALOGUE, ParamError
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import (
+    Change,
+    LayerSpec,
+    NetworkSpec,
+    ProjectFileError,
+    save_spec,
+    validate_layer,
+    validate_name,
+)
+from gui_app.ui.document.commands import (
+    InsertLayersCommand,
+    MoveLayerCommand,
+    RemoveLayersCommand,
+    ReorderLayersCommand,
+    ResetParamCommand,
+    SetInputShapeCommand,
+    SetNameCommand,
+    SetParamCommand,
+    SetTrainingCommand,
+)
+
+CLIPBOARD_FORMAT = "netbuilder-layers"
+#: The longest project name a project file may hold (see network.spec_from_dict).
+
+
+def lint_warnings(spec: NetworkSpec, compiled: CompiledNetwork) -> list[Any]:
+    """The lint module's warnings, or none while that module is not installed."""
+    try:
+        from gui_app.core.analysis.lint import lint_network
+    except ImportError:
+        return []
+    return list(lint_network(spec, compiled))
+
+
+class Document(QObject):
+    """One open project. ``changed(Change)`` fires after each recompile."""
+
+    changed = Signal(object)
+    path_changed = Signal(object)
+    dirty_changed = Signal(bool)
+    lock_changed = Signal(str)
+    #: A user edit that was refused, with the one-line reason (for the status bar).
+    edit_refused = Signal(str)
+
+    def __init__(self, spec: NetworkSpec | None = None, path: Path | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.spec = spec if spec is not None else NetworkSpec()
+        self.path: Path | None = Path(path) if path else None
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.lock_reason = ""
+        self.compiled = compile_network(self.spec)
+        self.warnings = lint_warnings(self.spec, self.compiled)
+        self.spec.changed.connect(self._on_spec_changed)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def display_name(self) -> str:
+        """The project's name, with its file's name when that says something else."""
+        name = self.spec.name
+        if self.path is None:
+            return name
+        return self.path.name if self.path.stem == name else f"{name} ({self.path.name})"
+
+    def layer(self, uid: int) -> LayerSpec:
+        return self.spec.layers[self.spec.index_of(uid)]
+
+    def result(self, uid: int):
+        """The compiler's :class:`LayerResult` for the layer with ``uid``."""
+        return self.compiled.layers[self.spec.index_of(uid)]
+
+    def warnings_for(self, index: int) -> list[Any]:
+        return [w for w in self.warnings if w.index == index]
+
+    def first_problem(self) -> str | None:
+        """The first compile error or warning as one line, or None when ready to train."""
+        for result in self.compiled.layers:
+            if result.error:
+                return f"Block {result.index + 1} ({result.type}): {result.error}"
+        if not self.spec.layers:
+            return "Add layers from the palette to build a network"
+        for warning in self.warnings:
+            where = f"Block {warning.index + 1}: " if warning.index is not None else ""
+            return f"{where}{warning.message}"
+        return None
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirty_changed.emit(not clean)
+
+    def _on_spec_changed(self, change: Change) -> None:
+        self.compiled = compile_network(self.spec)
+        self.warnings = lint_warnings(self.spec, self.compiled)
+        self.changed.emit(change)
+
+    # ------------------------------------------------------------------ lock
+    def lock(self, reason: str) -> None:
+        """Refuse edits (e.g. while a run trains this network) and say why."""
+        self.lock_reason = reason
+        self.lock_changed.emit(reason)
+
+    def unlock(self) -> None:
+        self.lock_reason = ""
+        self.lock_changed.emit("")
+
+    def _push(self, command: QUndoCommand) -> bool:
+        if self.lock_reason:
+            self.edit_refused.emit(self.lock_reason)
+            return False
+        self.undo_stack.push(command)
+        return True
+
+    def undo(self) -> None:
+        if self.lock_reason:
+            self.edit_refused.emit(self.lock_reason)
+        else:
+            self.undo_stack.undo()
+
+    def redo(self) -> None:
+        if self.lock_reason:
+            self.edit_refused.emit(self.lock_reason)
+        else:
+            self.undo_stack.redo()
+
+    # ------------------------------------------------------------------ edits
+    def add_layer(self, type_name: str, index: int | None = None, params: dict | None = None) -> int | None:
+        """Insert a new block of ``type_name``; returns its uid (None if refused)."""
+        layer = LayerSpec(type_name, dict(params or {}))
+        index = len(self.spec.layers) if index is None else max(0, min(index, len(self.spec.layers)))
+        ok = self._push(InsertLayersCommand(self, index, [layer], f"Add {type_name}"))
+        return layer.uid if ok else None
+
+    def insert_layers(self, index: int, layers: list[LayerSpec], text: str) -> list[int]:
+        """Insert copies-to-be (paste, duplicate); returns the new uids."""
+        if not layers:
+            return []
+        index = max(0, min(index, len(self.spec.layers)))
+        ok = self._push(InsertLayersCommand(self, index, layers, text))
+        return [layer.uid for layer in layers] if ok else []
+
+    def remove_layers(self, uids: list[int]) -> bool:
+        uids = [uid for uid in uids if self._has(uid)]
+        if not uids:
+            return False
+        text = f"Delete {self.layer(uids[0]).type}" if len(uids) == 1 else f"Delete {len(uids)} blocks"
+        return self._push(RemoveLayersCommand(self, uids, text))
+
+    def duplicate_layers(self, uids: list[int]) -> list[int]:
+        """Copies of the blocks, inserted after the last of them."""
+        uids = sorted((uid for uid in uids if self._has(uid)), key=self.spec.index_of)
+        if not uids:
+            return []
+        copies = [self.layer(uid).copy() for uid in uids]
+        text = f"Duplicate {copies[0].type}" if len(copies) == 1 else f"Duplicate {len(copies)} blocks"
+        return self.insert_layers(self.spec.index_of(uids[-1]) + 1, copies, text)
+
+    def move_layer(self, uid: int, target: int) -> bool:
+        if not self._has(uid):
+            return False
+        target = max(0, min(target, len(self.spec.layers) - 1))
+        if target == self.spec.index_of(uid):
+            return False
+        return self._push(MoveLayerCommand(self, uid, target))
+
+    def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
+        """Move a group of blocks together, in their order, so that ``grabbed`` lands at ``target``."""
+        group = sorted((uid for uid in uids if self._has(uid)), key=self.spec.index_of)
+        if grabbed not in group:
+            return False
+        if len(group) == 1:
+            return self.move_layer(grabbed, target)
+        others = [layer.uid for layer in self.spec.layers if layer.uid not in group]
+        start = max(0, min(target - group.index(grabbed), len(others)))
+        order = others[:start] + group + others[start:]
+        if order == [layer.uid for layer in self.spec.layers]:
+            return False
+        return self._push(ReorderLayersCommand(self, order, f"Move {len(group)} blocks"))
+
+    def set_param(self, uid: int, key: str, value: Any) -> bool:
+        """Set one parameter; an unacceptable value is refused with a message, not raised."""
+        if not self._has(uid):
+            return False
+        layer = self.layer(uid)
+        params = dict(layer.params)
+        param = CATALOGUE[layer.type].param_index[key]
+        if value is None and param.inferred:
+            params.pop(key, None)
+        else:
+            params[key] = value
+        try:
+            clean = validate_layer(layer.type, params, layer.type)
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        if clean == layer.params:
+            return False
+        return self._push(SetParamCommand(self, uid, key, value))
+
+    def reset_param(self, uid: int, key: str) -> bool:
+        """Take ``key`` out of the block: an inferred size is inferred again, anything else is back
+        at its default. One undo step; False when the block does not set ``key``."""
+        if not self._has(uid) or key not in self.layer(uid).params:
+            return False
+        layer = self.layer(uid)
+        params = {k: v for k, v in layer.params.items() if k != key}
+        try:
+            validate_layer(layer.type, params, layer.type)
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        return self._push(ResetParamCommand(self, uid, key))
+
+    def set_input_shape(self, shape: tuple[int, ...]) -> bool:
+        from gui_app.core.project.spec import validate_input_shape
+
+        try:
+            shape = validate_input_shape(list(shape), "input shape")
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        if shape == self.spec.input_shape:
+            return False
+        return self._push(SetInputShapeCommand(self, shape))
+
+    def set_name(self, name: str) -> bool:
+        """Rename the project (one undo step); a name a project file could not hold is refused."""
+        try:
+            name = validate_name(name)
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        if name == self.spec.name:
+            return False
+        return self._push(SetNameCommand(self, name))
+
+    def set_training(self, training: TrainingConfig) -> bool:
+        if training == self.spec.training:
+            return False
+        return self._push(SetTrainingCommand(self, training))
+
+    def _has(self, uid: int) -> bool:
+        try:
+            self.spec.index_of(uid)
+        except KeyError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ files
+    def load(self, spec: NetworkSpec, path: Path | None, dirty: bool = False) -> None:
+        """Show ``spec`` as the project (open, new, recover); history starts afresh."""
+        self.undo_stack.clear()
+        self.spec.replace_all(spec)
+        self.path = Path(path) if path else None
+        self.path_changed.emit(self.path)
+        self.undo_stack.setClean()
+        if dirty:
+            # A recovered autosave is unsaved work: an unreachable clean index marks it modified.
+            self.undo_stack.resetClean()
+        self.dirty_changed.emit(self.dirty)
+
+    def save(self, path: Path | None = None) -> None:
+        """Save atomically to ``path`` (or the current path); raises OSError on failure."""
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("no file name")
+        save_spec(self.spec, target)
+        if target != self.path:
+            self.path = target
+            self.path_changed.emit(target)
+        self.undo_stack.setClean()
+        self.dirty_changed.emit(False)
+
+
+# ---------------------------------------------------------------------- clipboard
+
+
+def layers_to_text(layers: list[LayerSpec]) -> str:
+    """Blocks as JSON a user can read, edit in a text editor and paste back."""
+    data = {"format": CLIPBOARD_FORMAT, "layers": [layer.to_dict() for layer in layers]}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def layers_from_text(text: str) -> list[LayerSpec]:
+    """Blocks from clipboard text: our format, a whole project, a list of layers or one layer.
+
+    Raises :class:`ProjectFileError` with a one-line reason.
+    """
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise ProjectFileError("the clipboard does not hold NetBuilder layers (not JSON)") from None
+    if isinstance(data, dict) and isinstance(data.get("layers"), list):
+        raw = data["layers"]
+    elif isinstance(data, list):
+        raw = data
+    elif isinstance(data, dict) and "type" in data:
+        raw = [data]
+    else:
+        raise ProjectFileError("the clipboard does not hold NetBuilder layers")
+    layers = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or "type" not in item:
+            raise ProjectFileError(f"clipboard layer {i + 1}: must be an object with a 'type'")
+        params = {k: v for k, v in item.items() if k != "type"}
+        try:
+            layers.append(LayerSpec(item["type"], validate_layer(item["type"], params, f"layer {i + 1}")))
+        except ParamError as exc:
+            raise ProjectFileError(f"clipboard {exc}") from None
+    return layers

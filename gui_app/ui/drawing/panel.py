@@ -1,0 +1,298 @@
+"""The "draw a digit" panel: the pad, what the model saw, and what it thinks.
+
+Predictions run in the GUI thread because one costs a few milliseconds (see
+benchmarks/bench_draw_latency.py): throttled while a stroke grows, and at once when it ends.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Slot
+from PySide6.QtGui import QFont, QImage, QPalette, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui_app.core.digits.reader import (
+    BUNDLED,
+    TRAINED,
+    DigitReader,
+    Prediction,
+    describe_shapes,
+    load_bundled_model,
+    reads_digits,
+)
+from gui_app.core.training.trained_model import ModelFileError, TrainedModel
+from gui_app.ui.drawing.pad import DrawPad
+
+#: While drawing, predict at most this often (ms); the end of a stroke always predicts at once.
+THROTTLE_MS = 80
+#: How much larger than 28×28 the model's input is shown.
+INPUT_ZOOM = 4
+_BAR, _BAR_TOP = "#7f8ea3", "#2e9e8f"
+
+
+class DrawPanel(QWidget):
+    """Pad + predicted digit + confidence + probability bars + the 28×28 input + model selector."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("drawPanel")
+        self._readers: dict[str, DigitReader] = {}
+        self._trained: TrainedModel | None = None
+        self.last_prediction: Prediction | None = None
+
+        self.pad = DrawPad(self)
+        self.clear_button = QPushButton("Clear", self)
+        self.clear_button.setObjectName("clearPad")
+        self.clear_button.setToolTip("Clear the pad (Esc or right-click)")
+        self.undo_button = QPushButton("Undo stroke", self)
+        self.undo_button.setObjectName("undoStroke")
+        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+
+        self.model_selector = QComboBox(self)
+        self.model_selector.setObjectName("modelSelector")
+        self.model_selector.addItem(BUNDLED, BUNDLED)
+        self.model_selector.addItem(TRAINED, TRAINED)
+        self._set_trained_enabled(False, "Train a network with a 1×28×28 input and 10 outputs to use it here")
+
+        self.predicted = QLabel("–", self)
+        self.predicted.setObjectName("predictedDigit")
+        font = QFont(self.font())
+        font.setPointSize(48)
+        font.setBold(True)
+        self.predicted.setFont(font)
+        self.predicted.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.predicted.setMinimumWidth(90)
+        self.confidence = QLabel("", self)
+        self.confidence.setObjectName("confidence")
+        self.confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.model_input = QLabel(self)
+        self.model_input.setObjectName("modelInput")
+        self.model_input.setFixedSize(28 * INPUT_ZOOM + 2, 28 * INPUT_ZOOM + 2)
+        self.model_input.setStyleSheet("background: black; border: 1px solid palette(mid);")
+        self.model_input.setToolTip("The 28×28 image the model received: ink scaled to 20 px, centred on its mass")
+        self.status = QLabel("", self)
+        self.status.setObjectName("drawStatus")
+        self.status.setWordWrap(True)
+
+        self.chart = pg.PlotWidget(self)
+        self.chart.setObjectName("probabilityChart")
+        self.chart.setMenuEnabled(False)
+        self.chart.setMouseEnabled(False, False)
+        self.chart.hideButtons()
+        self.chart.setYRange(0, 1, padding=0.02)
+        self.chart.setXRange(-0.6, 9.6, padding=0)
+        self.chart.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
+        self.chart.setLabel("left", "probability")
+        self.chart.setMinimumHeight(110)
+        self._style_chart()
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush=_BAR, pen=None)
+        self.chart.addItem(self.bars)
+
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(THROTTLE_MS)
+        self._layout()
+        self._connect()
+        self._show_empty()
+        # load the model once the window is up, not on the user's first stroke
+        QTimer.singleShot(0, self._warm_up)
+
+    # ------------------------------------------------------------------ layout
+    def _layout(self) -> None:
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addStretch(1)
+        left = QVBoxLayout()
+        left.addWidget(self.pad, 1)
+        left.addLayout(buttons)
+
+        answer = QGridLayout()
+        answer.addWidget(self.predicted, 0, 0)
+        answer.addWidget(self.model_input, 0, 1, Qt.AlignmentFlag.AlignCenter)
+        answer.addWidget(self.confidence, 1, 0)
+        seen = QLabel("model input (28×28)", self)
+        seen.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        answer.addWidget(seen, 1, 1)
+        selector = QHBoxLayout()
+        selector.addWidget(QLabel("Model:", self))
+        selector.addWidget(self.model_selector, 1)
+        info = QVBoxLayout()
+        info.addLayout(selector)
+        info.addLayout(answer)
+        info.addWidget(self.status)
+        info.addStretch(1)
+
+        # Pad | answer | chart side by side: the pad stays a square as tall as the dock, so a
+        # short bottom dock shows everything without scrolling; a narrow side dock stacks them.
+        self._root = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._root.addLayout(left, 3)
+        self._root.addLayout(info, 0)
+        self._root.addWidget(self.chart, 2)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def _style_chart(self) -> None:
+        """Follow the app's light or dark palette instead of pyqtgraph's black default."""
+        palette = self.palette()
+        self.chart.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for name in ("left", "bottom"):
+            axis = self.chart.getAxis(name)
+            axis.setPen(text)
+            axis.setTextPen(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # docked in a narrow side area, stack the pad above the answer instead of beside it
+        size = event.size()
+        direction = (
+            QBoxLayout.Direction.TopToBottom
+            if size.height() > 1.2 * size.width()
+            else (QBoxLayout.Direction.LeftToRight)
+        )
+        if self._root.direction() != direction:
+            self._root.setDirection(direction)
+        super().resizeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # the app switched light/dark
+            self._style_chart()
+        super().changeEvent(event)
+
+    def _connect(self) -> None:
+        self.pad.drawing_changed.connect(self._on_drawing_changed)
+        self.pad.stroke_finished.connect(self._on_stroke_finished)
+        self.pad.cleared.connect(self._show_empty)
+        self.clear_button.clicked.connect(self.pad.clear)
+        self.undo_button.clicked.connect(self.pad.undo)
+        self._throttle.timeout.connect(self.predict)
+        self.model_selector.currentIndexChanged.connect(self._on_model_chosen)
+
+    # ------------------------------------------------------------------ model choice
+    def set_trained_model(self, model: TrainedModel | None) -> None:
+        """Use ``model`` (a finished training run) if it reads 28×28 digits, else the bundled one."""
+        self._readers.pop(TRAINED, None)
+        if reads_digits(model):
+            assert model is not None
+            self._trained = model
+            self._set_trained_enabled(True, "The network trained in this session")
+            index = 1
+        else:
+            self._trained = None
+            reason = "The last trained network does not take a 1×28×28 image with 10 outputs"
+            self._set_trained_enabled(False, reason if model is not None else "No network trained yet")
+            index = 0
+        with QSignalBlocker(self.model_selector):  # one prediction below, not one per signal
+            self.model_selector.setCurrentIndex(index)
+        self._on_model_chosen()
+        if model is not None and self._trained is None:
+            self.status.setText(
+                f"{describe_shapes(model)}; reading digits needs 1×28×28 → 10, "
+                "so the bundled MNIST model reads the pad."
+            )
+
+    def current_source(self) -> str:
+        """BUNDLED or TRAINED: the model that reads the pad now."""
+        return str(self.model_selector.currentData())
+
+    def _set_trained_enabled(self, enabled: bool, tip: str) -> None:
+        item = self.model_selector.model().item(1)  # type: ignore[attr-defined]
+        item.setEnabled(enabled)
+        item.setToolTip(tip)
+
+    def _reader(self) -> DigitReader | None:
+        source = self.current_source()
+        if source not in self._readers:
+            try:
+                model = self._trained if source == TRAINED and self._trained else load_bundled_model()
+                self._readers[source] = DigitReader(model)
+            except ModelFileError as exc:
+                self.status.setText(f"No model to read digits: {exc}")
+                return None
+        return self._readers[source]
+
+    @Slot()
+    def _warm_up(self) -> None:
+        reader = self._reader()
+        if reader is not None:
+            reader.warm_up()
+
+    @Slot()
+    def _on_model_chosen(self) -> None:
+        self.status.setText("")
+        if self.pad.is_empty():
+            self._show_empty()
+        else:
+            self.predict()
+
+    # ------------------------------------------------------------------ predicting
+    @Slot()
+    def _on_drawing_changed(self) -> None:
+        if not self._throttle.isActive():
+            self._throttle.start()
+
+    @Slot()
+    def _on_stroke_finished(self) -> None:
+        self._throttle.stop()
+        self.predict()
+
+    @Slot()
+    def predict(self) -> Prediction | None:
+        """Read the pad now and show the result; None (and an empty display) if it is blank."""
+        reader = self._reader()
+        if reader is None or self.pad.is_empty():
+            self._show_empty()
+            return None
+        prediction = reader.read(self.pad.render_image(), invert=False)
+        if prediction is None:
+            self._show_empty()
+            return None
+        self.last_prediction = prediction
+        self.predicted.setText(str(prediction.digit))
+        self.confidence.setText(f"{prediction.confidence:.1%} sure")
+        heights = np.asarray(prediction.probabilities)
+        brushes = [_BAR_TOP if i == prediction.digit else _BAR for i in range(10)]
+        self.bars.setOpts(height=heights, brushes=brushes)
+        self._show_input(prediction.image.numpy())
+        return prediction
+
+    @Slot()
+    def _show_empty(self) -> None:
+        self._throttle.stop()
+        self.last_prediction = None
+        self.predicted.setText("–")
+        self.confidence.setText("draw a digit")
+        self.bars.setOpts(height=np.zeros(10), brushes=[_BAR] * 10)
+        self._show_input(np.zeros((28, 28), dtype=np.float32))
+
+    def _show_input(self, image: np.ndarray) -> None:
+        pixels = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
+        qimage = QImage(pixels.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
+        side = 28 * INPUT_ZOOM
+        self.model_input.setPixmap(
+            QPixmap.fromImage(qimage).scaled(
+                side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+            )
+        )
+
+
+if __name__ == "__main__":  # preview: python -m gui_app.ui.drawing.panel
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv)
+    panel = DrawPanel()
+    panel.resize(760, 420)
+    panel.show()
+    sys.exit(app.exec())

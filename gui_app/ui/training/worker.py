@@ -1,0 +1,147 @@
+"""The training worker: a QObject moved to a QThread that runs a core Trainer.
+
+It turns the Trainer's callback hooks into Qt signals carrying plain dicts, so the UI thread
+receives them queued and the worker never touches a widget. Stop and pause go straight to the
+Trainer's ``threading.Event`` flags (a queued slot could not run while the loop is busy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+# The first optimiser step imports torch._dynamo (and ~900 modules with it). Imported from the
+# worker thread, that races shiboken's import hook in the UI thread and crashes the process,
+# so it is imported here, in the UI thread, before any run starts.
+import torch._dynamo  # noqa: F401
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from gui_app.core.data.downloads import DownloadProgress
+from gui_app.core.training.devices import memory_in_use
+from gui_app.core.training.evaluation import evaluate_model
+from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
+
+
+class _SignalCallback(Callback):
+    """Trainer hooks -> the worker's signals (runs in the worker thread)."""
+
+    def __init__(self, worker: TrainingWorker) -> None:
+        self.worker = worker
+
+    def on_download(self, trainer: Trainer, progress: DownloadProgress) -> None:
+        self.worker.download_progress.emit(progress.fraction, progress.describe())
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        data = trainer.dataset
+        self.worker.run_started.emit(
+            {
+                "dataset": data.name,
+                "source": data.source,
+                "origin": data.origin,
+                "note": data.note,
+                "detail": data.detail,
+                "device": str(trainer.device),
+                "samples": trainer.data.n_train,
+                "batches": trainer.steps_per_epoch,
+                "epochs": trainer.config.epochs,
+                "start_epoch": trainer.start_epoch,
+                "classification": data.task == "classification",
+            }
+        )
+
+    def on_batch_end(self, trainer: Trainer, event: BatchEvent) -> None:
+        payload = asdict(event)
+        memory = memory_in_use(trainer.device)
+        if memory is not None:
+            payload["gpu_memory"] = memory
+        self.worker.batch_done.emit(payload)
+
+    def on_epoch_end(self, trainer: Trainer, event: EpochEvent) -> None:
+        self.worker.epoch_done.emit(asdict(event))
+
+    def on_error(self, trainer: Trainer, error: ErrorEvent) -> None:
+        self.worker.failed.emit(error.message)
+
+
+class TrainingWorker(QObject):
+    """Runs one Trainer at a time in its thread; create it once and reuse it for every run."""
+
+    run_started = Signal(dict)
+    #: (fraction of the download done, what is being downloaded) while the dataset downloads
+    download_progress = Signal(float, str)
+    batch_done = Signal(dict)
+    epoch_done = Signal(dict)
+    failed = Signal(str)
+    #: (FitResult, EvaluationResult or None) when a run ends, whatever the outcome
+    finished = Signal(object, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: set from the UI thread when the app closes: no evaluation after the stop
+        self.skip_evaluation = False
+
+    @Slot(object)
+    def run(self, trainer: Trainer) -> None:
+        """Train (blocking this worker's thread), then evaluate a classifier on the test split."""
+        trainer.callbacks.append(_SignalCallback(self))
+        result = trainer.fit()
+        evaluation = self._evaluate(trainer, result)
+        self.finished.emit(result, evaluation)
+
+    def _evaluate(self, trainer: Trainer, result: FitResult) -> Any:
+        if result.model is None or trainer.dataset is None or self.skip_evaluation:
+            return None
+        try:
+            return evaluate_model(result.model, trainer.dataset, trainer.device or "cpu")
+        except (RuntimeError, ValueError) as exc:
+            self.failed.emit(f"evaluation failed: {str(exc).splitlines()[0]}")
+            return None
+
+
+class TrainingThread(QObject):
+    """One QThread and one worker for the owner's whole life; the thread runs only during runs.
+
+    ``start(trainer)`` (re)starts the thread and queues the run; ``stop_and_wait`` stops the
+    Trainer and joins the thread. The worker is deleted with this object, never by the thread.
+    """
+
+    _run_requested = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = TrainingWorker()
+        self.thread = QThread(self)
+        self.thread.setObjectName("NetBuilder training")
+        self.worker.moveToThread(self.thread)
+        self._run_requested.connect(self.worker.run)
+        self.worker.finished.connect(self._on_worker_finished)
+        self.trainer: Trainer | None = None
+
+    def start(self, trainer: Trainer) -> None:
+        if self.thread.isRunning():
+            self.thread.wait(5000)  # the previous run's thread is only winding down
+        self.trainer = trainer
+        self.worker.skip_evaluation = False
+        self.thread.start()
+        self._run_requested.emit(trainer)
+
+    @Slot(object, object)
+    def _on_worker_finished(self, _result: object, _evaluation: object) -> None:
+        self.trainer = None
+        self.thread.quit()
+
+    def is_running(self) -> bool:
+        return self.trainer is not None
+
+    def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
+        """Stop the run within a batch and join the thread; False if it did not end in time."""
+        if self.trainer is not None:
+            self.worker.skip_evaluation = True
+            self.trainer.stop()
+        if not self.thread.isRunning():
+            return True
+        self.thread.quit()
+        ended = bool(self.thread.wait(timeout_ms))
+        if ended:
+            self.trainer = None
+        return ended

@@ -1,0 +1,1 @@
+"""The main window and what hangs off it: menus, file and data actions, autosave and recovery."""

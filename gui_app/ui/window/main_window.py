@@ -1,0 +1,422 @@
+"""The main window: palette | canvas | inspector, training and draw pad docks, menus, status bar.
+
+The window wires views to one :class:`Document`; it keeps its layout, geometry, recent files and
+last training device in QSettings, offers autosaved work back after a crash, and asks before
+closing over unsaved changes or a running training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+
+from gui_app.core.project.spec import ProjectFileError
+from gui_app.core.text.numbers import format_bytes, format_count
+from gui_app.ui.canvas import NetworkCanvas
+from gui_app.ui.document.document import Document, layers_from_text, layers_to_text
+from gui_app.ui.editing.inspector import LayerInspector
+from gui_app.ui.editing.palette import LayerPalette
+from gui_app.ui.theme import canvas_colours, is_dark
+from gui_app.ui.window import recovery
+from gui_app.ui.window.autosave import (
+    AutosaveEntry,
+    Autosaver,
+    claim,
+    default_autosave_dir,
+    delete_copy,
+    find_autosaves,
+)
+from gui_app.ui.window.data_menu import DataActions
+from gui_app.ui.window.menus import build_actions, build_menus, fill_recent_menu, show_about
+from gui_app.ui.window.project_files import ProjectFileActions
+
+LOCK_REASON = "Training is running: the network is locked until the run finishes or you stop it."
+
+
+class MainWindow(QMainWindow):
+    """One window editing one project."""
+
+    def __init__(self, settings: QSettings | None = None, autosave_dir: Path | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings if settings is not None else QSettings()
+        self.document = Document(parent=self)
+        self.trained_model = None
+        self.files = ProjectFileActions(self, self.settings)
+        self.autosaver = Autosaver(self.document, autosave_dir or default_autosave_dir(), parent=self)
+
+        self.canvas = NetworkCanvas(self.document, self)
+        self.setCentralWidget(self.canvas)
+        self.palette_panel = LayerPalette()
+        self.inspector = LayerInspector(self.document)
+        self.palette_dock = self._dock(
+            "paletteDock", "Layers", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self._dock(
+            "inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.data_actions = DataActions(self)
+        self.training_panel = self._build_training_panel()
+        self.draw_panel = self._build_draw_panel()
+        self.training_dock = self.draw_dock = None
+        if self.training_panel is not None:
+            self.training_dock = self._dock(
+                "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.BottomDockWidgetArea, True
+            )
+        if self.draw_panel is not None:
+            self.draw_dock = self._dock(
+                "drawDock", "Draw a digit", self.draw_panel, Qt.DockWidgetArea.BottomDockWidgetArea, True
+            )
+            if self.training_dock is not None:
+                # Side by side they would squeeze both at 1280×800: tabs give each the full width.
+                self.tabifyDockWidget(self.training_dock, self.draw_dock)
+                self.training_dock.raise_()
+        # The bottom row runs the full width, so the training settings get room to breathe.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+        self._build_status_bar()
+        build_actions(self)
+        build_menus(self)
+        self._style_banner()
+
+        scene = self.canvas.network_scene
+        scene.selectionChanged.connect(self._selection_changed)
+        self.palette_panel.add_requested.connect(self.add_layer_after_selection)
+        self.document.changed.connect(self._document_changed)
+        self.document.dirty_changed.connect(self._update_title)
+        self.document.path_changed.connect(self._update_title)
+        self.document.edit_refused.connect(self._edit_refused)
+        self.document.lock_changed.connect(self._lock_changed)
+        self.document.undo_stack.indexChanged.connect(self._update_edit_actions)
+        self.files.recent_changed.connect(self._recent_changed)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
+
+        self.resize(1280, 800)
+        self._restore_settings()
+        self._document_changed(None)
+        self._update_title()
+
+    # ------------------------------------------------------------------ construction
+    def _dock(
+        self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        if scroll:
+            # A scroll area lets the user make the dock smaller than the panel's own minimum.
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_training_panel(self):
+        try:
+            from gui_app.ui.training.panel import TrainingPanel
+        except ImportError:
+            return None
+        panel = TrainingPanel(self.document.spec.copy)
+        panel.run_started.connect(self._run_started)
+        panel.run_finished.connect(self._run_finished)
+        panel.config_changed.connect(self._config_changed)
+        self.document.changed.connect(panel.network_changed)
+        panel.data_note.download_requested.connect(self.data_actions.download)
+        panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
+        return panel
+
+    def _build_draw_panel(self):
+        try:
+            from gui_app.ui.drawing.panel import DrawPanel
+        except ImportError:
+            return None
+        return DrawPanel()
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_state = QLabel()
+        self.status_state.setObjectName("statusState")
+        self.status_params = QLabel()
+        self.status_size = QLabel()
+        for label in (self.status_params, self.status_size, self.status_state):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+
+    def _recent_changed(self) -> None:
+        fill_recent_menu(self)
+
+    def _style_banner(self) -> None:
+        c = canvas_colours()
+        text = "#F5E6C4" if is_dark() else "#5A4416"
+        self.canvas.banner.setStyleSheet(
+            f"QLabel {{ background: {c.banner.name()}; color: {text}; border: 1px solid {c.warning.name()};"
+            " border-radius: 6px; padding: 6px 10px; }"
+        )
+
+    # ------------------------------------------------------------------ view updates
+    def _document_changed(self, change) -> None:
+        doc = self.document
+        panel = self.training_panel
+        training_edit = change is not None and change.kind == "training"
+        if training_edit and panel is not None and panel.config() != doc.spec.training:
+            # An undo or redo of a training setting: the form must show what the next run will use.
+            panel.set_config(doc.spec.training)
+        compiled = doc.compiled
+        self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
+        self.status_size.setText(format_bytes(compiled.size_bytes))
+        problem = doc.first_problem()
+        if panel is not None and panel.is_running():  # "Ready to train" would be false now
+            self.status_state.setText("● Training…")
+            self.status_state.setStyleSheet("QLabel { color: #1F64C8; font-weight: bold; }")
+            self.status_state.setToolTip(doc.lock_reason)
+        elif problem is None:
+            self.status_state.setText("✔ Ready to train")
+            self.status_state.setStyleSheet("QLabel { color: #2E9E5B; font-weight: bold; }")
+            self.status_state.setToolTip("")
+        else:
+            colour = "#D7263D" if not compiled.ok else "#C77700"
+            self.status_state.setText(problem if len(problem) < 90 else problem[:87] + "…")
+            self.status_state.setToolTip(problem)
+            self.status_state.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
+        self._update_edit_actions()
+        self._update_title()  # a rename (or its undo) changes the title
+
+    def _update_title(self, *_args) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")
+        self.setWindowModified(self.document.dirty)
+
+    def _edit_refused(self, message: str) -> None:
+        self.statusBar().showMessage(f"⚠ {message}", 6000)
+
+    def _update_edit_actions(self, *_args) -> None:
+        if not shiboken6.isValid(self.document.undo_stack):
+            return  # the window is being torn down
+        locked = bool(self.document.lock_reason)
+        stack = self.document.undo_stack
+        self.act_undo.setEnabled(stack.canUndo() and not locked)
+        self.act_redo.setEnabled(stack.canRedo() and not locked)
+        self.act_undo.setText(f"&Undo {stack.undoText()}".strip())
+        self.act_redo.setText(f"&Redo {stack.redoText()}".strip())
+        has_selection = bool(self.canvas.network_scene.selected_uids())
+        for action in (self.act_cut, self.act_delete, self.act_duplicate):
+            action.setEnabled(has_selection and not locked)
+        self.act_copy.setEnabled(has_selection)
+        self.act_paste.setEnabled(not locked)
+        for action in (self.act_new, self.act_open):
+            action.setEnabled(not locked)
+
+    def _selection_changed(self) -> None:
+        scene = self.canvas.network_scene
+        if not shiboken6.isValid(scene) or not shiboken6.isValid(self.inspector):
+            return  # items leaving a scene that is being destroyed
+        uids = scene.selected_uids()
+        end = None
+        if not uids:
+            if scene.input_item.isSelected():
+                end = "input"
+            elif scene.output_item.isSelected():
+                end = "output"
+        self.inspector.show_selection(uids, end)
+        self._update_edit_actions()
+
+    def _lock_changed(self, _reason: str) -> None:
+        # The canvas banner and the inspector say why; here the status and edit commands follow.
+        self._document_changed(None)
+
+    def _scheme_changed(self, _scheme) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from gui_app.ui.theme import apply_theme
+
+        dark = apply_theme(QApplication.instance())
+        self.canvas.network_scene.set_dark(dark)
+        self._style_banner()
+
+    def project_loaded(self) -> None:
+        """After new/open/recover: fresh selection, framing, and the panels follow the project."""
+        self.canvas.network_scene.clearSelection()
+        self.inspector.show_selection([])
+        self._set_trained_model(None)
+        if self.training_panel is not None:
+            self.training_panel.set_config(self.document.spec.training)
+        QTimer.singleShot(0, self.canvas.frame_for_reading)
+        self._update_title()
+
+    # ------------------------------------------------------------------ edit commands
+    def focus_layer_filter(self) -> None:
+        """Keyboard route to add a layer: Ctrl+F, type a few letters, Enter."""
+        self.palette_dock.show()
+        self.palette_dock.raise_()
+        self.palette_panel.filter.setFocus()
+        self.palette_panel.filter.selectAll()
+
+    def add_layer_after_selection(self, type_name: str) -> None:
+        uid = self.document.add_layer(type_name, self.canvas.network_scene.anchor_after())
+        if uid is not None:
+            self.canvas.network_scene.select_uids([uid])
+            item = self.canvas.network_scene.items_by_uid[uid]
+            self.canvas.ensureVisible(item.sceneBoundingRect(), 20, 40)
+
+    def delete_selected(self) -> None:
+        self.document.remove_layers(self.canvas.network_scene.selected_uids())
+
+    def duplicate(self) -> None:
+        uids = self.document.duplicate_layers(self.canvas.network_scene.selected_uids())
+        if uids:
+            self.canvas.network_scene.select_uids(uids)
+
+    def copy(self) -> bool:
+        uids = self.canvas.network_scene.selected_uids()
+        if not uids:
+            return False
+        QGuiApplication.clipboard().setText(layers_to_text([self.document.layer(uid) for uid in uids]))
+        self.statusBar().showMessage(f"Copied {len(uids)} block(s) as JSON", 3000)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selected()
+
+    def paste(self) -> None:
+        text = QGuiApplication.clipboard().text()
+        try:
+            layers = layers_from_text(text)
+        except ProjectFileError as exc:
+            self.statusBar().showMessage(f"⚠ Cannot paste: {exc}", 6000)
+            return
+        text = f"Paste {layers[0].type}" if len(layers) == 1 else f"Paste {len(layers)} blocks"
+        uids = self.document.insert_layers(self.canvas.network_scene.anchor_after(), layers, text)
+        if uids:
+            self.canvas.network_scene.select_uids(uids)
+
+    # ------------------------------------------------------------------ training
+    def _run_started(self) -> None:
+        self.document.lock(LOCK_REASON)
+
+    def _run_finished(self, model) -> None:
+        self.document.unlock()
+        if model is not None:
+            self._set_trained_model(model)
+
+    def _set_trained_model(self, model) -> None:
+        self.trained_model = model
+        if self.draw_panel is not None:
+            self.draw_panel.set_trained_model(model)
+
+    def _config_changed(self, config) -> None:
+        self.document.set_training(config)
+        self.settings.setValue("training/device", config.device)
+
+    def trained_state_dict(self):
+        """The trained weights if they were trained for the network as it is now, else None."""
+        model = self.trained_model
+        if model is None:
+            return None
+        spec = self.document.spec
+        if model.spec.to_dict()["layers"] != spec.to_dict()["layers"] or tuple(model.spec.input_shape) != tuple(
+            spec.input_shape
+        ):
+            return None
+        return model.state_dict
+
+    # ------------------------------------------------------------------ autosave recovery
+    def offer_recovery(self, path: Path | None = None, skip: Path | None = None) -> bool:
+        """Offer the newest copy a crashed NetBuilder left (only ``path``'s, when given; not ``skip``).
+
+        True if it was recovered. Copies of windows still open elsewhere are never offered, and
+        a copy not recovered stays on disk unless the user discards it on purpose.
+        """
+        entries = [entry for entry in find_autosaves(self.autosaver.directory) if entry.file != skip]
+        if path is not None:
+            entries = [entry for entry in entries if entry.belongs_to(path)]
+        if not entries:
+            return False
+        entry = entries[0]
+        answer = recovery.offer(self, entry, len(entries) - 1)
+        if answer == recovery.RECOVER:
+            return self.recover(entry)
+        if answer == recovery.DISCARD and not delete_copy(entry):
+            self.statusBar().showMessage(f"⚠ The copy of “{entry.name}” was recovered by another window", 6000)
+        return False
+
+    def recover(self, entry: AutosaveEntry) -> bool:
+        """Show an autosaved copy as unsaved work on its original file; the copy becomes ours."""
+        lock = claim(entry.file)
+        if lock is None:
+            self.statusBar().showMessage(f"⚠ The copy of “{entry.name}” was recovered by another window", 6000)
+            return False
+        self.document.load(entry.spec, entry.original, dirty=True)
+        self.autosaver.adopt(entry, lock)  # after the load, which drops the window's old copy
+        self.project_loaded()
+        return True
+
+    # ------------------------------------------------------------------ settings and closing
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(state)
+        else:
+            QTimer.singleShot(0, self.apply_default_layout)
+
+    def apply_default_layout(self) -> None:
+        """Proportions for a first start; applied once the window has its real size."""
+        width = self.width()
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock],
+            [max(200, int(width * 0.13)), max(320, int(width * 0.21))],
+            Qt.Orientation.Horizontal,
+        )
+        bottom = [d for d in (self.training_dock, self.draw_dock) if d is not None]
+        if bottom:
+            self.resizeDocks(bottom[:1], [max(250, self.height() // 3)], Qt.Orientation.Vertical)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        panel = self.training_panel
+        if panel is not None and panel.is_running():
+            answer = QMessageBox.question(
+                self,
+                "Training is running",
+                "Stop the training and quit?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            panel.stop_and_wait(10_000)
+        if not self.data_actions.stop_and_wait():
+            # A stalled connection: close once the download thread has given up, not before
+            # (a QThread destroyed while running takes the process down).
+            self.statusBar().showMessage("Waiting for the cancelled download to stop…")
+            self.data_actions.thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            event.ignore()
+            return
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.save_settings()
+        self.autosaver.stop()
+        event.accept()
+
+    def about(self) -> None:
+        show_about(self)
