@@ -77,7 +77,7 @@ def start(window, project: str | None) -> None:
     if project:
         if not window.files.open(project):
             window.files.new_from_spec(default_spec())
-    elif not window.offer_recovery():
+    elif not window.files.offer_recovery():
         window.files.new_from_spec(default_spec())
 
 

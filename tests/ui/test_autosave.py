@@ -108,11 +108,11 @@ def test_a_second_process_leaves_a_live_copy_alone_and_recovers_it_once_its_owne
         assert len(copies) == 1
         questions = Questions(monkeypatch, recovery.RECOVER)
         window = make_window(qtbot, tmp_path)
-        assert not window.offer_recovery()
+        assert not window.files.offer_recovery()
         assert questions.asked == [] and copies[0].exists()  # the live window's copy: not ours
         other.send_signal(signal.SIGKILL)  # the crash
         other.wait(timeout=60)
-        assert window.offer_recovery()
+        assert window.files.offer_recovery()
         assert "did not close normally" in questions.asked[0][1]
         assert "GELU" in types(window) and window.document.dirty
     finally:
@@ -126,10 +126,10 @@ def test_keep_for_later_leaves_the_copy_and_it_is_offered_again(qtbot, tmp_path,
     lost = crashed_copy(tmp_path / "autosave")
     questions = Questions(monkeypatch, recovery.KEEP, recovery.RECOVER)
     window = make_window(qtbot, tmp_path)
-    assert not window.offer_recovery()
+    assert not window.files.offer_recovery()
     assert questions.asked[0][2] == ["Recover", "Discard…", "Keep for later"]
     assert [entry.spec.to_dict() for entry in find_autosaves(tmp_path / "autosave")] == [lost]
-    assert window.offer_recovery()
+    assert window.files.offer_recovery()
     assert window.document.spec.to_dict() == lost and window.isWindowModified()
 
 
@@ -137,10 +137,10 @@ def test_discarding_a_copy_asks_twice_and_the_safe_answer_keeps_it(qtbot, tmp_pa
     crashed_copy(tmp_path / "autosave")
     questions = Questions(monkeypatch, recovery.DISCARD, recovery.KEEP, recovery.DISCARD, recovery.DISCARD)
     window = make_window(qtbot, tmp_path)
-    assert not window.offer_recovery()  # Discard…, then "Keep it"
+    assert not window.files.offer_recovery()  # Discard…, then "Keep it"
     assert len(find_autosaves(tmp_path / "autosave")) == 1
     assert questions.asked[1][0] == "Discard recovered work" and "cannot be undone" in questions.asked[1][1]
-    assert not window.offer_recovery()  # Discard…, then "Delete it"
+    assert not window.files.offer_recovery()  # Discard…, then "Delete it"
     assert find_autosaves(tmp_path / "autosave") == []
     assert list((tmp_path / "autosave").iterdir()) == []  # neither the copy nor its lock is left
 
@@ -166,7 +166,7 @@ def test_recovered_work_is_never_one_click_from_loss(qtbot, tmp_path, monkeypatc
     lost = crashed_copy(tmp_path / "autosave")
     questions = Questions(monkeypatch, recovery.RECOVER, recovery.DISCARD, recovery.KEEP, recovery.KEEP)
     window = make_window(qtbot, tmp_path)
-    assert window.offer_recovery()
+    assert window.files.offer_recovery()
     # Replacing it: Discard… then "Keep it" cancels, and the work is still on screen.
     assert not window.files.new_from_spec(mlp_spec())
     assert window.document.spec.to_dict() == lost
@@ -181,7 +181,7 @@ def test_closing_over_recovered_work_can_keep_it_for_later(qtbot, tmp_path, monk
     lost = crashed_copy(tmp_path / "autosave")
     Questions(monkeypatch, recovery.RECOVER, recovery.KEEP)
     window = make_window(qtbot, tmp_path)
-    assert window.offer_recovery()
+    assert window.files.offer_recovery()
     window.document.add_layer("Softmax")  # edits after recovery are recovered work too
     assert window.close()
     entries = find_autosaves(tmp_path / "autosave")

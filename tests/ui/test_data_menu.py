@@ -11,6 +11,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from gui_app.core.data.locations import cache_dir, chosen_data_folder
+from gui_app.ui.window.data_menu import DownloadOutcome, DownloadResult
 from gui_app.ui.window.main_window import MainWindow
 from gui_app.ui.window.project_files import default_spec
 from tests.mnist_subset import DATA
@@ -50,11 +51,10 @@ def test_a_download_shows_progress_and_lands_in_the_cache(window: MainWindow, qt
     seen: list[float] = []
     assert data.download("mnist")
     assert not data.act_downloads["cifar10"].isEnabled()  # one download at a time
-    data.thread.progress.connect(lambda p: seen.append(p.fraction))
+    data.worker.progress.connect(lambda p: seen.append(p.fraction))
     with qtbot.waitSignal(data.download_finished, timeout=30_000) as done:
         pass
-    folder, error = done.args
-    assert error == "" and folder == str(cache_dir() / "MNIST" / "raw")
+    assert done.args == [DownloadResult("mnist", DownloadOutcome.DOWNLOADED, str(cache_dir() / "MNIST" / "raw"))]
     assert seen and seen[-1] == 1.0
     assert "MNIST downloaded to" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: data.thread is None)
@@ -69,7 +69,7 @@ def test_cancel_keeps_nothing(window: MainWindow, qtbot, mirror) -> None:
     with qtbot.waitSignal(data.download_finished, timeout=30_000) as done:
         _click_cancel(data.dialog)
         mirror.server.hold.set()  # ... until the user has pressed Cancel
-    assert done.args == ["", "cancelled"]
+    assert done.args == [DownloadResult("mnist", DownloadOutcome.CANCELLED)]
     assert mirror.requests == ["train-images-idx3-ubyte.gz"]
     assert "nothing half-written" in window.statusBar().currentMessage()
     assert _files(cache_dir()) == []
@@ -113,7 +113,7 @@ def test_first_run_with_no_data_and_no_network_trains_the_default_preset_on_the_
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text, *a: warnings.append(text))
     panel.data_note.download_button.click()
-    assert window.data_actions.thread is not None and window.data_actions.thread.name == "mnist"
+    assert window.data_actions.thread is not None and window.data_actions.downloading == "mnist"
     with qtbot.waitSignal(window.data_actions.download_finished, timeout=30_000):
         pass
     assert warnings and "blocks the network" in warnings[0]

@@ -60,8 +60,8 @@ def _answer(monkeypatch, button) -> list[str]:
 
 def test_every_cli_format_has_an_export_action(window: MainWindow) -> None:
     assert "pt2" in _cli_formats()
-    assert list(window.export_actions) == _cli_formats()
-    assert window.export_actions["pt2"].text() == "torch.export…"
+    assert list(window.window_actions.exports) == _cli_formats()
+    assert window.window_actions.exports["pt2"].text() == "torch.export…"
 
 
 def test_one_question_lists_every_file_a_python_export_would_replace(window: MainWindow, monkeypatch, tmp_path):
@@ -104,9 +104,9 @@ def test_include_input_normalisation_decides_what_a_trained_export_takes(window:
     pixels = torch.rand(3, 1, 28, 28)
     with torch.no_grad():
         want = network((pixels - 0.1307) / 0.3081)
-    assert window.act_export_preprocessing.isChecked()
+    assert window.window_actions.export_preprocessing.isChecked()
     for checked, feed in ((True, pixels), (False, (pixels - 0.1307) / 0.3081)):
-        window.act_export_preprocessing.setChecked(checked)
+        window.window_actions.export_preprocessing.setChecked(checked)
         target = tmp_path / f"net_{checked}.py"
         _choose(monkeypatch, target)
         assert window.files.export("python") is True

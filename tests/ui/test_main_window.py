@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -51,9 +51,31 @@ def test_main_parts_have_stable_names(window: MainWindow) -> None:
         widget = window.findChild(QWidget, name)
         assert widget is not None, name
         assert widget.accessibleName() == name
-    for module, name in (("gui_app.ui.training.panel", "trainingPanel"), ("gui_app.ui.drawing.panel", "drawPad")):
-        if importlib.util.find_spec(module) is not None:
-            assert window.findChild(QWidget, name) is not None, name
+    for name in ("trainingPanel", "drawPad"):  # pyqtgraph is required: these docks are always there
+        assert window.findChild(QWidget, name) is not None, name
+
+
+_WITHOUT_PYQTGRAPH = """
+import sys
+sys.modules["pyqtgraph"] = None  # as if it were not installed
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+try:
+    from gui_app.ui.window.main_window import MainWindow
+    window = MainWindow()
+except ImportError as exc:
+    print("refused:", exc.name)
+else:
+    print("opened without:", [d for d in ("training_dock", "draw_dock") if getattr(window, d) is None])
+"""
+
+
+def test_a_missing_required_dependency_is_an_error_not_a_window_without_its_docks(tmp_path) -> None:
+    env = {"QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": os.getcwd()}
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PYQTGRAPH], env=env, capture_output=True, text=True, timeout=240
+    )
+    assert result.stdout.strip() == "refused: pyqtgraph", result.stdout + result.stderr
 
 
 def test_menus_offer_what_users_expect(window: MainWindow) -> None:
@@ -84,10 +106,10 @@ def test_menus_offer_what_users_expect(window: MainWindow) -> None:
         "Delete",
         "Select",
     ]
-    export = window.export_actions
+    export = window.window_actions.exports
     assert list(export) == ["python", "torchscript", "onnx", "pt2", "training-script"]
     assert "Fit Network" in texts(menus["View"]) and "Layers" in texts(menus["View"])
-    assert window.preset_menu.actions(), "presets are listed"
+    assert window.window_actions.preset_menu.actions(), "presets are listed"
     assert texts(menus["Data"]) == [
         "Data folder: not set (download cache only)",
         "Data Folder…",
@@ -119,7 +141,7 @@ def test_status_bar_shows_parameters_size_and_readiness(window: MainWindow) -> N
 
 def test_palette_filter_and_enter_add_after_the_selection(window: MainWindow, qtbot) -> None:
     palette = window.palette_panel
-    window.act_find_layer.trigger()
+    window.window_actions.find_layer.trigger()
     assert palette.filter.hasFocus() or QGuiApplication.focusObject() is palette.filter
     palette.filter.setText("conv")
     assert palette.visible_layer_names() == ["Conv1d", "Conv2d"]
@@ -155,7 +177,7 @@ def test_keyboard_delete_duplicate_copy_paste_then_undo_redo_round_trip(window: 
         qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert doc.spec.to_dict() == start
     for _ in range(3):
-        window.act_redo.trigger()
+        window.window_actions.redo.trigger()
     assert doc.spec.to_dict() == end
 
 
@@ -204,7 +226,7 @@ def test_save_as_then_open_recent(window: MainWindow, monkeypatch, tmp_path) -> 
     assert window.windowTitle() == f"{DEFAULT_PRESET} (mine.json)[*] — NetBuilder" and not window.isWindowModified()
     assert window.files.recent_files()[0] == str(target)
     window.files.new_from_spec(mlp_spec())
-    window.recent_menu.actions()[0].trigger()
+    window.window_actions.recent_menu.actions()[0].trigger()
     assert window.document.path == target and types(window)[2] == "Dropout"
 
 
@@ -244,7 +266,7 @@ def test_training_run_locks_the_document(window: MainWindow) -> None:
     panel.run_started.emit()
     assert window.document.lock_reason
     assert window.canvas.banner.isVisible()
-    assert not window.act_delete.isEnabled() and not window.act_undo.isEnabled()
+    assert not window.window_actions.delete.isEnabled() and not window.window_actions.undo.isEnabled()
     assert window.document.add_layer("ReLU") is None
     panel.run_finished.emit(None)
     assert not window.document.lock_reason
@@ -322,14 +344,14 @@ def test_screenshot_option_renders_the_window_and_exits_0(tmp_path) -> None:
 def test_export_python_writes_the_network_and_a_broken_network_is_refused(window: MainWindow, monkeypatch, tmp_path):
     target = tmp_path / "net.py"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    window.export_actions["python"].trigger()
+    window.window_actions.exports["python"].trigger()
     source = target.read_text()
     assert "nn.Linear(784, 128" in source.replace("in_features=", "").replace("out_features=", "")
     messages = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: messages.append(args[2]) or Button.Ok)
     window.document.add_layer("Conv2d", 3)
     target.unlink()
-    window.export_actions["onnx"].trigger()
+    window.window_actions.exports["onnx"].trigger()
     assert not target.exists()
     assert "Fix the network first" in messages[0] and "Block 4 (Conv2d)" in messages[0]
 

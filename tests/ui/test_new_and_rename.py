@@ -35,22 +35,22 @@ def _answer(monkeypatch, text: str, ok: bool = True) -> None:
 
 
 def test_file_new_is_a_blank_project_and_presets_are_a_menu_beside_it(window) -> None:
-    window.act_new.trigger()
+    window.window_actions.new.trigger()
     doc = window.document
     assert doc.spec.layers == [] and doc.spec.name == "Untitled" and doc.path is None
     assert window.windowTitle() == "Untitled[*] — NetBuilder" and not window.isWindowModified()
-    preset = next(a for a in window.preset_menu.actions() if a.text() == DEFAULT_PRESET)
+    preset = next(a for a in window.window_actions.preset_menu.actions() if a.text() == DEFAULT_PRESET)
     preset.trigger()
     assert [layer.type for layer in doc.spec.layers][:2] == ["Flatten", "Linear"]
 
 
 def test_rename_shows_in_the_title_and_undoes(window, monkeypatch) -> None:
     _answer(monkeypatch, "  Digit   reader ")
-    window.act_rename.trigger()
+    window.window_actions.rename.trigger()
     assert window.document.spec.name == "Digit reader"
     assert window.windowTitle() == "Digit reader[*] — NetBuilder" and window.isWindowModified()
     assert window.inspector.title.text() == "Digit reader"
-    assert window.act_undo.text() == "&Undo Rename project"
+    assert window.window_actions.undo.text() == "&Undo Rename project"
     window.document.undo()
     assert window.document.spec.name == DEFAULT_PRESET and window.windowTitle() == f"{DEFAULT_PRESET}[*] — NetBuilder"
     window.document.redo()
@@ -71,7 +71,7 @@ def test_a_rename_a_project_file_could_not_hold_changes_nothing(window, monkeypa
 def test_the_name_is_saved_and_used_by_the_exports(window, monkeypatch, tmp_path) -> None:
     name = 'My "net"; __import__("os")'
     _answer(monkeypatch, name)
-    window.act_rename.trigger()
+    window.window_actions.rename.trigger()
     saved = tmp_path / "saved.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
     assert window.files.save_as()

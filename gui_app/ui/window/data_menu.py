@@ -2,18 +2,20 @@
 
 The folder and the downloads are the core's (:mod:`gui_app.core.data.locations`,
 :mod:`gui_app.core.data.downloads`), shared with ``netbuilder data``; this module only runs a download
-on its own thread behind a progress dialog and reports the outcome. The thread checks the cancel
-flag between chunks, so Cancel (or closing the window) ends it within one network read.
+on its own thread behind a progress dialog and reports the outcome. The download runs as training
+does (:mod:`gui_app.ui.training.worker`): a worker object moved to a QThread. The worker checks a
+``threading.Event`` between chunks, so Cancel (or closing the window) ends it within one network read.
 """
 
 from __future__ import annotations
 
+import enum
 import threading
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog, QWidget
 
 from gui_app.core.data.datasets import FOLDER_DATASETS, display_name, locate, locations_report
 from gui_app.core.data.downloads import (
@@ -24,72 +26,106 @@ from gui_app.core.data.downloads import (
 )
 from gui_app.core.data.locations import cache_dir, choose_data_folder, chosen_data_folder
 
-if TYPE_CHECKING:
-    from gui_app.ui.window.main_window import MainWindow
-
 #: dataset name -> its name in the menu
 DOWNLOADS = {"mnist": "full MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 
 
-class DownloadThread(QThread):
-    """One dataset download off the UI thread; ``done(folder, error)`` ends it, error "" on success."""
+class DownloadOutcome(enum.StrEnum):
+    """How a download ended."""
+
+    DOWNLOADED = "downloaded"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """One finished download: the dataset, how it ended, its folder (downloaded) or why (failed)."""
+
+    name: str
+    outcome: DownloadOutcome
+    folder: str = ""
+    error: str = ""
+
+
+class DownloadWorker(QObject):
+    """Downloads one dataset in the thread it is moved to; ``done(DownloadResult)`` ends it.
+
+    ``cancelled`` is set from the UI thread: a queued slot could not run while ``run`` blocks.
+    """
 
     progress = Signal(object)
-    done = Signal(str, str)
+    done = Signal(object)
 
-    def __init__(self, name: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, name: str, cancelled: threading.Event) -> None:
+        super().__init__()
         self.name = name
-        self._cancelled = threading.Event()
+        self._cancelled = cancelled
 
-    def cancel(self) -> None:
-        self._cancelled.set()
-
+    @Slot()
     def run(self) -> None:
+        self.done.emit(self._download())
+
+    def _download(self) -> DownloadResult:
         try:
             folder = download_dataset(
                 self.name, cache_dir(), progress=self.progress.emit, cancelled=self._cancelled.is_set
             )
         except DownloadCancelledError:
-            self.done.emit("", "cancelled")
+            return DownloadResult(self.name, DownloadOutcome.CANCELLED)
         except DownloadError as exc:
-            self.done.emit("", str(exc))
+            return DownloadResult(self.name, DownloadOutcome.FAILED, error=str(exc))
         except Exception as exc:  # a thread must report, never take the app down
-            self.done.emit("", f"{type(exc).__name__}: {exc}")
-        else:
-            self.done.emit(str(folder), "")
+            return DownloadResult(self.name, DownloadOutcome.FAILED, error=f"{type(exc).__name__}: {exc}")
+        return DownloadResult(self.name, DownloadOutcome.DOWNLOADED, folder=str(folder))
 
 
 class DataActions(QObject):
-    """The Data menu's actions and the download in progress, if any."""
+    """The Data menu's actions and the download in progress, if any.
 
-    download_finished = Signal(str, str)
+    It reports through signals (``status_message`` for the status bar, ``download_finished`` and
+    ``download_ended``), so it needs nothing of the window but a parent for its dialogs.
+    """
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.thread: DownloadThread | None = None
+    #: (text, milliseconds) for the window's status bar
+    status_message = Signal(str, int)
+    #: the DownloadResult of each download, once its dialog is closed
+    download_finished = Signal(object)
+    #: the download thread has ended and is released: the window may close now
+    download_ended = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.dialog_parent = parent
+        self.thread: QThread | None = None
+        self.worker: DownloadWorker | None = None
+        #: the dataset being downloaded, None when no download runs
+        self.downloading: str | None = None
+        self._cancel = threading.Event()
         self.dialog: QProgressDialog | None = None
         #: set when the window closes: a late failure is not worth a message box then
         self.closing = False
-        self.act_folder = QAction("Data &Folder…", window)
+        self._build_actions(parent)
+
+    def _build_actions(self, parent: QWidget) -> None:
+        self.act_folder = QAction("Data &Folder…", parent)
         self.act_folder.setStatusTip("Choose a folder that holds datasets; runs look there before the download cache")
         self.act_folder.triggered.connect(self.ask_folder)
-        self.act_clear = QAction("&Forget Data Folder", window)
+        self.act_clear = QAction("&Forget Data Folder", parent)
         self.act_clear.setStatusTip("Look for datasets only in the download cache again")
         self.act_clear.triggered.connect(lambda: self.set_folder(None))
         self.act_downloads: dict[str, QAction] = {}
         for name, label in DOWNLOADS.items():
-            action = QAction(f"Download {label}", window)
+            action = QAction(f"Download {label}", parent)
             action.setStatusTip(f"Download {display_name(name)} into {cache_dir()}")
             action.triggered.connect(lambda _checked=False, n=name: self.download(n))
             self.act_downloads[name] = action
-        self.where = QAction(window)
+        self.where = QAction(parent)
         self.where.setEnabled(False)
-        self.act_locations = QAction("Data &Locations…", window)
+        self.act_locations = QAction("Data &Locations…", parent)
         self.act_locations.setStatusTip("Where each dataset is found, and the order folders are searched in")
         self.act_locations.triggered.connect(self.show_locations)
-        self.act_open_cache = QAction("&Open Download Folder", window)
+        self.act_open_cache = QAction("&Open Download Folder", parent)
         self.act_open_cache.setStatusTip(f"Show {cache_dir()} in the file manager")
         self.act_open_cache.triggered.connect(self.open_cache)
 
@@ -118,7 +154,7 @@ class DataActions(QObject):
     @Slot()
     def ask_folder(self) -> None:
         start = str(chosen_data_folder() or cache_dir())
-        folder = QFileDialog.getExistingDirectory(self.window, "Data folder", start)
+        folder = QFileDialog.getExistingDirectory(self.dialog_parent, "Data folder", start)
         if folder:
             self.set_folder(folder)
 
@@ -137,7 +173,7 @@ class DataActions(QObject):
                 holds = f"it holds {', '.join(held)}" if held else "no dataset found in it yet"
                 message = f"Data folder: {chosen} ({holds})."
         self.refresh()
-        self.window.statusBar().showMessage(message, 10_000)
+        self.status_message.emit(message, 10_000)
         return message
 
     def locations_text(self) -> str:
@@ -147,7 +183,7 @@ class DataActions(QObject):
 
     @Slot()
     def show_locations(self) -> None:
-        QMessageBox.information(self.window, "Data locations", self.locations_text())
+        QMessageBox.information(self.dialog_parent, "Data locations", self.locations_text())
 
     @Slot()
     def open_cache(self) -> bool:
@@ -155,7 +191,7 @@ class DataActions(QObject):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            self.window.statusBar().showMessage(f"Cannot create {folder}: {exc}", 10_000)
+            self.status_message.emit(f"Cannot create {folder}: {exc}", 10_000)
             return False
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
@@ -164,21 +200,40 @@ class DataActions(QObject):
         """Start downloading ``name`` behind a progress dialog; False when one is already running."""
         if self.thread is not None:
             return False
-        self.thread = DownloadThread(name, self)
-        self.dialog = QProgressDialog(f"Downloading {display_name(name)}…", "Cancel", 0, 1000, self.window)
-        self.dialog.setWindowTitle("Download")
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog.setMinimumDuration(0)
-        self.dialog.setAutoClose(False)
-        self.dialog.setAutoReset(False)
-        self.dialog.canceled.connect(self.thread.cancel)
-        self.thread.progress.connect(self._progress)
-        self.thread.done.connect(self._done)
+        self.downloading = name
+        self._cancel = threading.Event()
+        self.worker = DownloadWorker(name, self._cancel)
+        self.thread = QThread(self)
+        self.thread.setObjectName("NetBuilder download")
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.progress.connect(self._progress)
+        self.worker.done.connect(self._done)
+        # Direct: the thread ends itself once the result is sent, even while the UI thread is
+        # blocked joining it (stop_and_wait); a queued quit would wait for that very UI thread.
+        self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
+        self.thread.finished.connect(self.worker.deleteLater)
         self.thread.finished.connect(self._thread_ended)
+        self.dialog = self._progress_dialog(name)
         self.refresh()
         self.thread.start()
         self.dialog.show()
         return True
+
+    def _progress_dialog(self, name: str) -> QProgressDialog:
+        dialog = QProgressDialog(f"Downloading {display_name(name)}…", "Cancel", 0, 1000, self.dialog_parent)
+        dialog.setWindowTitle("Download")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.cancel)
+        return dialog
+
+    @Slot()
+    def cancel(self) -> None:
+        """Ask the running download to stop; the worker sees it at its next chunk."""
+        self._cancel.set()
 
     @Slot(object)
     def _progress(self, progress: DownloadProgress) -> None:
@@ -188,42 +243,43 @@ class DataActions(QObject):
             # Last: a window-modal dialog's setValue processes events, and _done may run inside it.
             dialog.setValue(int(progress.fraction * 1000))
 
-    @Slot(str, str)
-    def _done(self, folder: str, error: str) -> None:
-        display = display_name(self.thread.name)  # the thread is cleared only after it finishes
+    @Slot(object)
+    def _done(self, result: DownloadResult) -> None:
+        display = display_name(result.name)
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
-        if not error:
-            self.window.statusBar().showMessage(f"{display} downloaded to {folder}.", 15_000)
-        elif error == "cancelled":
-            self.window.statusBar().showMessage("Download cancelled; nothing half-written was kept.", 10_000)
+        if result.outcome is DownloadOutcome.DOWNLOADED:
+            self.status_message.emit(f"{display} downloaded to {result.folder}.", 15_000)
+        elif result.outcome is DownloadOutcome.CANCELLED:
+            self.status_message.emit("Download cancelled; nothing half-written was kept.", 10_000)
         elif not self.closing:
             QMessageBox.warning(
-                self.window,
+                self.dialog_parent,
                 "Download failed",
-                f"{display} could not be downloaded: {error}.\n\nWithout a connection, copy the dataset's "
+                f"{display} could not be downloaded: {result.error}.\n\nWithout a connection, copy the dataset's "
                 "files into a folder and choose it with Data ▸ Data Folder…",
             )
-        self.download_finished.emit(folder, error)
+        self.download_finished.emit(result)
 
     @Slot()
     def _thread_ended(self) -> None:
         if self.thread is not None:
             self.thread.deleteLater()
-            self.thread = None
+            self.thread = self.worker = self.downloading = None
         self.refresh()
+        self.download_ended.emit()
 
     def stop_and_wait(self, timeout_ms: int = 3_000) -> bool:
         """Cancel any download and join its thread (closing the window); True when it ended.
 
         Cancel is seen at the next chunk, or when a stalled connection times out (15 s); when
-        that is longer than ``timeout_ms`` the caller waits for ``thread.finished`` instead of
+        that is longer than ``timeout_ms`` the caller waits for ``download_ended`` instead of
         blocking the window.
         """
         if self.thread is None:
             return True
         self.closing = True
-        self.thread.cancel()
+        self.cancel()
         return bool(self.thread.wait(timeout_ms))

@@ -12,26 +12,30 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QWidget,
+)
 
 from gui_app.core.project.spec import ProjectFileError
 from gui_app.core.text.numbers import format_bytes, format_count
+from gui_app.core.training.trained_model import TrainedModel
 from gui_app.ui.canvas import NetworkCanvas
 from gui_app.ui.document.document import Document, layers_from_text, layers_to_text
+from gui_app.ui.drawing.panel import DrawPanel
 from gui_app.ui.editing.inspector import LayerInspector
 from gui_app.ui.editing.palette import LayerPalette
-from gui_app.ui.theme import canvas_colours, is_dark
-from gui_app.ui.window import recovery
-from gui_app.ui.window.autosave import (
-    AutosaveEntry,
-    Autosaver,
-    claim,
-    default_autosave_dir,
-    delete_copy,
-    find_autosaves,
-)
+from gui_app.ui.theme import apply_theme, canvas_colours, is_dark
+from gui_app.ui.training.panel import TrainingPanel
+from gui_app.ui.window.autosave import Autosaver, default_autosave_dir
 from gui_app.ui.window.data_menu import DataActions
-from gui_app.ui.window.menus import build_actions, build_menus, fill_recent_menu, show_about
+from gui_app.ui.window.menus import WindowActions
 from gui_app.ui.window.project_files import ProjectFileActions
 
 LOCK_REASON = "Training is running: the network is locked until the run finishes or you stop it."
@@ -45,57 +49,18 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.settings = settings if settings is not None else QSettings()
         self.document = Document(parent=self)
-        self.trained_model = None
-        self.files = ProjectFileActions(self, self.settings)
+        self.trained_model: TrainedModel | None = None
         self.autosaver = Autosaver(self.document, autosave_dir or default_autosave_dir(), parent=self)
-
-        self.canvas = NetworkCanvas(self.document, self)
-        self.setCentralWidget(self.canvas)
-        self.palette_panel = LayerPalette()
-        self.inspector = LayerInspector(self.document)
-        self.palette_dock = self._dock(
-            "paletteDock", "Layers", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        self.inspector_dock = self._dock(
-            "inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
-        )
+        self.files = ProjectFileActions(self, self.document, self.autosaver, self.settings, self._fitting_trained_model)
         self.data_actions = DataActions(self)
-        self.training_panel = self._build_training_panel()
-        self.draw_panel = self._build_draw_panel()
-        self.training_dock = self.draw_dock = None
-        if self.training_panel is not None:
-            self.training_dock = self._dock(
-                "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.BottomDockWidgetArea, True
-            )
-        if self.draw_panel is not None:
-            self.draw_dock = self._dock(
-                "drawDock", "Draw a digit", self.draw_panel, Qt.DockWidgetArea.BottomDockWidgetArea, True
-            )
-            if self.training_dock is not None:
-                # Side by side they would squeeze both at 1280×800: tabs give each the full width.
-                self.tabifyDockWidget(self.training_dock, self.draw_dock)
-                self.training_dock.raise_()
-        # The bottom row runs the full width, so the training settings get room to breathe.
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-
+        self._build_views()
         self._build_status_bar()
-        build_actions(self)
-        build_menus(self)
+        self.window_actions = WindowActions(self, self, self.files, self.data_actions, self.canvas, self.document)
+        self.window_actions.build_menus(
+            self.menuBar(), [self.palette_dock, self.inspector_dock, self.training_dock, self.draw_dock]
+        )
         self._style_banner()
-
-        scene = self.canvas.network_scene
-        scene.selectionChanged.connect(self._selection_changed)
-        self.palette_panel.add_requested.connect(self.add_layer_after_selection)
-        self.document.changed.connect(self._document_changed)
-        self.document.dirty_changed.connect(self._update_title)
-        self.document.path_changed.connect(self._update_title)
-        self.document.edit_refused.connect(self._edit_refused)
-        self.document.lock_changed.connect(self._lock_changed)
-        self.document.undo_stack.indexChanged.connect(self._update_edit_actions)
-        self.files.recent_changed.connect(self._recent_changed)
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
-
+        self._connect()
         self.resize(1280, 800)
         self._restore_settings()
         self._document_changed(None)
@@ -123,26 +88,53 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _build_training_panel(self):
-        try:
-            from gui_app.ui.training.panel import TrainingPanel
-        except ImportError:
-            return None
-        panel = TrainingPanel(self.document.spec.copy)
+    def _build_views(self) -> None:
+        """The canvas in the middle, palette and inspector beside it, training and draw pad below."""
+        self.canvas = NetworkCanvas(self.document, self)
+        self.setCentralWidget(self.canvas)
+        self.palette_panel = LayerPalette()
+        self.inspector = LayerInspector(self.document)
+        self.palette_dock = self._dock(
+            "paletteDock", "Layers", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector_dock = self._dock(
+            "inspectorDock", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.training_panel = TrainingPanel(self.document.spec.copy)
+        self.draw_panel = DrawPanel()
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.training_dock = self._dock("trainingDock", "Training", self.training_panel, bottom, True)
+        self.draw_dock = self._dock("drawDock", "Draw a digit", self.draw_panel, bottom, True)
+        # Side by side they would squeeze both at 1280×800: tabs give each the full width.
+        self.tabifyDockWidget(self.training_dock, self.draw_dock)
+        self.training_dock.raise_()
+        # The bottom row runs the full width, so the training settings get room to breathe.
+        self.setCorner(Qt.Corner.BottomLeftCorner, bottom)
+        self.setCorner(Qt.Corner.BottomRightCorner, bottom)
+
+    def _connect(self) -> None:
+        """The views, the file and data commands and the training panel follow one another."""
+        scene = self.canvas.network_scene
+        scene.selectionChanged.connect(self._selection_changed)
+        self.palette_panel.add_requested.connect(self.add_layer_after_selection)
+        doc = self.document
+        doc.changed.connect(self._document_changed)
+        doc.dirty_changed.connect(self._update_title)
+        doc.path_changed.connect(self._update_title)
+        doc.edit_refused.connect(self._edit_refused)
+        doc.lock_changed.connect(self._lock_changed)
+        doc.undo_stack.indexChanged.connect(self._update_edit_actions)
+        self.files.project_loaded.connect(self.project_loaded)
+        for source in (self.files, self.data_actions):
+            source.status_message.connect(self.statusBar().showMessage)
+        panel = self.training_panel
         panel.run_started.connect(self._run_started)
         panel.run_finished.connect(self._run_finished)
         panel.config_changed.connect(self._config_changed)
-        self.document.changed.connect(panel.network_changed)
+        doc.changed.connect(panel.network_changed)
         panel.data_note.download_requested.connect(self.data_actions.download)
         panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
-        return panel
-
-    def _build_draw_panel(self):
-        try:
-            from gui_app.ui.drawing.panel import DrawPanel
-        except ImportError:
-            return None
-        return DrawPanel()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -153,9 +145,6 @@ class MainWindow(QMainWindow):
         for label in (self.status_params, self.status_size, self.status_state):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
-
-    def _recent_changed(self) -> None:
-        fill_recent_menu(self)
 
     def _style_banner(self) -> None:
         c = canvas_colours()
@@ -170,14 +159,14 @@ class MainWindow(QMainWindow):
         doc = self.document
         panel = self.training_panel
         training_edit = change is not None and change.kind == "training"
-        if training_edit and panel is not None and panel.config() != doc.spec.training:
+        if training_edit and panel.config() != doc.spec.training:
             # An undo or redo of a training setting: the form must show what the next run will use.
             panel.set_config(doc.spec.training)
         compiled = doc.compiled
         self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
         self.status_size.setText(format_bytes(compiled.size_bytes))
         problem = doc.first_problem()
-        if panel is not None and panel.is_running():  # "Ready to train" would be false now
+        if panel.is_running():  # "Ready to train" would be false now
             self.status_state.setText("● Training…")
             self.status_state.setStyleSheet("QLabel { color: #1F64C8; font-weight: bold; }")
             self.status_state.setToolTip(doc.lock_reason)
@@ -203,19 +192,7 @@ class MainWindow(QMainWindow):
     def _update_edit_actions(self, *_args) -> None:
         if not shiboken6.isValid(self.document.undo_stack):
             return  # the window is being torn down
-        locked = bool(self.document.lock_reason)
-        stack = self.document.undo_stack
-        self.act_undo.setEnabled(stack.canUndo() and not locked)
-        self.act_redo.setEnabled(stack.canRedo() and not locked)
-        self.act_undo.setText(f"&Undo {stack.undoText()}".strip())
-        self.act_redo.setText(f"&Redo {stack.redoText()}".strip())
-        has_selection = bool(self.canvas.network_scene.selected_uids())
-        for action in (self.act_cut, self.act_delete, self.act_duplicate):
-            action.setEnabled(has_selection and not locked)
-        self.act_copy.setEnabled(has_selection)
-        self.act_paste.setEnabled(not locked)
-        for action in (self.act_new, self.act_open):
-            action.setEnabled(not locked)
+        self.window_actions.follow_edit_state(bool(self.canvas.network_scene.selected_uids()))
 
     def _selection_changed(self) -> None:
         scene = self.canvas.network_scene
@@ -236,21 +213,16 @@ class MainWindow(QMainWindow):
         self._document_changed(None)
 
     def _scheme_changed(self, _scheme) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        from gui_app.ui.theme import apply_theme
-
         dark = apply_theme(QApplication.instance())
         self.canvas.network_scene.set_dark(dark)
         self._style_banner()
 
-    def project_loaded(self) -> None:
+    def project_loaded(self, _path: Path | None = None) -> None:
         """After new/open/recover: fresh selection, framing, and the panels follow the project."""
         self.canvas.network_scene.clearSelection()
         self.inspector.show_selection([])
         self._set_trained_model(None)
-        if self.training_panel is not None:
-            self.training_panel.set_config(self.document.spec.training)
+        self.training_panel.set_config(self.document.spec.training)
         QTimer.singleShot(0, self.canvas.frame_for_reading)
         self._update_title()
 
@@ -310,10 +282,9 @@ class MainWindow(QMainWindow):
         if model is not None:
             self._set_trained_model(model)
 
-    def _set_trained_model(self, model) -> None:
+    def _set_trained_model(self, model: TrainedModel | None) -> None:
         self.trained_model = model
-        if self.draw_panel is not None:
-            self.draw_panel.set_trained_model(model)
+        self.draw_panel.set_trained_model(model)
 
     def _config_changed(self, config) -> None:
         self.document.set_training(config)
@@ -331,36 +302,9 @@ class MainWindow(QMainWindow):
             return None
         return model.state_dict
 
-    # ------------------------------------------------------------------ autosave recovery
-    def offer_recovery(self, path: Path | None = None, skip: Path | None = None) -> bool:
-        """Offer the newest copy a crashed NetBuilder left (only ``path``'s, when given; not ``skip``).
-
-        True if it was recovered. Copies of windows still open elsewhere are never offered, and
-        a copy not recovered stays on disk unless the user discards it on purpose.
-        """
-        entries = [entry for entry in find_autosaves(self.autosaver.directory) if entry.file != skip]
-        if path is not None:
-            entries = [entry for entry in entries if entry.belongs_to(path)]
-        if not entries:
-            return False
-        entry = entries[0]
-        answer = recovery.offer(self, entry, len(entries) - 1)
-        if answer == recovery.RECOVER:
-            return self.recover(entry)
-        if answer == recovery.DISCARD and not delete_copy(entry):
-            self.statusBar().showMessage(f"⚠ The copy of “{entry.name}” was recovered by another window", 6000)
-        return False
-
-    def recover(self, entry: AutosaveEntry) -> bool:
-        """Show an autosaved copy as unsaved work on its original file; the copy becomes ours."""
-        lock = claim(entry.file)
-        if lock is None:
-            self.statusBar().showMessage(f"⚠ The copy of “{entry.name}” was recovered by another window", 6000)
-            return False
-        self.document.load(entry.spec, entry.original, dirty=True)
-        self.autosaver.adopt(entry, lock)  # after the load, which drops the window's old copy
-        self.project_loaded()
-        return True
+    def _fitting_trained_model(self) -> TrainedModel | None:
+        """What an export takes as trained weights: the session's model, if it fits the network."""
+        return self.trained_model if self.trained_state_dict() is not None else None
 
     # ------------------------------------------------------------------ settings and closing
     def _restore_settings(self) -> None:
@@ -381,9 +325,7 @@ class MainWindow(QMainWindow):
             [max(200, int(width * 0.13)), max(320, int(width * 0.21))],
             Qt.Orientation.Horizontal,
         )
-        bottom = [d for d in (self.training_dock, self.draw_dock) if d is not None]
-        if bottom:
-            self.resizeDocks(bottom[:1], [max(250, self.height() // 3)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.training_dock], [max(250, self.height() // 3)], Qt.Orientation.Vertical)
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -392,7 +334,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         panel = self.training_panel
-        if panel is not None and panel.is_running():
+        if panel.is_running():
             answer = QMessageBox.question(
                 self,
                 "Training is running",
@@ -408,7 +350,7 @@ class MainWindow(QMainWindow):
             # A stalled connection: close once the download thread has given up, not before
             # (a QThread destroyed while running takes the process down).
             self.statusBar().showMessage("Waiting for the cancelled download to stop…")
-            self.data_actions.thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            self.data_actions.download_ended.connect(self.close, Qt.ConnectionType.SingleShotConnection)
             event.ignore()
             return
         if not self.files.maybe_save():
@@ -417,6 +359,3 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.autosaver.stop()
         event.accept()
-
-    def about(self) -> None:
-        show_about(self)

@@ -1,28 +1,42 @@
 """The main window's actions and menus: File, Edit, View, Data, Help.
 
 Kept apart from :mod:`gui_app.ui.window.main_window` so the window module holds behaviour and this one
-holds the (long, declarative) list of commands, their shortcuts and where they appear.
+holds the (long, declarative) list of commands, their shortcuts and where they appear. It knows the
+window only as a QMainWindow and an :class:`EditCommands`, so it never imports the window module.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMenuBar, QMessageBox, QWidget
 
 from gui_app import __version__
 from gui_app.core.export.formats import FORMATS
-from gui_app.ui.window.project_files import presets
+from gui_app.ui.window.project_files import ProjectFileActions, presets
 
 if TYPE_CHECKING:
-    from gui_app.ui.window.main_window import MainWindow
+    from gui_app.ui.canvas import NetworkCanvas
+    from gui_app.ui.document.document import Document
+    from gui_app.ui.window.data_menu import DataActions
 
 
-def _action(window: MainWindow, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-    action = QAction(text, window)
+class EditCommands(Protocol):
+    """What the Edit and View menus ask of the window: commands on the canvas's selection."""
+
+    def cut(self) -> None: ...
+    def copy(self) -> bool: ...
+    def paste(self) -> None: ...
+    def duplicate(self) -> None: ...
+    def delete_selected(self) -> None: ...
+    def focus_layer_filter(self) -> None: ...
+
+
+def _action(parent: QWidget, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    action = QAction(text, parent)
     if shortcut is not None:
         if isinstance(shortcut, list):
             action.setShortcuts(shortcut)
@@ -34,120 +48,154 @@ def _action(window: MainWindow, text: str, slot, shortcut=None, tip: str = "") -
     return action
 
 
-def build_actions(window: MainWindow) -> None:
-    """The window's actions, as ``window.act_*``; edit shortcuts are scoped to the canvas."""
-    keys = QKeySequence.StandardKey
-    f = window.files
-    window.act_new = _action(window, "&New", f.new_blank, keys.New, "An empty project")
-    window.act_rename = _action(
-        window, "Re&name Project…", f.rename, tip="The project's name, shown in the title bar and used in exports"
-    )
-    window.act_open = _action(window, "&Open…", lambda: f.open(), keys.Open)
-    window.act_save = _action(window, "&Save", f.save, keys.Save)
-    window.act_save_as = _action(window, "Save &As…", f.save_as, keys.SaveAs)
-    window.act_quit = _action(window, "&Quit", window.close, keys.Quit)
-    window.act_undo = _action(window, "&Undo", window.document.undo, keys.Undo)
-    window.act_redo = _action(window, "&Redo", window.document.redo, [QKeySequence(keys.Redo), QKeySequence("Ctrl+Y")])
-    window.act_cut = _action(window, "Cu&t", window.cut, keys.Cut)
-    window.act_copy = _action(window, "&Copy", window.copy, keys.Copy)
-    window.act_paste = _action(window, "&Paste", window.paste, keys.Paste)
-    window.act_duplicate = _action(window, "D&uplicate", window.duplicate, QKeySequence("Ctrl+D"))
-    window.act_delete = _action(
-        window, "&Delete", window.delete_selected, [QKeySequence(keys.Delete), QKeySequence("Backspace")]
-    )
-    window.act_select_all = _action(
-        window, "Select &All", window.canvas.network_scene.select_all_layers, keys.SelectAll
-    )
-    window.act_zoom_in = _action(
-        window, "Zoom &In", window.canvas.zoom_in, [QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")]
-    )
-    window.act_zoom_out = _action(window, "Zoom &Out", window.canvas.zoom_out, keys.ZoomOut)
-    window.act_fit = _action(window, "&Fit Network", window.canvas.fit, QKeySequence("Ctrl+0"))
-    window.act_actual = _action(window, "&Actual Size", window.canvas.reset_zoom, QKeySequence("Ctrl+1"))
-    window.act_about = _action(window, "&About NetBuilder", window.about)
-    window.act_find_layer = _action(
-        window, "Find &Layer", window.focus_layer_filter, keys.Find, "Type to filter the palette; Enter adds the layer"
-    )
-    for action in (
-        window.act_cut,
-        window.act_copy,
-        window.act_paste,
-        window.act_duplicate,
-        window.act_delete,
-        window.act_select_all,
-    ):
-        # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C, Delete, ...
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        window.canvas.addAction(action)
+class WindowActions:
+    """The window's commands and its menu bar, built once for a window and owned by it.
 
+    It is handed what the commands act on: the File and Data menus' own objects, the canvas, the
+    document, and the window's :class:`EditCommands`; edit shortcuts are scoped to the canvas.
+    """
 
-def build_menus(window: MainWindow) -> None:
-    """File, Edit, View, Data and Help, with the presets, recent files and export formats."""
-    bar = window.menuBar()
-    file_menu = bar.addMenu("&File")
-    file_menu.addAction(window.act_new)
-    window.preset_menu = file_menu.addMenu("New from &Preset")
-    for name, path in presets():
-        window.preset_menu.addAction(name, lambda p=path: window.files.new_from_preset(p))
-    file_menu.addAction(window.act_open)
-    window.recent_menu = file_menu.addMenu("Open &Recent")
-    fill_recent_menu(window)
-    file_menu.addSeparator()
-    file_menu.addAction(window.act_save)
-    file_menu.addAction(window.act_save_as)
-    file_menu.addAction(window.act_rename)
-    build_export_menu(window, file_menu.addMenu("&Export"))
-    file_menu.addSeparator()
-    file_menu.addAction(window.act_quit)
+    def __init__(
+        self,
+        window: QMainWindow,
+        edit: EditCommands,
+        files: ProjectFileActions,
+        data: DataActions,
+        canvas: NetworkCanvas,
+        document: Document,
+    ) -> None:
+        self.window = window
+        self.files = files
+        self.data = data
+        self.document = document
+        self._file_actions()
+        self._edit_actions(edit, canvas)
+        self._view_actions(edit, canvas)
+        self.about = _action(window, "&About NetBuilder", lambda: show_about(window))
+        self.preset_menu: QMenu | None = None
+        self.recent_menu: QMenu | None = None
+        #: export format name -> its File ▸ Export action
+        self.exports: dict[str, QAction] = {}
+        self.export_preprocessing: QAction | None = None
+        files.recent_changed.connect(self.fill_recent_menu)
 
-    edit = bar.addMenu("&Edit")
-    edit.addActions([window.act_undo, window.act_redo])
-    edit.addSeparator()
-    edit.addActions([window.act_cut, window.act_copy, window.act_paste, window.act_duplicate, window.act_delete])
-    edit.addSeparator()
-    edit.addAction(window.act_select_all)
-
-    view = bar.addMenu("&View")
-    view.addActions([window.act_zoom_in, window.act_zoom_out, window.act_fit, window.act_actual])
-    view.addSeparator()
-    view.addAction(window.act_find_layer)
-    for dock in (window.palette_dock, window.inspector_dock, window.training_dock, window.draw_dock):
-        if dock is not None:
-            view.addAction(dock.toggleViewAction())
-
-    window.data_actions.build_menu(bar.addMenu("&Data"))
-
-    help_menu = bar.addMenu("&Help")
-    help_menu.addAction(window.act_about)
-
-
-def build_export_menu(window: MainWindow, export_menu: QMenu) -> None:
-    """One action per export format (the CLI's list), then whether exports include normalisation."""
-    window.export_actions = {}
-    for fmt in FORMATS:
-        if not fmt.takes_weights:
-            export_menu.addSeparator()
-        window.export_actions[fmt.name] = export_menu.addAction(
-            f"{fmt.label}…", lambda k=fmt.name: window.files.export(k)
+    def _file_actions(self) -> None:
+        keys, f, window = QKeySequence.StandardKey, self.files, self.window
+        self.new = _action(window, "&New", f.new_blank, keys.New, "An empty project")
+        self.rename = _action(
+            window, "Re&name Project…", f.rename, tip="The project's name, shown in the title bar and used in exports"
         )
-    export_menu.addSeparator()
-    action = export_menu.addAction("Include Input Normalisation")
-    action.setCheckable(True)
-    action.setChecked(window.files.include_preprocessing)
-    action.setStatusTip(
-        "On: an export of trained weights takes raw pixels in [0, 1], as the draw pad does. "
-        "Off: the bare network, with the mean and std stated in the export"
-    )
-    action.toggled.connect(window.files.set_include_preprocessing)
-    window.act_export_preprocessing = action
+        self.open = _action(window, "&Open…", lambda: f.open(), keys.Open)
+        self.save = _action(window, "&Save", f.save, keys.Save)
+        self.save_as = _action(window, "Save &As…", f.save_as, keys.SaveAs)
+        self.quit = _action(window, "&Quit", window.close, keys.Quit)
 
+    def _edit_actions(self, edit: EditCommands, canvas: NetworkCanvas) -> None:
+        keys, window, doc = QKeySequence.StandardKey, self.window, self.document
+        self.undo = _action(window, "&Undo", doc.undo, keys.Undo)
+        self.redo = _action(window, "&Redo", doc.redo, [QKeySequence(keys.Redo), QKeySequence("Ctrl+Y")])
+        self.cut = _action(window, "Cu&t", edit.cut, keys.Cut)
+        self.copy = _action(window, "&Copy", edit.copy, keys.Copy)
+        self.paste = _action(window, "&Paste", edit.paste, keys.Paste)
+        self.duplicate = _action(window, "D&uplicate", edit.duplicate, QKeySequence("Ctrl+D"))
+        self.delete = _action(
+            window, "&Delete", edit.delete_selected, [QKeySequence(keys.Delete), QKeySequence("Backspace")]
+        )
+        self.select_all = _action(window, "Select &All", canvas.network_scene.select_all_layers, keys.SelectAll)
+        for action in (self.cut, self.copy, self.paste, self.duplicate, self.delete, self.select_all):
+            # Edit shortcuts act on the canvas; text fields keep their own Ctrl+C, Delete, ...
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            canvas.addAction(action)
 
-def fill_recent_menu(window: MainWindow) -> None:
-    window.recent_menu.clear()
-    files = window.files.recent_files()
-    for file in files:
-        window.recent_menu.addAction(Path(file).name, lambda f=file: window.files.open(f)).setStatusTip(file)
-    window.recent_menu.setEnabled(bool(files))
+    def _view_actions(self, edit: EditCommands, canvas: NetworkCanvas) -> None:
+        keys, window = QKeySequence.StandardKey, self.window
+        self.zoom_in = _action(window, "Zoom &In", canvas.zoom_in, [QKeySequence(keys.ZoomIn), QKeySequence("Ctrl+=")])
+        self.zoom_out = _action(window, "Zoom &Out", canvas.zoom_out, keys.ZoomOut)
+        self.fit = _action(window, "&Fit Network", canvas.fit, QKeySequence("Ctrl+0"))
+        self.actual_size = _action(window, "&Actual Size", canvas.reset_zoom, QKeySequence("Ctrl+1"))
+        self.find_layer = _action(
+            window,
+            "Find &Layer",
+            edit.focus_layer_filter,
+            keys.Find,
+            "Type to filter the palette; Enter adds the layer",
+        )
+
+    # ------------------------------------------------------------------ menus
+    def build_menus(self, bar: QMenuBar, docks: list[QDockWidget]) -> None:
+        """File, Edit, View (with a toggle for each dock), Data and Help."""
+        self._build_file_menu(bar.addMenu("&File"))
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo, self.redo])
+        edit.addSeparator()
+        edit.addActions([self.cut, self.copy, self.paste, self.duplicate, self.delete])
+        edit.addSeparator()
+        edit.addAction(self.select_all)
+        view = bar.addMenu("&View")
+        view.addActions([self.zoom_in, self.zoom_out, self.fit, self.actual_size])
+        view.addSeparator()
+        view.addAction(self.find_layer)
+        view.addActions([dock.toggleViewAction() for dock in docks])
+        self.data.build_menu(bar.addMenu("&Data"))
+        bar.addMenu("&Help").addAction(self.about)
+
+    def _build_file_menu(self, file_menu: QMenu) -> None:
+        """New, the presets, open, recent files, save, rename, the export formats and quit."""
+        file_menu.addAction(self.new)
+        self.preset_menu = file_menu.addMenu("New from &Preset")
+        for name, path in presets():
+            self.preset_menu.addAction(name, lambda p=path: self.files.new_from_preset(p))
+        file_menu.addAction(self.open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.fill_recent_menu()
+        file_menu.addSeparator()
+        file_menu.addActions([self.save, self.save_as, self.rename])
+        self._build_export_menu(file_menu.addMenu("&Export"))
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+
+    def _build_export_menu(self, export_menu: QMenu) -> None:
+        """One action per export format (the CLI's list), then whether exports include normalisation."""
+        for fmt in FORMATS:
+            if not fmt.takes_weights:
+                export_menu.addSeparator()
+            self.exports[fmt.name] = export_menu.addAction(f"{fmt.label}…", lambda k=fmt.name: self.files.export(k))
+        export_menu.addSeparator()
+        action = export_menu.addAction("Include Input Normalisation")
+        action.setCheckable(True)
+        action.setChecked(self.files.include_preprocessing)
+        action.setStatusTip(
+            "On: an export of trained weights takes raw pixels in [0, 1], as the draw pad does. "
+            "Off: the bare network, with the mean and std stated in the export"
+        )
+        action.toggled.connect(self.files.set_include_preprocessing)
+        self.export_preprocessing = action
+
+    def fill_recent_menu(self) -> None:
+        """Open Recent lists the remembered files, newest first (disabled when there are none)."""
+        if self.recent_menu is None:
+            return  # the menus are not built yet
+        self.recent_menu.clear()
+        files = self.files.recent_files()
+        for file in files:
+            self.recent_menu.addAction(Path(file).name, lambda f=file: self.files.open(f)).setStatusTip(file)
+        self.recent_menu.setEnabled(bool(files))
+
+    # ------------------------------------------------------------------ state
+    def follow_edit_state(self, has_selection: bool) -> None:
+        """Undo/redo say what they undo; edits need a selection and an unlocked network."""
+        locked = bool(self.document.lock_reason)
+        stack = self.document.undo_stack
+        self.undo.setEnabled(stack.canUndo() and not locked)
+        self.redo.setEnabled(stack.canRedo() and not locked)
+        self.undo.setText(f"&Undo {stack.undoText()}".strip())
+        self.redo.setText(f"&Redo {stack.redoText()}".strip())
+        for action in (self.cut, self.delete, self.duplicate):
+            action.setEnabled(has_selection and not locked)
+        self.copy.setEnabled(has_selection)
+        self.paste.setEnabled(not locked)
+        for action in (self.new, self.open):
+            action.setEnabled(not locked)
 
 
 def show_about(parent: QWidget) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from gui_app.core.export.formats import (
     ExportError,
@@ -24,11 +24,14 @@ from gui_app.core.export.formats import (
 )
 from gui_app.core.project.spec import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.resources import resources_dir
+from gui_app.ui.document.document import Document
 from gui_app.ui.window import recovery
+from gui_app.ui.window.autosave import AutosaveEntry, Autosaver, claim, delete_copy, find_autosaves
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gui_app.core.training.trained_model import TrainedModel
-    from gui_app.ui.window.main_window import MainWindow
 
 DEFAULT_PRESET = "MNIST MLP 784-128-128-10"
 MAX_RECENT = 8
@@ -76,18 +79,37 @@ def default_spec() -> NetworkSpec:
 
 
 class ProjectFileActions(QObject):
-    """The File menu's commands for one window."""
+    """The File menu's commands for one document, and the recovery of work a crash left.
+
+    It is given what it works on (the document, its autosaver, the settings, a way to ask for the
+    trained model) and reports through signals; ``parent`` only carries its dialogs.
+    """
 
     recent_changed = Signal()
+    #: a project was opened, started or recovered (its path, None when untitled): views follow it
+    project_loaded = Signal(object)
+    #: (text, milliseconds) for the window's status bar
+    status_message = Signal(str, int)
 
-    def __init__(self, window: MainWindow, settings: QSettings) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        parent: QWidget,
+        document: Document,
+        autosaver: Autosaver,
+        settings: QSettings,
+        trained_model: Callable[[], TrainedModel | None],
+    ) -> None:
+        super().__init__(parent)
+        self.dialog_parent = parent
+        self.document = document
+        self.autosaver = autosaver
         self.settings = settings
+        #: the session's trained model when its weights fit the network as it is now, else None
+        self.trained_model = trained_model
 
-    @property
-    def document(self):
-        return self.window.document
+    def _load(self, spec: NetworkSpec, path: Path | None) -> None:
+        self.document.load(spec, path)
+        self.project_loaded.emit(path)
 
     # ------------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:
@@ -110,10 +132,10 @@ class ProjectFileActions(QObject):
         """Ask about unsaved changes; False means the user cancelled."""
         if not self.document.dirty:
             return True
-        if self.window.autosaver.holds_recovered:
+        if self.autosaver.holds_recovered:
             return self._keep_recovered_work()
         answer = QMessageBox.question(
-            self.window,
+            self.dialog_parent,
             "Unsaved changes",
             f"Save the changes to “{self.document.display_name}” first?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
@@ -122,25 +144,25 @@ class ProjectFileActions(QObject):
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         if answer == QMessageBox.StandardButton.Discard:
-            self.window.autosaver.discard()
+            self.autosaver.discard()
             return True
         return False
 
     def _keep_recovered_work(self) -> bool:
         """Recovered work about to be replaced: saved, kept for later, or (asked twice) deleted."""
-        answer = recovery.ask_before_replacing(self.window, self.document.display_name)
+        answer = recovery.ask_before_replacing(self.dialog_parent, self.document.display_name)
         if answer == recovery.SAVE:
             return self.save()
         if answer == recovery.KEEP:
             try:
-                self.window.autosaver.keep_for_later()
+                self.autosaver.keep_for_later()
             except OSError as exc:
-                reason = f"{self.window.autosaver.file}: {exc.strerror or exc}"
-                QMessageBox.warning(self.window, "Cannot keep the recovered work", reason)
+                reason = f"{self.autosaver.file}: {exc.strerror or exc}"
+                QMessageBox.warning(self.dialog_parent, "Cannot keep the recovered work", reason)
                 return False
             return True
         if answer == recovery.DISCARD:
-            self.window.autosaver.discard()
+            self.autosaver.discard()
             return True
         return False
 
@@ -158,8 +180,7 @@ class ProjectFileActions(QObject):
         device = self.settings.value("training/device")
         if isinstance(device, str) and device:
             spec.training = replace(spec.training, device=device)
-        self.document.load(spec, None)
-        self.window.project_loaded()
+        self._load(spec, None)
         return True
 
     def new_blank(self) -> bool:
@@ -169,7 +190,7 @@ class ProjectFileActions(QObject):
     def rename(self) -> bool:
         """File ▸ Rename Project…: ask for the name the title bar and the exports use."""
         name, ok = QInputDialog.getText(
-            self.window, "Rename project", "Project name (used in exports):", text=self.document.spec.name
+            self.dialog_parent, "Rename project", "Project name (used in exports):", text=self.document.spec.name
         )
         return bool(ok) and self.document.set_name(name)
 
@@ -177,7 +198,7 @@ class ProjectFileActions(QObject):
         try:
             spec = load_spec_file(file)
         except ProjectFileError as exc:
-            QMessageBox.warning(self.window, "Cannot open preset", str(exc))
+            QMessageBox.warning(self.dialog_parent, "Cannot open preset", str(exc))
             return False
         return self.new_from_spec(spec)
 
@@ -186,7 +207,9 @@ class ProjectFileActions(QObject):
         if self._locked():
             return False
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(self.window, "Open project", self.last_directory(), PROJECT_FILTER)
+            name, _ = QFileDialog.getOpenFileName(
+                self.dialog_parent, "Open project", self.last_directory(), PROJECT_FILTER
+            )
             if not name:
                 return False
             path = name
@@ -194,17 +217,50 @@ class ProjectFileActions(QObject):
         try:
             spec = load_spec_file(path)
         except ProjectFileError as exc:
-            QMessageBox.warning(self.window, "Cannot open project", f"The project was not opened.\n\n{exc}")
+            QMessageBox.warning(self.dialog_parent, "Cannot open project", f"The project was not opened.\n\n{exc}")
             return False
-        just_kept = self.window.autosaver.file if self.window.autosaver.holds_recovered else None
+        just_kept = self.autosaver.file if self.autosaver.holds_recovered else None
         if not self.maybe_save():
             return False
         # A copy of this project left by a crash is offered here, once, in place of the file (not
         # the one the user has just kept for later: that would ask about the same work twice).
-        if not self.window.offer_recovery(path, skip=just_kept):
-            self.document.load(spec, path)
-            self.window.project_loaded()
+        if not self.offer_recovery(path, skip=just_kept):
+            self._load(spec, path)
         self._remember(path)
+        return True
+
+    # ------------------------------------------------------------------ autosave recovery
+    def offer_recovery(self, path: Path | None = None, skip: Path | None = None) -> bool:
+        """Offer the newest copy a crashed NetBuilder left (only ``path``'s, when given; not ``skip``).
+
+        True if it was recovered. Copies of windows still open elsewhere are never offered, and
+        a copy not recovered stays on disk unless the user discards it on purpose.
+        """
+        entries = [entry for entry in find_autosaves(self.autosaver.directory) if entry.file != skip]
+        if path is not None:
+            entries = [entry for entry in entries if entry.belongs_to(path)]
+        if not entries:
+            return False
+        entry = entries[0]
+        answer = recovery.offer(self.dialog_parent, entry, len(entries) - 1)
+        if answer == recovery.RECOVER:
+            return self.recover(entry)
+        if answer == recovery.DISCARD and not delete_copy(entry):
+            self._say_taken(entry)
+        return False
+
+    def _say_taken(self, entry: AutosaveEntry) -> None:
+        self.status_message.emit(f"⚠ The copy of “{entry.name}” was recovered by another window", 6000)
+
+    def recover(self, entry: AutosaveEntry) -> bool:
+        """Show an autosaved copy as unsaved work on its original file; the copy becomes ours."""
+        lock = claim(entry.file)
+        if lock is None:
+            self._say_taken(entry)
+            return False
+        self.document.load(entry.spec, entry.original, dirty=True)
+        self.autosaver.adopt(entry, lock)  # after the load, which drops the window's old copy
+        self.project_loaded.emit(entry.original)
         return True
 
     # ------------------------------------------------------------------ save
@@ -215,7 +271,7 @@ class ProjectFileActions(QObject):
 
     def save_as(self) -> bool:
         start = str(self.document.path or Path(self.last_directory()) / f"{self.document.spec.name}.json")
-        name, _ = QFileDialog.getSaveFileName(self.window, "Save project as", start, PROJECT_FILTER)
+        name, _ = QFileDialog.getSaveFileName(self.dialog_parent, "Save project as", start, PROJECT_FILTER)
         if not name:
             return False
         path = Path(name)
@@ -227,10 +283,10 @@ class ProjectFileActions(QObject):
         try:
             self.document.save(path)
         except OSError as exc:
-            QMessageBox.warning(self.window, "Cannot save", f"{path}: {exc.strerror or exc}")
+            QMessageBox.warning(self.dialog_parent, "Cannot save", f"{path}: {exc.strerror or exc}")
             return False
         self._remember(path)
-        self.window.statusBar().showMessage(f"Saved {path.name}", 4000)
+        self.status_message.emit(f"Saved {path.name}", 4000)
         return True
 
     # ------------------------------------------------------------------ export
@@ -252,43 +308,39 @@ class ProjectFileActions(QObject):
         title = f"Export {fmt.label}"
         doc = self.document
         if not doc.compiled.ok:
-            QMessageBox.warning(self.window, title, f"Fix the network first.\n\n{doc.first_problem()}")
+            QMessageBox.warning(self.dialog_parent, title, f"Fix the network first.\n\n{doc.first_problem()}")
             return False
         stem = (doc.path.stem if doc.path else doc.spec.name.replace(" ", "_")) or "network"
         start = str(Path(self.last_directory()) / f"{stem}{fmt.suffix}")
         name, _ = QFileDialog.getSaveFileName(
-            self.window, title, start, fmt.file_filter, options=QFileDialog.Option.DontConfirmOverwrite
+            self.dialog_parent, title, start, fmt.file_filter, options=QFileDialog.Option.DontConfirmOverwrite
         )
         if not name:
             return False
-        trained = self._trained_model() if fmt.takes_weights else None
+        trained = self.trained_model() if fmt.takes_weights else None
         if not self._may_write(title, export_outputs(fmt.name, name, trained is not None)):
             return False
         try:
             written = export_to(fmt.name, doc.spec, name, trained, include_preprocessing=self.include_preprocessing)
         except (ValueError, OSError, RuntimeError) as exc:
-            QMessageBox.warning(self.window, title, f"The export failed.\n\n{exc}")
+            QMessageBox.warning(self.dialog_parent, title, f"The export failed.\n\n{exc}")
             return False
-        self.window.statusBar().showMessage(f"Exported {', '.join(p.name for p in written)}", 5000)
+        self.status_message.emit(f"Exported {', '.join(p.name for p in written)}", 5000)
         return True
-
-    def _trained_model(self) -> TrainedModel | None:
-        """The session's trained model when its weights fit the network as it is now."""
-        return self.window.trained_model if self.window.trained_state_dict() is not None else None
 
     def _may_write(self, title: str, outputs: list[Path]) -> bool:
         """Refuse to overwrite the open project; ask once about every file that would be replaced."""
         try:
             refuse_inputs(outputs, [self.document.path])
         except ExportError as exc:
-            QMessageBox.warning(self.window, title, f"The export was not written.\n\n{exc}")
+            QMessageBox.warning(self.dialog_parent, title, f"The export was not written.\n\n{exc}")
             return False
         existing = existing_outputs(outputs)
         if not existing:
             return True
         listing = "\n".join(f"  {p}" for p in existing)
         answer = QMessageBox.question(
-            self.window,
+            self.dialog_parent,
             title,
             f"{'This file exists' if len(existing) == 1 else 'These files exist'} and will be replaced:\n\n"
             f"{listing}\n\nReplace {'it' if len(existing) == 1 else 'them'}?",
