@@ -55,7 +55,9 @@ class MainWindow(QMainWindow):
         self.data_actions = DataActions(self)
         self._build_views()
         self._build_status_bar()
-        self.window_actions = WindowActions(self, self, self.files, self.data_actions, self.canvas, self.document)
+        self.window_actions = WindowActions(
+            self, edit=self, files=self.files, data=self.data_actions, canvas=self.canvas, document=self.document
+        )
         self.window_actions.build_menus(
             self.menuBar(), [self.palette_dock, self.inspector_dock, self.training_dock, self.draw_dock]
         )
@@ -114,10 +116,18 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         """The views, the file and data commands and the training panel follow one another."""
+        doc = self.document
+        # The panel hears of each change before the status bar, which reads the panel's state.
+        panel = self.training_panel
+        panel.run_started.connect(self._run_started)
+        panel.run_finished.connect(self._run_finished)
+        panel.config_changed.connect(self._config_changed)
+        doc.changed.connect(panel.network_changed)
+        panel.data_note.download_requested.connect(self.data_actions.download)
+        panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
         scene = self.canvas.network_scene
         scene.selectionChanged.connect(self._selection_changed)
         self.palette_panel.add_requested.connect(self.add_layer_after_selection)
-        doc = self.document
         doc.changed.connect(self._document_changed)
         doc.dirty_changed.connect(self._update_title)
         doc.path_changed.connect(self._update_title)
@@ -127,13 +137,6 @@ class MainWindow(QMainWindow):
         self.files.project_loaded.connect(self.project_loaded)
         for source in (self.files, self.data_actions):
             source.status_message.connect(self.statusBar().showMessage)
-        panel = self.training_panel
-        panel.run_started.connect(self._run_started)
-        panel.run_finished.connect(self._run_finished)
-        panel.config_changed.connect(self._config_changed)
-        doc.changed.connect(panel.network_changed)
-        panel.data_note.download_requested.connect(self.data_actions.download)
-        panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
     def _build_status_bar(self) -> None:
