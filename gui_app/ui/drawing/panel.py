@@ -51,6 +51,22 @@ class DrawPanel(QWidget):
         self._trained: TrainedModel | None = None
         self.last_prediction: Prediction | None = None
 
+        self._build_pad_controls()
+        self._build_readout()
+        self._build_chart()
+
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(THROTTLE_MS)
+        self._layout()
+        self._connect()
+        self._show_empty()
+        # load the model once the window is up, not on the user's first stroke
+        QTimer.singleShot(0, self._warm_up)
+
+    # ------------------------------------------------------------------ parts
+    def _build_pad_controls(self) -> None:
+        """The pad, its Clear and Undo buttons, and the choice of model."""
         self.pad = DrawPad(self)
         self.clear_button = QPushButton("Clear", self)
         self.clear_button.setObjectName("clearPad")
@@ -65,6 +81,8 @@ class DrawPanel(QWidget):
         self.model_selector.addItem(TRAINED, TRAINED)
         self._set_trained_enabled(False, "Train a network with a 1×28×28 input and 10 outputs to use it here")
 
+    def _build_readout(self) -> None:
+        """The digit read, its confidence, the 28×28 image the model saw, and the status line."""
         self.predicted = QLabel("–", self)
         self.predicted.setObjectName("predictedDigit")
         font = QFont(self.font())
@@ -85,6 +103,8 @@ class DrawPanel(QWidget):
         self.status.setObjectName("drawStatus")
         self.status.setWordWrap(True)
 
+    def _build_chart(self) -> None:
+        """The probability of each digit as bars."""
         self.chart = pg.PlotWidget(self)
         self.chart.setObjectName("probabilityChart")
         self.chart.setMenuEnabled(False)
@@ -98,15 +118,6 @@ class DrawPanel(QWidget):
         self._style_chart()
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush=_BAR, pen=None)
         self.chart.addItem(self.bars)
-
-        self._throttle = QTimer(self)
-        self._throttle.setSingleShot(True)
-        self._throttle.setInterval(THROTTLE_MS)
-        self._layout()
-        self._connect()
-        self._show_empty()
-        # load the model once the window is up, not on the user's first stroke
-        QTimer.singleShot(0, self._warm_up)
 
     # ------------------------------------------------------------------ layout
     def _layout(self) -> None:
