@@ -14,11 +14,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gui_app.core.layers.catalogue import CATALOGUE, ParamDef, ParamError
-from gui_app.core.project.spec import LayerSpec
+from gui_app.core.project.spec import Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_shape
 from gui_app.ui.document.document import Document
 from gui_app.ui.editing.param_editors import IntListEditor, ParamEditor, ParamRow
 
+#: a rename shows on nothing but the no-selection page (training settings change lint warnings)
+_NOT_SHOWN_ON_A_BLOCK = frozenset({ChangeKind.NAME})
 _INPUT_SHAPE = ParamDef("input_shape", "int_list", [1, 28, 28], 1, 65536, doc="channels × height × width")
 
 
@@ -36,6 +38,14 @@ class LayerInspector(QWidget):
         #: the selected layer's rows (editor, note, Reset) by parameter name
         self.rows: dict[str, ParamRow] = {}
 
+        self._make_labels()
+        self._lay_out()
+        document.changed.connect(self._document_changed)
+        document.lock_changed.connect(self._lock_changed)
+        document.edit_refused.connect(self._refused)
+        self.show_selection([])
+
+    def _make_labels(self) -> None:
         self.title = QLabel()
         self.title.setObjectName("inspectorTitle")
         font = self.title.font()
@@ -70,6 +80,8 @@ class LayerInspector(QWidget):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+    def _lay_out(self) -> None:
+        """The labels above a line, the form below it, all in a scroll area."""
         body = QWidget()
         column = QVBoxLayout(body)
         column.setContentsMargins(10, 10, 10, 10)
@@ -90,11 +102,6 @@ class LayerInspector(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-
-        document.changed.connect(self._document_changed)
-        document.lock_changed.connect(self._lock_changed)
-        document.edit_refused.connect(self._refused)
-        self.show_selection([])
 
     # ------------------------------------------------------------------ selection
     def show_selection(self, uids: list[int], end: str | None = None) -> None:
@@ -272,8 +279,10 @@ class LayerInspector(QWidget):
         self.message.setVisible(True)
         self.refresh()  # put the editors back to the values the spec really has
 
-    def _document_changed(self, _change) -> None:
+    def _document_changed(self, change: Change) -> None:
         kind, uid = self.target
+        if kind in ("layer", "input") and all(part.kind in _NOT_SHOWN_ON_A_BLOCK for part in change.each()):
+            return
         if kind == "layer":
             try:
                 layer = self.document.layer(uid)
