@@ -316,6 +316,20 @@ def _check_tree(data: dict[str, Any]) -> None:
 
 
 def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
+    _check_header(data)
+    name = data.get("name", "Untitled")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        raise ParamError(f"name: must be a string of at most {MAX_NAME} characters")
+    if "input_shape" not in data:
+        raise ParamError("input_shape: missing (e.g. [1, 28, 28] for MNIST)")
+    input_shape = validate_input_shape(data["input_shape"], "input_shape")
+    layers = _layers_from_list(data.get("layers", []))
+    training = TrainingConfig.from_dict(data.get("training", {}))
+    return NetworkSpec(layers, input_shape, name, training)
+
+
+def _check_header(data: dict[str, Any]) -> None:
+    """Only known top-level keys, and a format and version this NetBuilder reads."""
     known = {"format", "version", "name", "input_shape", "layers", "training"}
     for key in data:
         if key not in known:
@@ -330,13 +344,9 @@ def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
             f"version: this project was saved by a newer NetBuilder (format version {version}); "
             f"this version reads format version {FORMAT_VERSION} and older. Update NetBuilder to open it"
         )
-    name = data.get("name", "Untitled")
-    if not isinstance(name, str) or len(name) > MAX_NAME:
-        raise ParamError(f"name: must be a string of at most {MAX_NAME} characters")
-    if "input_shape" not in data:
-        raise ParamError("input_shape: missing (e.g. [1, 28, 28] for MNIST)")
-    input_shape = validate_input_shape(data["input_shape"], "input_shape")
-    raw_layers = data.get("layers", [])
+
+
+def _layers_from_list(raw_layers: Any) -> list[LayerSpec]:
     if not isinstance(raw_layers, list):
         raise ParamError("layers: must be a list")
     if len(raw_layers) > MAX_LAYERS:
@@ -350,8 +360,7 @@ def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
             raise ParamError(f"{path}.type: missing")
         params = {k: v for k, v in raw.items() if k != "type"}
         layers.append(LayerSpec(raw["type"], validate_layer(raw["type"], params, path)))
-    training = TrainingConfig.from_dict(data.get("training", {}))
-    return NetworkSpec(layers, input_shape, name, training)
+    return layers
 
 
 def load_spec(text: str | bytes) -> NetworkSpec:
