@@ -8,7 +8,7 @@ file may set ``in_features: 400`` where 784 arrives, and the user must be able t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
@@ -18,6 +18,11 @@ from gui_app.core.project.spec import Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_shape
 from gui_app.ui.document.document import Document
 from gui_app.ui.editing.param_editors import IntListEditor, ParamEditor, ParamRow
+
+#: What the inspector shows: one layer (with its uid), the Input or Output block, several blocks
+#: (with their count) or nothing.
+TargetKind = Literal["layer", "input", "output", "many", "none"]
+Target = tuple[TargetKind, int | None]
 
 #: a rename shows on nothing but the no-selection page (training settings change lint warnings)
 _NOT_SHOWN_ON_A_BLOCK = frozenset({ChangeKind.NAME})
@@ -32,7 +37,7 @@ class LayerInspector(QWidget):
         self.setObjectName("layerInspector")
         self.setAccessibleName("layerInspector")
         self.document = document
-        self.target: tuple[str, int | None] = ("none", None)
+        self.target: Target = ("none", None)
         self._target_type: str | None = None
         self.editors: dict[str, ParamEditor] = {}
         #: the selected layer's rows (editor, note, Reset) by parameter name
@@ -104,10 +109,11 @@ class LayerInspector(QWidget):
         outer.addWidget(scroll)
 
     # ------------------------------------------------------------------ selection
-    def show_selection(self, uids: list[int], end: str | None = None) -> None:
+    def show_selection(self, uids: list[int], end: Literal["input", "output"] | None = None) -> None:
         """Inspect the layers ``uids`` (one is edited) or the Input/Output block (``end``)."""
+        target: Target
         if end in ("input", "output"):
-            target: tuple[str, int | None] = (end, None)
+            target = (end, None)
         elif len(uids) == 1:
             target = ("layer", uids[0])
         elif uids:
