@@ -9,6 +9,7 @@ from gui_app.core.project.presets import list_presets
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import (
     FORMAT_VERSION,
+    UNSET,
     LayerSpec,
     NetworkSpec,
     ProjectFileError,
@@ -255,10 +256,44 @@ def test_edits_emit_plain_change_events_and_batch_groups_them():
     assert [c.kind for c in seen] == ["insert", "param", "move"]
     assert seen[0].uid == relu.uid and seen[2].index == 0
     seen.clear()
+    identity = LayerSpec("Identity")
     with spec.batch():
-        spec.insert_layer(2, LayerSpec("Identity"))
+        spec.insert_layer(2, identity)
         spec.remove_layer(0)
-    assert [c.kind for c in seen] == ["reset"]
+    assert len(seen) == 1  # one emission ...
+    assert [(c.kind, c.uid) for c in seen[0].each()] == [("insert", identity.uid), ("remove", relu.uid)]
+
+
+def test_a_batch_of_one_edit_emits_that_edit_itself():
+    spec = NetworkSpec([LayerSpec("Flatten")])
+    seen = []
+    spec.changed.connect(seen.append)
+    with spec.batch():
+        spec.set_param(0, "start_dim", 2)
+    assert [(c.kind, c.key, c.value) for c in seen] == [("param", "start_dim", 2)]
+
+
+def test_setting_an_unset_inferred_size_to_none_is_no_change():
+    spec = NetworkSpec([LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 10})])
+    seen = []
+    spec.changed.connect(seen.append)
+    assert not spec.set_param(1, "in_features", None)
+    assert spec.layers[1].params == {"out_features": 10}  # no explicit null stored
+    assert seen == []
+    assert json.loads(spec.to_json())["layers"][1] == {"type": "Linear", "out_features": 10}
+
+
+def test_set_params_changes_several_keys_of_the_same_block_in_one_emission():
+    spec = NetworkSpec([LayerSpec("Conv2d", {"out_channels": 4})])
+    layer = spec.layers[0]
+    seen = []
+    spec.changed.connect(seen.append)
+    assert spec.set_params(0, {"out_channels": 8, "kernel_size": 5, "in_channels": None})
+    assert spec.layers[0] is layer and layer.params == {"out_channels": 8, "kernel_size": 5}
+    assert len(seen) == 1
+    assert sorted((c.key, c.value) for c in seen[0].each()) == [("kernel_size", 5), ("out_channels", 8)]
+    assert spec.set_params(0, {"kernel_size": UNSET})
+    assert layer.params == {"out_channels": 8}
 
 
 def test_set_param_refuses_bad_values_and_keeps_the_old_one():

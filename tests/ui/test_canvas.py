@@ -7,8 +7,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from gui_app.ui.canvas import NetworkCanvas
-from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, STEP
+from gui_app.ui.canvas import NetworkCanvas, NetworkScene
+from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, STEP, BlockItem
 from gui_app.ui.document.document import Document
 from gui_app.ui.layer_drag import layer_mime_data
 from gui_app.ui.window.project_files import mlp_spec
@@ -204,3 +204,43 @@ def test_arrow_keys_walk_the_chain_and_alt_arrows_move_a_block(canvas: NetworkCa
     assert canvas.network_scene.selected_uids() == [uids[1]]
     qtbot.keyClick(canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
     assert doc.spec.index_of(uids[1]) == 2
+
+
+def test_one_parameter_edit_updates_only_that_blocks_item(canvas: NetworkCanvas, monkeypatch) -> None:
+    doc = canvas.document
+    scene = canvas.network_scene
+    dropout = doc.add_layer("Dropout", 3)
+    items = dict(scene.items_by_uid)
+    updated: list[tuple[int | None, bool]] = []
+    real = BlockItem.set_state
+    monkeypatch.setattr(BlockItem, "set_state", lambda item, state: updated.append((item.uid, real(item, state))))
+    doc.set_param(dropout, "p", 0.25)
+    assert scene.items_by_uid == items  # the same items: nothing rebuilt
+    assert [uid for uid, _ in updated if uid is not None] == [dropout]  # no other block was touched
+    assert [uid for uid, changed in updated if changed] == [dropout]  # and only it repaints
+    assert "0.25" in items[dropout].state.summary
+    updated.clear()
+    doc.undo()
+    assert [uid for uid, changed in updated if changed] == [dropout]
+    assert "0.25" not in items[dropout].state.summary
+
+
+def test_a_block_drag_syncs_the_scene_once(qtbot, monkeypatch) -> None:
+    syncs = []
+    real = NetworkScene.sync
+    monkeypatch.setattr(NetworkScene, "sync", lambda scene, *args: syncs.append(1) or real(scene, *args))
+    view = NetworkCanvas(Document(mlp_spec()))
+    qtbot.addWidget(view)
+    view.resize(700, 1000)
+    view.show()
+    qtbot.waitExposed(view)
+    syncs.clear()
+    drag_with_mouse(view, block_centre(view, 0), block_centre(view, 3))
+    assert types(view) == ["Linear", "ReLU", "Linear", "Flatten", "ReLU", "Linear"]
+    assert len(syncs) == 1
+    syncs.clear()
+    view.document.lock("Training is running")  # a refused move snaps back without a sync
+    drag_with_mouse(view, block_centre(view, 0), block_centre(view, 3))
+    assert types(view) == ["Linear", "ReLU", "Linear", "Flatten", "ReLU", "Linear"]
+    assert syncs == []
+    assert all(item.pos() == item.layout_pos for item in view.network_scene.items_by_uid.values())

@@ -147,3 +147,57 @@ def test_clipboard_text_is_readable_json_that_pastes_back() -> None:
 def test_bad_clipboard_text_is_a_clear_error(text: str, message: str) -> None:
     with pytest.raises(ProjectFileError, match=message):
         layers_from_text(text)
+
+
+def test_setting_an_unset_inferred_size_to_none_is_no_edit(doc: Document) -> None:
+    linear = doc.spec.layers[1]
+    assert "in_features" not in linear.params
+    seen = []
+    doc.changed.connect(seen.append)
+    assert not doc.set_param(linear.uid, "in_features", None)
+    assert doc.undo_stack.count() == 0 and seen == []
+    assert "in_features" not in linear.params
+
+
+def test_undo_of_a_parameter_edit_keeps_the_block_and_restores_its_value(doc: Document) -> None:
+    linear = doc.spec.layers[1]
+    doc.set_param(linear.uid, "out_features", 64)
+    doc.add_layer("Conv2d", 0)
+    conv = doc.spec.layers[0]
+    doc.set_param(conv.uid, "kernel_size", 5)  # a first edit: undo takes the key out again
+    seen = []
+    doc.changed.connect(seen.append)
+    doc.undo()
+    doc.undo()
+    doc.undo()
+    assert doc.spec.layers[1] is linear and linear.params["out_features"] == 128
+    assert conv.params == {}
+    # Each undo is one parameter change of the block it names: no block was taken out and put back.
+    assert [(c.kind, c.uid) for c in seen[::2]] == [("param", conv.uid), ("param", linear.uid)]
+    assert seen[1].kind == "remove"
+
+
+def test_reset_then_undo_restores_the_file_text_exactly(doc: Document) -> None:
+    doc.add_layer("Conv2d", 0, {"out_channels": 8, "kernel_size": 5})
+    before = doc.spec.to_json()
+    conv = doc.spec.layers[0]
+    doc.reset_param(conv.uid, "out_channels")
+    assert conv.params == {"kernel_size": 5}
+    doc.undo()
+    assert doc.spec.to_json() == before  # same keys in the same order
+
+
+def test_two_settings_are_two_undo_steps_and_one_setting_dragged_is_one(doc: Document) -> None:
+    start = doc.spec.training
+    doc.set_training(start.replace(epochs=7))
+    doc.set_training(doc.spec.training.replace(lr=0.5))
+    assert doc.undo_stack.count() == 2
+    doc.undo()
+    assert doc.spec.training == start.replace(epochs=7)
+    doc.undo()
+    assert doc.spec.training == start
+    for value in (0.02, 0.03, 0.04):  # a spin box dragged: one change of one setting after another
+        doc.set_training(doc.spec.training.replace(lr=value))
+    assert doc.undo_stack.count() == 1
+    doc.undo()
+    assert doc.spec.training == start

@@ -2,7 +2,8 @@
 
 The project file is JSON (see docs/project-format.md). Loading validates every value and reports
 the path to the first bad one; it never evaluates code or unpickles. Edits go through
-:class:`NetworkSpec` methods, which emit :attr:`NetworkSpec.changed` so views can follow.
+:class:`NetworkSpec` methods, which validate (with :mod:`gui_app.core.project.validation`, the one
+validator), apply, and emit :attr:`NetworkSpec.changed` with a :class:`Change` naming what changed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +23,37 @@ from gui_app.core.files.writing import write_atomic  # callers also import it fr
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.project.events import EventSignal
 from gui_app.core.project.run_config import TrainingConfig
-from gui_app.core.text.printable import escaped, first_unsafe_character, short_repr
+from gui_app.core.project.validation import (
+    MAX_NAME,
+    check_text,
+    short_key,
+    validate_input_shape,
+    validate_layer,
+)
+from gui_app.core.text.printable import short_repr
+
+__all__ = ["write_atomic"]  # re-exported for the exporters
 
 FORMAT_NAME = "netbuilder"
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = PROJECT_LIMIT
 MAX_LAYERS = 2000
-MAX_NAME = 500
-MAX_INPUT_DIM = 65536
-MAX_INPUT_ELEMENTS = 50_000_000
 
 _uids = itertools.count(1)
 
 
 class ProjectFileError(ValueError):
     """A file that cannot be read as a NetBuilder project; ``str()`` is a one-line reason."""
+
+
+class Unset(Enum):
+    """The value of a parameter a block does not set (so it is inferred or at its default)."""
+
+    UNSET = "unset"
+
+
+#: Pass as a value to :meth:`NetworkSpec.set_params` to take the key out of the block.
+UNSET = Unset.UNSET
 
 
 @dataclass
@@ -58,16 +76,41 @@ class LayerSpec:
         return LayerSpec(self.type, json.loads(json.dumps(self.params)))
 
 
+class ChangeKind(StrEnum):
+    """What kind of edit a :class:`Change` reports (the values are the old strings)."""
+
+    INSERT = "insert"
+    REMOVE = "remove"
+    MOVE = "move"
+    PARAM = "param"
+    INPUT_SHAPE = "input_shape"
+    NAME = "name"
+    TRAINING = "training"
+    #: everything may have changed (a project was loaded)
+    RESET = "reset"
+    #: several edits made as one (:meth:`NetworkSpec.batch`); they are in ``parts``
+    BATCH = "batch"
+
+
+#: Changes after which the blocks are not the same list any more (views lay them out again).
+STRUCTURAL = frozenset({ChangeKind.INSERT, ChangeKind.REMOVE, ChangeKind.MOVE, ChangeKind.RESET})
+
+
 @dataclass(frozen=True)
 class Change:
-    """What changed in a spec: ``kind`` is insert, remove, move, param, input_shape, name,
-    training or reset; the other fields say where."""
+    """What changed in a spec: the other fields say where (``index`` and ``uid`` of the block,
+    ``key`` and new ``value`` of a parameter; ``value`` is the old index of a move)."""
 
-    kind: str
+    kind: ChangeKind
     index: int | None = None
     uid: int | None = None
     key: str | None = None
     value: Any = None
+    parts: tuple[Change, ...] = ()
+
+    def each(self) -> tuple[Change, ...]:
+        """The single changes this stands for: a batch's parts, else itself."""
+        return self.parts if self.kind is ChangeKind.BATCH else (self,)
 
 
 class NetworkSpec:
@@ -88,18 +131,18 @@ class NetworkSpec:
         self._batch_depth = 0
         self._batched: list[Change] = []
 
-    # ------------------------------------------------------------------ edits
+    # ------------------------------------------------------------------ edits of the chain
     def insert_layer(self, index: int, layer: LayerSpec) -> None:
         """Insert ``layer`` before position ``index`` (``len(layers)`` appends)."""
         validate_layer(layer.type, layer.params, "layer")
         index = max(0, min(index, len(self.layers)))
         self.layers.insert(index, layer)
-        self._emit(Change("insert", index, layer.uid))
+        self._emit(Change(ChangeKind.INSERT, index, layer.uid))
 
     def remove_layer(self, index: int) -> LayerSpec:
         """Remove and return the layer at ``index``."""
         layer = self.layers.pop(index)
-        self._emit(Change("remove", index, layer.uid))
+        self._emit(Change(ChangeKind.REMOVE, index, layer.uid))
         return layer
 
     def move_layer(self, source: int, target: int) -> None:
@@ -108,37 +151,79 @@ class NetworkSpec:
             return
         layer = self.layers.pop(source)
         self.layers.insert(target, layer)
-        self._emit(Change("move", target, layer.uid, value=source))
+        self._emit(Change(ChangeKind.MOVE, target, layer.uid, value=source))
 
-    def set_param(self, index: int, key: str, value: Any) -> None:
-        """Set one parameter; ``None`` for an inferred or nullable one clears it to the default."""
+    # ------------------------------------------------------------------ edits of a block
+    def edited_params(self, index: int, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The block's parameters as ``values`` would leave them, validated; nothing is applied.
+
+        A value of :data:`UNSET`, or ``None`` for an inferred size, takes the key out of the block.
+        Raises :class:`ParamError` whose message starts with the block's type and the key.
+        """
         layer = self.layers[index]
+        index_of_param = CATALOGUE[layer.type].param_index
         params = dict(layer.params)
-        if value is None and key in params and CATALOGUE[layer.type].param_index[key].inferred:
-            del params[key]
-        else:
-            params[key] = value
-        params = validate_layer(layer.type, params, "layer")
-        if params == layer.params:
-            return
-        layer.params = params
-        self._emit(Change("param", index, layer.uid, key, value))
+        for key, value in values.items():
+            param = index_of_param.get(key)
+            if value is UNSET or (value is None and param is not None and param.inferred):
+                params.pop(key, None)
+            else:
+                params[key] = value
+        return validate_layer(layer.type, params, layer.type)
 
-    def set_input_shape(self, shape: tuple[int, ...]) -> None:
-        shape = validate_input_shape(list(shape), "input_shape")
-        if shape != self.input_shape:
-            self.input_shape = shape
-            self._emit(Change("input_shape", value=shape))
+    def set_params(self, index: int, values: Mapping[str, Any]) -> bool:
+        """Set several parameters of one block at once (see :meth:`edited_params`); True if any changed."""
+        return self.replace_params(index, self.edited_params(index, values))
 
-    def set_name(self, name: str) -> None:
-        if name != self.name:
-            self.name = name
-            self._emit(Change("name", value=name))
+    def set_param(self, index: int, key: str, value: Any) -> bool:
+        """Set one parameter (see :meth:`set_params`)."""
+        return self.set_params(index, {key: value})
 
-    def set_training(self, training: TrainingConfig) -> None:
-        if training != self.training:
-            self.training = training
-            self._emit(Change("training", value=training))
+    def replace_params(self, index: int, params: Mapping[str, Any]) -> bool:
+        """Give the block exactly ``params`` (validated; key order kept); True if that changed it.
+
+        The block stays the same :class:`LayerSpec` object; one ``param`` change per key that differs.
+        """
+        layer = self.layers[index]
+        clean = validate_layer(layer.type, params, layer.type)
+        old = layer.params
+        keys = [k for k in {**old, **clean} if (k in old, old.get(k)) != (k in clean, clean.get(k))]
+        if not keys:
+            return False
+        layer.params = clean
+        with self.batch():
+            for key in keys:
+                self._emit(Change(ChangeKind.PARAM, index, layer.uid, key, clean.get(key)))
+        return True
+
+    # ------------------------------------------------------------------ edits of the project
+    def checked_input_shape(self, shape: tuple[int, ...] | list[int]) -> tuple[int, ...]:
+        """``shape`` as the spec would hold it; :class:`ParamError` (path "input shape") if refused."""
+        return validate_input_shape(list(shape), "input shape")
+
+    def set_input_shape(self, shape: tuple[int, ...]) -> bool:
+        shape = self.checked_input_shape(shape)
+        if shape == self.input_shape:
+            return False
+        self.input_shape = shape
+        self._emit(Change(ChangeKind.INPUT_SHAPE, value=shape))
+        return True
+
+    def set_name(self, name: str) -> bool:
+        """Rename; not validated here, since undo must restore whatever name a file held (the
+        window validates a typed name with :func:`~gui_app.core.project.validation.validate_name`)."""
+        if name == self.name:
+            return False
+        self.name = name
+        self._emit(Change(ChangeKind.NAME, value=name))
+        return True
+
+    def set_training(self, training: TrainingConfig) -> bool:
+        if training == self.training:
+            return False
+        self.training = training
+        self._emit(Change(ChangeKind.TRAINING, value=training))
+        return True
 
     def replace_all(self, other: NetworkSpec) -> None:
         """Take over ``other``'s content (layers keep their uids); one ``reset`` event."""
@@ -146,19 +231,19 @@ class NetworkSpec:
         self.input_shape = other.input_shape
         self.name = other.name
         self.training = other.training
-        self._emit(Change("reset"))
+        self._emit(Change(ChangeKind.RESET))
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Group several edits into one emission of the last change (for compound edits)."""
+        """Group several edits into one emission: the single change, or a ``batch`` of them all."""
         self._batch_depth += 1
         try:
             yield
         finally:
             self._batch_depth -= 1
             if self._batch_depth == 0 and self._batched:
-                batched, self._batched = self._batched, []
-                self.changed.emit(batched[0] if len(batched) == 1 else Change("reset"))
+                batched, self._batched = tuple(self._batched), []
+                self.changed.emit(batched[0] if len(batched) == 1 else Change(ChangeKind.BATCH, parts=batched))
 
     def _emit(self, change: Change) -> None:
         if self._batch_depth:
@@ -176,7 +261,8 @@ class NetworkSpec:
 
     def copy(self) -> NetworkSpec:
         """An independent deep copy with fresh uids and no connected callbacks."""
-        return spec_from_dict(self.to_dict())
+        layers = [layer.copy() for layer in self.layers]
+        return NetworkSpec(layers, self.input_shape, self.name, replace(self.training))
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -191,53 +277,6 @@ class NetworkSpec:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
-
-
-# ---------------------------------------------------------------------- validation
-
-
-def validate_layer(type_name: Any, params: Mapping[str, Any], path: str) -> dict[str, Any]:
-    """Check a layer's type and explicit parameters; return them canonicalised.
-
-    Raises :class:`ParamError` whose message starts with ``path``.
-    """
-    if not isinstance(type_name, str):
-        raise ParamError(f"{path}.type: must be a layer type name")
-    layer_type = CATALOGUE.get(type_name)
-    if layer_type is None:
-        raise ParamError(f"{path}.type: unknown layer type {short_repr(type_name)}")
-    clean: dict[str, Any] = {}
-    for key, value in params.items():
-        param = layer_type.param_index.get(key)
-        if param is None:
-            known = ", ".join(layer_type.param_index) or "none"
-            raise ParamError(f"{path}.{_short_key(key)}: unknown parameter of {type_name} (known: {known})")
-        try:
-            clean[key] = param.validate(value)
-        except ParamError as exc:
-            raise ParamError(f"{path}.{key}: {exc}") from None
-    return clean
-
-
-def validate_input_shape(value: Any, path: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not 1 <= len(value) <= 4:
-        raise ParamError(f"{path}: must be a list of 1 to 4 positive integers, e.g. [1, 28, 28]")
-    total = 1
-    for i, dim in enumerate(value):
-        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ParamError(f"{path}[{i}]: must be a positive integer")
-        if dim > MAX_INPUT_DIM:
-            raise ParamError(f"{path}[{i}]: must be at most {MAX_INPUT_DIM}")
-        total *= dim
-    if total > MAX_INPUT_ELEMENTS:
-        raise ParamError(f"{path}: {total:,} elements per sample is more than {MAX_INPUT_ELEMENTS:,}")
-    return tuple(value)
-
-
-def _short_key(key: str) -> str:
-    """A user's key as it can be shown on one line: quoted unless it is a plain name."""
-    text = key if key.isidentifier() else repr(key)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def spec_from_dict(data: Any) -> NetworkSpec:
@@ -261,7 +300,7 @@ def _check_tree(data: dict[str, Any]) -> None:
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
-            _check_text(value, path or "(document)")
+            check_text(value, path or "(document)")
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
         elif isinstance(value, dict):
@@ -271,41 +310,30 @@ def _check_tree(data: dict[str, Any]) -> None:
                     f"{path or '(top level)'}: duplicate key {short_repr(duplicates[0])}; each key may appear once"
                 )
             for key, item in value.items():
-                key_path = f"{path}.{_short_key(str(key))}" if path else _short_key(str(key))
-                _check_text(str(key), f"{key_path} (a key)")
+                key_path = f"{path}.{short_key(str(key))}" if path else short_key(str(key))
+                check_text(str(key), f"{key_path} (a key)")
                 stack.append((key_path, item))
 
 
-def validate_name(name: str) -> str:
-    """A project name as typed, made a title (one line, single spaces); :class:`ParamError` if unusable.
-
-    The same rules as a project file's text, so a name the window accepts always saves and loads.
-    """
-    name = " ".join(name.split())
-    if not name:
-        raise ParamError("project name: must not be empty")
-    if len(name) > MAX_NAME:
-        raise ParamError(f"project name: at most {MAX_NAME} characters")
-    _check_text(name, "project name")
-    return name
-
-
-def _check_text(text: str, path: str) -> None:
-    bad = first_unsafe_character(text)
-    if bad is not None:
-        position, character = bad
-        what = "a lone surrogate" if "\ud800" <= character <= "\udfff" else "the control character"
-        raise ParamError(
-            f"{path}: holds {what} {escaped(character)} at position {position}; "
-            "text in a project may not hold control characters"
-        )
-
-
 def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
+    _check_header(data)
+    name = data.get("name", "Untitled")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        raise ParamError(f"name: must be a string of at most {MAX_NAME} characters")
+    if "input_shape" not in data:
+        raise ParamError("input_shape: missing (e.g. [1, 28, 28] for MNIST)")
+    input_shape = validate_input_shape(data["input_shape"], "input_shape")
+    layers = _layers_from_list(data.get("layers", []))
+    training = TrainingConfig.from_dict(data.get("training", {}))
+    return NetworkSpec(layers, input_shape, name, training)
+
+
+def _check_header(data: dict[str, Any]) -> None:
+    """Only known top-level keys, and a format and version this NetBuilder reads."""
     known = {"format", "version", "name", "input_shape", "layers", "training"}
     for key in data:
         if key not in known:
-            raise ParamError(f"{_short_key(str(key))}: unknown key (known: {', '.join(sorted(known))})")
+            raise ParamError(f"{short_key(str(key))}: unknown key (known: {', '.join(sorted(known))})")
     if data.get("format", FORMAT_NAME) != FORMAT_NAME:
         raise ParamError(f"format: must be {FORMAT_NAME!r}; this is not a NetBuilder project")
     version = data.get("version", FORMAT_VERSION)
@@ -316,13 +344,9 @@ def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
             f"version: this project was saved by a newer NetBuilder (format version {version}); "
             f"this version reads format version {FORMAT_VERSION} and older. Update NetBuilder to open it"
         )
-    name = data.get("name", "Untitled")
-    if not isinstance(name, str) or len(name) > MAX_NAME:
-        raise ParamError(f"name: must be a string of at most {MAX_NAME} characters")
-    if "input_shape" not in data:
-        raise ParamError("input_shape: missing (e.g. [1, 28, 28] for MNIST)")
-    input_shape = validate_input_shape(data["input_shape"], "input_shape")
-    raw_layers = data.get("layers", [])
+
+
+def _layers_from_list(raw_layers: Any) -> list[LayerSpec]:
     if not isinstance(raw_layers, list):
         raise ParamError("layers: must be a list")
     if len(raw_layers) > MAX_LAYERS:
@@ -336,8 +360,7 @@ def _spec_from_dict(data: dict[str, Any]) -> NetworkSpec:
             raise ParamError(f"{path}.type: missing")
         params = {k: v for k, v in raw.items() if k != "type"}
         layers.append(LayerSpec(raw["type"], validate_layer(raw["type"], params, path)))
-    training = TrainingConfig.from_dict(data.get("training", {}))
-    return NetworkSpec(layers, input_shape, name, training)
+    return layers
 
 
 def load_spec(text: str | bytes) -> NetworkSpec:

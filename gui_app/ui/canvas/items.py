@@ -8,6 +8,7 @@ An item only shows state and reports intent (a finished drag); it never edits th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
@@ -19,6 +20,9 @@ BLOCK_WIDTH = 300.0
 BLOCK_HEIGHT = 50.0
 GAP = 22.0
 STEP = BLOCK_HEIGHT + GAP
+
+#: A layer of the network, or one of the two ends of the chain.
+BlockKind = Literal["layer", "input", "output"]
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,10 @@ class BlockState:
 class BlockItem(QGraphicsObject):
     """One block of the chain; ``uid`` is None for the Input and Output blocks."""
 
-    def __init__(self, uid: int | None, kind: str, colours: CanvasColours) -> None:
+    def __init__(self, uid: int | None, kind: BlockKind, colours: CanvasColours) -> None:
         super().__init__()
         self.uid = uid
-        self.kind = kind  # "layer", "input" or "output"
+        self.kind = kind
         self.colours = colours
         self.state = BlockState("", "", "", "", "Shape")
         self.layout_pos = QPointF()
@@ -109,14 +113,20 @@ class BlockItem(QGraphicsObject):
 
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        c = self.colours
-        s = self.state
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.show_arrow and self.pos() == self.layout_pos:
             self._paint_arrow(painter)
+        self._paint_frame(painter)
+        self._paint_strip(painter)
+        left, right = 16.0, BLOCK_WIDTH - 10
+        self._paint_title_line(painter, left, right)
+        self._paint_shape_line(painter, left, right)
+
+    def _paint_frame(self, painter: QPainter) -> None:
+        """The rounded block; its outline says error, warning or selected (a dashed ring for both)."""
+        c, s = self.colours, self.state
         rect = QRectF(0, 0, BLOCK_WIDTH, BLOCK_HEIGHT)
-        outline = c.border
-        width = 1.0
+        outline, width = c.border, 1.0
         if s.error:
             outline, width = c.error, 2.0
         elif s.warning:
@@ -130,40 +140,43 @@ class BlockItem(QGraphicsObject):
             painter.setPen(QPen(c.selected, 1.2, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(-4, -4, 4, 4), 9, 9)
-        # Category strip on the left.
+
+    def _paint_strip(self, painter: QPainter) -> None:
+        """The category's colour on the left edge."""
         strip = QPainterPath()
         strip.addRoundedRect(QRectF(0.5, 0.5, 12, BLOCK_HEIGHT - 1), 6, 6)
         clip = QPainterPath()
         clip.addRect(QRectF(0, 0, 7, BLOCK_HEIGHT))
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(CATEGORY_COLOURS.get(s.category, "#7D8796")))
+        painter.setBrush(QColor(CATEGORY_COLOURS.get(self.state.category, "#7D8796")))
         painter.drawPath(strip.intersected(clip))
-        left = 16.0
-        right = BLOCK_WIDTH - 10
-        # Line 1: type and key parameters; index on the right.
+
+    def _paint_title_line(self, painter: QPainter, left: float, right: float) -> None:
+        """Line 1: type and key parameters; the block's number on the right."""
+        c, s = self.colours, self.state
         title_font = _fonts().title
         painter.setFont(title_font)
         painter.setPen(c.block_text)
-        fm = QFontMetrics(title_font)
         painter.drawText(QPointF(left, 20), s.title)
-        x = left + fm.horizontalAdvance(s.title) + 8
-        small = _fonts().small
-        painter.setFont(small)
-        sfm = QFontMetrics(small)
+        x = left + QFontMetrics(title_font).horizontalAdvance(s.title) + 8
+        right_limit = right
         if s.index is not None:
+            small = _fonts().small
+            painter.setFont(small)
             label = f"#{s.index + 1}"
+            label_width = QFontMetrics(small).horizontalAdvance(label)
             painter.setPen(c.block_subtle)
-            painter.drawText(QPointF(right - sfm.horizontalAdvance(label), 19), label)
-            right_limit = right - sfm.horizontalAdvance(label) - 8
-        else:
-            right_limit = right
+            painter.drawText(QPointF(right - label_width, 19), label)
+            right_limit = right - label_width - 8
         if s.summary:
             painter.setFont(_fonts().body)
-            bfm = QFontMetrics(_fonts().body)
             painter.setPen(c.block_subtle)
-            text = bfm.elidedText(s.summary, Qt.TextElideMode.ElideRight, int(right_limit - x))
+            text = QFontMetrics(_fonts().body).elidedText(s.summary, Qt.TextElideMode.ElideRight, int(right_limit - x))
             painter.drawText(QPointF(x, 20), text)
-        # Line 2: output shape (or the error) and parameter count.
+
+    def _paint_shape_line(self, painter: QPainter, left: float, right: float) -> None:
+        """Line 2: output shape (or the error) and parameter count."""
+        c, s = self.colours, self.state
         painter.setFont(_fonts().body)
         bfm = QFontMetrics(_fonts().body)
         count_w = bfm.horizontalAdvance(s.params) if s.params else 0

@@ -1,8 +1,10 @@
 """The scene: observes the document and keeps one :class:`BlockItem` per layer, keyed by uid.
 
-Every document change runs :meth:`NetworkScene.sync`, which updates items in place: it adds and
-removes only the blocks that came or went, moves only those whose position changed and repaints
-only those whose text changed. Selection and scroll position therefore survive every edit.
+A change of the chain (insert, remove, move, a loaded project) runs :meth:`NetworkScene.sync`,
+which adds and removes only the blocks that came or went and moves only those whose position
+changed. Any other change updates the blocks it names by uid, and those whose compiler result or
+warning it changed (a new size flows downstream), and nothing else. Items are never rebuilt, so
+selection and scroll position survive every edit.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
+from gui_app.core.analysis.compiler import LayerResult
 from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.project.spec import STRUCTURAL, Change, LayerSpec
 from gui_app.core.text.numbers import format_count, format_shape
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, STEP, BlockItem, BlockState, InsertionMarker
 from gui_app.ui.document.document import Document
@@ -36,22 +40,31 @@ class NetworkScene(QGraphicsScene):
         self.marker = InsertionMarker(self.colours)
         self.addItem(self.marker)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        document.changed.connect(self.sync)
+        #: what each layer's item was last drawn from: its compiler result and its warning
+        self._shown: dict[int, tuple[LayerResult, object]] = {}
+        document.changed.connect(self._document_changed)
         self.sync()
 
     # ------------------------------------------------------------------ sync
-    def sync(self, _change=None) -> None:
-        """Bring the items in line with the document (in place)."""
-        doc = self.document
-        layers = doc.spec.layers
+    def _document_changed(self, change: Change) -> None:
+        parts = change.each()
+        if any(part.kind in STRUCTURAL for part in parts):
+            self.sync()
+            return
+        self._update_blocks({part.uid for part in parts if part.uid is not None})
+        self._update_ends()
+
+    def detach(self) -> None:
+        """Stop following the document (a scene about to be thrown away)."""
+        self.document.changed.disconnect(self._document_changed)
+
+    def sync(self) -> None:
+        """Lay the items out in line with the document's chain, then update every block."""
+        layers = self.document.spec.layers
         wanted = {layer.uid for layer in layers}
         for uid in [u for u in self.items_by_uid if u not in wanted]:
-            item = self.items_by_uid.pop(uid)
-            self.removeItem(item)
-        warnings: dict[int, object] = {}
-        for warning in doc.warnings:
-            if warning.index is not None and warning.index not in warnings:
-                warnings[warning.index] = warning
+            self.removeItem(self.items_by_uid.pop(uid))
+            self._shown.pop(uid, None)
         for index, layer in enumerate(layers):
             item = self.items_by_uid.get(layer.uid)
             if item is None:
@@ -59,42 +72,39 @@ class NetworkScene(QGraphicsScene):
                 self.items_by_uid[layer.uid] = item
                 self.addItem(item)
             item.place(QPointF(0, (index + 1) * STEP))
-            result = doc.compiled.layers[index]
-            warning = warnings.get(index)
-            layer_type = CATALOGUE[layer.type]
-            category = layer_type.category
-            summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
-            shape = format_shape(result.output_shape) if result.output_shape is not None else "?"
-            item.set_state(
-                BlockState(
-                    layer.type,
-                    summary,
-                    shape,
-                    f"{format_count(result.params)} params" if result.params else "",
-                    category,
-                    result.error,
-                    f"{warning.message} — {warning.fix}"
-                    if warning is not None and warning.fix
-                    else (warning.message if warning is not None else None),
-                    index,
-                )
-            )
         self.input_item.place(QPointF(0, 0))
-        self.input_item.set_state(BlockState("Input", "", format_shape(doc.spec.input_shape), "", "Input"))
         self.output_item.place(QPointF(0, (len(layers) + 1) * STEP))
+        self._update_blocks(wanted)
+        self._update_ends()
+        self._update_rect()
+
+    def _update_blocks(self, named: set[int]) -> None:
+        """Update the blocks ``named`` by uid, and any other whose result or warning changed."""
+        doc = self.document
+        warnings: dict[int, object] = {}
+        for warning in doc.warnings:
+            if warning.index is not None and warning.index not in warnings:
+                warnings[warning.index] = warning
+        for index, layer in enumerate(doc.spec.layers):
+            shown = (doc.compiled.layers[index], warnings.get(index))
+            if layer.uid in named or self._shown.get(layer.uid) != shown:
+                self._shown[layer.uid] = shown
+                self.items_by_uid[layer.uid].set_state(_layer_state(index, layer, *shown))
+
+    def _update_ends(self) -> None:
+        doc = self.document
+        self.input_item.set_state(BlockState("Input", "", format_shape(doc.spec.input_shape), "", "Input"))
         compiled = doc.compiled
         out = compiled.output_shape
-        loss = doc.spec.training.loss
         self.output_item.set_state(
             BlockState(
                 "Output",
-                loss,
+                doc.spec.training.loss,
                 f"{format_shape(out)}" if out is not None else "— (fix the errors above)",
                 f"{format_count(compiled.total_params)} params",
                 "Output",
             )
         )
-        self._update_rect()
 
     def _update_rect(self) -> None:
         n = len(self.document.spec.layers)
@@ -170,8 +180,10 @@ class NetworkScene(QGraphicsScene):
         self.hide_marker()
         target = self._move_target(item)
         if item.uid is not None and target != self.document.spec.index_of(item.uid):
-            self.move_requested.emit(item.uid, target)
-        self.sync()  # snap back into the layout if the move was refused or is a no-op
+            self.move_requested.emit(item.uid, target)  # a move syncs the scene
+        # A refused or no-op move leaves the dragged blocks off the layout: put them back.
+        for block in self.items_by_uid.values():
+            block.place(block.layout_pos)
 
     def _move_target(self, item: BlockItem) -> int:
         n = len(self.document.spec.layers)
@@ -195,3 +207,22 @@ class NetworkScene(QGraphicsScene):
                 for y in range(top, int(rect.bottom()) + 1, step)
             ]
         )
+
+
+def _layer_state(index: int, layer: LayerSpec, result: LayerResult, warning) -> BlockState:
+    """What the block of ``layer`` shows, from its compiler result and first warning."""
+    layer_type = CATALOGUE[layer.type]
+    summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
+    note = None
+    if warning is not None:
+        note = f"{warning.message} — {warning.fix}" if warning.fix else warning.message
+    return BlockState(
+        layer.type,
+        summary,
+        format_shape(result.output_shape) if result.output_shape is not None else "?",
+        f"{format_count(result.params)} params" if result.params else "",
+        layer_type.category,
+        result.error,
+        note,
+        index,
+    )

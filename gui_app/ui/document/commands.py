@@ -1,42 +1,42 @@
-"""Undo commands: one per user edit, each calling only the spec's own edit methods.
+"""Undo commands: one per user edit, each making one call of the spec's edit methods each way.
 
-Layers are addressed by uid, not index, so a command stays correct whatever happened to the
-order since it was pushed. Every command has readable text for the Edit menu ("Undo Add Conv2d").
+A command takes the spec (never the document, which owns the stack and pushes), and stores the
+old and the new value, worked out and validated before it is pushed. Layers are addressed by uid,
+not index, so a command stays correct whatever happened to the order since it was pushed. Every
+command has readable text for the Edit menu ("Undo Add Conv2d").
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import fields
+from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from gui_app.core.project.spec import LayerSpec
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 
-if TYPE_CHECKING:
-    from gui_app.core.project.run_config import TrainingConfig
-    from gui_app.ui.document.document import Document
-
-_SET_PARAM_ID = 1001
+_SET_PARAMS_ID = 1001
 _SET_TRAINING_ID = 1002
 
 
 class InsertLayersCommand(QUndoCommand):
     """Insert ``layers`` at ``index`` (add, paste, duplicate, drop)."""
 
-    def __init__(self, document: Document, index: int, layers: list[LayerSpec], text: str) -> None:
+    def __init__(self, spec: NetworkSpec, index: int, layers: list[LayerSpec], text: str) -> None:
         super().__init__(text)
-        self._doc = document
+        self._spec = spec
         self._index = index
         self._layers = list(layers)
 
     def redo(self) -> None:
-        spec = self._doc.spec
+        spec = self._spec
         with spec.batch():
             for offset, layer in enumerate(self._layers):
                 spec.insert_layer(self._index + offset, layer)
 
     def undo(self) -> None:
-        spec = self._doc.spec
+        spec = self._spec
         with spec.batch():
             for layer in reversed(self._layers):
                 spec.remove_layer(spec.index_of(layer.uid))
@@ -45,14 +45,14 @@ class InsertLayersCommand(QUndoCommand):
 class RemoveLayersCommand(QUndoCommand):
     """Remove the layers with the given uids; undo puts each back where it was."""
 
-    def __init__(self, document: Document, uids: list[int], text: str) -> None:
+    def __init__(self, spec: NetworkSpec, uids: list[int], text: str) -> None:
         super().__init__(text)
-        self._doc = document
+        self._spec = spec
         self._uids = list(uids)
         self._removed: list[tuple[int, LayerSpec]] = []
 
     def redo(self) -> None:
-        spec = self._doc.spec
+        spec = self._spec
         positions = sorted(spec.index_of(uid) for uid in self._uids)
         with spec.batch():
             self._removed = [(i, spec.layers[i]) for i in positions]
@@ -60,7 +60,7 @@ class RemoveLayersCommand(QUndoCommand):
                 spec.remove_layer(index)
 
     def undo(self) -> None:
-        spec = self._doc.spec
+        spec = self._spec
         with spec.batch():
             for index, layer in self._removed:
                 spec.insert_layer(index, layer)
@@ -69,31 +69,30 @@ class RemoveLayersCommand(QUndoCommand):
 class MoveLayerCommand(QUndoCommand):
     """Move one layer so that it ends up at ``target``."""
 
-    def __init__(self, document: Document, uid: int, target: int) -> None:
-        layer = document.spec.layers[document.spec.index_of(uid)]
-        super().__init__(f"Move {layer.type}")
-        self._doc = document
+    def __init__(self, spec: NetworkSpec, uid: int, target: int) -> None:
+        self._source = spec.index_of(uid)
+        super().__init__(f"Move {spec.layers[self._source].type}")
+        self._spec = spec
         self._uid = uid
         self._target = target
-        self._source = document.spec.index_of(uid)
 
     def redo(self) -> None:
-        spec = self._doc.spec
+        spec = self._spec
         self._source = spec.index_of(self._uid)
         spec.move_layer(self._source, self._target)
 
     def undo(self) -> None:
-        spec = self._doc.spec
+        spec = self._spec
         spec.move_layer(spec.index_of(self._uid), self._source)
 
 
 class ReorderLayersCommand(QUndoCommand):
     """Put the layers in a new order (moving a multi-selection); undo restores the old one."""
 
-    def __init__(self, document: Document, new_order: list[int], text: str) -> None:
+    def __init__(self, spec: NetworkSpec, new_order: list[int], text: str) -> None:
         super().__init__(text)
-        self._doc = document
-        self._old = [layer.uid for layer in document.spec.layers]
+        self._spec = spec
+        self._old = [layer.uid for layer in spec.layers]
         self._new = list(new_order)
 
     def redo(self) -> None:
@@ -103,7 +102,7 @@ class ReorderLayersCommand(QUndoCommand):
         self._apply(self._old)
 
     def _apply(self, order: list[int]) -> None:
-        spec = self._doc.spec
+        spec = self._spec
         with spec.batch():
             for position, uid in enumerate(order):
                 current = spec.index_of(uid)
@@ -111,133 +110,100 @@ class ReorderLayersCommand(QUndoCommand):
                     spec.move_layer(current, position)
 
 
-class SetParamCommand(QUndoCommand):
-    """Set one parameter of one layer; consecutive edits of the same parameter merge."""
+class SetParamsCommand(QUndoCommand):
+    """Give one block new parameters (set, or reset some keys); the block stays the same object.
 
-    def __init__(self, document: Document, uid: int, key: str, value: Any) -> None:
-        layer = document.spec.layers[document.spec.index_of(uid)]
-        super().__init__(f"Set {layer.type} {key}")
-        self._doc = document
+    ``keys`` are the parameters the user edited: with ``merge``, consecutive edits of the same keys
+    of the same block merge (typing 1, 12, 128 in one spin box is one undo step); a Reset does not.
+    """
+
+    def __init__(
+        self, spec: NetworkSpec, uid: int, keys: tuple[str, ...], new_params: dict[str, Any], text: str, merge: bool
+    ) -> None:
+        super().__init__(text)
+        self._spec = spec
         self.uid = uid
-        self.key = key
-        self.value = value
-        self._old_params = dict(layer.params)
+        self.keys = keys
+        self._merge = merge
+        self._old = dict(spec.layers[spec.index_of(uid)].params)
+        self._new = dict(new_params)
 
     def id(self) -> int:
-        return _SET_PARAM_ID
+        return _SET_PARAMS_ID if self._merge else -1  # -1: Qt never merges it
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetParamCommand) or (other.uid, other.key) != (self.uid, self.key):
-            return False
-        self.value = other.value
-        return True
-
-    def redo(self) -> None:
-        spec = self._doc.spec
-        spec.set_param(spec.index_of(self.uid), self.key, self.value)
-
-    def undo(self) -> None:
-        spec = self._doc.spec
-        index = spec.index_of(self.uid)
-        layer = spec.layers[index]
-        if layer.params == self._old_params:
-            return
-        old = self._old_params.get(self.key)
-        if self.key in self._old_params or (old is None and self._clearable(layer.type)):
-            spec.set_param(index, self.key, old)
-            if layer.params == self._old_params:
-                return
-        # The parameter was absent (default) before: put back the block with its old params.
-        _replace_params(self._doc, self.uid, self._old_params)
-
-    def _clearable(self, type_name: str) -> bool:
-        from gui_app.core.layers.catalogue import CATALOGUE
-
-        param = CATALOGUE[type_name].param_index[self.key]
-        return param.inferred
-
-
-def _replace_params(document: Document, uid: int, params: dict[str, Any]) -> None:
-    """Give the block ``uid`` exactly ``params``: the spec can set a value but not drop one, so
-    the block is put back with them; the uid is kept, so views update the item in place."""
-    spec = document.spec
-    index = spec.index_of(uid)
-    layer = spec.layers[index]
-    if layer.params == params:
-        return
-    with spec.batch():
-        spec.remove_layer(index)
-        spec.insert_layer(index, LayerSpec(layer.type, dict(params), uid))
-
-
-class ResetParamCommand(QUndoCommand):
-    """Take one parameter out of a block (inferred again, or back at its default)."""
-
-    def __init__(self, document: Document, uid: int, key: str) -> None:
-        layer = document.spec.layers[document.spec.index_of(uid)]
-        super().__init__(f"Reset {layer.type} {key}")
-        self._doc = document
-        self._uid = uid
-        self._old_params = dict(layer.params)
-        self._new_params = {k: v for k, v in layer.params.items() if k != key}
-
-    def redo(self) -> None:
-        _replace_params(self._doc, self._uid, self._new_params)
-
-    def undo(self) -> None:
-        _replace_params(self._doc, self._uid, self._old_params)
-
-
-class SetInputShapeCommand(QUndoCommand):
-    def __init__(self, document: Document, shape: tuple[int, ...]) -> None:
-        super().__init__("Set input shape")
-        self._doc = document
-        self._new = tuple(shape)
-        self._old = tuple(document.spec.input_shape)
-
-    def redo(self) -> None:
-        self._doc.spec.set_input_shape(self._new)
-
-    def undo(self) -> None:
-        self._doc.spec.set_input_shape(self._old)
-
-
-class SetNameCommand(QUndoCommand):
-    """Rename the project (the name exports and the title bar use)."""
-
-    def __init__(self, document: Document, name: str) -> None:
-        super().__init__("Rename project")
-        self._doc = document
-        self._new = name
-        self._old = document.spec.name
-
-    def redo(self) -> None:
-        self._doc.spec.set_name(self._new)
-
-    def undo(self) -> None:
-        self._doc.spec.set_name(self._old)
-
-
-class SetTrainingCommand(QUndoCommand):
-    """Change the project's training settings; consecutive changes merge into one step."""
-
-    def __init__(self, document: Document, training: TrainingConfig) -> None:
-        super().__init__("Change training settings")
-        self._doc = document
-        self._new = training
-        self._old = document.spec.training
-
-    def id(self) -> int:
-        return _SET_TRAINING_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SetTrainingCommand):
+        if not isinstance(other, SetParamsCommand) or (other.uid, other.keys) != (self.uid, self.keys):
             return False
         self._new = other._new
         return True
 
     def redo(self) -> None:
-        self._doc.spec.set_training(self._new)
+        self._spec.replace_params(self._spec.index_of(self.uid), self._new)
 
     def undo(self) -> None:
-        self._doc.spec.set_training(self._old)
+        self._spec.replace_params(self._spec.index_of(self.uid), self._old)
+
+
+class SetInputShapeCommand(QUndoCommand):
+    def __init__(self, spec: NetworkSpec, shape: tuple[int, ...]) -> None:
+        super().__init__("Set input shape")
+        self._spec = spec
+        self._new = tuple(shape)
+        self._old = tuple(spec.input_shape)
+
+    def redo(self) -> None:
+        self._spec.set_input_shape(self._new)
+
+    def undo(self) -> None:
+        self._spec.set_input_shape(self._old)
+
+
+class SetNameCommand(QUndoCommand):
+    """Rename the project (the name exports and the title bar use)."""
+
+    def __init__(self, spec: NetworkSpec, name: str) -> None:
+        super().__init__("Rename project")
+        self._spec = spec
+        self._new = name
+        self._old = spec.name
+
+    def redo(self) -> None:
+        self._spec.set_name(self._new)
+
+    def undo(self) -> None:
+        self._spec.set_name(self._old)
+
+
+def changed_settings(old: TrainingConfig, new: TrainingConfig) -> frozenset[str]:
+    """The names of the settings that differ between ``old`` and ``new``."""
+    return frozenset(f.name for f in fields(TrainingConfig) if getattr(old, f.name) != getattr(new, f.name))
+
+
+class SetTrainingCommand(QUndoCommand):
+    """Change the project's training settings.
+
+    Each setting is an undo step of its own: only a change of the same settings as the step
+    before merges into it (a drag of one spin box), so epochs then lr undo as two steps.
+    """
+
+    def __init__(self, spec: NetworkSpec, training: TrainingConfig) -> None:
+        super().__init__("Change training settings")
+        self._spec = spec
+        self._new = training
+        self._old = spec.training
+        self.settings = changed_settings(self._old, training)
+
+    def id(self) -> int:
+        return _SET_TRAINING_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetTrainingCommand) or other.settings != self.settings:
+            return False
+        self._new = other._new
+        return True
+
+    def redo(self) -> None:
+        self._spec.set_training(self._new)
+
+    def undo(self) -> None:
+        self._spec.set_training(self._old)

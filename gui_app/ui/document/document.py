@@ -15,31 +15,22 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
-from gui_app.core.layers.catalogue import CATALOGUE, ParamError
+from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.project.run_config import TrainingConfig
-from gui_app.core.project.spec import (
-    Change,
-    LayerSpec,
-    NetworkSpec,
-    ProjectFileError,
-    save_spec,
-    validate_layer,
-    validate_name,
-)
+from gui_app.core.project.spec import UNSET, Change, LayerSpec, NetworkSpec, ProjectFileError, save_spec
+from gui_app.core.project.validation import validate_layer, validate_name
 from gui_app.ui.document.commands import (
     InsertLayersCommand,
     MoveLayerCommand,
     RemoveLayersCommand,
     ReorderLayersCommand,
-    ResetParamCommand,
     SetInputShapeCommand,
     SetNameCommand,
-    SetParamCommand,
+    SetParamsCommand,
     SetTrainingCommand,
 )
 
 CLIPBOARD_FORMAT = "netbuilder-layers"
-#: The longest project name a project file may hold (see network.spec_from_dict).
 
 
 def lint_warnings(spec: NetworkSpec, compiled: CompiledNetwork) -> list[Any]:
@@ -149,7 +140,7 @@ class Document(QObject):
         """Insert a new block of ``type_name``; returns its uid (None if refused)."""
         layer = LayerSpec(type_name, dict(params or {}))
         index = len(self.spec.layers) if index is None else max(0, min(index, len(self.spec.layers)))
-        ok = self._push(InsertLayersCommand(self, index, [layer], f"Add {type_name}"))
+        ok = self._push(InsertLayersCommand(self.spec, index, [layer], f"Add {type_name}"))
         return layer.uid if ok else None
 
     def insert_layers(self, index: int, layers: list[LayerSpec], text: str) -> list[int]:
@@ -157,7 +148,7 @@ class Document(QObject):
         if not layers:
             return []
         index = max(0, min(index, len(self.spec.layers)))
-        ok = self._push(InsertLayersCommand(self, index, layers, text))
+        ok = self._push(InsertLayersCommand(self.spec, index, layers, text))
         return [layer.uid for layer in layers] if ok else []
 
     def remove_layers(self, uids: list[int]) -> bool:
@@ -165,7 +156,7 @@ class Document(QObject):
         if not uids:
             return False
         text = f"Delete {self.layer(uids[0]).type}" if len(uids) == 1 else f"Delete {len(uids)} blocks"
-        return self._push(RemoveLayersCommand(self, uids, text))
+        return self._push(RemoveLayersCommand(self.spec, uids, text))
 
     def duplicate_layers(self, uids: list[int]) -> list[int]:
         """Copies of the blocks, inserted after the last of them."""
@@ -182,7 +173,7 @@ class Document(QObject):
         target = max(0, min(target, len(self.spec.layers) - 1))
         if target == self.spec.index_of(uid):
             return False
-        return self._push(MoveLayerCommand(self, uid, target))
+        return self._push(MoveLayerCommand(self.spec, uid, target))
 
     def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
         """Move a group of blocks together, in their order, so that ``grabbed`` lands at ``target``."""
@@ -196,53 +187,47 @@ class Document(QObject):
         order = others[:start] + group + others[start:]
         if order == [layer.uid for layer in self.spec.layers]:
             return False
-        return self._push(ReorderLayersCommand(self, order, f"Move {len(group)} blocks"))
+        return self._push(ReorderLayersCommand(self.spec, order, f"Move {len(group)} blocks"))
 
     def set_param(self, uid: int, key: str, value: Any) -> bool:
-        """Set one parameter; an unacceptable value is refused with a message, not raised."""
+        """Set one parameter (``None`` for an inferred size: inferred again); an unacceptable
+        value is refused with a message, not raised."""
+        return self.set_params(uid, {key: value})
+
+    def set_params(self, uid: int, values: dict[str, Any], text: str | None = None) -> bool:
+        """Set several parameters of one block as one undo step (see ``NetworkSpec.set_params``)."""
         if not self._has(uid):
             return False
         layer = self.layer(uid)
-        params = dict(layer.params)
-        param = CATALOGUE[layer.type].param_index[key]
-        if value is None and param.inferred:
-            params.pop(key, None)
-        else:
-            params[key] = value
-        try:
-            clean = validate_layer(layer.type, params, layer.type)
-        except ParamError as exc:
-            self.edit_refused.emit(str(exc))
-            return False
-        if clean == layer.params:
-            return False
-        return self._push(SetParamCommand(self, uid, key, value))
+        return self._push_params(uid, values, text or f"Set {layer.type} {', '.join(values)}", merge=True)
 
     def reset_param(self, uid: int, key: str) -> bool:
         """Take ``key`` out of the block: an inferred size is inferred again, anything else is back
         at its default. One undo step; False when the block does not set ``key``."""
         if not self._has(uid) or key not in self.layer(uid).params:
             return False
-        layer = self.layer(uid)
-        params = {k: v for k, v in layer.params.items() if k != key}
+        return self._push_params(uid, {key: UNSET}, f"Reset {self.layer(uid).type} {key}", merge=False)
+
+    def _push_params(self, uid: int, values: dict[str, Any], text: str, merge: bool) -> bool:
+        """Validate the edit once in the spec; push it unless refused or a no-op."""
         try:
-            validate_layer(layer.type, params, layer.type)
+            new_params = self.spec.edited_params(self.spec.index_of(uid), values)
         except ParamError as exc:
             self.edit_refused.emit(str(exc))
             return False
-        return self._push(ResetParamCommand(self, uid, key))
+        if new_params == self.layer(uid).params:
+            return False
+        return self._push(SetParamsCommand(self.spec, uid, tuple(values), new_params, text, merge))
 
     def set_input_shape(self, shape: tuple[int, ...]) -> bool:
-        from gui_app.core.project.spec import validate_input_shape
-
         try:
-            shape = validate_input_shape(list(shape), "input shape")
+            shape = self.spec.checked_input_shape(shape)
         except ParamError as exc:
             self.edit_refused.emit(str(exc))
             return False
         if shape == self.spec.input_shape:
             return False
-        return self._push(SetInputShapeCommand(self, shape))
+        return self._push(SetInputShapeCommand(self.spec, shape))
 
     def set_name(self, name: str) -> bool:
         """Rename the project (one undo step); a name a project file could not hold is refused."""
@@ -253,12 +238,13 @@ class Document(QObject):
             return False
         if name == self.spec.name:
             return False
-        return self._push(SetNameCommand(self, name))
+        return self._push(SetNameCommand(self.spec, name))
 
     def set_training(self, training: TrainingConfig) -> bool:
+        """Change the training settings; each setting changed is its own undo step."""
         if training == self.spec.training:
             return False
-        return self._push(SetTrainingCommand(self, training))
+        return self._push(SetTrainingCommand(self.spec, training))
 
     def _has(self, uid: int) -> bool:
         try:

@@ -8,17 +8,24 @@ file may set ``in_features: 400`` where 784 arrives, and the user must be able t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from gui_app.core.layers.catalogue import CATALOGUE, ParamDef, ParamError
-from gui_app.core.project.spec import LayerSpec
+from gui_app.core.project.spec import Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_shape
 from gui_app.ui.document.document import Document
 from gui_app.ui.editing.param_editors import IntListEditor, ParamEditor, ParamRow
 
+#: What the inspector shows: one layer (with its uid), the Input or Output block, several blocks
+#: (with their count) or nothing.
+TargetKind = Literal["layer", "input", "output", "many", "none"]
+Target = tuple[TargetKind, int | None]
+
+#: a rename shows on nothing but the no-selection page (training settings change lint warnings)
+_NOT_SHOWN_ON_A_BLOCK = frozenset({ChangeKind.NAME})
 _INPUT_SHAPE = ParamDef("input_shape", "int_list", [1, 28, 28], 1, 65536, doc="channels × height × width")
 
 
@@ -30,12 +37,20 @@ class LayerInspector(QWidget):
         self.setObjectName("layerInspector")
         self.setAccessibleName("layerInspector")
         self.document = document
-        self.target: tuple[str, int | None] = ("none", None)
+        self.target: Target = ("none", None)
         self._target_type: str | None = None
         self.editors: dict[str, ParamEditor] = {}
         #: the selected layer's rows (editor, note, Reset) by parameter name
         self.rows: dict[str, ParamRow] = {}
 
+        self._make_labels()
+        self._lay_out()
+        document.changed.connect(self._document_changed)
+        document.lock_changed.connect(self._lock_changed)
+        document.edit_refused.connect(self._refused)
+        self.show_selection([])
+
+    def _make_labels(self) -> None:
         self.title = QLabel()
         self.title.setObjectName("inspectorTitle")
         font = self.title.font()
@@ -70,6 +85,8 @@ class LayerInspector(QWidget):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
+    def _lay_out(self) -> None:
+        """The labels above a line, the form below it, all in a scroll area."""
         body = QWidget()
         column = QVBoxLayout(body)
         column.setContentsMargins(10, 10, 10, 10)
@@ -91,16 +108,12 @@ class LayerInspector(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
 
-        document.changed.connect(self._document_changed)
-        document.lock_changed.connect(self._lock_changed)
-        document.edit_refused.connect(self._refused)
-        self.show_selection([])
-
     # ------------------------------------------------------------------ selection
-    def show_selection(self, uids: list[int], end: str | None = None) -> None:
+    def show_selection(self, uids: list[int], end: Literal["input", "output"] | None = None) -> None:
         """Inspect the layers ``uids`` (one is edited) or the Input/Output block (``end``)."""
+        target: Target
         if end in ("input", "output"):
-            target: tuple[str, int | None] = (end, None)
+            target = (end, None)
         elif len(uids) == 1:
             target = ("layer", uids[0])
         elif uids:
@@ -272,8 +285,10 @@ class LayerInspector(QWidget):
         self.message.setVisible(True)
         self.refresh()  # put the editors back to the values the spec really has
 
-    def _document_changed(self, _change) -> None:
+    def _document_changed(self, change: Change) -> None:
         kind, uid = self.target
+        if kind in ("layer", "input") and all(part.kind in _NOT_SHOWN_ON_A_BLOCK for part in change.each()):
+            return
         if kind == "layer":
             try:
                 layer = self.document.layer(uid)

@@ -70,13 +70,33 @@ def _int(minimum: int, maximum: int) -> QSpinBox:
     return box
 
 
+#: Settings shown in a combo box, a float spin box and an int spin box (named as the field).
+_COMBOS = ("dataset", "loss", "optimizer", "scheduler", "normalization", "device", "mixed_precision")
+_FLOATS = ("lr", "momentum", "weight_decay", "gamma", "val_split")
+_INTS = ("batch_size", "epochs", "step_size", "seed")
+
+
 class TrainingSettingsForm(QWidget):
-    """Edits a TrainingConfig; ``config_changed`` carries the whole new config after each edit."""
+    """A view of a TrainingConfig (the project's, which is the one home of the settings).
+
+    Each edit of one widget emits ``config_changed`` with the config shown, that one setting
+    changed; no other value is read back from the widgets, so a value a widget cannot show
+    exactly (a learning rate below its smallest step) is never changed by editing another.
+    """
 
     config_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._make_data_editors()
+        self._make_run_editors()
+        self._lay_out()
+        self._updating = False
+        self._shown = TrainingConfig()
+        self.set_config(self._shown)
+        self._connect_edits()
+
+    def _make_data_editors(self) -> None:
         self.dataset = _combo({d: DATASET_LABELS.get(d, d) for d in DATASETS})
         self.data_dir = QLineEdit()
         self.data_dir.setMinimumWidth(60)
@@ -89,12 +109,11 @@ class TrainingSettingsForm(QWidget):
         self.browse.setText("…")
         self.browse.setToolTip("Pick the folder that holds the dataset files")
         self.browse.clicked.connect(self._pick_folder)
-        folder = QWidget()
-        folder_row = QHBoxLayout(folder)
-        folder_row.setContentsMargins(0, 0, 0, 0)
-        folder_row.setSpacing(2)
-        folder_row.addWidget(self.data_dir, 1)
-        folder_row.addWidget(self.browse)
+        self.normalization = _combo({n: NORMALIZATION_LABELS.get(n, n) for n in NORMALIZATIONS})
+        self.val_split = _double(0.0, 0.9, 2, 0.05)
+        self.val_split.setToolTip("0: validate on the test split")
+
+    def _make_run_editors(self) -> None:
         self.loss = _combo(LOSSES)
         self.optimizer = _combo(OPTIMIZERS)
         self.lr = _double(1e-6, 10.0, 6, 0.001)
@@ -106,8 +125,6 @@ class TrainingSettingsForm(QWidget):
         self.scheduler = _combo(SCHEDULERS)
         self.step_size = _int(1, 10000)
         self.gamma = _double(0.0, 1.0, 3, 0.05)
-        self.val_split = _double(0.0, 0.9, 2, 0.05)
-        self.normalization = _combo({n: NORMALIZATION_LABELS.get(n, n) for n in NORMALIZATIONS})
         self.device = QComboBox()
         _compact(self.device)
         for info in list_devices():
@@ -119,16 +136,12 @@ class TrainingSettingsForm(QWidget):
         self.lr.setToolTip("Learning rate")
         self.step_size.setToolTip("StepLR: epochs between decays; ReduceLROnPlateau: patience")
         self.gamma.setToolTip("StepLR and ReduceLROnPlateau: decay factor")
-        self.val_split.setToolTip("0: validate on the test split")
         self.early_stopping.setToolTip("Stop after this many epochs without a better validation loss")
 
-        # Nesterov beside Momentum (it only qualifies it): six rows per column fit the dock at 1280×800.
-        momentum = QWidget()
-        momentum_row = QHBoxLayout(momentum)
-        momentum_row.setContentsMargins(0, 0, 0, 0)
-        momentum_row.setSpacing(4)
-        momentum_row.addWidget(self.momentum, 1)
-        momentum_row.addWidget(self.nesterov)
+    def _lay_out(self) -> None:
+        """Three columns of six rows: they fit the dock at 1280×800."""
+        folder = _row_of((self.data_dir, 1), (self.browse, 0), spacing=2)
+        momentum = _row_of((self.momentum, 1), (self.nesterov, 0), spacing=4)  # Nesterov only qualifies it
         rows: list[tuple[str, QWidget]] = [
             ("Dataset", self.dataset),
             ("Data folder", folder),
@@ -162,37 +175,22 @@ class TrainingSettingsForm(QWidget):
             grid.addWidget(widget, row, 2 * column + 1)
             grid.setColumnStretch(2 * column + 1, 1)
         grid.setRowStretch(per_column, 1)
-        self._updating = False
-        self.set_config(TrainingConfig())
-        for combo in (
-            self.dataset,
-            self.loss,
-            self.optimizer,
-            self.scheduler,
-            self.normalization,
-            self.device,
-            self.mixed_precision,
-        ):
-            combo.currentIndexChanged.connect(self._edited)
-        for box in (
-            self.lr,
-            self.momentum,
-            self.weight_decay,
-            self.batch_size,
-            self.epochs,
-            self.step_size,
-            self.gamma,
-            self.val_split,
-            self.seed,
-            self.early_stopping,
-        ):
-            box.valueChanged.connect(self._edited)
-        self.nesterov.toggled.connect(self._edited)
-        self.data_dir.editingFinished.connect(self._edited)
+
+    def _connect_edits(self) -> None:
+        """Each widget reports its own setting: one edit, one setting changed."""
+        for name in _COMBOS:
+            combo: QComboBox = getattr(self, name)
+            combo.currentIndexChanged.connect(lambda _i, n=name, box=combo: self._edited(n, box.currentData()))
+        for name in (*_FLOATS, *_INTS):
+            getattr(self, name).valueChanged.connect(lambda value, name=name: self._edited(name, value))
+        self.early_stopping.valueChanged.connect(lambda value: self._edited("early_stopping_patience", value))
+        self.nesterov.toggled.connect(lambda checked: self._edited("nesterov", checked))
+        self.data_dir.editingFinished.connect(self._data_dir_edited)
 
     def set_config(self, config: TrainingConfig) -> None:
         """Show ``config`` without emitting ``config_changed``."""
         self._updating = True
+        self._shown = config
         try:
             for name in ("dataset", "loss", "optimizer", "scheduler", "normalization", "mixed_precision"):
                 combo: QComboBox = getattr(self, name)
@@ -203,10 +201,11 @@ class TrainingSettingsForm(QWidget):
                 index = self.device.count() - 1
             self.device.setCurrentIndex(index)
             self.data_dir.setText(config.data_dir or "")
-            for name in ("lr", "momentum", "weight_decay", "gamma", "val_split"):
+            for name in _FLOATS:
                 getattr(self, name).setValue(float(getattr(config, name)))
-            for name in ("batch_size", "epochs", "step_size", "seed"):
-                getattr(self, name).setValue(int(getattr(config, name)))
+            for name in _INTS:  # a seed may be past what a QSpinBox holds: it shows its largest
+                box: QSpinBox = getattr(self, name)
+                box.setValue(min(int(getattr(config, name)), box.maximum()))
             self.early_stopping.setValue(config.early_stopping_patience)
             self.nesterov.setChecked(config.nesterov)
         finally:
@@ -214,34 +213,8 @@ class TrainingSettingsForm(QWidget):
         self._update_enabled()
 
     def config(self) -> TrainingConfig:
-        values: dict[str, Any] = {
-            name: getattr(self, name).currentData()
-            for name in ("dataset", "loss", "optimizer", "scheduler", "normalization", "device", "mixed_precision")
-        }
-        values.update(
-            {
-                name: getattr(self, name).value()
-                for name in (
-                    "lr",
-                    "momentum",
-                    "weight_decay",
-                    "gamma",
-                    "val_split",
-                    "batch_size",
-                    "epochs",
-                    "step_size",
-                    "seed",
-                )
-            }
-        )
-        values["early_stopping_patience"] = self.early_stopping.value()
-        values["nesterov"] = self.nesterov.isChecked()
-        values["data_dir"] = self.data_dir.text().strip() or None
-        try:
-            return TrainingConfig.from_dict(values)
-        except ParamError:
-            values["nesterov"] = False
-            return TrainingConfig.from_dict(values)
+        """The config shown: the last one set, with the edits made here since."""
+        return self._shown
 
     def _update_enabled(self) -> None:
         sgd_like = self.optimizer.currentData() in ("SGD", "RMSprop")
@@ -251,15 +224,37 @@ class TrainingSettingsForm(QWidget):
         self.step_size.setEnabled(uses_step)
         self.gamma.setEnabled(uses_step)
 
-    @Slot()
-    def _edited(self) -> None:
+    def _edited(self, name: str, value: Any) -> None:
         self._update_enabled()
-        if not self._updating:
-            self.config_changed.emit(self.config())
+        if self._updating:
+            return
+        try:
+            config = self._shown.replace(**{name: value})
+        except ParamError:  # a widget's range is within the setting's: cannot happen, but never crash
+            self.set_config(self._shown)
+            return
+        if config != self._shown:
+            self._shown = config
+            self.config_changed.emit(config)
+
+    @Slot()
+    def _data_dir_edited(self) -> None:
+        self._edited("data_dir", self.data_dir.text().strip() or None)
 
     @Slot()
     def _pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder with the dataset files", self.data_dir.text())
         if folder:
             self.data_dir.setText(folder)
-            self._edited()
+            self._data_dir_edited()
+
+
+def _row_of(*widgets: tuple[QWidget, int], spacing: int) -> QWidget:
+    """Widgets side by side in one cell of the form, each with its stretch."""
+    host = QWidget()
+    row = QHBoxLayout(host)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(spacing)
+    for widget, stretch in widgets:
+        row.addWidget(widget, stretch)
+    return host
