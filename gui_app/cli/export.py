@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gui_app.cli import HELP
 from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.messages import error_message
 from gui_app.core.export import formats as export
 from gui_app.core.export.formats import FORMAT_NAMES, ExportFormat
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     compiled = compile_network(spec)
     if not compiled.ok:
         first = compiled.errors[0]
-        return _fail(f"{Path(args.file).name}: layer {first.index} ({first.type}): {first.error}", 1)
+        return _fail(f"{Path(args.file).name}: {error_message(first)}", 1)
     out = Path(args.output)
     if not out.parent.is_dir():
         return _fail(f"{out.parent}: no such folder", 2)

@@ -267,7 +267,7 @@ def test_a_network_with_errors_is_one_line_export_error(export, tmp_path: Path) 
         export(BROKEN, tmp_path / "out")
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith("the network has errors: layer 2 (Conv2d)")
+    assert message.startswith("the network has errors: block 3 (Conv2d)")
     assert not (tmp_path / "out").exists()
 
 

@@ -30,6 +30,7 @@ from torch import nn
 
 from gui_app import __version__
 from gui_app.core.analysis.compiler import CompileError, LayerResult, build_model, compile_network
+from gui_app.core.analysis.messages import error_message
 from gui_app.core.files.writing import place_file
 from gui_app.core.layers.recurrent import RecurrentBlock
 from gui_app.core.project.spec import NetworkSpec, write_atomic
@@ -274,7 +275,7 @@ def _compiled_layers(spec: NetworkSpec) -> list[LayerResult]:
     compiled = compile_network(spec)
     if not compiled.ok:
         first = compiled.errors[0]
-        raise ExportError(f"the network has errors: layer {first.index} ({first.type}): {first.error}")
+        raise ExportError(f"the network has errors: {error_message(first)}")
     if not compiled.layers:
         raise ExportError("the network has no layers")
     return compiled.layers

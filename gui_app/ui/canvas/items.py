@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
+from gui_app.core.analysis.messages import layer_number
 from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
 
 BLOCK_WIDTH = 300.0
@@ -151,7 +152,7 @@ class BlockItem(QGraphicsObject):
         painter.setFont(small)
         sfm = QFontMetrics(small)
         if s.index is not None:
-            label = f"#{s.index + 1}"
+            label = f"#{layer_number(s.index)}"
             painter.setPen(c.block_subtle)
             painter.drawText(QPointF(right - sfm.horizontalAdvance(label), 19), label)
             right_limit = right - sfm.horizontalAdvance(label) - 8
