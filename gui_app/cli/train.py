@@ -292,7 +292,7 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
 
     from gui_app.core.data.datasets import IDX_DATASETS, DatasetError, load_dataset
     from gui_app.core.data.downloads import DownloadCancelledError
-    from gui_app.core.export.formats import ExportError
+    from gui_app.core.export.output_files import ExportError
     from gui_app.core.export.training_script import export_training_script, launch_torchrun
 
     if args.nproc < 1:

@@ -36,7 +36,8 @@ from torch.utils.data.distributed import DistributedSampler
 
 from gui_app import __version__
 from gui_app.core.analysis.compiler import compile_network
-from gui_app.core.export.formats import ExportError, model_definition_source, python_literal, write_export
+from gui_app.core.export.output_files import ExportError, write_export
+from gui_app.core.export.python_source import model_definition_source, python_literal
 from gui_app.core.project.spec import NetworkSpec
 
 _SCRIPT_DATASETS = ("mnist", "fashion_mnist")
