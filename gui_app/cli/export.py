@@ -16,8 +16,9 @@ from pathlib import Path
 
 from gui_app.cli import HELP
 from gui_app.core.analysis.compiler import compile_network
-from gui_app.core.export import formats as export
-from gui_app.core.export.formats import FORMAT_NAMES, ExportFormat
+from gui_app.core.analysis.messages import error_message
+from gui_app.core.export.formats import FORMAT_NAMES, ExportFormat, export_format, export_outputs, export_to
+from gui_app.core.export.output_files import ExportError, WeightsMismatchError, existing_outputs, refuse_inputs
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.text.printable import printable
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_trained_model
@@ -55,27 +56,27 @@ def run(args: argparse.Namespace) -> int:
     compiled = compile_network(spec)
     if not compiled.ok:
         first = compiled.errors[0]
-        return _fail(f"{Path(args.file).name}: layer {first.index} ({first.type}): {first.error}", 1)
+        return _fail(f"{Path(args.file).name}: {error_message(first)}", 1)
     out = Path(args.output)
     if not out.parent.is_dir():
         return _fail(f"{out.parent}: no such folder", 2)
-    fmt = export.export_format(args.format)
+    fmt = export_format(args.format)
     _notes(fmt, trained, args)
     weights = trained if fmt.takes_weights else None
-    outputs = export.export_outputs(fmt.name, out, weights is not None)
+    outputs = export_outputs(fmt.name, out, weights is not None)
     try:
-        export.refuse_inputs(outputs, [args.file, args.weights])
-    except export.ExportError as exc:
+        refuse_inputs(outputs, [args.file, args.weights])
+    except ExportError as exc:
         return _fail(str(exc), 2)
-    existing = export.existing_outputs(outputs)
+    existing = existing_outputs(outputs)
     if existing and not args.force:
         names = ", ".join(str(p) for p in existing)
         return _fail(f"would replace {names}; pass --force to replace {'it' if len(existing) == 1 else 'them'}", 2)
     try:
-        written = export.export_to(fmt.name, spec, out, weights, include_preprocessing=not args.exclude_preprocessing)
-    except export.WeightsMismatchError as exc:
+        written = export_to(fmt.name, spec, out, weights, include_preprocessing=not args.exclude_preprocessing)
+    except WeightsMismatchError as exc:
         return _fail(str(exc), 2)
-    except export.ExportError as exc:
+    except ExportError as exc:
         return _fail(str(exc), 1)
     print(printable(f"wrote {' and '.join(str(p) for p in written)}"))
     return 0

@@ -14,6 +14,7 @@ from typing import Any
 from gui_app.cli import HELP
 from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
 from gui_app.core.analysis.lint import LintWarning, lint_network
+from gui_app.core.analysis.messages import block_name, error_message, layer_number
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.text.numbers import format_bytes, format_shape
 from gui_app.core.text.printable import printable
@@ -65,7 +66,7 @@ def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[L
     rows.append(("", "Input", format_shape(tuple(spec.input_shape)), ""))
     for r in compiled.layers:
         label = f"{r.type} {r.summary}".strip()
-        rows.append((str(r.index), label, format_shape(r.output_shape) or "?", f"{r.params:,}"))
+        rows.append((str(layer_number(r.index)), label, format_shape(r.output_shape) or "?", f"{r.params:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [printable(spec.name)]
     for n, row in enumerate(rows):
@@ -77,8 +78,8 @@ def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[L
     lines.append("-" * (sum(widths) + 6))
     lines.append(f"Total parameters: {compiled.total_params:,}   Size: {format_bytes(compiled.size_bytes)}")
     for w in warnings:
-        where = f"layer {w.index}" if w.index is not None else "network"
+        where = block_name(w.index) if w.index is not None else "network"
         lines.append(f"warning: {where}: {w}")
     for r in compiled.errors:
-        lines.append(f"error: layer {r.index} ({r.type}): {r.error}")
+        lines.append(f"error: {error_message(r)}")
     return "\n".join(lines)

@@ -290,9 +290,10 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
     """
     import tempfile
 
-    from gui_app.core.data.datasets import IDX_DATASETS, DatasetError, load_dataset
+    from gui_app.core.data.dataset_types import DatasetError
+    from gui_app.core.data.datasets import IDX_DATASETS, load_dataset
     from gui_app.core.data.downloads import DownloadCancelledError
-    from gui_app.core.export.formats import ExportError
+    from gui_app.core.export.output_files import ExportError
     from gui_app.core.export.training_script import export_training_script, launch_torchrun
 
     if args.nproc < 1:

@@ -266,7 +266,7 @@ def test_resuming_another_networks_checkpoint_is_refused_naming_both_files(made,
     save_spec(mlp_spec(hidden=16), other)
     argv = ["train", str(other), "--resume", str(made["checkpoint"]), "--quiet", "--no-download"]
     err = _refused(argv, capsys, "good.pt", "another network than wider.json")
-    assert "layer 1: Linear" in err
+    assert "block 2: Linear" in err
 
 
 def test_a_project_that_only_writes_out_inferred_sizes_still_resumes_its_checkpoint(made, tmp_path):

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from gui_app.core.data.datasets import IDX_FILES, DatasetError, load_dataset, normalization_for
+from gui_app.core.data.dataset_types import DatasetError
+from gui_app.core.data.datasets import IDX_FILES, load_dataset, normalization_for
 from gui_app.core.data.idx_files import IdxFileError, idx_bytes, read_idx
 from tests.mnist_subset import DATA, RAW
 

@@ -14,15 +14,15 @@ import torch
 from gui_app.core.analysis.compiler import build_model
 from gui_app.core.export.formats import (
     FORMAT_NAMES,
-    ExportError,
     export_onnx,
     export_outputs,
     export_pt2,
     export_python,
     export_to,
     export_torchscript,
-    python_source,
 )
+from gui_app.core.export.output_files import ExportError
+from gui_app.core.export.python_source import python_source
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.trained_model import TrainedModel
@@ -267,7 +267,7 @@ def test_a_network_with_errors_is_one_line_export_error(export, tmp_path: Path) 
         export(BROKEN, tmp_path / "out")
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith("the network has errors: layer 2 (Conv2d)")
+    assert message.startswith("the network has errors: block 3 (Conv2d)")
     assert not (tmp_path / "out").exists()
 
 

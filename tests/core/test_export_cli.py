@@ -104,7 +104,7 @@ def test_a_network_with_errors_exits_1(tmp_path: Path, capsys) -> None:
     save_spec(spec, path)
     status, err = _run_failing(["export", str(path), "-f", "pt2", "-o", str(tmp_path / "x.pt2")], capsys)
     assert status == 1
-    assert err.startswith("netbuilder export: broken.json: layer 1 (Conv2d): expects a (channels")
+    assert err.startswith("netbuilder export: broken.json: block 2 (Conv2d): expects a (channels")
 
 
 def test_a_training_script_for_an_unsupported_dataset_exits_1(tmp_path: Path, capsys) -> None:

@@ -21,13 +21,13 @@ from gui_app.core.data.idx_files import read_idx
 from gui_app.core.digits.reader import DigitReader, load_bundled_model
 from gui_app.core.export.formats import (
     METADATA_FILE,
-    ExportError,
     export_onnx,
     export_python,
     export_to,
     export_torchscript,
     inference_model,
 )
+from gui_app.core.export.output_files import ExportError
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.trained_model import TrainedModel
 from tests.mnist_subset import RAW

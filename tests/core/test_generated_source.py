@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gui_app.core.analysis.compiler import build_model
-from gui_app.core.export.formats import export_python, python_literal, python_source
+from gui_app.core.export.formats import export_python
+from gui_app.core.export.python_source import python_literal, python_source
 from gui_app.core.export.training_script import export_training_script, training_script_source
 from gui_app.core.project.spec import NetworkSpec, load_spec
 from gui_app.core.training.trained_model import TrainedModel

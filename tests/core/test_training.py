@@ -157,7 +157,7 @@ def test_an_unknown_device_is_an_error_event():
 def test_a_network_with_errors_is_refused():
     spec = NetworkSpec([LayerSpec("Conv2d", {"kernel_size": 99})], (1, 28, 28))
     result = Trainer(spec, config(), dataset=mnist_slice()).fit()
-    assert result.status == "error" and "layer 0 (Conv2d)" in result.error.message
+    assert result.status == "error" and "block 1 (Conv2d)" in result.error.message
 
 
 def test_out_of_memory_is_an_error_event_suggesting_a_smaller_batch(monkeypatch):

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from gui_app.core.analysis.compiler import build_model
-from gui_app.core.export.formats import ExportError
+from gui_app.core.export.output_files import ExportError
 from gui_app.core.export.training_script import (
     ScriptError,
     find_idx,
@@ -91,9 +91,9 @@ def test_scripts_are_standalone_and_ruff_clean(tmp_path: Path) -> None:
 
 
 def test_the_export_module_offers_the_same_script(tmp_path: Path) -> None:
-    from gui_app.core.export.formats import export_training_script
+    from gui_app.core.export.formats import export_to
 
-    export_training_script(mlp(), tmp_path / "train.py")
+    assert export_to("training-script", mlp(), tmp_path / "train.py") == [tmp_path / "train.py"]
     assert (tmp_path / "train.py").read_text() == training_script_source(mlp())
 
 

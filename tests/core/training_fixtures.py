@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gui_app.core.data.datasets import LoadedDataset, load_dataset
+from gui_app.core.data.dataset_types import LoadedDataset
+from gui_app.core.data.datasets import load_dataset
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.trainer import Callback

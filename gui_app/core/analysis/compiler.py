@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gui_app.core.analysis.messages import error_message
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.layers.shapes import SIZE_FUNCTIONS, LayerSize
 from gui_app.core.project.spec import NetworkSpec
@@ -148,7 +149,7 @@ def build_model(spec: NetworkSpec, seed: int | None = None) -> nn.Sequential:
     compiled = compile_network(spec)
     if not compiled.ok:
         first = compiled.errors[0]
-        raise CompileError(f"layer {first.index} ({first.type}): {first.error}")
+        raise CompileError(error_message(first))
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gui_app.core.data.datasets import DatasetError, LoadedDataset, image_dataset
+from gui_app.core.data.dataset_types import DatasetError, LoadedDataset, image_dataset
 from gui_app.core.data.pictures import IMAGE_SUFFIXES, PictureError, read_picture
 
 _DEFAULT_HOLDOUT = 0.2

@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.distributed as dist
@@ -36,7 +36,8 @@ from torch.utils.data.distributed import DistributedSampler
 
 from gui_app import __version__
 from gui_app.core.analysis.compiler import compile_network
-from gui_app.core.export.formats import ExportError, model_definition_source, python_literal, write_export
+from gui_app.core.export.output_files import ExportError, write_export
+from gui_app.core.export.python_source import model_definition_source, python_literal
 from gui_app.core.project.spec import NetworkSpec
 
 _SCRIPT_DATASETS = ("mnist", "fashion_mnist")
@@ -160,7 +161,7 @@ _STDLIB_IMPORTS = (
     "import time",
     "from collections.abc import Callable",
     "from pathlib import Path",
-    "from typing import Any",
+    "from typing import Any, NamedTuple",
 )
 #: No text from the project goes in here: the name is in SPEC_JSON and the NAME literal.
 _DOC = '''r"""Train a network on its own: a training script exported by NetBuilder {version}.
@@ -365,25 +366,26 @@ def save_checkpoint(
     os.replace(staged, path)
 
 
-def train(
-    args: argparse.Namespace,
-    build_model: Callable[[], nn.Module],
-    cfg: dict[str, Any],
-    spec_json: str,
-    input_shape: tuple[int, ...],
-    rank: int,
-    world: int,
-    device: torch.device,
-) -> None:
-    def say(text: str) -> None:
-        if rank == 0:
-            print(text, file=sys.stderr, flush=True)
+def note(rank: int, text: str) -> None:
+    """A progress line on stderr, from the first process only (the others would repeat it)."""
+    if rank == 0:
+        print(text, file=sys.stderr, flush=True)
 
-    local_batch = args.batch_size // world
+
+def local_batch_size(batch_size: int, world: int, rank: int) -> int:
+    """Each process's share of the global batch; a remainder is dropped, and the user told."""
+    local_batch = batch_size // world
     if local_batch < 1:
-        raise ScriptError(f"--batch-size {args.batch_size} is smaller than the {world} processes")
-    if args.batch_size % world:
-        say(f"note: --batch-size {args.batch_size} is not a multiple of {world}; using {local_batch * world}")
+        raise ScriptError(f"--batch-size {batch_size} is smaller than the {world} processes")
+    if batch_size % world:
+        note(rank, f"note: --batch-size {batch_size} is not a multiple of {world}; using {local_batch * world}")
+    return local_batch
+
+
+def load_data(
+    args: argparse.Namespace, cfg: dict[str, Any], input_shape: tuple[int, ...], device: torch.device
+) -> tuple[tuple[Any, Any], list[torch.Tensor]]:
+    """The normalisation (mean, std) and ``[train_x, train_y, val_x, val_y]`` on ``device``."""
     dataset = cfg["dataset"]
     stats = {"zero_one": ((0.0,), (1.0,)), "minus_one_one": ((0.5,), (0.5,))}.get(
         cfg["normalization"], DATASET_STATS[dataset]
@@ -397,14 +399,11 @@ def train(
     else:
         val_x, val_y = load_split(args.data_dir, dataset, "test", input_shape, stats)
     # MNIST fits on any GPU: keep it there and gather batches by index, with no copies per step.
-    train_x, train_y, val_x, val_y = (t.to(device) for t in (train_x, train_y, val_x, val_y))
+    return stats, [t.to(device) for t in (train_x, train_y, val_x, val_y)]
 
-    torch.manual_seed(args.seed)
-    model = build_model().to(device)
-    torch.manual_seed(args.seed + 1000 * rank)  # each process draws its own dropout masks
-    net: nn.Module = model
-    if dist.is_initialized():
-        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+def make_loss(cfg: dict[str, Any]) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The project's loss on class labels (one-hot targets for the losses that want them)."""
     loss_fn = getattr(nn, cfg["loss"])()
 
     def loss_of(out: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -412,10 +411,46 @@ def train(
             return loss_fn(out, labels)
         return loss_fn(out, nn.functional.one_hot(labels, out.shape[1]).to(out.dtype))
 
+    return loss_of
+
+
+class Run(NamedTuple):
+    """What one process trains with, set up once before the first epoch."""
+
+    model: nn.Module
+    net: nn.Module
+    loss_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    sampler: DistributedSampler
+    optimizer: Any
+    scheduler: Any
+    amp: Any
+    scaler: Any
+    local_batch: int
+    device: torch.device
+
+
+def set_up_run(
+    args: argparse.Namespace,
+    build_model: Callable[[], nn.Module],
+    cfg: dict[str, Any],
+    samples: int,
+    rank: int,
+    world: int,
+    local_batch: int,
+    device: torch.device,
+) -> Run:
+    """The model (wrapped in DDP under torchrun), the sampler, optimiser, scheduler and AMP."""
+    torch.manual_seed(args.seed)
+    model = build_model().to(device)
+    torch.manual_seed(args.seed + 1000 * rank)  # each process draws its own dropout masks
+    net: nn.Module = model
+    if dist.is_initialized():
+        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    loss_of = make_loss(cfg)
     # The sampler shuffles by (seed, epoch) alone, so N processes together see exactly the
     # global batches one process would: step k covers positions k*B .. (k+1)*B of one permutation.
     sampler = DistributedSampler(
-        range(len(train_x)), num_replicas=world, rank=rank, shuffle=True, seed=args.seed, drop_last=True
+        range(samples), num_replicas=world, rank=rank, shuffle=True, seed=args.seed, drop_last=True
     )
     steps_per_epoch = math.ceil(len(sampler) / local_batch)
     optimizer = make_optimizer(cfg, net.parameters(), args.lr)
@@ -423,70 +458,107 @@ def train(
     amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg["mixed_precision"])
     amp = amp if device.type == "cuda" else None
     scaler = torch.amp.GradScaler(device.type, enabled=amp == torch.float16)
-    say(
-        f"training on {world} process(es), {device.type}, global batch {local_batch * world}, "
-        f"{len(train_x)} training and {len(val_x)} validation samples"
-    )
+    return Run(model, net, loss_of, sampler, optimizer, scheduler, amp, scaler, local_batch, device)
 
+
+def train_epoch(
+    run: Run, epoch: int, step: int, max_steps: int, train_x: torch.Tensor, train_y: torch.Tensor
+) -> tuple[list[float], int]:
+    """One epoch from global step ``step``: (loss sum, correct, samples) summed over every process,
+    and the step it ended at."""
+    device = run.device
+    run.sampler.set_epoch(epoch - 1)
+    order = torch.tensor(list(run.sampler), dtype=torch.long, device=device)
+    # Sums stay on the device during the epoch: reading them every step would stall a GPU.
+    sums = torch.zeros(3, dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
+    for chunk in order.split(run.local_batch):
+        if max_steps and step >= max_steps:
+            break
+        xb, yb = train_x[chunk], train_y[chunk]
+        run.optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=run.amp, enabled=run.amp is not None):
+            out = run.net(xb)
+            loss = run.loss_of(out, yb)
+        run.scaler.scale(loss).backward()
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        # OneCycleLR: a step past its last one would extrapolate the curve upwards again.
+        scheduler = run.scheduler
+        if (
+            isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
+            and scheduler.last_epoch + 1 < scheduler.total_steps
+        ):
+            scheduler.step()
+        sums[0] += loss.detach() * len(chunk)
+        sums[1] += (out.argmax(1) == yb).sum()
+        sums[2] += len(chunk)
+        step += 1
+    return all_sum(sums.tolist(), device), step
+
+
+def step_after_epoch(scheduler: Any, val_loss: float) -> None:
+    """The per-epoch schedulers step here (OneCycleLR steps per batch instead)."""
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(val_loss)
+    elif scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+        scheduler.step()
+
+
+def publish(args: argparse.Namespace, run: Run, metrics: dict[str, float], spec_json: str, stats: Any) -> None:
+    """The first process's epoch output: the JSON line, the metrics log and the checkpoint."""
+    line = json.dumps(metrics)
+    print(line, flush=True)
+    if args.metrics_log:
+        with args.metrics_log.open("a", encoding="utf-8") as log:
+            log.write(line + "\n")
+    save_checkpoint(args.out, run.model, run.optimizer, spec_json, stats, metrics)
+
+
+def train(
+    args: argparse.Namespace,
+    build_model: Callable[[], nn.Module],
+    cfg: dict[str, Any],
+    spec_json: str,
+    input_shape: tuple[int, ...],
+    rank: int,
+    world: int,
+    device: torch.device,
+) -> None:
+    local_batch = local_batch_size(args.batch_size, world, rank)
+    stats, (train_x, train_y, val_x, val_y) = load_data(args, cfg, input_shape, device)
+    run = set_up_run(args, build_model, cfg, len(train_x), rank, world, local_batch, device)
+    note(
+        rank,
+        f"training on {world} process(es), {device.type}, global batch {local_batch * world}, "
+        f"{len(train_x)} training and {len(val_x)} validation samples",
+    )
     step, best, stale = 0, math.inf, 0
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
-        sampler.set_epoch(epoch - 1)
-        order = torch.tensor(list(sampler), dtype=torch.long, device=device)
-        # Sums stay on the device during the epoch: reading them every step would stall a GPU.
-        sums = torch.zeros(3, dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
-        for chunk in order.split(local_batch):
-            if args.max_steps and step >= args.max_steps:
-                break
-            xb, yb = train_x[chunk], train_y[chunk]
-            optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-                out = net(xb)
-                loss = loss_of(out, yb)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            # OneCycleLR: a step past its last one would extrapolate the curve upwards again.
-            one_cycle = isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
-            if one_cycle and scheduler.last_epoch + 1 < scheduler.total_steps:
-                scheduler.step()
-            sums[0] += loss.detach() * len(chunk)
-            sums[1] += (out.argmax(1) == yb).sum()
-            sums[2] += len(chunk)
-            step += 1
-        loss_sum, correct, seen = all_sum(sums.tolist(), device)
+        (loss_sum, correct, seen), step = train_epoch(run, epoch, step, args.max_steps, train_x, train_y)
         busy = time.perf_counter() - start
-        val_loss, val_acc = evaluate(model, val_x, val_y, loss_of, rank, world, local_batch, device)
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(val_loss)
-        elif scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
-            scheduler.step()
+        val_loss, val_acc = evaluate(run.model, val_x, val_y, run.loss_of, rank, world, local_batch, device)
+        step_after_epoch(run.scheduler, val_loss)
         # As ``netbuilder train``: lr is the rate the next epoch starts with, seconds include
         # validation, samples_per_s counts training time only.
-        seconds = time.perf_counter() - start
         metrics = {
             "epoch": epoch,
             "train_loss": loss_sum / max(seen, 1.0),
             "train_accuracy": correct / max(seen, 1.0),
             "val_loss": val_loss,
             "val_accuracy": val_acc,
-            "lr": float(optimizer.param_groups[0]["lr"]),
-            "seconds": seconds,
+            "lr": float(run.optimizer.param_groups[0]["lr"]),
+            "seconds": time.perf_counter() - start,
             "samples_per_s": seen / max(busy, 1e-9),
         }
         if rank == 0:
-            line = json.dumps(metrics)
-            print(line, flush=True)
-            if args.metrics_log:
-                with args.metrics_log.open("a", encoding="utf-8") as log:
-                    log.write(line + "\n")
-            save_checkpoint(args.out, model, optimizer, spec_json, stats, metrics)
+            publish(args, run, metrics, spec_json, stats)
         stale = 0 if val_loss < best else stale + 1
         best = min(best, val_loss)
         patience = cfg["early_stopping_patience"]
         if (args.max_steps and step >= args.max_steps) or (patience and stale >= patience):
             break
-    say(f"checkpoint written to {args.out}")
+    note(rank, f"checkpoint written to {args.out}")
 
 
 def main(

@@ -65,44 +65,50 @@ class ParamDef:
             if self.nullable or (self.inferred and self.default is None):
                 return None
             raise ParamError("must not be null")
-        kind = self.kind
-        if kind == "int":
-            return self._check_int(value)
-        if kind == "float":
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ParamError("must be a number")
-            value = float(value)
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ParamError("must be a finite number")
-            self._check_bounds(value)
-            return value
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise ParamError("must be true or false")
-            return value
-        if kind == "str":
-            if not isinstance(value, str) or len(value) > 4096:
-                raise ParamError("must be a string")
-            return value
-        if kind == "choice":
-            if value not in self.choices:
-                raise ParamError("must be one of " + ", ".join(repr(c) for c in self.choices))
-            return value
-        if kind == "padding" and isinstance(value, str):
+        if self.kind == "padding" and isinstance(value, str):
             if value not in ("same", "valid"):
                 raise ParamError("must be an integer, a list of integers, 'same' or 'valid'")
             return value
-        if kind in ("int_or_tuple", "padding"):
-            if isinstance(value, list | tuple):
-                if len(value) != self.tuple_len:
-                    raise ParamError(f"must be an integer or a list of {self.tuple_len} integers")
-                return [self._check_int(v) for v in value]
-            return self._check_int(value)
-        if kind == "int_list":
-            if not isinstance(value, list | tuple) or not value or len(value) > 8:
-                raise ParamError("must be a list of 1 to 8 positive integers")
+        check = _CHECKS.get(self.kind)
+        if check is None:
+            raise AssertionError(f"unknown parameter kind {self.kind!r}")
+        return check(self, value)
+
+    def _check_float(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParamError("must be a number")
+        value = float(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ParamError("must be a finite number")
+        self._check_bounds(value)
+        return value
+
+    def _check_bool(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ParamError("must be true or false")
+        return value
+
+    def _check_str(self, value: Any) -> str:
+        if not isinstance(value, str) or len(value) > 4096:
+            raise ParamError("must be a string")
+        return value
+
+    def _check_choice(self, value: Any) -> Any:
+        if value not in self.choices:
+            raise ParamError("must be one of " + ", ".join(repr(c) for c in self.choices))
+        return value
+
+    def _check_int_or_tuple(self, value: Any) -> int | list[int]:
+        if isinstance(value, list | tuple):
+            if len(value) != self.tuple_len:
+                raise ParamError(f"must be an integer or a list of {self.tuple_len} integers")
             return [self._check_int(v) for v in value]
-        raise AssertionError(f"unknown parameter kind {kind!r}")
+        return self._check_int(value)
+
+    def _check_int_list(self, value: Any) -> list[int]:
+        if not isinstance(value, list | tuple) or not value or len(value) > 8:
+            raise ParamError("must be a list of 1 to 8 positive integers")
+        return [self._check_int(v) for v in value]
 
     def _check_int(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -127,6 +133,19 @@ class ParamDef:
             raise ParamError(f"must be at least {_number(self.minimum)}")
         if self.maximum is not None and value > self.maximum:
             raise ParamError(f"must be at most {_number(self.maximum)}")
+
+
+#: How each parameter kind checks a (non-null) value; ``padding`` words are handled before this.
+_CHECKS: dict[str, Callable[[ParamDef, Any], Any]] = {
+    "int": ParamDef._check_int,
+    "float": ParamDef._check_float,
+    "bool": ParamDef._check_bool,
+    "str": ParamDef._check_str,
+    "choice": ParamDef._check_choice,
+    "int_or_tuple": ParamDef._check_int_or_tuple,
+    "padding": ParamDef._check_int_or_tuple,
+    "int_list": ParamDef._check_int_list,
+}
 
 
 def _number(value: float) -> str:

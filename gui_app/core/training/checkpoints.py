@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.messages import block_name
 from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
@@ -277,7 +278,7 @@ def network_difference(saved: NetworkSpec, project: NetworkSpec) -> str | None:
         return f"{len(ours)} layers there, {len(theirs)} here"
     for a, b in zip(ours, theirs, strict=True):
         if a.type != b.type or a.kwargs != b.kwargs:
-            return f"layer {a.index}: {a.type} {a.summary} there, {b.type} {b.summary} here"
+            return f"{block_name(a.index)}: {a.type} {a.summary} there, {b.type} {b.summary} here"
     return None
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional
 
-from gui_app.core.data.datasets import LoadedDataset, dataset_bytes, normalization_for
+from gui_app.core.data.dataset_types import LoadedDataset
+from gui_app.core.data.datasets import dataset_bytes, normalization_for
 from gui_app.core.training.devices import free_memory
 
 #: Losses that compare the output with class indices; the others need one-hot targets.

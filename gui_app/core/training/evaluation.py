@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gui_app.core.data.datasets import LoadedDataset
+from gui_app.core.data.dataset_types import LoadedDataset
 from gui_app.core.training.trained_model import TrainedModel
 
 

@@ -23,7 +23,9 @@ import torch
 from torch import nn
 
 from gui_app.core.analysis.compiler import CompileError, build_model, compile_network
-from gui_app.core.data.datasets import DatasetError, LoadedDataset, load_dataset, normalization_for
+from gui_app.core.analysis.messages import error_message
+from gui_app.core.data.dataset_types import DatasetError, LoadedDataset
+from gui_app.core.data.datasets import load_dataset, normalization_for
 from gui_app.core.data.downloads import DownloadCancelledError
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
@@ -202,7 +204,7 @@ class Trainer:
         compiled = compile_network(self.spec)
         if not compiled.ok:
             first = compiled.errors[0]
-            raise CompileError(f"layer {first.index} ({first.type}): {first.error}")
+            raise CompileError(error_message(first))
         dataset = self.dataset or load_dataset(
             cfg.dataset,
             cfg.data_dir,

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
+from gui_app.core.analysis.messages import layer_number
 from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
 
 BLOCK_WIDTH = 300.0
@@ -163,7 +164,7 @@ class BlockItem(QGraphicsObject):
         if s.index is not None:
             small = _fonts().small
             painter.setFont(small)
-            label = f"#{s.index + 1}"
+            label = f"#{layer_number(s.index)}"
             label_width = QFontMetrics(small).horizontalAdvance(label)
             painter.setPen(c.block_subtle)
             painter.drawText(QPointF(right - label_width, 19), label)

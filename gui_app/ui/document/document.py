@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.messages import block_name, error_message
 from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import UNSET, Change, LayerSpec, NetworkSpec, ProjectFileError, save_spec
@@ -90,11 +91,11 @@ class Document(QObject):
         """The first compile error or warning as one line, or None when ready to train."""
         for result in self.compiled.layers:
             if result.error:
-                return f"Block {result.index + 1} ({result.type}): {result.error}"
+                return error_message(result, sentence=True)
         if not self.spec.layers:
             return "Add layers from the palette to build a network"
         for warning in self.warnings:
-            where = f"Block {warning.index + 1}: " if warning.index is not None else ""
+            where = f"{block_name(warning.index).capitalize()}: " if warning.index is not None else ""
             return f"{where}{warning.message}"
         return None
 

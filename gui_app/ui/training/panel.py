@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.lint import lint_network
+from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
@@ -74,7 +75,7 @@ def _network_problem(spec: NetworkSpec) -> str | None:
     if compiled.ok:
         return None
     first = compiled.errors[0]
-    return f"Cannot train: block {first.index + 1} ({first.type}) has an error: {first.error}."
+    return f"Cannot train: {layer_label(first.index, first.type)} has an error: {first.error}."
 
 
 def _outcome(result: FitResult) -> str:

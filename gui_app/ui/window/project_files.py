@@ -14,14 +14,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
-from gui_app.core.export.formats import (
-    ExportError,
-    existing_outputs,
-    export_format,
-    export_outputs,
-    export_to,
-    refuse_inputs,
-)
+from gui_app.core.export.formats import export_format, export_outputs, export_to
+from gui_app.core.export.output_files import ExportError, existing_outputs, refuse_inputs
 from gui_app.core.project.spec import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.resources import resources_dir
 from gui_app.ui.document.document import Document
