@@ -355,3 +355,13 @@ def test_an_image_folder_needs_no_torchvision(tmp_path, monkeypatch):
     _pictures(tmp_path / "b", 3, seed=2)
     ds = load_dataset("image_folder", tmp_path, input_shape=(3, 8, 8), seed=0)
     assert ds.class_names == ("a", "b") and len(ds.train_x) + len(ds.test_x) == 6
+
+
+def test_an_idx_header_with_a_zero_beside_impossible_sizes_is_one_message(tmp_path):
+    """Found by the fuzz test: 0 × 2**32 × 2**32 × 2**32 holds no bytes, but numpy cannot shape it."""
+    from gui_app.core.data.idx_files import IdxFileError, read_idx
+
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(bytes([0, 0, 0x0C, 4]) + (0).to_bytes(4, "big") + (2**32 - 1).to_bytes(4, "big") * 3)
+    with pytest.raises(IdxFileError, match="train-images-idx3-ubyte: damaged"):
+        read_idx(path)

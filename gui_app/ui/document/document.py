@@ -14,7 +14,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import block_name, error_message
 from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.project.run_config import TrainingConfig
@@ -32,15 +33,6 @@ from gui_app.ui.document.commands import (
 )
 
 CLIPBOARD_FORMAT = "netbuilder-layers"
-
-
-def lint_warnings(spec: NetworkSpec, compiled: CompiledNetwork) -> list[Any]:
-    """The lint module's warnings, or none while that module is not installed."""
-    try:
-        from gui_app.core.analysis.lint import lint_network
-    except ImportError:
-        return []
-    return list(lint_network(spec, compiled))
 
 
 class Document(QObject):
@@ -61,7 +53,7 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.lock_reason = ""
         self.compiled = compile_network(self.spec)
-        self.warnings = lint_warnings(self.spec, self.compiled)
+        self.warnings = lint_network(self.spec, self.compiled)
         self.spec.changed.connect(self._on_spec_changed)
 
     # ------------------------------------------------------------------ state
@@ -104,7 +96,7 @@ class Document(QObject):
 
     def _on_spec_changed(self, change: Change) -> None:
         self.compiled = compile_network(self.spec)
-        self.warnings = lint_warnings(self.spec, self.compiled)
+        self.warnings = lint_network(self.spec, self.compiled)
         self.changed.emit(change)
 
     # ------------------------------------------------------------------ lock
