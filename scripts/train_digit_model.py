@@ -18,6 +18,7 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -240,7 +241,8 @@ def evaluate_file(path: Path, data_dir: Path | None, threads: int) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line: the training run's settings, or ``--evaluate`` for a saved model."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -260,10 +262,26 @@ def main(argv: list[str] | None = None) -> int:
         help="only report MODEL's MNIST test accuracy, "
         "on the test images as they are and after the app's preprocessing",
     )
-    args = parser.parse_args(argv)
-    if args.evaluate:
-        return evaluate_file(args.evaluate, args.data_dir, args.threads)
+    return parser.parse_args(argv)
 
+
+@dataclass
+class _Run:
+    """One training run's state, handed from epoch to epoch (``gen`` drives every augmentation draw)."""
+
+    args: argparse.Namespace
+    spec: NetworkSpec
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    loss_fn: nn.Module
+    gen: torch.Generator
+    data: tuple[torch.Tensor, ...]  # train images, train labels, test images, test labels
+    steps: int
+
+
+def _start_run(args: argparse.Namespace) -> _Run:
+    """Seed, load the data, build the network and its optimiser: in this order, for a reproducible model."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
@@ -281,50 +299,81 @@ def main(argv: list[str] | None = None) -> int:
         optimizer, max_lr=args.lr, total_steps=args.epochs * steps, pct_start=0.2
     )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
+    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, (xtr, ytr, xte, yte), steps)
+
+
+def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
+    """One optimiser step on the images ``idx``: the first share as they are, the rest augmented."""
+    xtr, ytr = run.data[0], run.data[1]
+    xb, yb = xtr[idx], ytr[idx]
+    n_clean = int(len(idx) * run.args.clean_fraction)
+    drawn = add_serifs(xb[n_clean:], yb[n_clean:], run.gen)
+    xb = torch.cat([xb[:n_clean], augment(drawn, run.gen)])
+    logits = run.model((xb - MNIST_MEAN) / MNIST_STD)
+    loss = run.loss_fn(logits, yb)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    run.optimizer.step()
+    run.scheduler.step()
+    return loss
+
+
+def _train_epoch(run: _Run, epoch: int) -> float:
+    """One pass over the training images in a fresh random order; returns the test accuracy after it."""
+    args, steps = run.args, run.steps
+    run.model.train()
+    start = time.perf_counter()
+    order = torch.randperm(len(run.data[0]), generator=run.gen)
+    total_loss = 0.0
+    for step in range(steps):
+        loss = _train_batch(run, order[step * args.batch_size : (step + 1) * args.batch_size])
+        total_loss += float(loss.detach())
+        if step % 100 == 0:
+            print(
+                f"  epoch {epoch} step {step}/{steps} loss {float(loss.detach()):.4f} "
+                f"({time.perf_counter() - start:.0f}s)",
+                flush=True,
+            )
+    accuracy = evaluate(run.model, run.data[2], run.data[3])
+    print(
+        f"epoch {epoch}/{args.epochs}: train loss {total_loss / steps:.4f}, "
+        f"MNIST test accuracy {accuracy:.4%} ({time.perf_counter() - start:.0f}s)",
+        flush=True,
+    )
+    return accuracy
+
+
+def _save(run: _Run, epoch: int, accuracy: float) -> None:
+    """Write the model as it is after ``epoch`` to ``--out``, so a stopped run still leaves one."""
+    trained = TrainedModel(
+        run.spec,
+        {k: v.clone() for k, v in run.model.state_dict().items()},
+        (MNIST_MEAN,),
+        (MNIST_STD,),
+        "bundled",
+        {"mnist_test_accuracy": accuracy, "epochs": float(epoch)},
+    )
+    run.args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_trained_model(trained, run.args.out, seed=run.args.seed, epochs_planned=run.args.epochs)
+
+
+def train(args: argparse.Namespace) -> int:
+    """Train the digit model for ``args.epochs`` epochs, saving it after each one."""
+    run = _start_run(args)
     accuracy = 0.0
     for epoch in range(1, args.epochs + 1):
-        model.train()
-        start = time.perf_counter()
-        order = torch.randperm(len(xtr), generator=gen)
-        total_loss = 0.0
-        for step in range(steps):
-            idx = order[step * args.batch_size : (step + 1) * args.batch_size]
-            xb, yb = xtr[idx], ytr[idx]
-            n_clean = int(len(idx) * args.clean_fraction)
-            drawn = add_serifs(xb[n_clean:], yb[n_clean:], gen)
-            xb = torch.cat([xb[:n_clean], augment(drawn, gen)])
-            logits = model((xb - MNIST_MEAN) / MNIST_STD)
-            loss = loss_fn(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total_loss += float(loss.detach())
-            if step % 100 == 0:
-                print(
-                    f"  epoch {epoch} step {step}/{steps} loss {float(loss.detach()):.4f} "
-                    f"({time.perf_counter() - start:.0f}s)",
-                    flush=True,
-                )
-        accuracy = evaluate(model, xte, yte)
-        print(
-            f"epoch {epoch}/{args.epochs}: train loss {total_loss / steps:.4f}, "
-            f"MNIST test accuracy {accuracy:.4%} ({time.perf_counter() - start:.0f}s)",
-            flush=True,
-        )
-        trained = TrainedModel(
-            spec,
-            {k: v.clone() for k, v in model.state_dict().items()},
-            (MNIST_MEAN,),
-            (MNIST_STD,),
-            "bundled",
-            {"mnist_test_accuracy": accuracy, "epochs": float(epoch)},
-        )
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        save_trained_model(trained, args.out, seed=args.seed, epochs_planned=args.epochs)
+        accuracy = _train_epoch(run, epoch)
+        _save(run, epoch, accuracy)
     size = args.out.stat().st_size
     print(f"saved {args.out} ({size / 1024:.0f} KiB), MNIST test accuracy {accuracy:.4%}", flush=True)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    if args.evaluate:
+        return evaluate_file(args.evaluate, args.data_dir, args.threads)
+    return train(args)
 
 
 if __name__ == "__main__":
