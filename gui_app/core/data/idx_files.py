@@ -51,16 +51,16 @@ def read_idx(path: str | Path) -> torch.Tensor:
     dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     # Python integers: a header claiming 2**31 × 2**31 × 4 values must not wrap round to 0 bytes
     expected = math.prod(dims) * dtype.itemsize
-    if math.prod(d for d in dims if d) * dtype.itemsize > DATA_LIMIT:
-        # numpy cannot even describe such an array, empty or not (a zero size beside 2**32 × 2**32)
-        sizes = "×".join(map(str, dims))
-        raise IdxFileError(f"{path}: damaged (its header claims sizes {sizes}, far past any dataset)")
     if len(data) - header != expected:
         shape = "×".join(str(d) for d in dims) or "one value"
         raise IdxFileError(
             f"{path}: truncated or damaged (its header says {shape}, {expected:,} bytes of data; "
             f"the file holds {len(data) - header:,})"
         )
+    if math.prod(d for d in dims if d) * dtype.itemsize > DATA_LIMIT:
+        # numpy cannot even describe such an array, empty or not (a zero size beside 2**32 × 2**32)
+        sizes = "×".join(map(str, dims))
+        raise IdxFileError(f"{path}: damaged (its header claims sizes {sizes}, far past any dataset)")
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
     return torch.from_numpy(array.astype(dtype.newbyteorder("="), copy=True))
 
