@@ -23,7 +23,7 @@ from gui_app.cli import HELP
 from gui_app.cli.data import ProgressBar
 from gui_app.core.project.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 from gui_app.core.text.printable import printable
-from gui_app.core.training.events import Callback
+from gui_app.core.training.callbacks import Callback, SaveCheckpoints
 
 #: The signals that stop a run at the next batch, with the name the user is told.
 STOP_SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
@@ -166,18 +166,16 @@ class RunFiles(Callback):
     """
 
     def __init__(self, out: str | None, log: str | None) -> None:
-        self.out, self.log_path, self.failure = out, log, None
+        self.log_path, self.failure = log, None
+        self.checkpoints = SaveCheckpoints(out) if out else None
         self.log = open(log, "a", encoding="utf-8") if log else None  # noqa: SIM115 - closed by close()
 
     def on_epoch_end(self, trainer: Any, event: Any) -> None:
-        from gui_app.core.training.checkpoints import save_checkpoint
-
-        try:
-            if self.out:
-                save_checkpoint(trainer.checkpoint(), self.out)
-        except OSError as exc:
-            self._fail(trainer, f"{self.out}: cannot write the checkpoint ({exc.strerror or exc})")
-            return
+        if self.checkpoints is not None:
+            self.checkpoints.on_epoch_end(trainer, event)
+            if self.checkpoints.failure:
+                self._fail(trainer, self.checkpoints.failure)
+                return
         try:
             if self.log is not None:
                 self.log.write(json.dumps({k: getattr(event, k) for k in LOG_KEYS}) + "\n")
@@ -230,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
 
     from gui_app.core.layers.catalogue import ParamError
     from gui_app.core.project.spec import ProjectFileError, load_spec_file
-    from gui_app.core.training.checkpoints import check_same_network, load_checkpoint
+    from gui_app.core.training.checkpoints import check_same_network, load_checkpoint, resumed_length
     from gui_app.core.training.trained_model import ModelFileError
     from gui_app.core.training.trainer import Trainer
 
@@ -260,6 +258,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if resume is not None:
         spec = resume.model.spec
+        length = resumed_length(resume, config.epochs)
+        if length.note:
+            print(f"netbuilder train: {length.note}; resuming for {length.epochs} in all", file=sys.stderr)
+        config = config.replace(epochs=length.epochs)
     if args.nproc is not None:
         return run_distributed(spec, config, args)
     try:

@@ -13,7 +13,7 @@ from gui_app.core.data import downloads
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.checkpoints import save_checkpoint
 from gui_app.core.training.trained_model import TrainedModel
-from gui_app.core.training.trainer import Trainer
+from gui_app.core.training.trainer import BatchEvent, Trainer
 from gui_app.ui.training.panel import LOCK_NOTE, TrainingPanel
 from tests.core.training_fixtures import DATA, config, mlp_spec, mnist_slice
 
@@ -184,9 +184,9 @@ class _PauseAtEpochEnd(QObject):
         super().__init__(panel)
         self.panel = panel
 
-    @Slot(dict)
-    def batch_done(self, event: dict) -> None:
-        if event["batch"] == event["batches"]:
+    @Slot(object)
+    def batch_done(self, event: BatchEvent) -> None:
+        if event.batch == event.batches:
             self.panel.pause()
 
 
