@@ -23,7 +23,8 @@ from gui_app.cli import HELP
 from gui_app.cli.data import ProgressBar
 from gui_app.core.project.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 from gui_app.core.text.printable import printable
-from gui_app.core.training.events import Callback
+from gui_app.core.training.callbacks import Callback, SaveCheckpoints
+from gui_app.core.training.events import FitStatus
 
 #: The signals that stop a run at the next batch, with the name the user is told.
 STOP_SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
@@ -166,18 +167,16 @@ class RunFiles(Callback):
     """
 
     def __init__(self, out: str | None, log: str | None) -> None:
-        self.out, self.log_path, self.failure = out, log, None
+        self.log_path, self.failure = log, None
+        self.checkpoints = SaveCheckpoints(out) if out else None
         self.log = open(log, "a", encoding="utf-8") if log else None  # noqa: SIM115 - closed by close()
 
     def on_epoch_end(self, trainer: Any, event: Any) -> None:
-        from gui_app.core.training.checkpoints import save_checkpoint
-
-        try:
-            if self.out:
-                save_checkpoint(trainer.checkpoint(), self.out)
-        except OSError as exc:
-            self._fail(trainer, f"{self.out}: cannot write the checkpoint ({exc.strerror or exc})")
-            return
+        if self.checkpoints is not None:
+            self.checkpoints.on_epoch_end(trainer, event)
+            if self.checkpoints.failure:
+                self._fail(trainer, self.checkpoints.failure)
+                return
         try:
             if self.log is not None:
                 self.log.write(json.dumps({k: getattr(event, k) for k in LOG_KEYS}) + "\n")
@@ -229,39 +228,57 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from gui_app.core.layers.catalogue import ParamError
-    from gui_app.core.project.spec import ProjectFileError, load_spec_file
-    from gui_app.core.training.checkpoints import check_same_network, load_checkpoint
+    from gui_app.core.project.spec import ProjectFileError
     from gui_app.core.training.trained_model import ModelFileError
-    from gui_app.core.training.trainer import Trainer
 
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        spec = load_spec_file(args.file)
-        resume = load_checkpoint(args.resume) if args.resume else None
-        if resume is not None:
-            check_same_network(resume, spec, Path(args.file).name)
-        config = resume.config if resume else spec.training
-        overrides = {
-            "dataset": args.dataset,
-            "data_dir": args.data_dir,
-            "epochs": args.epochs,
-            "batch_size": args.batch_size,
-            "lr": args.lr,
-            "device": args.device,
-            "seed": args.seed,
-            "val_split": args.val_split,
-            "optimizer": args.optimizer,
-            "scheduler": args.scheduler,
-        }
-        config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+        spec, config, resume = run_settings(args)
     except (ProjectFileError, ModelFileError, ParamError, OSError) as exc:
         print(f"netbuilder train: {printable(str(exc))}", file=sys.stderr)
         return 2
-    if resume is not None:
-        spec = resume.model.spec
     if args.nproc is not None:
         return run_distributed(spec, config, args)
+    return run_here(spec, config, resume, args)
+
+
+def run_settings(args: argparse.Namespace) -> tuple[Any, TrainingConfig, Any]:
+    """(network, settings, checkpoint or None) of the run: the project's (or the checkpoint's)
+    settings with the options over them, and a resumed run's epochs by the core's one rule."""
+    from gui_app.core.project.spec import load_spec_file
+    from gui_app.core.training.checkpoints import check_same_network, load_checkpoint, resumed_length
+
+    spec = load_spec_file(args.file)
+    resume = load_checkpoint(args.resume) if args.resume else None
+    if resume is not None:
+        check_same_network(resume, spec, Path(args.file).name)
+    config = resume.config if resume else spec.training
+    overrides = {
+        "dataset": args.dataset,
+        "data_dir": args.data_dir,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "device": args.device,
+        "seed": args.seed,
+        "val_split": args.val_split,
+        "optimizer": args.optimizer,
+        "scheduler": args.scheduler,
+    }
+    config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
+    if resume is None:
+        return spec, config, None
+    length = resumed_length(resume, config.epochs)
+    if length.note:
+        print(f"netbuilder train: {length.note}; resuming for {length.epochs} in all", file=sys.stderr)
+    return resume.model.spec, config.replace(epochs=length.epochs), resume
+
+
+def run_here(spec: Any, config: TrainingConfig, resume: Any, args: argparse.Namespace) -> int:
+    """Train in this process, with the progress printer and ``--out``/``--log`` callbacks."""
+    from gui_app.core.training.trainer import Trainer
+
     try:
         files = RunFiles(args.out, args.log)
     except OSError as exc:
@@ -277,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
     if files.failure:
         print(f"netbuilder train: {files.failure}", file=sys.stderr)
         return 1
-    if signals.received and result.status == "stopped":
+    if signals.received and result.status == FitStatus.STOPPED:
         print(f"netbuilder train: {signals.received} received: stopped at the next batch", file=sys.stderr)
     return report(result, config, args.out)
 
@@ -321,6 +338,21 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
         data_dir = Path(dataset.source)
         if dataset.note:
             print(data_note(dataset), file=sys.stderr)
+    script_args = script_arguments(config, data_dir, args)
+    with tempfile.TemporaryDirectory(prefix="netbuilder-ddp-") as folder:
+        script = Path(folder) / "train_ddp.py"
+        try:
+            export_training_script(spec, script)
+        except ExportError as exc:
+            print(f"netbuilder train: {exc}", file=sys.stderr)
+            return 1
+        if not args.quiet:
+            print(f"Starting {args.nproc} processes with torchrun (data: {data_dir})", file=sys.stderr)
+        return launch_torchrun(script, args.nproc, script_args)
+
+
+def script_arguments(config: TrainingConfig, data_dir: Path, args: argparse.Namespace) -> list[str]:
+    """The exported training script's options for this run's settings."""
     script_args = [
         "--data-dir",
         str(data_dir),
@@ -339,16 +371,7 @@ def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace)
     ]
     if args.log:
         script_args += ["--metrics-log", args.log]
-    with tempfile.TemporaryDirectory(prefix="netbuilder-ddp-") as folder:
-        script = Path(folder) / "train_ddp.py"
-        try:
-            export_training_script(spec, script)
-        except ExportError as exc:
-            print(f"netbuilder train: {exc}", file=sys.stderr)
-            return 1
-        if not args.quiet:
-            print(f"Starting {args.nproc} processes with torchrun (data: {data_dir})", file=sys.stderr)
-        return launch_torchrun(script, args.nproc, script_args)
+    return script_args
 
 
 def report(result: Any, config: TrainingConfig, out: str | None) -> int:
@@ -373,4 +396,4 @@ def report(result: Any, config: TrainingConfig, out: str | None) -> int:
         print(f"checkpoint: {out}")
     for warning in result.warnings:  # the run completed, so the exit status stays 0
         print(f"netbuilder train: warning: {warning}", file=sys.stderr)
-    return 130 if result.status == "stopped" else 0
+    return 130 if result.status == FitStatus.STOPPED else 0

@@ -18,7 +18,8 @@ def test_round_trip_with_weights_only(tmp_path, scheduler, optimizer):
     trainer = Trainer(
         mlp_spec(hidden=16), config(scheduler=scheduler, optimizer=optimizer, lr=0.01), dataset=mnist_slice(64, 32)
     )
-    assert trainer.fit().status == "completed"
+    result = trainer.fit()
+    assert result.status == "completed"
     path = tmp_path / "ckpt.pt"
     save_checkpoint(trainer.checkpoint(), path)
 
@@ -28,13 +29,13 @@ def test_round_trip_with_weights_only(tmp_path, scheduler, optimizer):
 
     checkpoint = load_checkpoint(path)
     assert checkpoint.config == trainer.config
-    assert checkpoint.optimizer_state["param_groups"][0]["lr"] == trainer.optimizer.param_groups[0]["lr"]
+    assert checkpoint.optimizer_state["param_groups"][0]["lr"] == result.history[-1].lr
     assert (checkpoint.scheduler_state is None) == (scheduler == "none")
     assert len(checkpoint.history) == 1 and checkpoint.history[0]["val_accuracy"] is not None
 
     model = load_trained_model(path)  # a checkpoint is also a model file
     assert model.spec.to_dict()["layers"] == mlp_spec(hidden=16).to_dict()["layers"]
-    expected = trainer.model.state_dict()
+    expected = result.model.state_dict
     assert all(torch.equal(model.state_dict[k], expected[k]) for k in expected)
 
 

@@ -86,5 +86,5 @@ def test_training_with_no_data_anywhere_runs_on_the_sample(online):
     trainer = Trainer(mlp_spec(hidden=32), config(data_dir=None, epochs=1, batch_size=32))
     result = trainer.fit()
     assert result.status == "completed", result.error
-    assert trainer.dataset.origin == "sample" and trainer.data.n_train == 10_000
+    assert trainer.dataset.origin == "sample" and trainer.run_info.samples == 10_000
     assert result.history[-1].val_accuracy > 0.85

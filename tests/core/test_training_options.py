@@ -11,7 +11,7 @@ from gui_app.core.data.datasets import make_linear_regression
 from gui_app.core.project.run_config import LOSSES, OPTIMIZERS, SCHEDULERS
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.checkpoints import load_checkpoint
-from gui_app.core.training.trainer import Trainer
+from gui_app.core.training.trainer import EarlyStopping, SaveCheckpoints, Trainer
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
 
 
@@ -66,9 +66,8 @@ def test_regression_trains_and_refuses_classification_losses():
 
 
 def test_early_stopping_counts_epochs_without_a_better_val_loss():
-    trainer = Trainer(mlp_spec(), config(early_stopping_patience=2))
-    trainer.best_val, trainer.bad_epochs = math.inf, 0
-    assert [trainer._early_stopping(v) for v in (1.0, 0.9, 0.95, 0.9)] == [False, False, False, True]
+    stopper = EarlyStopping(patience=2)
+    assert [stopper.update(v) for v in (1.0, 0.9, 0.95, 0.9)] == [False, False, False, True]
 
 
 def test_early_stopping_ends_a_run():
@@ -86,7 +85,7 @@ def test_resuming_from_a_checkpoint_continues_the_same_run(tmp_path):
     straight = Trainer(mlp_spec(), cfg, dataset=data).fit()
 
     path = tmp_path / "run.pt"
-    first = Trainer(mlp_spec(), cfg.replace(epochs=1), dataset=data, checkpoint_path=str(path)).fit()
+    first = Trainer(mlp_spec(), cfg.replace(epochs=1), [SaveCheckpoints(path)], dataset=data).fit()
     assert first.status == "completed" and path.exists()
     checkpoint = load_checkpoint(path)
     assert checkpoint.epoch == 1 and checkpoint.config.epochs == 1

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import csv
+import gc
 import threading
 import urllib.error
+import weakref
 
 import pytest
 from PySide6.QtCore import QObject, Slot
 
 from gui_app.core.data import downloads
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
-from gui_app.core.training.checkpoints import save_checkpoint
+from gui_app.core.training.checkpoints import load_checkpoint, save_checkpoint
 from gui_app.core.training.trained_model import TrainedModel
-from gui_app.core.training.trainer import Trainer
+from gui_app.core.training.trainer import BatchEvent, Callback, Trainer
 from gui_app.ui.training.panel import LOCK_NOTE, TrainingPanel
 from tests.core.training_fixtures import DATA, config, mlp_spec, mnist_slice
 
@@ -184,9 +186,9 @@ class _PauseAtEpochEnd(QObject):
         super().__init__(panel)
         self.panel = panel
 
-    @Slot(dict)
-    def batch_done(self, event: dict) -> None:
-        if event["batch"] == event["batches"]:
+    @Slot(object)
+    def batch_done(self, event: BatchEvent) -> None:
+        if event.batch == event.batches:
             self.panel.pause()
 
 
@@ -263,3 +265,34 @@ def test_stop_right_after_a_resumed_run_started_does_not_wait_for_a_stalled_conn
         assert buttons(panel) == (True, False, False, False)
     finally:
         released.set()
+
+
+def test_a_finished_run_is_let_go_and_its_checkpoint_still_saves(make_panel, qtbot, tmp_path):
+    panel = make_panel(epochs=1)
+    assert panel.start()
+    finished = weakref.ref(panel.trainer)
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: not panel.runner.thread.isRunning())
+    gc.collect()
+    assert panel.trainer is None and finished() is None  # nothing holds the finished Trainer
+    assert panel.save_checkpoint_button.isEnabled()
+    path = tmp_path / "later.pt"
+    panel.save_checkpoint(str(path))
+    assert load_checkpoint(path).epoch == 1 and "Checkpoint saved" in panel.status.text()
+
+
+def test_a_resumed_one_cycle_run_gets_the_schedules_length(make_panel, qtbot, tmp_path):
+    class StopAfterTheFirstEpoch(Callback):
+        def on_epoch_end(self, trainer, event):
+            trainer.stop()
+
+    cfg = config(epochs=2, scheduler="OneCycleLR", data_dir=str(DATA))
+    trainer = Trainer(mlp_spec(), cfg, [StopAfterTheFirstEpoch()])  # the data the panel reads
+    assert trainer.fit().epochs_completed == 1
+    path = tmp_path / "cycle.pt"
+    save_checkpoint(trainer.checkpoint(), path)
+    panel = make_panel(epochs=5)
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000):
+        assert panel.resume_from_file(str(path))
+    assert panel.last_result.error is None and panel.last_result.epochs_completed == 2

@@ -31,6 +31,8 @@ from gui_app.core.training.optimisation import make_optimizer, make_scheduler
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_payload, save_trained_model
 
 CHECKPOINT_KEYS = ("optimizer", "scheduler", "epoch", "config", "history", "early_stopping")
+#: Schedules whose saved state holds the run's length: a resumed run keeps the length they planned.
+FIXED_LENGTH_SCHEDULERS = ("OneCycleLR", "CosineAnnealingLR")
 
 
 @dataclass
@@ -44,6 +46,30 @@ class Checkpoint:
     scheduler_state: dict[str, Any] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     early_stopping: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResumedLength:
+    """How many epochs in all a resumed run trains for, and why when it is not what was asked."""
+
+    epochs: int
+    note: str | None = None
+
+
+def resumed_length(checkpoint: Checkpoint, requested: int) -> ResumedLength:
+    """The one rule for a resumed run's epochs (the panel's and ``train --resume``'s).
+
+    At least one epoch more than the checkpoint holds, so resuming always trains; but a schedule
+    whose length is part of its saved state keeps that length, or it would run past its end.
+    """
+    schedule = checkpoint.config.scheduler
+    if schedule in FIXED_LENGTH_SCHEDULERS:
+        planned = checkpoint.config.epochs
+        note = f"this checkpoint's {schedule} schedule was planned for {planned} epochs"
+        return ResumedLength(planned, None if requested == planned else note)
+    epochs = max(requested, checkpoint.epoch + 1)
+    note = None if epochs == requested else f"the checkpoint holds {checkpoint.epoch} epoch(s) already"
+    return ResumedLength(epochs, note)
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> None:

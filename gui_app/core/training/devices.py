@@ -87,3 +87,9 @@ def free_memory(device: torch.device) -> int | None:
         return None
     free, _total = torch.cuda.mem_get_info(device.index or 0)
     return free
+
+
+def release_cached_memory(device: torch.device | None) -> None:
+    """Hand the memory torch keeps cached on a CUDA GPU back to the driver (after a run)."""
+    if device is not None and device.type == "cuda":
+        torch.cuda.empty_cache()

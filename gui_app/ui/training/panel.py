@@ -34,9 +34,9 @@ from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
-from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, resumed_length, save_checkpoint
 from gui_app.core.training.trained_model import ModelFileError
-from gui_app.core.training.trainer import FitResult, Trainer
+from gui_app.core.training.trainer import BatchEvent, EpochEvent, ErrorKind, FitResult, FitStatus, RunInfo, Trainer
 from gui_app.ui.training.data_note import DataNoteBar
 from gui_app.ui.training.evaluation_view import EvaluationView
 from gui_app.ui.training.plots import TrainingPlots
@@ -80,9 +80,9 @@ def _network_problem(spec: NetworkSpec) -> str | None:
 
 def _outcome(result: FitResult) -> str:
     """How a run that did not fail ended, with its last validation figure."""
-    if result.status == "stopped" and not result.history:
+    if result.status == FitStatus.STOPPED and not result.history:
         return f"Stopped before the first epoch ended ({_format_seconds(result.seconds)})."
-    words = {"completed": "Finished", "stopped": "Stopped", "early_stopped": "Stopped early"}
+    words = {FitStatus.COMPLETED: "Finished", FitStatus.STOPPED: "Stopped", FitStatus.EARLY_STOPPED: "Stopped early"}
     last = result.history[-1] if result.history else None
     detail = ""
     if last is not None and last.val_accuracy is not None:
@@ -107,16 +107,10 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("trainingPanel")
         self.spec_provider = spec_provider
+        #: the one owner of the running Trainer (see :attr:`trainer`)
         self.runner = TrainingThread(self)
-        worker = self.runner.worker
-        worker.run_started.connect(self._on_run_started)
-        worker.download_progress.connect(self._on_download)
-        worker.batch_done.connect(self._on_batch)
-        worker.epoch_done.connect(self._on_epoch)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_finished)
-        self.trainer: Trainer | None = None
-        self.last_trainer: Trainer | None = None
+        self._connect_worker()
+        #: the last run's result; its checkpoint (a CPU copy) is what *Checkpoint…* saves
         self.last_result: FitResult | None = None
         self._batches = 1
         self._start_epoch = 0
@@ -133,7 +127,21 @@ class TrainingPanel(QWidget):
         self._network_problem = False
         #: training has begun (the data is loaded): Pause acts only from then on
         self._training = False
+        self._make_tabs()
+        self._make_controls()
+        self._lay_out()
+        self._set_running(False)
 
+    def _connect_worker(self) -> None:
+        worker = self.runner.worker
+        worker.run_started.connect(self._on_run_started)
+        worker.download_progress.connect(self._on_download)
+        worker.batch_done.connect(self._on_batch)
+        worker.epoch_done.connect(self._on_epoch)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+
+    def _make_tabs(self) -> None:
         self.settings = TrainingSettingsForm()
         self.settings.config_changed.connect(self.config_changed)
         self.plots = TrainingPlots()
@@ -148,6 +156,8 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(self.plots, "Live plots")
         self.tabs.addTab(self.evaluation, "Evaluation")
 
+    def _make_controls(self) -> None:
+        """The buttons, the progress bars and figures, and the status and note lines."""
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
@@ -164,7 +174,6 @@ class TrainingPanel(QWidget):
         self.resume_checkpoint_button = QPushButton("Resume from…")
         self.resume_checkpoint_button.setToolTip("Continue a run saved in a checkpoint file")
         self.resume_checkpoint_button.clicked.connect(self._ask_resume_checkpoint)
-
         self.epoch_bar = QProgressBar()
         self.epoch_bar.setFormat("epoch %p%")
         self.run_bar = QProgressBar()
@@ -172,9 +181,11 @@ class TrainingPanel(QWidget):
         self.epoch_label = QLabel("Epoch –")
         self.eta_label = QLabel("–")
         self.speed_label = QLabel("–")
+        self.speed_label.setToolTip("training samples per second")
         self.lr_label = QLabel("–")
         self.memory_caption = QLabel("GPU")
         self.memory_label = QLabel("–")
+        self.memory_label.setToolTip("GPU memory in use by this run / the GPU's total")
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -185,17 +196,19 @@ class TrainingPanel(QWidget):
         self.lock_note.setStyleSheet("color: #8a5a00;")
         self.lock_note.setVisible(False)
 
+    def _button_grid(self) -> QGridLayout:
         buttons = QGridLayout()
         buttons.setSpacing(3)
         for i, button in enumerate((self.start_button, self.stop_button, self.pause_button, self.resume_button)):
             buttons.addWidget(button, i // 2, i % 2)
         buttons.addWidget(self.save_checkpoint_button, 2, 0)
         buttons.addWidget(self.resume_checkpoint_button, 2, 1)
+        return buttons
+
+    def _figure_grid(self) -> QGridLayout:
         figures = QGridLayout()
         figures.setVerticalSpacing(1)
         figures.setHorizontalSpacing(4)
-        self.speed_label.setToolTip("training samples per second")
-        self.memory_label.setToolTip("GPU memory in use by this run / the GPU's total")
         pairs = (
             ("ETA", self.eta_label),
             ("lr", self.lr_label),
@@ -208,14 +221,18 @@ class TrainingPanel(QWidget):
             figures.addWidget(label, row, column + 1, 1, 1 if i < 2 else 3)
         figures.setColumnStretch(1, 1)
         figures.setColumnStretch(3, 1)
+        return figures
+
+    def _lay_out(self) -> None:
+        """Controls in a fixed-width column on the left; status, note and tabs on the right."""
         left = QVBoxLayout()
         left.setSpacing(3)
-        left.addLayout(buttons)
+        left.addLayout(self._button_grid())
         left.addWidget(self.lock_note)
         left.addWidget(self.epoch_label)
         left.addWidget(self.epoch_bar)
         left.addWidget(self.run_bar)
-        left.addLayout(figures)
+        left.addLayout(self._figure_grid())
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
@@ -238,7 +255,6 @@ class TrainingPanel(QWidget):
         right.addWidget(self.data_note)
         right.addWidget(self.tabs, 1)
         layout.addLayout(right, 1)
-        self._set_running(False)
 
     # ------------------------------------------------------------------ contract
     def set_config(self, config: TrainingConfig) -> None:
@@ -247,6 +263,11 @@ class TrainingPanel(QWidget):
 
     def config(self) -> TrainingConfig:
         return self.settings.config()
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The running Trainer, or None when idle (the runner owns it)."""
+        return self.runner.trainer
 
     def is_running(self) -> bool:
         return self.trainer is not None
@@ -267,9 +288,7 @@ class TrainingPanel(QWidget):
         spec = resume.model.spec.copy() if resume is not None else self.spec_provider()
         config = self.config()
         if resume is not None:
-            epochs = max(config.epochs, resume.epoch + 1)
-            if resume.config.scheduler in ("OneCycleLR", "CosineAnnealingLR"):
-                epochs = resume.config.epochs  # the schedule's length is part of its saved state
+            epochs = resumed_length(resume, config.epochs).epochs
             config = resume.config.replace(epochs=epochs, device=config.device)
         problem = _network_problem(spec)
         if problem:
@@ -278,7 +297,7 @@ class TrainingPanel(QWidget):
             return False
         self._error = None
         self._network_problem = False
-        self.trainer = Trainer(spec, config, resume=resume)
+        trainer = Trainer(spec, config, resume=resume)
         self.plots.clear(config.epochs)
         self.evaluation.set_result(None)
         self.epoch_bar.setValue(0)
@@ -290,11 +309,11 @@ class TrainingPanel(QWidget):
         self._training = False
         self._last_epoch = ""
         self.eta_label.setText("–")
-        self._set_activity(f"Loading {config.dataset}…")
         self.data_note.show_note("")
-        self._set_running(True)
         self.tabs.setCurrentWidget(self.plots)
-        self.runner.start(self.trainer)
+        self.runner.start(trainer)  # from here on the runner holds it: ``self.trainer`` reads it there
+        self._set_activity(f"Loading {config.dataset}…")
+        self._set_running(True)
         self.run_started.emit()
         return True
 
@@ -360,8 +379,8 @@ class TrainingPanel(QWidget):
 
     def _can_checkpoint(self) -> bool:
         # Only an exact one: not after a stop mid-epoch (the weights moved on) or an error (NaN).
-        trainer = self.last_trainer
-        return trainer is not None and self._error is None and trainer.at_epoch_boundary
+        result = self.last_result
+        return result is not None and self._error is None and result.checkpoint is not None
 
     def _show_status(self, text: str, error: bool = False, warning: bool = False) -> None:
         self.status.setText(text)
@@ -385,24 +404,22 @@ class TrainingPanel(QWidget):
             self._show_status(self._last_epoch or self._activity)
 
     # ------------------------------------------------------------------ worker signals
-    @Slot(dict)
-    def _on_run_started(self, info: dict) -> None:
-        self._batches = max(1, info["batches"])
-        self._start_epoch = info["start_epoch"]
+    @Slot(object)
+    def _on_run_started(self, info: RunInfo) -> None:
+        self._batches = max(1, info.batches)
+        self._start_epoch = info.start_epoch
         self._started_at = time.perf_counter()  # the ETA counts training, not loading the data
         self.run_bar.setFormat("run %p%")
         self.run_bar.setValue(0)
-        source = info["source"]
+        source = info.source
         home = str(Path.home())
         if source.startswith(home + os.sep):
             source = "~" + source[len(home) :]
         self._training = True
-        self._set_activity(
-            f"Training on {info['dataset']} ({info['samples']:,} samples) with {info['device']}. Data: {source}"
-        )
+        self._set_activity(f"Training on {info.dataset} ({info.samples:,} samples) with {info.device}. Data: {source}")
         self._update_buttons()
-        self.data_note.show_note(info["note"], info["detail"], info["origin"])
-        self.tabs.setTabEnabled(2, info["classification"])
+        self.data_note.show_note(info.note, info.detail, info.origin)
+        self.tabs.setTabEnabled(2, info.classification)
 
     @Slot(float, str)
     def _on_download(self, fraction: float, text: str) -> None:
@@ -412,46 +429,45 @@ class TrainingPanel(QWidget):
         self.run_bar.setValue(int(fraction * 100))
         self._set_activity(f"{text}. Stop cancels the download and the run.")
 
-    @Slot(dict)
-    def _on_batch(self, event: dict) -> None:
-        self.plots.add_batch(event["step"] / self._batches, event["loss"], event["batch_losses"])
+    @Slot(object)
+    def _on_batch(self, event: BatchEvent) -> None:
+        self.plots.add_batch(event.step / self._batches, event.loss, event.batch_losses)
         now = time.perf_counter()
-        last = event["batch"] == event["batches"]
+        last = event.batch == event.batches
         if now - self._figures_at < FIGURES_INTERVAL and not last:
             return  # the plots take every point; the figures need not change 20 times a second
         self._figures_at = now
         self._show_figures(event)
 
-    def _show_figures(self, event: dict) -> None:
+    def _show_figures(self, event: BatchEvent) -> None:
         self.epoch_label.setText(
-            f"Epoch {event['epoch']}/{event['total_steps'] // self._batches} · "
-            f"batch {event['batch']}/{event['batches']}"
+            f"Epoch {event.epoch}/{event.total_steps // self._batches} · batch {event.batch}/{event.batches}"
         )
-        self.epoch_bar.setValue(int(100 * event["batch"] / max(event["batches"], 1)))
-        done_steps = event["step"] - self._start_epoch * self._batches
-        todo_steps = event["total_steps"] - self._start_epoch * self._batches
+        self.epoch_bar.setValue(int(100 * event.batch / max(event.batches, 1)))
+        done_steps = event.step - self._start_epoch * self._batches
+        todo_steps = event.total_steps - self._start_epoch * self._batches
         fraction = done_steps / max(todo_steps, 1)
-        self.run_bar.setValue(int(100 * event["step"] / max(event["total_steps"], 1)))
+        self.run_bar.setValue(int(100 * event.step / max(event.total_steps, 1)))
         paused = self._paused_total + (time.perf_counter() - self._paused_at if self._paused_at else 0.0)
         elapsed = time.perf_counter() - self._started_at - paused
         if fraction > 0:
             self.eta_label.setText(_format_seconds(elapsed / fraction - elapsed))
-        self.speed_label.setText(f"{event['samples_per_s']:,.0f} samples/s")
-        self.lr_label.setText(f"{event['lr']:.4g}")
-        if "gpu_memory" in event:
-            used, total = event["gpu_memory"]
+        self.speed_label.setText(f"{event.samples_per_s:,.0f} samples/s")
+        self.lr_label.setText(f"{event.lr:.4g}")
+        if event.gpu_memory is not None:
+            used, total = event.gpu_memory
             self.memory_label.setText(f"{used / 2**30:.2f} / {total / 2**30:.1f} GiB")
             self.memory_caption.setVisible(True)
             self.memory_label.setVisible(True)
 
-    @Slot(dict)
-    def _on_epoch(self, event: dict) -> None:
-        self.plots.add_epoch(event["epoch"], event["val_loss"], event["train_accuracy"], event["val_accuracy"])
-        acc = event["val_accuracy"]
+    @Slot(object)
+    def _on_epoch(self, event: EpochEvent) -> None:
+        self.plots.add_epoch(event.epoch, event.val_loss, event.train_accuracy, event.val_accuracy)
+        acc = event.val_accuracy
         accuracy = f", accuracy {acc:.2%}" if acc is not None else ""
         self._last_epoch = (
-            f"Epoch {event['epoch']}/{event['epochs']}: validation loss "
-            f"{event['val_loss']:.4f}{accuracy} ({event['seconds']:.1f} s)."
+            f"Epoch {event.epoch}/{event.epochs}: validation loss "
+            f"{event.val_loss:.4f}{accuracy} ({event.seconds:.1f} s)."
         )
         self._refresh_status()
 
@@ -462,8 +478,7 @@ class TrainingPanel(QWidget):
 
     @Slot(object, object)
     def _on_finished(self, result: FitResult, evaluation: object) -> None:
-        self.last_trainer, self.trainer = self.trainer, None
-        self.last_result = result
+        self.last_result = result  # the runner has let go of the finished Trainer
         self._training = False
         self.run_bar.setFormat("run %p%")
         self.eta_label.setText("–")
@@ -474,8 +489,8 @@ class TrainingPanel(QWidget):
             warnings = "".join(f" Warning: {w[:1].upper()}{w[1:]}." for w in result.warnings)
             self._show_status(_outcome(result) + warnings, warning=bool(warnings))
         else:
-            self._network_problem = result.error.kind == "shape"  # the network does not fit the data
-        if evaluation is not None and result.status == "completed":
+            self._network_problem = result.error.kind == ErrorKind.SHAPE  # the network does not fit the data
+        if evaluation is not None and result.status == FitStatus.COMPLETED:
             self.tabs.setCurrentWidget(self.evaluation)
         self.run_finished.emit(result.model)
 
@@ -489,7 +504,8 @@ class TrainingPanel(QWidget):
             self.save_checkpoint(path)
 
     def save_checkpoint(self, path: str) -> None:
-        save_checkpoint(self.last_trainer.checkpoint(), path)
+        """Save the last run's checkpoint, the CPU copy taken when it ended."""
+        save_checkpoint(self.last_result.checkpoint, path)
         self._show_status(f"Checkpoint saved: {path}")
 
     @Slot()

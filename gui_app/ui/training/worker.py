@@ -1,13 +1,13 @@
 """The training worker: a QObject moved to a QThread that runs a core Trainer.
 
-It turns the Trainer's callback hooks into Qt signals carrying plain dicts, so the UI thread
-receives them queued and the worker never touches a widget. Stop and pause go straight to the
-Trainer's ``threading.Event`` flags (a queued slot could not run while the loop is busy).
+It turns the Trainer's callback hooks into Qt signals carrying the core's own event objects
+(frozen, so the UI thread may read them while the worker goes on), and the worker never touches
+a widget. Stop and pause go straight to the Trainer's ``threading.Event`` flags (a queued slot
+could not run while the loop is busy).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 # The first optimiser step imports torch._dynamo (and ~900 modules with it). Imported from the
@@ -17,7 +17,7 @@ import torch._dynamo  # noqa: F401
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gui_app.core.data.downloads import DownloadProgress
-from gui_app.core.training.devices import memory_in_use
+from gui_app.core.training.devices import release_cached_memory
 from gui_app.core.training.evaluation import evaluate_model
 from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
 
@@ -32,32 +32,13 @@ class _SignalCallback(Callback):
         self.worker.download_progress.emit(progress.fraction, progress.describe())
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        data = trainer.dataset
-        self.worker.run_started.emit(
-            {
-                "dataset": data.name,
-                "source": data.source,
-                "origin": data.origin,
-                "note": data.note,
-                "detail": data.detail,
-                "device": str(trainer.device),
-                "samples": trainer.data.n_train,
-                "batches": trainer.steps_per_epoch,
-                "epochs": trainer.config.epochs,
-                "start_epoch": trainer.start_epoch,
-                "classification": data.task == "classification",
-            }
-        )
+        self.worker.run_started.emit(trainer.run_info)
 
     def on_batch_end(self, trainer: Trainer, event: BatchEvent) -> None:
-        payload = asdict(event)
-        memory = memory_in_use(trainer.device)
-        if memory is not None:
-            payload["gpu_memory"] = memory
-        self.worker.batch_done.emit(payload)
+        self.worker.batch_done.emit(event)
 
     def on_epoch_end(self, trainer: Trainer, event: EpochEvent) -> None:
-        self.worker.epoch_done.emit(asdict(event))
+        self.worker.epoch_done.emit(event)
 
     def on_error(self, trainer: Trainer, error: ErrorEvent) -> None:
         self.worker.failed.emit(error.message)
@@ -66,11 +47,14 @@ class _SignalCallback(Callback):
 class TrainingWorker(QObject):
     """Runs one Trainer at a time in its thread; create it once and reuse it for every run."""
 
-    run_started = Signal(dict)
+    #: a core RunInfo once the data is loaded and training begins
+    run_started = Signal(object)
     #: (fraction of the download done, what is being downloaded) while the dataset downloads
     download_progress = Signal(float, str)
-    batch_done = Signal(dict)
-    epoch_done = Signal(dict)
+    #: a core BatchEvent
+    batch_done = Signal(object)
+    #: a core EpochEvent
+    epoch_done = Signal(object)
     failed = Signal(str)
     #: (FitResult, EvaluationResult or None) when a run ends, whatever the outcome
     finished = Signal(object, object)
@@ -96,6 +80,8 @@ class TrainingWorker(QObject):
         except (RuntimeError, ValueError) as exc:
             self.failed.emit(f"evaluation failed: {str(exc).splitlines()[0]}")
             return None
+        finally:
+            release_cached_memory(trainer.device)  # the evaluation's copy of the network
 
 
 class TrainingThread(QObject):
@@ -103,6 +89,8 @@ class TrainingThread(QObject):
 
     ``start(trainer)`` (re)starts the thread and queues the run; ``stop_and_wait`` stops the
     Trainer and joins the thread. The worker is deleted with this object, never by the thread.
+    ``trainer`` is the one reference to the running Trainer (the panel reads it from here) and
+    is dropped when the run ends, so nothing keeps a finished run alive.
     """
 
     _run_requested = Signal(object)

@@ -1,0 +1,42 @@
+"""The end of a run, as ``Trainer.fit`` returns it and ``on_fit_end`` receives it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gui_app.core.training.checkpoints import Checkpoint
+from gui_app.core.training.events import EpochEvent, ErrorEvent, FitStatus
+from gui_app.core.training.trained_model import TrainedModel
+
+
+@dataclass
+class FitResult:
+    """How the run ended, its epochs, and what it leaves behind (all on the CPU).
+
+    ``checkpoint`` is the run as it stood after its last epoch, copied to the CPU when the run
+    ended there without an error; None after a stop mid-epoch (the weights moved on since) or a
+    failure. The trainer's device memory is released by then, so saving it later needs no GPU.
+    """
+
+    status: FitStatus
+    epochs_completed: int
+    seconds: float
+    history: list[EpochEvent] = field(default_factory=list)
+    model: TrainedModel | None = None
+    error: ErrorEvent | None = None
+    #: things a run that ended without an error should still tell the user (a diverged loss)
+    warnings: list[str] = field(default_factory=list)
+    checkpoint: Checkpoint | None = None
+
+    def summary(self) -> dict[str, Any]:
+        last = asdict(self.history[-1]) if self.history else {}
+        final = {k: v for k, v in last.items() if k not in ("epoch", "epochs", "seconds")}
+        return {
+            "status": str(self.status),
+            "epochs_completed": self.epochs_completed,
+            "total_seconds": self.seconds,
+            **final,
+            "error": self.error.message if self.error else None,
+            "warnings": list(self.warnings),
+        }
