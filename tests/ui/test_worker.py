@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject, QThread, Slot
 from PySide6.QtWidgets import QApplication
 
 from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, RunInfo, Trainer
-from gui_app.ui.training.worker import TrainingThread
+from gui_app.ui.training.worker import TrainingRunner
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
 
 
@@ -54,7 +54,7 @@ class Receiver(QObject):
 
 @pytest.fixture
 def runner(qtbot):
-    runner = TrainingThread()
+    runner = TrainingRunner()
     receiver = Receiver()
     runner.worker.run_started.connect(receiver.on_started)
     runner.worker.batch_done.connect(receiver.on_batch)

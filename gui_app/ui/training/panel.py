@@ -1,5 +1,5 @@
 """The training panel: run controls and progress on the left; settings, live plots and
-evaluation in tabs on the right. Runs go to a :class:`TrainingThread`; this panel only shows.
+evaluation in tabs on the right. Runs go to a :class:`TrainingRunner`; this panel only shows.
 
 The status line says what the run is doing now (loading, training, paused, stopping) and only
 then what last happened (an epoch's result); a "cannot train" message is checked again whenever
@@ -41,7 +41,7 @@ from gui_app.ui.training.data_note import DataNoteBar
 from gui_app.ui.training.evaluation_view import EvaluationView
 from gui_app.ui.training.plots import TrainingPlots
 from gui_app.ui.training.settings_form import TrainingSettingsForm
-from gui_app.ui.training.worker import TrainingThread
+from gui_app.ui.training.worker import TrainingRunner
 
 #: seconds between updates of the progress bars and figures (the plots update at 20 Hz)
 FIGURES_INTERVAL = 0.25
@@ -108,7 +108,7 @@ class TrainingPanel(QWidget):
         self.setObjectName("trainingPanel")
         self.spec_provider = spec_provider
         #: the one owner of the running Trainer (see :attr:`trainer`)
-        self.runner = TrainingThread(self)
+        self.runner = TrainingRunner(self)
         self._connect_worker()
         #: the last run's result; its checkpoint (a CPU copy) is what *Checkpoint…* saves
         self.last_result: FitResult | None = None

@@ -84,7 +84,7 @@ class TrainingWorker(QObject):
             release_cached_memory(trainer.device)  # the evaluation's copy of the network
 
 
-class TrainingThread(QObject):
+class TrainingRunner(QObject):
     """One QThread and one worker for the owner's whole life; the thread runs only during runs.
 
     ``start(trainer)`` (re)starts the thread and queues the run; ``stop_and_wait`` stops the
