@@ -6,28 +6,17 @@ from __future__ import annotations
 import ast
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from gui_app.core.project.spec import load_spec_file
 from gui_app.ui.window.main_window import MainWindow
-from gui_app.ui.window.project_files import DEFAULT_PRESET, mlp_spec
-
-
-def _forget_changes(window: MainWindow) -> None:
-    window.document.unlock()
-    window.document.undo_stack.setClean()
+from gui_app.ui.window.project_files import DEFAULT_PRESET
+from tests.ui.test_main_window import make_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path) -> MainWindow:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, autosave_dir=tmp_path / "autosave")
-    qtbot.addWidget(window, before_close_func=_forget_changes)
-    window.files.new_from_spec(mlp_spec())
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return make_window(qtbot, tmp_path)
 
 
 def _answer(monkeypatch, text: str, ok: bool = True) -> None:
