@@ -211,7 +211,8 @@ def test_pause_waits_until_training_has_begun(make_panel, qtbot):
     with qtbot.waitSignal(panel.runner.worker.run_started, timeout=30_000):
         panel.start()
         assert not panel.pause_button.isEnabled()  # the data is still loading: nothing to pause yet
-    assert panel.pause_button.isEnabled()
+    # the panel hears run_started through its own queued connection, which may come after the test's
+    qtbot.waitUntil(panel.pause_button.isEnabled, timeout=5_000)
     with qtbot.waitSignal(panel.run_finished, timeout=30_000):
         panel.stop()
 
