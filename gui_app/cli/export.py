@@ -21,6 +21,7 @@ from gui_app.core.export.formats import FORMAT_NAMES, ExportFormat, export_forma
 from gui_app.core.export.output_files import ExportError, WeightsMismatchError, existing_outputs, refuse_inputs
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.text.printable import printable
+from gui_app.core.training.checkpoints import network_difference
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_trained_model
 
 #: Suffixes that mark FILE as a model or checkpoint rather than a project.
@@ -98,6 +99,12 @@ def _load(path: Path, weights: str | None) -> tuple[NetworkSpec, TrainedModel | 
         spec, trained = load_spec_file(path), None
     if weights is not None:
         trained = load_trained_model(weights)
+        difference = network_difference(trained.spec, spec)
+        if difference is not None:  # the weights would fit by shape, but answer as another network
+            raise ModelFileError(
+                f"{Path(weights).name}: these weights are of another network than {path.name} ({difference}); "
+                f"export {Path(weights).name} on its own to export the network it was trained as"
+            )
     return spec, trained
 
 

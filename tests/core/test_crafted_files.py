@@ -138,6 +138,14 @@ MODEL_DAMAGE = [
     ("metrics-nan", _changed(metrics={"accuracy": math.nan}), "finite number"),
     ("metrics-bool", _changed(metrics={"accuracy": True}), "finite number"),
     ("format-other", _changed(format="keras"), "not a NetBuilder model"),
+    # float32 is what the inputs are normalised in: 1e-300 is 0 there, 1e300 is infinity
+    ("std-zero-in-float32", _changed(normalization={"mean": [0.1], "std": [1e-300]}), "std 1e-300"),
+    ("mean-beyond-float32", _changed(normalization={"mean": [1e300], "std": [0.3]}), "float32's range"),
+    (
+        "weight-float8",
+        _edited(lambda p: p["model"].update({"3.bias": p["model"]["3.bias"].to(torch.float8_e4m3fn)})),
+        "which NetBuilder does not use",
+    ),
     ("no-spec", _changed(spec_json=...), "no network spec or weights"),
 ]
 
@@ -169,6 +177,11 @@ TRAINING_DAMAGE = [
     ("optimizer-state-number", _edited(_optimizer_entry("exp_avg", 5)), "optimizer: its state does not fit"),
     ("optimizer-state-text", _edited(_optimizer_entry("exp_avg", "x")), "optimizer.state[0]"),
     ("scheduler-text", _changed(scheduler="x"), "scheduler: must be"),
+    (
+        "optimizer-state-makes-nan",
+        _edited(_optimizer_entry("exp_avg_sq", -torch.ones(8, 784))),
+        "turns the weights into NaN",
+    ),
     ("scheduler-bad-gamma", _edited(lambda p: p["scheduler"].update(gamma="x")), "scheduler.gamma"),
 ]
 
@@ -267,6 +280,37 @@ def test_resuming_another_networks_checkpoint_is_refused_naming_both_files(made,
     argv = ["train", str(other), "--resume", str(made["checkpoint"]), "--quiet", "--no-download"]
     err = _refused(argv, capsys, "good.pt", "another network than wider.json")
     assert "block 2: Linear" in err
+
+
+def test_exporting_a_project_with_another_networks_weights_is_refused(made, capsys, tmp_path):
+    """Weights that fit by shape but were trained as another network would export wrong answers."""
+    from gui_app.core.project.spec import LayerSpec
+
+    other = mlp_spec(hidden=8)
+    other.layers[2] = LayerSpec("Tanh", {})
+    project = tmp_path / "tanh.json"
+    save_spec(other, project)
+    argv = [
+        "export",
+        str(project),
+        "-f",
+        "onnx",
+        "-o",
+        str(tmp_path / "net.onnx"),
+        "--weights",
+        str(made["checkpoint"]),
+    ]
+    _refused(argv, capsys, "good.pt", "another network than tanh.json")
+    assert not (tmp_path / "net.onnx").exists()
+
+
+def test_an_onnx_export_onto_a_folder_is_a_message(made, capsys, tmp_path):
+    folder = tmp_path / "net.onnx"
+    folder.mkdir()
+    argv = ["export", str(made["checkpoint"]), "-f", "onnx", "-o", str(folder), "--force"]
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code in (1, 2) and "net.onnx" in err and "Traceback" not in err and len(err.splitlines()) == 1, err
 
 
 def test_a_project_that_only_writes_out_inferred_sizes_still_resumes_its_checkpoint(made, tmp_path):

@@ -41,3 +41,12 @@ def test_a_gzip_bomb_stops_at_the_decompressed_limit(tmp_path):
     with pytest.raises(FileReadError, match="decompresses to more"):
         read_maybe_gzip(path, 1_000_000)
     assert len(read_maybe_gzip(path, 5_000_000)) == 5_000_000
+
+
+def test_a_damaged_gzip_stream_is_one_message_naming_the_file(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    data = bytearray(gzip.compress(os.urandom(50_000)))
+    data[len(data) // 2 : len(data) // 2 + 64] = b"\xff" * 64  # inside the deflate stream
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileReadError, match=r"train-images-idx3-ubyte\.gz: not a readable gzip file"):
+        read_maybe_gzip(path, 1_000_000)

@@ -19,7 +19,7 @@ from gui_app.core.project.spec import save_spec
 from gui_app.ui.app import start
 from gui_app.ui.document.document import Document
 from gui_app.ui.window import recovery
-from gui_app.ui.window.autosave import Autosaver, find_autosaves
+from gui_app.ui.window.autosave import SUFFIX, Autosaver, find_autosaves
 from gui_app.ui.window.main_window import MainWindow
 from gui_app.ui.window.project_files import mlp_spec
 from tests.ui.test_main_window import make_window, types
@@ -202,3 +202,19 @@ def test_reopening_a_project_whose_recovered_work_was_just_kept_asks_once(
     assert len(questions.asked) == 2 and questions.asked[1][0] == "Recovered work is not saved"
     assert window.document.spec.to_dict() == mlp_spec().to_dict() and not window.document.dirty
     assert [entry.spec.to_dict() for entry in find_autosaves(tmp_path / "autosave")] == [lost]
+
+
+def test_damaged_copies_are_left_alone_and_the_good_one_is_still_offered(tmp_path) -> None:
+    """A copy damaged on disk must neither break the start-up question nor be offered."""
+    good = {"autosave": 1, "original": None, "saved_at": 1.0, "project": mlp_spec().to_dict()}
+    damaged = {
+        "huge-time": {**good, "saved_at": int("9" * 400)},
+        "nul-path": {**good, "original": "/tmp/a\x00b.json"},
+        "path-number": {**good, "original": 5},
+    }
+    tmp_path.joinpath(f"good{SUFFIX}").write_text(json.dumps(good))
+    for name, payload in damaged.items():
+        tmp_path.joinpath(f"{name}{SUFFIX}").write_text(json.dumps(payload))
+    found = find_autosaves(tmp_path)
+    assert [entry.file.name for entry in found] == [f"good{SUFFIX}"]
+    assert all(tmp_path.joinpath(f"{name}{SUFFIX}").exists() for name in damaged)

@@ -34,6 +34,7 @@ from gui_app.core.export.python_source import compiled_layers, python_source
 from gui_app.core.export.training_script import export_training_script
 from gui_app.core.files.writing import place_file
 from gui_app.core.project.spec import NetworkSpec
+from gui_app.core.text.printable import first_line
 from gui_app.core.training.trained_model import TrainedModel
 
 #: ONNX opset: the exporter's native one (below 18 it converts, and conversion may fail).
@@ -196,26 +197,34 @@ def export_onnx(
     if not path.parent.is_dir():
         raise ExportError(f"{path}: cannot be written (no folder {path.parent})")
     # Export beside the target and move it into place, so a failure never leaves half a file.
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".onnx-export-") as tmp:
-        staged = Path(tmp) / "model.onnx"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                torch.onnx.export(
-                    model,
-                    (example,),
-                    str(staged),
-                    input_names=["input"],
-                    output_names=["output"],
-                    dynamic_shapes=({0: "batch"},),
-                    opset_version=ONNX_OPSET,
-                    external_data=False,
-                    verbose=False,
-                )
-                _describe_onnx(staged, metadata)
-            except Exception as exc:  # the exporter raises many types; all are one message
-                raise ExportError(f"ONNX export failed: {_first_line(exc)}") from None
-        place_file(staged, path)  # keeps a symlink and the old mode, as every save does
+    try:
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".onnx-export-") as tmp:
+            staged = Path(tmp) / "model.onnx"
+            _export_onnx_to(model, example, staged, metadata)
+            place_file(staged, path)  # keeps a symlink and the old mode, as every save does
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+
+
+def _export_onnx_to(model: nn.Module, example: torch.Tensor, staged: Path, metadata: dict[str, str]) -> None:
+    """Run the exporter into ``staged`` and describe the file; every exporter failure is one ExportError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(
+                model,
+                (example,),
+                str(staged),
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_shapes=({0: "batch"},),
+                opset_version=ONNX_OPSET,
+                external_data=False,
+                verbose=False,
+            )
+            _describe_onnx(staged, metadata)
+        except Exception as exc:  # the exporter raises many types; all are one message
+            raise ExportError(f"ONNX export failed: {_first_line(exc)}") from None
 
 
 def _describe_onnx(path: Path, metadata: dict[str, str]) -> None:
@@ -290,8 +299,7 @@ def _names(keys: list[str]) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
+    """One line of an exporter's error; for a state_dict refusal, the line that names the weight."""
+    text = first_line(exc, 300)
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = lines[0] if lines else type(exc).__name__
-    if text.startswith("Error(s) in loading state_dict") and len(lines) > 1:
-        text = lines[1]
-    return text[:300]
+    return lines[1][:300] if text.startswith("Error(s) in loading state_dict") and len(lines) > 1 else text

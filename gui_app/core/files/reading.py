@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import os
 import stat
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -79,7 +80,7 @@ def read_maybe_gzip(path: str | os.PathLike[str], limit: int) -> bytes:
     try:
         with gzip.open(path, "rb") as handle:
             return _read_stream(handle, limit, path, decompressed=True)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a damaged compressed stream
         raise FileReadError(f"{path}: not a readable gzip file ({exc})") from None
 
 

@@ -47,3 +47,12 @@ def type_phrase(value: object) -> str:
     """``a list``, ``an int``: what a value from a file is, for "must be X, not Y"."""
     name = type(value).__name__
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first non-blank line of an exception's text, cut at ``limit`` (its type when it has none).
+
+    Libraries (torch, Pillow, onnx) raise long, multi-line texts; a user's message wants one line.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:limit]

@@ -25,7 +25,7 @@ from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.text.numbers import format_shape
-from gui_app.core.text.printable import short_repr, type_phrase
+from gui_app.core.text.printable import first_line, short_repr, type_phrase
 from gui_app.core.training.events import EpochEvent
 from gui_app.core.training.optimisation import make_optimizer, make_scheduler
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_payload, save_trained_model
@@ -208,6 +208,8 @@ def check_training_state(
         parameter.grad = torch.zeros_like(parameter)
     with _torch_refusal("optimizer"):
         optimizer.step()
+    if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
+        raise ModelFileError("optimizer: its saved state turns the weights into NaN or infinity in one step")
     if scheduler is not None and scheduler_state is not None:
         with _torch_refusal("scheduler"):
             scheduler.load_state_dict(copy.deepcopy(scheduler_state))
@@ -221,7 +223,7 @@ def _torch_refusal(part: str) -> Iterator[None]:
     except (ValueError, RuntimeError, KeyError, TypeError, IndexError, AttributeError) as exc:
         # torch checks a loaded state lazily and in many types; to a user each means the state is damaged
         raise ModelFileError(
-            f"{part}: its state does not fit this network and its settings ({_first_line(exc)})"
+            f"{part}: its state does not fit this network and its settings ({first_line(exc)})"
         ) from None
 
 
@@ -281,11 +283,6 @@ def _check_state_shapes(optimizer: torch.optim.Optimizer) -> None:
                 raise ModelFileError(
                     f"optimizer: its {key} has the shape {list(value.shape)}, the parameter {list(parameter.shape)}"
                 )
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 # ---------------------------------------------------------------------- which network

@@ -21,7 +21,7 @@ from gui_app.core.analysis.compiler import CompileError, build_model
 from gui_app.core.files.reading import MODEL_LIMIT, FileReadError, read_bounded
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec, write_atomic
 from gui_app.core.text.numbers import format_shape
-from gui_app.core.text.printable import short_repr, type_phrase
+from gui_app.core.text.printable import first_line, short_repr, type_phrase
 
 MODEL_FORMAT = "netbuilder-model"
 
@@ -99,7 +99,7 @@ def load_payload(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean the same to a user
-        raise ModelFileError(f"{path.name}: not a readable model file ({str(exc).splitlines()[0][:200]})") from None
+        raise ModelFileError(f"{path.name}: not a readable model file ({first_line(exc)})") from None
     if not isinstance(payload, dict):
         raise ModelFileError(f"{path.name}: not a NetBuilder model file (it holds {type_phrase(payload)})")
     return payload
@@ -138,7 +138,7 @@ def _validated_model(payload: Any, source: str) -> TrainedModel:
     try:
         model.build()
     except (RuntimeError, ValueError) as exc:  # load_state_dict: a dtype that cannot be copied in
-        raise ModelFileError(f"its weights do not fit its network: {str(exc).splitlines()[0]}") from None
+        raise ModelFileError(f"its weights do not fit its network: {first_line(exc)}") from None
     return model
 
 
@@ -178,9 +178,19 @@ def _state_dict(value: Any) -> dict[str, torch.Tensor]:
             raise ModelFileError(f"model: {short_repr(key)} must be a name mapped to a tensor")
         if tensor.layout != torch.strided or tensor.device.type != "cpu":
             raise ModelFileError(f"model: {short_repr(key)} must be a plain (dense) tensor")
+        if tensor.dtype not in _WEIGHT_DTYPES:
+            raise ModelFileError(f"model: {short_repr(key)} is of type {tensor.dtype}, which NetBuilder does not use")
         if not bool(torch.isfinite(tensor).all()):
             raise ModelFileError(f"model: {short_repr(key)} holds NaN or infinite weights")
+        if key.endswith("running_var") and bool((tensor < 0).any()):
+            raise ModelFileError(f"model: {short_repr(key)} holds a negative variance")
     return dict(value)
+
+
+#: The tensor types a NetBuilder network's weights and buffers have (float8 or quantized ones it never makes).
+_WEIGHT_DTYPES = frozenset(
+    {torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int64, torch.int32, torch.bool, torch.uint8}
+)
 
 
 def _shape_text(shape: tuple[int, ...] | torch.Size) -> str:
@@ -203,7 +213,11 @@ def _normalization(value: Any, channels: int) -> tuple[tuple[float, ...], tuple[
         )
     if not all(_finite(v) for v in (*mean, *std)):
         raise ModelFileError("normalization: 'mean' and 'std' must hold finite numbers")
-    if min(std) <= 0:
+    # The inputs are normalised in float32: check the values as they will be used there.
+    as_used = torch.tensor([float(v) for v in (*mean, *std)], dtype=torch.float64).float()
+    if not bool(torch.isfinite(as_used).all()):
+        raise ModelFileError("normalization: 'mean' and 'std' must be within float32's range")
+    if min(std) <= 0 or bool((as_used[len(mean) :] == 0).any()):
         raise ModelFileError(f"normalization: std {min(std):g} would divide by zero or flip inputs; it must be > 0")
     return tuple(float(m) for m in mean), tuple(float(s) for s in std)
 

@@ -66,9 +66,12 @@ def _read_entry(file: Path) -> AutosaveEntry | None:
         if not isinstance(data, dict):
             return None
         spec = spec_from_dict(data["project"])
-        original = Path(data["original"]) if data.get("original") else None
-        return AutosaveEntry(file, original, float(data.get("saved_at", 0)), spec)
-    except (FileReadError, OSError, ValueError, KeyError, TypeError, RecursionError, ProjectFileError):
+        original = data.get("original")
+        if original is not None and not (isinstance(original, str) and original and "\0" not in original):
+            return None  # a path no file system holds: a damaged copy
+        saved_at = float(data.get("saved_at", 0))
+        return AutosaveEntry(file, Path(original) if original else None, saved_at, spec)
+    except (FileReadError, OSError, ValueError, KeyError, TypeError, RecursionError, OverflowError, ProjectFileError):
         return None  # not a copy this version can read: left alone, never offered
 
 
