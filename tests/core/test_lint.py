@@ -101,3 +101,11 @@ def test_class_loss_on_regression_data():
     spec = load_preset("linear_regression")
     spec.set_training(spec.training.replace(loss="CrossEntropyLoss"))
     assert any("use MSELoss" in str(w) for w in lint_network(spec))
+
+
+def test_two_linear_layers_in_a_row_are_named_by_their_canvas_numbers():
+    spec = NetworkSpec(
+        [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 20}), LayerSpec("Linear", {"out_features": 10})]
+    )
+    (warning,) = [w for w in lint_network(spec) if "non-linear" in str(w)]
+    assert "block 2 and block 3" in str(warning)  # the canvas shows them as #2 and #3

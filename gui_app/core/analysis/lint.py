@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.messages import block_name
 from gui_app.core.project.spec import NetworkSpec
 
 NONLINEAR = {"ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"}
@@ -84,7 +85,8 @@ def _linear_without_nonlinearity(spec: NetworkSpec) -> list[LintWarning]:
                 found.append(
                     LintWarning(
                         i,
-                        f"Linear {previous_linear} and Linear {i} have nothing non-linear between them, "
+                        f"the Linear layers in {block_name(previous_linear)} and {block_name(i)} have nothing "
+                        "non-linear between them, "
                         "so together they are just one linear map",
                         "add an activation such as ReLU between them",
                     )
