@@ -23,7 +23,7 @@ from gui_app.ui.drawing.panel import DrawPanel
 from tests.data.handwriting.replay import LEFT, NO_BUTTON, replay_digit, replay_stroke, send_mouse, widget_point
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, variants
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

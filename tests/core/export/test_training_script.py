@@ -27,7 +27,7 @@ from gui_app.core.project.spec import LayerSpec, NetworkSpec, load_spec
 from gui_app.core.training.trained_model import load_trained_model
 from tests.mnist_subset import DATA, RAW
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RUFF = Path(sys.executable).with_name("ruff")
 METRIC_KEYS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s"]
 

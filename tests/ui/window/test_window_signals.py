@@ -16,7 +16,7 @@ from gui_app.ui.document.document import Document
 from gui_app.ui.window.autosave import Autosaver
 from gui_app.ui.window.main_window import MainWindow
 from gui_app.ui.window.project_files import DEFAULT_PRESET, ProjectFileActions, blank_spec, mlp_spec
-from tests.ui.test_main_window import make_window
+from tests.ui.window.test_main_window import make_window
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from gui_app.core.project.spec import load_spec_file
 from gui_app.ui.window.main_window import MainWindow
 from gui_app.ui.window.project_files import DEFAULT_PRESET
-from tests.ui.test_main_window import make_window
+from tests.ui.window.test_main_window import make_window
 
 
 @pytest.fixture

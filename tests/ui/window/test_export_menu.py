@@ -13,7 +13,7 @@ from gui_app.cli import export as export_cli
 from gui_app.core.analysis.compiler import build_model
 from gui_app.core.training.trained_model import TrainedModel
 from gui_app.ui.window.main_window import MainWindow
-from tests.ui.test_main_window import make_window
+from tests.ui.window.test_main_window import make_window
 
 Button = QMessageBox.StandardButton
 

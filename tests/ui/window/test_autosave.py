@@ -22,7 +22,7 @@ from gui_app.ui.window import recovery
 from gui_app.ui.window.autosave import SUFFIX, Autosaver, find_autosaves
 from gui_app.ui.window.main_window import MainWindow
 from gui_app.ui.window.project_files import mlp_spec
-from tests.ui.test_main_window import make_window, types
+from tests.ui.window.test_main_window import make_window, types
 
 
 class Questions:

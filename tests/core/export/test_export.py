@@ -27,7 +27,7 @@ from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.trained_model import TrainedModel
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RUFF = Path(sys.executable).with_name("ruff")
 
 
