@@ -94,7 +94,7 @@ def test_bad_files_exit_2_with_one_line(project: Path, tmp_path: Path, capsys) -
     status, err = _run_failing(
         ["export", str(project), "-f", "onnx", "-o", str(tmp_path / "a.onnx"), "--weights", str(other)], capsys
     )
-    assert status == 2 and "the weights do not fit the network" in err
+    assert status == 2 and "other.pt: these weights are of another network than mlp.json" in err
     assert not (tmp_path / "a.onnx").exists() and not (tmp_path / "a.py").exists()
 
 
