@@ -13,10 +13,11 @@ from typing import Any
 
 from gui_app.cli import HELP
 from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.costs import LayerCost, network_costs
 from gui_app.core.analysis.lint import LintWarning, lint_network
 from gui_app.core.analysis.messages import block_name, error_message, layer_number
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
-from gui_app.core.text.numbers import format_bytes, format_shape
+from gui_app.core.text.numbers import format_bytes, format_macs, format_shape
 from gui_app.core.text.printable import printable
 
 
@@ -42,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary_dict(compiled: CompiledNetwork, warnings: list[LintWarning]) -> dict[str, Any]:
-    """The ``--json`` document (``layer`` is the 0-based index into ``layers``)."""
+    """The ``--json`` document (``layer`` is the 0-based index into ``layers``).
+
+    ``macs`` and ``activation_bytes`` are per sample, null for a layer without a shape.
+    """
+    costs = network_costs(compiled)
     return {
         "layers": [
             {
@@ -50,11 +55,14 @@ def summary_dict(compiled: CompiledNetwork, warnings: list[LintWarning]) -> dict
                 "output_shape": list(r.output_shape) if r.output_shape is not None else None,
                 "params": r.params,
                 "error": r.error,
+                "macs": cost.macs,
+                "activation_bytes": cost.activation_bytes,
             }
-            for r in compiled.layers
+            for r, cost in zip(compiled.layers, costs.layers, strict=True)
         ],
         "total_params": compiled.total_params,
         "size_bytes": compiled.size_bytes,
+        "total_macs": costs.total_macs,
         "warnings": [{"layer": w.index, "message": str(w)} for w in warnings],
         "errors": [{"layer": r.index, "message": r.error} for r in compiled.errors],
     }
@@ -62,24 +70,39 @@ def summary_dict(compiled: CompiledNetwork, warnings: list[LintWarning]) -> dict
 
 def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[LintWarning]) -> str:
     """A plain-text table like ``torchinfo``'s, for a terminal."""
-    rows = [("#", "Layer", "Output shape", "Params")]
-    rows.append(("", "Input", format_shape(tuple(spec.input_shape)), ""))
-    for r in compiled.layers:
+    costs = network_costs(compiled)
+    rows = [
+        ("#", "Layer", "Output shape", "Params", "MACs"),
+        ("", "Input", format_shape(tuple(spec.input_shape)), "", ""),
+    ]
+    for r, cost in zip(compiled.layers, costs.layers, strict=True):
         label = f"{r.type} {r.summary}".strip()
-        rows.append((str(layer_number(r.index)), label, format_shape(r.output_shape) or "?", f"{r.params:,}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        rows.append(
+            (str(layer_number(r.index)), label, format_shape(r.output_shape) or "?", f"{r.params:,}", _macs_cell(cost))
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     lines = [printable(spec.name)]
     for n, row in enumerate(rows):
         lines.append(
-            f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]:>{widths[3]}}".rstrip()
+            f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  "
+            f"{row[3]:>{widths[3]}}  {row[4]:>{widths[4]}}".rstrip()
         )
         if n == 0:
-            lines.append("-" * (sum(widths) + 6))
-    lines.append("-" * (sum(widths) + 6))
+            lines.append(rule)
+    lines.append(rule)
     lines.append(f"Total parameters: {compiled.total_params:,}   Size: {format_bytes(compiled.size_bytes)}")
+    lines.append(
+        f"MACs per sample: {format_macs(costs.total_macs)}   "
+        f"Activations per sample: {format_bytes(costs.total_activation_bytes)}"
+    )
     for w in warnings:
         where = block_name(w.index) if w.index is not None else "network"
         lines.append(f"warning: {where}: {w}")
     for r in compiled.errors:
         lines.append(f"error: {error_message(r)}")
     return "\n".join(lines)
+
+
+def _macs_cell(cost: LayerCost) -> str:
+    return format_macs(cost.macs) if cost.macs is not None else "?"

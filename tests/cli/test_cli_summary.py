@@ -15,11 +15,37 @@ from gui_app.core.project.presets import presets_dir
 def test_summary_json_matches_the_documented_contract(capsys):
     assert main(["summary", str(presets_dir() / "mnist_mlp_784_512_10.json"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"layers", "total_params", "size_bytes", "warnings", "errors"}
+    assert set(data) == {"layers", "total_params", "size_bytes", "total_macs", "warnings", "errors"}
     assert [layer["output_shape"] for layer in data["layers"]] == [[784], [512], [512], [10]]
-    assert data["layers"][1] == {"type": "Linear", "output_shape": [512], "params": 784 * 512 + 512, "error": None}
+    assert data["layers"][1] == {
+        "type": "Linear",
+        "output_shape": [512],
+        "params": 784 * 512 + 512,
+        "error": None,
+        "macs": 784 * 512,
+        "activation_bytes": 512 * 4,
+    }
     assert data["total_params"] == 407_050 and data["size_bytes"] == 407_050 * 4
     assert data["warnings"] == [] and data["errors"] == []
+
+
+def test_summary_reports_macs_per_layer_and_in_total(capsys):
+    assert main(["summary", str(presets_dir() / "mnist_mlp_784_128_64_10.json"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [layer["macs"] for layer in data["layers"] if layer["type"] == "Linear"] == [784 * 128, 128 * 64, 64 * 10]
+    assert data["total_macs"] == 784 * 128 + 128 * 64 + 64 * 10
+    assert main(["summary", str(presets_dir() / "mnist_mlp_784_128_64_10.json")]) == 0
+    out = capsys.readouterr().out
+    assert "MACs" in out.splitlines()[1] and "100.4k" in out and "MACs per sample: 109.2k" in out
+
+
+def test_summary_of_a_broken_network_marks_unknown_macs(tmp_path, capsys):
+    project = tmp_path / "broken.json"
+    layers = [{"type": "Flatten"}, {"type": "Linear", "in_features": 10, "out_features": 4}]
+    project.write_text(json.dumps({"input_shape": [1, 28, 28], "layers": layers}))
+    assert main(["summary", str(project), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [layer["macs"] for layer in data["layers"]] == [0, None] and data["total_macs"] == 0
 
 
 def test_summary_table_lists_every_layer(capsys):

@@ -24,3 +24,10 @@ def format_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GB"
+
+
+def format_macs(n: int) -> str:
+    """Multiply-accumulates in decimal units: 1,280 / 101.8k / 2.3M / 1.82G."""
+    if n < 1_000_000_000:
+        return format_count(n)
+    return f"{n / 1_000_000_000:.2f}G"
