@@ -111,3 +111,19 @@ def test_optimiser_state_that_torch_refuses_while_resuming_is_a_message_naming_t
     result = resumed.fit()
     assert result.status == "error" and result.error.kind == "config"
     assert result.error.message.startswith("adam.pt: its training state does not fit this run")
+
+
+def test_a_negative_running_variance_is_refused_naming_the_file(tmp_path):
+    """A BatchNorm variance below 0 passes every finiteness check but makes every prediction NaN."""
+    from gui_app.core.analysis.compiler import build_model
+    from gui_app.core.project.spec import LayerSpec, NetworkSpec
+    from gui_app.core.training.trained_model import TrainedModel
+
+    layers = [LayerSpec("Flatten"), LayerSpec("Linear", {"out_features": 8}), LayerSpec("BatchNorm1d")]
+    spec = NetworkSpec([*layers, LayerSpec("Linear", {"out_features": 10})])
+    state = build_model(spec).state_dict()
+    state["2.running_var"] = -torch.ones_like(state["2.running_var"])
+    path = tmp_path / "negative-variance.pt"
+    save_trained_model(TrainedModel(spec, state), path)
+    with pytest.raises(ModelFileError, match=r"negative-variance\.pt: .*2\.running_var.* negative variance"):
+        load_trained_model(path)
