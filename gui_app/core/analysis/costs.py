@@ -23,31 +23,9 @@ from gui_app.core.analysis.compiler import CompiledNetwork, Shape
 from gui_app.core.layers.catalogue import CATALOGUE
 
 FLOAT_BYTES = 4
-#: Layers that multiply no weights: their MACs are 0 (as in fvcore's and torchinfo's counts).
-NO_MACS = frozenset(
-    {
-        "MaxPool2d",
-        "AvgPool2d",
-        "AdaptiveAvgPool2d",
-        "BatchNorm1d",
-        "BatchNorm2d",
-        "LayerNorm",
-        "Dropout",
-        "Dropout2d",
-        "Flatten",
-        "Unflatten",
-        "ReLU",
-        "LeakyReLU",
-        "ELU",
-        "GELU",
-        "SiLU",
-        "Sigmoid",
-        "Tanh",
-        "Softmax",
-        "LogSoftmax",
-        "Identity",
-    }
-)
+#: Categories whose layers multiply no weights: their MACs are 0 (as in fvcore's and torchinfo's
+#: counts). Read from the catalogue, so a new activation or pooling block is counted without a list here.
+NO_MAC_CATEGORIES = frozenset({"Pooling", "Normalisation", "Regularisation", "Activation", "Shape"})
 _GATES = {"LSTM": 4, "GRU": 3}
 
 
@@ -96,7 +74,7 @@ def network_costs(compiled: CompiledNetwork) -> NetworkCosts:
 
 def layer_macs(type_name: str, kwargs: dict[str, Any], in_shape: Shape, out_shape: Shape) -> int:
     """Multiply-accumulates of one layer on one sample of shape ``in_shape`` (no batch)."""
-    if type_name in NO_MACS:
+    if CATALOGUE[type_name].category in NO_MAC_CATEGORIES:
         return 0
     closed_form = _CLOSED_FORMS.get(type_name)
     if closed_form is not None:

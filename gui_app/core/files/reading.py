@@ -15,6 +15,8 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+from gui_app.core.text.numbers import format_bytes
+
 MIB = 2**20
 
 #: Limits per kind of file. Generous for real files of each kind, far below what hurts.
@@ -27,13 +29,6 @@ _CHUNK = 1 * MIB
 
 class FileReadError(ValueError):
     """A file that cannot be read safely; ``str()`` names the file and the reason."""
-
-
-def readable_size(n_bytes: int) -> str:
-    """``16 MB``, ``512 KB``: the limit as a user reads it."""
-    if n_bytes >= MIB:
-        return f"{n_bytes / MIB:g} MB"
-    return f"{n_bytes / 1024:g} KB"
 
 
 def check_regular_file(path: str | os.PathLike[str], limit: int) -> int:
@@ -53,7 +48,7 @@ def check_regular_file(path: str | os.PathLike[str], limit: int) -> int:
     if not stat.S_ISREG(info.st_mode):
         raise FileReadError(f"{path}: not a regular file (a device, pipe or socket cannot be read)")
     if info.st_size > limit:
-        raise FileReadError(f"{path}: the file is larger than {readable_size(limit)} ({readable_size(info.st_size)})")
+        raise FileReadError(f"{path}: the file is larger than {format_bytes(limit)} ({format_bytes(info.st_size)})")
     return info.st_size
 
 
@@ -95,4 +90,4 @@ def _read_stream(handle: BinaryIO, limit: int, path: Path, *, decompressed: bool
         total += len(chunk)
         if total > limit:
             what = "decompresses to more" if decompressed else "is larger"
-            raise FileReadError(f"{path}: the file {what} than {readable_size(limit)}")
+            raise FileReadError(f"{path}: the file {what} than {format_bytes(limit)}")

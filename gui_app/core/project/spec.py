@@ -18,7 +18,7 @@ from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from gui_app.core.files.reading import PROJECT_LIMIT, FileReadError, read_bounded, readable_size
+from gui_app.core.files.reading import PROJECT_LIMIT, FileReadError, read_bounded
 from gui_app.core.files.writing import write_atomic  # callers also import it from here
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.project.events import EventSignal
@@ -30,6 +30,7 @@ from gui_app.core.project.validation import (
     validate_input_shape,
     validate_layer,
 )
+from gui_app.core.text.numbers import format_bytes
 from gui_app.core.text.printable import short_repr
 
 __all__ = ["write_atomic"]  # re-exported for the exporters
@@ -180,12 +181,15 @@ class NetworkSpec:
         return self.set_params(index, {key: value})
 
     def replace_params(self, index: int, params: Mapping[str, Any]) -> bool:
-        """Give the block exactly ``params`` (validated; key order kept); True if that changed it.
+        """Give the block exactly ``params`` (key order kept); True if that changed it.
 
-        The block stays the same :class:`LayerSpec` object; one ``param`` change per key that differs.
+        ``params`` must be valid: what :meth:`edited_params` returned, or the block's own earlier
+        params (an undo). Checking them again here would validate every edit twice, once per
+        keystroke in the inspector. The block stays the same :class:`LayerSpec` object; one
+        ``param`` change per key that differs.
         """
         layer = self.layers[index]
-        clean = validate_layer(layer.type, params, layer.type)
+        clean = dict(params)
         old = layer.params
         keys = [k for k in {**old, **clean} if (k in old, old.get(k)) != (k in clean, clean.get(k))]
         if not keys:
@@ -369,7 +373,7 @@ def load_spec(text: str | bytes) -> NetworkSpec:
     Bytes may start with a UTF-8 byte order mark (editors on Windows write one).
     """
     if len(text) > MAX_FILE_BYTES:
-        raise ProjectFileError(f"the file is larger than {readable_size(MAX_FILE_BYTES)}")
+        raise ProjectFileError(f"the file is larger than {format_bytes(MAX_FILE_BYTES)}")
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")

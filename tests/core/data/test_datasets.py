@@ -249,7 +249,7 @@ def test_a_gzip_bomb_stops_at_the_data_limit(tmp_path, monkeypatch):
         for _ in range(12):
             handle.write(bytes(2**20))
     assert bomb.stat().st_size < 100_000
-    with pytest.raises(DatasetError, match=f"MNIST: {bomb}: the file decompresses to more than 8 MB"):
+    with pytest.raises(DatasetError, match=f"MNIST: {bomb}: the file decompresses to more than 8.0 MB"):
         load_dataset("mnist", folder, download=False)
 
 

@@ -244,7 +244,7 @@ def test_zero_bytes_devices_and_huge_files_are_refused_before_loading(made, caps
     huge = made["folder"] / "huge.pt"
     with open(huge, "wb") as handle:
         handle.truncate(MODEL_LIMIT + 1)  # sparse: costs no disk
-    _refused(_commands(made, huge)[command], capsys, "huge.pt", "the file is larger than 1024 MB")
+    _refused(_commands(made, huge)[command], capsys, "huge.pt", "the file is larger than 1.0 GB")
 
 
 class _CreatesAFile:
