@@ -38,11 +38,14 @@ class ConfusionMatrixView(QWidget):
         self._label_font.setPointSizeF(8.0)
         self._title_font = QFont(self._label_font)
         self._title_font.setBold(True)
+        self._label_metrics = QFontMetrics(self._label_font)
+        self._label_width = self._left_for(self.names)
 
     # ------------------------------------------------------------------ data
     def set_matrix(self, matrix: np.ndarray, names: tuple[str, ...]) -> None:
         self.matrix = np.asarray(matrix, dtype=np.int64)
         self.names = tuple(names[i] if i < len(names) else str(i) for i in range(len(self.matrix)))
+        self._label_width = self._left_for(self.names)  # measured once here, not per cell per paint
         self.updateGeometry()
         self.update()
 
@@ -56,16 +59,17 @@ class ConfusionMatrixView(QWidget):
         return self.names if short else tuple(str(i) for i in range(len(self.names)))
 
     # ------------------------------------------------------------------ geometry
-    def _metrics(self) -> QFontMetrics:
-        return QFontMetrics(self._label_font)
-
-    def _left(self) -> int:
-        metrics = self._metrics()
-        widest = max((metrics.horizontalAdvance(name) for name in self.names), default=0)
+    def _left_for(self, names: tuple[str, ...]) -> int:
+        """The width of the class-name column for ``names``."""
+        metrics = self._label_metrics
+        widest = max((metrics.horizontalAdvance(name) for name in names), default=0)
         return max(widest, metrics.horizontalAdvance("true ↓")) + 8
 
+    def _left(self) -> int:
+        return self._label_width
+
     def _top(self) -> int:
-        return 2 * self._metrics().height() + 2  # title, then the predicted classes
+        return 2 * self._label_metrics.height() + 2  # title, then the predicted classes
 
     def _min_cell(self) -> tuple[int, int]:
         font = QFont(self._label_font)
@@ -114,7 +118,7 @@ class ConfusionMatrixView(QWidget):
         painter.end()
 
     def _paint_labels(self, painter: QPainter) -> None:
-        metrics = self._metrics()
+        metrics = self._label_metrics
         painter.setPen(QColor(40, 40, 40))
         left = self._left()
         painter.setFont(self._title_font)
@@ -163,13 +167,16 @@ class ConfusionMatrixView(QWidget):
 
     def _show_tooltip(self, event) -> None:
         n = len(self.matrix)
-        for t in range(n):
-            for p in range(n):
-                if self.cell_rect(t, p).contains(event.pos()):
-                    count, share, name = int(self.matrix[t, p]), self.shares()[t, p], self.names[t]
-                    text = f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
-                    QToolTip.showText(event.globalPos(), text, self)
-                    return
+        first = self.cell_rect(0, 0)
+        if n and first.width() > 0 and first.height() > 0:
+            p = int((event.pos().x() - first.left()) // first.width())
+            t = int((event.pos().y() - first.top()) // first.height())
+            if 0 <= t < n and 0 <= p < n:
+                count, name = int(self.matrix[t, p]), self.names[t]
+                share = count / max(int(self.matrix[t].sum()), 1)
+                text = f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
+                QToolTip.showText(event.globalPos(), text, self)
+                return
         QToolTip.hideText()
 
 

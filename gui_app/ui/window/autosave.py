@@ -127,6 +127,8 @@ class Autosaver(QObject):
         self.holds_recovered = False
         self._file = self._new_file()
         self._lock: QLockFile | None = None
+        #: True while the document has changed since the copy was last written (or never was).
+        self._stale = True
         self.timer = QTimer(self)  # the safety net, should a change ever slip past the debounce
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.save_if_dirty)
@@ -165,10 +167,11 @@ class Autosaver(QObject):
             "project": self.document.spec.to_dict(),
         }
         write_atomic(self._file, json.dumps(payload))
+        self._stale = False
 
     def save_if_dirty(self) -> bool:
-        """Write the copy now if there is unsaved work; False when nothing was written."""
-        if not self.document.dirty:
+        """Write the copy if there is unsaved work it does not hold yet; False when nothing was written."""
+        if not (self.document.dirty and self._stale):
             return False
         try:
             self.save_now()
@@ -206,6 +209,7 @@ class Autosaver(QObject):
             self._lock = None
 
     def _changed(self, _change) -> None:
+        self._stale = True
         self.soon.start()
 
     def _dirty_changed(self, dirty: bool) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_app.core.project.spec import ProjectFileError
+from gui_app.core.project.spec import ChangeKind, ProjectFileError
 from gui_app.core.text.numbers import format_bytes, format_count
 from gui_app.core.training.trained_model import TrainedModel
 from gui_app.ui.canvas import NetworkCanvas
@@ -183,7 +183,8 @@ class MainWindow(QMainWindow):
             self.status_state.setToolTip(problem)
             self.status_state.setStyleSheet(f"QLabel {{ color: {colour}; font-weight: bold; }}")
         self._update_edit_actions()
-        self._update_title()  # a rename (or its undo) changes the title
+        if change is None or any(part.kind in (ChangeKind.NAME, ChangeKind.RESET) for part in change.each()):
+            self._update_title()  # a rename (or its undo) or a new project; dirt and path have their signals
 
     def _update_title(self, *_args) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")
