@@ -123,8 +123,11 @@ class DeviceData:
             x, y = x.pin_memory(), y.pin_memory()
         return x, y
 
-    def prepare(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """A raw batch -> (normalised input in the network's shape, loss target) on the device."""
+    def prepare(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A raw batch -> (normalised input in the network's shape, loss target, labels) on the device.
+
+        The labels come back too, so counting correct answers needs no second copy to the device.
+        """
         if xb.device != self.device:
             xb, yb = xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
         x = torch.addcmul(self.shift, xb.to(torch.float32), self.scale)
@@ -133,11 +136,11 @@ class DeviceData:
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         target = functional.one_hot(yb, self.one_hot).to(torch.float32) if self.one_hot else yb
-        return x, target
+        return x, target, yb
 
     def val_batches(self, batch_size: int):
         """(input, target, labels) for each validation batch, in order."""
         for start in range(0, len(self.val_x), batch_size):
             xb, yb = self.val_x[start : start + batch_size], self.val_y[start : start + batch_size]
-            x, target = self.prepare(xb, yb)
-            yield x, target, (yb.to(self.device) if not self.regression else None)
+            x, target, labels = self.prepare(xb, yb)
+            yield x, target, (labels if not self.regression else None)

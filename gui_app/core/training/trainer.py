@@ -490,7 +490,7 @@ class Trainer:
 
     def _train_batch(self, xs: torch.Tensor, ys: torch.Tensor, b: int, tally: _EpochTally) -> None:
         bs, optimizer = self.config.batch_size, self.optimizer
-        x, target = self.data.prepare(xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs])
+        x, target, labels = self.data.prepare(xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs])
         with self._autocast():
             out = self.model(x)
             loss = self.loss_fn(out.float(), target)
@@ -507,7 +507,7 @@ class Trainer:
         self.step += 1
         correct = None
         if tally.classify:
-            correct = (out.argmax(1) == ys[b * bs : (b + 1) * bs].to(self.device, non_blocking=True)).sum()
+            correct = (out.argmax(1) == labels).sum()
         tally.add(b, loss.detach(), len(x), correct)
 
     def _report(self, epoch: int, b: int, tally: _EpochTally, clock: _Stopwatch) -> None:
