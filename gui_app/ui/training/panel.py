@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
 from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.run_config import TrainingConfig
@@ -69,9 +69,8 @@ class _FillingLayout(QHBoxLayout):
         return False
 
 
-def _network_problem(spec: NetworkSpec) -> str | None:
-    """Why ``spec`` cannot train, in the words the inspector uses, or None."""
-    compiled = compile_network(spec)
+def _network_problem(compiled: CompiledNetwork) -> str | None:
+    """Why the compiled network cannot train, in the words the inspector uses, or None."""
     if compiled.ok:
         return None
     first = compiled.errors[0]
@@ -290,7 +289,7 @@ class TrainingPanel(QWidget):
         if resume is not None:
             epochs = resumed_length(resume, config.epochs).epochs
             config = resume.config.replace(epochs=epochs, device=config.device)
-        problem = _network_problem(spec)
+        problem = _network_problem(compile_network(spec))
         if problem:
             self._network_problem = resume is None  # a checkpoint's network is not the one being edited
             self._show_status(problem, True)
@@ -349,8 +348,9 @@ class TrainingPanel(QWidget):
         if self.trainer is not None or not self._network_problem:
             return
         spec = self.spec_provider()
-        problem = _network_problem(spec)
-        warnings = [] if problem else lint_network(spec)
+        compiled = compile_network(spec)  # once: the lint reuses it
+        problem = _network_problem(compiled)
+        warnings = [] if problem else lint_network(spec, compiled)
         if problem:
             self._show_status(problem, True)
         elif warnings:  # compiles, but may still not fit the data (as a failed run said)
