@@ -8,74 +8,10 @@ from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.repair import fix_all, problems
 from gui_app.core.project.presets import list_presets
-from gui_app.core.project.run_config import TrainingConfig
-from gui_app.core.project.spec import LayerSpec, NetworkSpec, load_spec_file
+from gui_app.core.project.spec import NetworkSpec, load_spec_file
+from tests.core.analysis.broken_networks import BROKEN, SCORES, net
 
 SEED_CNN = Path(__file__).parents[2] / "data" / "seed_cifar10_cnn.json"
-HEAD = (("Flatten", {}), ("Linear", {"out_features": 64}), ("ReLU", {}))
-
-
-def _net(*layers, shape=(1, 28, 28), loss="CrossEntropyLoss", dataset="mnist") -> NetworkSpec:
-    blocks = [LayerSpec(t, dict(p)) for t, p in layers]
-    return NetworkSpec(blocks, shape, training=TrainingConfig(loss=loss, dataset=dataset))
-
-
-def _mlp(*tail, **kwargs) -> NetworkSpec:
-    return _net(*HEAD, *tail, **kwargs)
-
-
-CONV = ("Conv2d", {"out_channels": 4, "kernel_size": 3})
-SCORES = ("Linear", {"out_features": 10})
-BROKEN = {
-    "wrong in_features": (_net(("Flatten", {}), ("Linear", {"in_features": 100})), "set in_features to 784"),
-    "wrong in_channels": (
-        _net(("Conv2d", {"in_channels": 3, "out_channels": 4}), ("ReLU", {}), ("Flatten", {}), SCORES),
-        "set in_channels to 1",
-    ),
-    "wrong num_features": (
-        _net(CONV, ("BatchNorm2d", {"num_features": 16}), ("ReLU", {}), ("Flatten", {}), SCORES),
-        "set num_features to 4",
-    ),
-    "wrong normalized_shape": (
-        _mlp(("LayerNorm", {"normalized_shape": [32]}), SCORES),
-        "set normalized_shape to [64]",
-    ),
-    "Linear on an image": (_net(CONV, ("ReLU", {}), SCORES), "insert a Flatten before this Linear"),
-    "Linear on an image, in_features set": (
-        _net(CONV, ("ReLU", {}), ("Linear", {"in_features": 400, "out_features": 10})),
-        "insert a Flatten before this Linear",
-    ),
-    "Softmax before CrossEntropyLoss": (_mlp(SCORES, ("Softmax", {})), "remove this Softmax"),
-    "LogSoftmax before CrossEntropyLoss": (
-        _mlp(SCORES, ("LogSoftmax", {})),
-        "use NLLLoss, which expects this LogSoftmax",
-    ),
-    "Softmax before NLLLoss": (
-        _mlp(SCORES, ("Softmax", {}), loss="NLLLoss"),
-        "replace this Softmax with a LogSoftmax",
-    ),
-    "ReLU before NLLLoss": (_mlp(SCORES, ("ReLU", {}), loss="NLLLoss"), "replace this ReLU with a LogSoftmax"),
-    "ReLU before CrossEntropyLoss": (_mlp(SCORES, ("ReLU", {})), "remove this ReLU"),
-    "Dropout last": (_mlp(SCORES, ("Dropout", {})), "remove this Dropout"),
-    "BatchNorm last": (_mlp(SCORES, ("BatchNorm1d", {})), "remove this BatchNorm1d"),
-    "two Linear layers in a row": (
-        _net(("Flatten", {}), ("Linear", {"out_features": 64}), SCORES),
-        "insert a ReLU before this Linear",
-    ),
-    "too many outputs": (_mlp(("Linear", {"out_features": 12})), "set out_features to 10"),
-    "outputs set before a Softmax": (
-        _mlp(("Linear", {"out_features": 12}), ("LogSoftmax", {}), loss="NLLLoss"),
-        "set out_features of block 4 to 10",
-    ),
-    "an image out": (_net(CONV), "end with a Flatten and a Linear with 10 outputs"),
-    "input of another dataset": (_mlp(SCORES, shape=(3, 32, 32)), "set the input shape to 1×28×28"),
-    "regression loss on classes": (_mlp(SCORES, loss="MSELoss"), "use CrossEntropyLoss"),
-    "BCE on ten classes": (_mlp(SCORES, loss="BCEWithLogitsLoss"), "use CrossEntropyLoss"),
-    "class loss on regression": (
-        _net(("Linear", {"out_features": 1}), shape=(2,), dataset="linear_regression"),
-        "use MSELoss",
-    ),
-}
 
 
 def _is_clean(spec: NetworkSpec) -> bool:
@@ -132,7 +68,7 @@ def test_the_seed_articles_cnn_comes_out_with_576_and_no_errors():
 
 
 def test_errors_without_a_fix_are_left_and_reported():
-    spec = _net(("Conv2d", {"kernel_size": 40}), ("Flatten", {}), SCORES)
+    spec = net(("Conv2d", {"kernel_size": 40}), ("Flatten", {}), SCORES)
     repair = fix_all(spec)
     assert not repair.ok and repair.applied == []
     assert [(p.severity, p.index, p.remedy) for p in repair.left] == [("error", 0, None)]
