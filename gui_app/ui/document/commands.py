@@ -1,4 +1,5 @@
-"""Undo commands: one per user edit, each making one call of the spec's edit methods each way.
+"""Undo commands: one per user edit, each making one call of the spec's edit methods each way
+(a one-click fix makes the few calls its fix needs, in one batch).
 
 A command takes the spec (never the document, which owns the stack and pushes), and stores the
 old and the new value, worked out and validated before it is pushed. Layers are addressed by uid,
