@@ -20,6 +20,7 @@ from gui_app import __version__
 #: Subcommand name -> module in this package.
 SUBCOMMANDS = {
     "summary": "summary",
+    "fix": "fix",
     "export": "export",
     "train": "train",
     "predict": "predict",
@@ -30,6 +31,7 @@ SUBCOMMANDS = {
 #: One-line help for ``netbuilder --help``, so listing the commands imports none of them.
 HELP = {
     "summary": "print a project's layers, output shapes, parameter counts, warnings and errors",
+    "fix": "apply every one-click fix to a project and save the mended copy",
     "export": "export a project to Python, TorchScript, ONNX, torch.export or a training script",
     "train": "train a project's network without the window",
     "predict": "read handwritten digits from image files",

@@ -24,6 +24,7 @@ def test_summary_json_matches_the_documented_contract(capsys):
         "error": None,
         "macs": 784 * 512,
         "activation_bytes": 512 * 4,
+        "dims": ["N", "F"],
     }
     assert data["total_params"] == 407_050 and data["size_bytes"] == 407_050 * 4
     assert data["warnings"] == [] and data["errors"] == []
@@ -54,6 +55,38 @@ def test_summary_table_lists_every_layer(capsys):
     assert "Conv2d 6@5×5 s1 p2" in out and "16×6×6" in out and "Total parameters: 83,170" in out
 
 
+def test_summary_names_each_dimension_in_the_table_and_the_json(capsys):
+    assert main(["summary", str(presets_dir() / "cifar10_lenet.json")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "N×3×32×32 (N, C, H, W)" in lines[3] and "Input" in lines[3]
+    assert any("MaxPool2d" in line and "N×16×6×6 (N, C, H, W)" in line for line in lines)
+    assert any("Flatten" in line and "N×576 (N, F)" in line for line in lines)
+    assert main(["summary", str(presets_dir() / "cifar10_lenet.json"), "--json"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert layers[0]["dims"] == ["N", "C", "H", "W"] and layers[-1]["dims"] == ["N", "F"]
+
+
+def _project(tmp_path, layers, **extra):
+    project = tmp_path / "net.json"
+    project.write_text(json.dumps({"input_shape": [1, 28, 28], "layers": layers, **extra}))
+    return project
+
+
+def test_summary_json_gives_each_error_and_warning_its_fix_label_or_null(tmp_path, capsys):
+    broken = _project(tmp_path, [{"type": "Flatten"}, {"type": "Linear", "in_features": 100, "out_features": 10}])
+    assert main(["summary", str(broken), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["errors"] == [{"layer": 1, "message": data["layers"][1]["error"], "fix": "set in_features to 784"}]
+    assert main(["summary", str(broken)]) == 1
+    assert "[netbuilder fix: set in_features to 784]" in capsys.readouterr().out
+    layers = [{"type": "Flatten"}, {"type": "Linear", "out_features": 10}, {"type": "Softmax"}]
+    assert main(["summary", str(_project(tmp_path, layers)), "--json"]) == 0
+    assert [w["fix"] for w in json.loads(capsys.readouterr().out)["warnings"]] == ["remove this Softmax"]
+    no_fix = _project(tmp_path, [{"type": "Conv2d", "kernel_size": 40}])
+    assert main(["summary", str(no_fix), "--json"]) == 1
+    assert [e["fix"] for e in json.loads(capsys.readouterr().out)["errors"]] == [None]
+
+
 def test_errors_exit_1_and_point_at_the_layer(tmp_path, capsys):
     project = tmp_path / "cnn.json"
     project.write_text(
@@ -72,7 +105,7 @@ def test_errors_exit_1_and_point_at_the_layer(tmp_path, capsys):
     )
     assert main(["summary", str(project), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["errors"] == [{"layer": 3, "message": data["layers"][3]["error"]}]
+    assert data["errors"] == [{"layer": 3, "message": data["layers"][3]["error"], "fix": "set in_features to 4096"}]
     assert "4096" in data["errors"][0]["message"]
     assert data["layers"][2]["output_shape"] == [4096]
 

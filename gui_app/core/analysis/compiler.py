@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gui_app.core.analysis.fixes import Fix, error_remedy
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.layers.shapes import SIZE_FUNCTIONS, LayerSize
@@ -43,6 +44,8 @@ class LayerResult:
     params: int = 0
     error: str | None = None
     summary: str = ""
+    #: the one-click fix of ``error``, where it has a mechanical one
+    remedy: Fix | None = None
 
 
 @dataclass
@@ -92,6 +95,8 @@ def compile_network(spec: NetworkSpec) -> CompiledNetwork:
             measured = _layer_size(layer.type, result.kwargs, shape)
         except (ParamError, RuntimeError, ValueError, TypeError, IndexError) as exc:
             result.error = friendly_error(exc)
+            if isinstance(exc, ParamError):
+                result.remedy = error_remedy(index, layer.type, exc, shape)
             result.summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
             failed = True
             continue

@@ -39,6 +39,15 @@ class ParamError(ValueError):
     """A parameter value a user gave is not acceptable; ``str()`` is the user's message."""
 
 
+class InferredSizeError(ParamError):
+    """A size the user set that the input contradicts: ``key`` must be ``value`` (a fix can set it)."""
+
+    def __init__(self, message: str, key: str, value: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.value = value
+
+
 @dataclass(frozen=True)
 class ParamDef:
     """One constructor argument of a layer, as the inspector edits and the loader checks it.
@@ -198,9 +207,11 @@ class LayerType:
             inferred = self.infer(input_shape, given)
             for key, value in inferred.items():
                 if key in given and given[key] is not None and given[key] != value:
-                    raise ParamError(
+                    raise InferredSizeError(
                         f"{key} is {_fmt(given[key])} but the input gives {_fmt(value)}: "
-                        f"set it to {_fmt(value)} or leave it out to infer it"
+                        f"set it to {_fmt(value)} or leave it out to infer it",
+                        key,
+                        value,
                     )
                 kwargs[key] = value
         return kwargs
@@ -346,9 +357,11 @@ def _layernorm_infer(shape: Shape, given: Mapping[str, Any]) -> dict[str, Any]:
         return {"normalized_shape": [shape[-1]]}
     if len(wanted) > len(shape) or list(shape[len(shape) - len(wanted) :]) != list(wanted):
         right = [shape[-1]]
-        raise ParamError(
+        raise InferredSizeError(
             f"normalized_shape {_fmt(wanted)} does not match the input's last dimensions {_fmt_shape(shape)}: "
-            f"use {_fmt(right)} or leave it out to infer it"
+            f"use {_fmt(right)} or leave it out to infer it",
+            "normalized_shape",
+            right,
         )
     return {}
 

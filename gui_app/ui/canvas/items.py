@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from gui_app.core.analysis.messages import layer_number
+from gui_app.ui.canvas.fix_badge import FixBadge
 from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
 
 BLOCK_WIDTH = 300.0
@@ -38,6 +39,12 @@ class BlockState:
     error: str | None = None
     warning: str | None = None
     index: int | None = None
+    #: the label of the block's one-click fix (its badge is shown while there is one)
+    fix: str | None = None
+    #: the output shape with its dimension names, "N×32×14×14 (N, C, H, W)", for the tooltip
+    named_shape: str = ""
+    #: tooltip lines with the block's costs per sample
+    costs: tuple[str, ...] = ()
 
 
 class BlockItem(QGraphicsObject):
@@ -58,6 +65,7 @@ class BlockItem(QGraphicsObject):
         self.setFlags(flags)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
+        self.fix_badge = FixBadge(self, BLOCK_WIDTH, BLOCK_HEIGHT)
 
     # ------------------------------------------------------------------ state
     def set_state(self, state: BlockState) -> bool:
@@ -65,13 +73,19 @@ class BlockItem(QGraphicsObject):
         if state == self.state:
             return False
         self.state = state
-        tip = f"<b>{state.title}</b> {state.summary}<br>Output: {state.shape or '—'}"
-        if state.params:
+        what = "Shape" if self.kind == "input" else "Output"
+        tip = f"<b>{state.title}</b> {state.summary}<br>{what}: {state.named_shape or state.shape or '—'}"
+        if state.costs:
+            tip += "".join(f"<br>{line}" for line in state.costs)
+        elif state.params:
             tip += f"<br>{state.params}"
         if state.error:
             tip += f"<br><span style='color:#d7263d'><b>Error:</b> {state.error}</span>"
         if state.warning:
             tip += f"<br><span style='color:#c77700'><b>Warning:</b> {state.warning}</span>"
+        if state.fix:
+            tip += f"<br><b>Fix:</b> {state.fix} (the Fix button beside the block)"
+        self.fix_badge.show_fix(state.fix)
         self.setToolTip(tip)
         self.update()
         return True

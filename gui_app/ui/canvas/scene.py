@@ -14,9 +14,12 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 from gui_app.core.analysis.compiler import LayerResult
+from gui_app.core.analysis.costs import LayerCost
+from gui_app.core.analysis.dims import Names, shape_with_names
+from gui_app.core.analysis.repair import problems
 from gui_app.core.layers.catalogue import CATALOGUE
 from gui_app.core.project.spec import STRUCTURAL, Change, LayerSpec
-from gui_app.core.text.numbers import format_count, format_shape
+from gui_app.core.text.numbers import format_bytes, format_count, format_macs, format_shape
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, STEP, BlockItem, BlockState, InsertionMarker
 from gui_app.ui.document.document import Document
 from gui_app.ui.theme import canvas_colours
@@ -27,6 +30,8 @@ class NetworkScene(QGraphicsScene):
 
     #: A user asked to move a block by dragging it (uid, target index); the view pushes the command.
     move_requested = Signal(int, int)
+    #: A user clicked a block's Fix badge: the block's uid, or None for the Input (a network-wide fix).
+    fix_requested = Signal(object)
 
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
@@ -40,8 +45,8 @@ class NetworkScene(QGraphicsScene):
         self.marker = InsertionMarker(self.colours)
         self.addItem(self.marker)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        #: what each layer's item was last drawn from: its compiler result and its warning
-        self._shown: dict[int, tuple[LayerResult, object]] = {}
+        #: what each layer's item was last drawn from: its compiler result, warning, names, cost and fix
+        self._shown: dict[int, tuple[LayerResult, object, Names | None, LayerCost, str | None]] = {}
         document.changed.connect(self._document_changed)
         self.sync()
 
@@ -85,15 +90,37 @@ class NetworkScene(QGraphicsScene):
         for warning in doc.warnings:
             if warning.index is not None and warning.index not in warnings:
                 warnings[warning.index] = warning
+        fixes = self._first_fixes()
         for index, layer in enumerate(doc.spec.layers):
-            shown = (doc.compiled.layers[index], warnings.get(index))
+            shown = (
+                doc.compiled.layers[index],
+                warnings.get(index),
+                doc.dims.layers[index],
+                doc.costs.layers[index],
+                fixes.get(index),
+            )
             if layer.uid in named or self._shown.get(layer.uid) != shown:
                 self._shown[layer.uid] = shown
                 self.items_by_uid[layer.uid].set_state(_layer_state(index, layer, *shown))
 
+    def _first_fixes(self) -> dict[int | None, str]:
+        """The label of each block's first fix (None: the network's), errors before warnings."""
+        first: dict[int | None, str] = {}
+        for problem in problems(self.document.compiled, self.document.warnings):
+            if problem.remedy is not None:
+                first.setdefault(problem.index, problem.remedy.label)
+        return first
+
+    def fix_clicked(self, item: BlockItem) -> None:
+        """A block's Fix badge was clicked (the Input's stands for the network-wide fixes)."""
+        self.fix_requested.emit(item.uid)
+
     def _update_ends(self) -> None:
         doc = self.document
-        self.input_item.set_state(BlockState("Input", "", format_shape(doc.spec.input_shape), "", "Input"))
+        shape = tuple(doc.spec.input_shape)
+        named = shape_with_names(shape, doc.dims.input)
+        fix = self._first_fixes().get(None)
+        self.input_item.set_state(BlockState("Input", "", format_shape(shape), "", "Input", fix=fix, named_shape=named))
         compiled = doc.compiled
         out = compiled.output_shape
         self.output_item.set_state(
@@ -209,8 +236,10 @@ class NetworkScene(QGraphicsScene):
         )
 
 
-def _layer_state(index: int, layer: LayerSpec, result: LayerResult, warning) -> BlockState:
-    """What the block of ``layer`` shows, from its compiler result and first warning."""
+def _layer_state(
+    index: int, layer: LayerSpec, result: LayerResult, warning, names: Names | None, cost: LayerCost, fix: str | None
+) -> BlockState:
+    """What the block of ``layer`` shows, from its compiler result, first warning, costs and fix."""
     layer_type = CATALOGUE[layer.type]
     summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
     note = None
@@ -225,4 +254,18 @@ def _layer_state(index: int, layer: LayerSpec, result: LayerResult, warning) -> 
         result.error,
         note,
         index,
+        fix,
+        shape_with_names(result.output_shape, names) if result.output_shape is not None and names else "",
+        _cost_lines(result, cost),
+    )
+
+
+def _cost_lines(result: LayerResult, cost: LayerCost) -> tuple[str, ...]:
+    """The tooltip's costs of one block: per sample, and its parameters' memory (float32)."""
+    if cost.macs is None or cost.activation_bytes is None:
+        return ()
+    return (
+        f"MACs per sample: {format_macs(cost.macs)}",
+        f"Activation memory per sample: {format_bytes(cost.activation_bytes)}",
+        f"Parameters: {result.params:,} ({format_bytes(cost.param_bytes)})",
     )

@@ -34,6 +34,7 @@ class NetworkCanvas(QGraphicsView):
         self.document = document
         self.network_scene = NetworkScene(document, self)
         self.network_scene.move_requested.connect(self._move_requested)
+        self.network_scene.fix_requested.connect(self._fix_requested)
         self.setScene(self.network_scene)
         self.setAcceptDrops(True)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -159,6 +160,13 @@ class NetworkCanvas(QGraphicsView):
             self.document.move_layers(selected, uid, target)
         else:
             self.document.move_layer(uid, target)
+
+    def _fix_requested(self, uid: int | None) -> None:
+        """Apply the first fix of the block whose badge was clicked (the Input's: the network's)."""
+        index = None if uid is None else self.document.spec.index_of(uid)
+        fixes = self.document.fixes_at(index)
+        if fixes and fixes[0].remedy is not None:
+            self.document.apply_fix(fixes[0].remedy)
 
     # ------------------------------------------------------------------ drag and drop
     def _layer_type(self, event: QDropEvent) -> str | None:

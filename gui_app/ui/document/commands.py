@@ -1,4 +1,5 @@
-"""Undo commands: one per user edit, each making one call of the spec's edit methods each way.
+"""Undo commands: one per user edit, each making one call of the spec's edit methods each way
+(a one-click fix makes the few calls its fix needs, in one batch).
 
 A command takes the spec (never the document, which owns the stack and pushes), and stores the
 old and the new value, worked out and validated before it is pushed. Layers are addressed by uid,
@@ -8,6 +9,7 @@ command has readable text for the Edit menu ("Undo Add Conv2d").
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from typing import Any
 
@@ -207,3 +209,59 @@ class SetTrainingCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._spec.set_training(self._old)
+
+
+class _SpecState:
+    """The content a spec had: its block objects with their params, the input shape and settings."""
+
+    def __init__(self, spec: NetworkSpec, live: NetworkSpec | None = None) -> None:
+        # Blocks that are in ``live`` too are kept as its objects, so commands that hold them
+        # (and the canvas items keyed on their uids) go on finding the same blocks.
+        objects = {layer.uid: layer for layer in live.layers} if live is not None else {}
+        self.layers = [(objects.get(layer.uid, layer), _copied(layer.params)) for layer in spec.layers]
+        self.input_shape = tuple(spec.input_shape)
+        self.training = spec.training
+
+    def restore(self, spec: NetworkSpec) -> None:
+        """Make ``spec`` hold this content, through its edit methods, as one batch of changes."""
+        wanted = {layer.uid for layer, _params in self.layers}
+        with spec.batch():
+            for index in reversed(range(len(spec.layers))):
+                if spec.layers[index].uid not in wanted:
+                    spec.remove_layer(index)
+            for position, (layer, params) in enumerate(self.layers):
+                try:
+                    current = spec.index_of(layer.uid)
+                except KeyError:
+                    layer.params = _copied(params)
+                    spec.insert_layer(position, layer)
+                    continue
+                if current != position:
+                    spec.move_layer(current, position)
+                spec.replace_params(position, _copied(params))
+            spec.set_input_shape(self.input_shape)
+            spec.set_training(self.training)
+
+
+def _copied(params: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(params))
+
+
+class ApplyFixCommand(QUndoCommand):
+    """Turn the spec into the fixed copy a one-click fix made of it; undo restores it exactly.
+
+    ``fixed`` keeps the uids of the blocks it kept (:func:`~gui_app.core.analysis.fixes.copy_keeping_uids`),
+    so only the blocks the fix touched change: one is inserted, removed or gets new parameters.
+    """
+
+    def __init__(self, spec: NetworkSpec, fixed: NetworkSpec, text: str) -> None:
+        super().__init__(text)
+        self._spec = spec
+        self._before = _SpecState(spec)
+        self._after = _SpecState(fixed, live=spec)
+
+    def redo(self) -> None:
+        self._after.restore(self._spec)
+
+    def undo(self) -> None:
+        self._before.restore(self._spec)

@@ -15,13 +15,18 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.costs import network_costs
+from gui_app.core.analysis.dims import network_dims
+from gui_app.core.analysis.fixes import Fix
 from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import block_name, error_message
+from gui_app.core.analysis.repair import Problem, problems
 from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import UNSET, Change, LayerSpec, NetworkSpec, ProjectFileError, save_spec
 from gui_app.core.project.validation import validate_layer, validate_name
 from gui_app.ui.document.commands import (
+    ApplyFixCommand,
     InsertLayersCommand,
     MoveLayerCommand,
     RemoveLayersCommand,
@@ -52,8 +57,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.lock_reason = ""
-        self.compiled = compile_network(self.spec)
-        self.warnings = lint_network(self.spec, self.compiled)
+        self._analyse()
         self.spec.changed.connect(self._on_spec_changed)
 
     # ------------------------------------------------------------------ state
@@ -95,9 +99,19 @@ class Document(QObject):
         self.dirty_changed.emit(not clean)
 
     def _on_spec_changed(self, change: Change) -> None:
+        self._analyse()
+        self.changed.emit(change)
+
+    def _analyse(self) -> None:
+        """Compile, lint, cost and name the dimensions of the network as it is now."""
         self.compiled = compile_network(self.spec)
         self.warnings = lint_network(self.spec, self.compiled)
-        self.changed.emit(change)
+        self.costs = network_costs(self.compiled)
+        self.dims = network_dims(self.spec, self.compiled)
+
+    def fixes_at(self, index: int | None) -> list[Problem]:
+        """The problems of the block at ``index`` (None: the network as a whole) that have a fix."""
+        return [p for p in problems(self.compiled, self.warnings) if p.index == index and p.remedy is not None]
 
     # ------------------------------------------------------------------ lock
     def lock(self, reason: str) -> None:
@@ -211,6 +225,15 @@ class Document(QObject):
         if new_params == self.layer(uid).params:
             return False
         return self._push(SetParamsCommand(self.spec, uid, tuple(values), new_params, text, merge))
+
+    def apply_fix(self, fix: Fix) -> bool:
+        """Apply a one-click fix of the network as it is now, as one undo step ("Fix: ...")."""
+        try:
+            fixed = fix.apply(self.spec)
+        except ParamError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        return self._push(ApplyFixCommand(self.spec, fixed, f"Fix: {fix.label}"))
 
     def set_input_shape(self, shape: tuple[int, ...]) -> bool:
         try:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
+from gui_app.core.analysis.fixes import Fix
 from gui_app.core.layers.catalogue import CATALOGUE, ParamDef, ParamError
 from gui_app.core.project.spec import Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_shape
@@ -26,6 +27,13 @@ Target = tuple[TargetKind, int | None]
 
 #: a rename shows on nothing but the no-selection page (training settings change lint warnings)
 _NOT_SHOWN_ON_A_BLOCK = frozenset({ChangeKind.NAME})
+#: The fix buttons look like the Fix badges on the canvas: a blue call to action, not a form field.
+_FIX_BUTTON_STYLE = (
+    "QPushButton { background: #1F64C8; color: white; font-weight: bold; border: none; border-radius: 5px;"
+    " padding: 6px 10px; text-align: left; }"
+    " QPushButton:hover { background: #2F7BE8; }"
+    " QPushButton:disabled { background: #9AA6B8; }"
+)
 _INPUT_SHAPE = ParamDef("input_shape", "int_list", [1, 28, 28], 1, 65536, doc="channels × height × width")
 
 
@@ -42,6 +50,9 @@ class LayerInspector(QWidget):
         self.editors: dict[str, ParamEditor] = {}
         #: the selected layer's rows (editor, note, Reset) by parameter name
         self.rows: dict[str, ParamRow] = {}
+        #: the one-click fixes of what is shown, in the order of their buttons
+        self.fixes: list[Fix] = []
+        self.fix_buttons: list[QPushButton] = []
 
         self._make_labels()
         self._lay_out()
@@ -67,6 +78,11 @@ class LayerInspector(QWidget):
         self.problem.setObjectName("inspectorProblem")
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
+        self.fix_host = QWidget()
+        self.fix_column = QVBoxLayout(self.fix_host)
+        self.fix_column.setContentsMargins(0, 0, 0, 0)
+        self.fix_column.setSpacing(4)
+        self.fix_host.setVisible(False)
         self.lock_note = QLabel()
         self.lock_note.setObjectName("inspectorLock")
         self.lock_note.setWordWrap(True)
@@ -91,7 +107,7 @@ class LayerInspector(QWidget):
         column = QVBoxLayout(body)
         column.setContentsMargins(10, 10, 10, 10)
         column.setSpacing(8)
-        for widget in (self.title, self.description, self.lock_note, self.problem, self.info):
+        for widget in (self.title, self.description, self.lock_note, self.problem, self.fix_host, self.info):
             column.addWidget(widget)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -183,6 +199,7 @@ class LayerInspector(QWidget):
         doc = self.document
         kind, uid = self.target
         problems: list[tuple[str, str]] = []
+        fix_index: int | None = -1  # -1: what is shown has no fixes
         if kind == "layer":
             try:
                 index = doc.spec.index_of(uid)
@@ -191,6 +208,7 @@ class LayerInspector(QWidget):
                 return
             layer = doc.spec.layers[index]
             result = doc.compiled.layers[index]
+            fix_index = index
             self._show_values(layer, index)
             shape = format_shape(result.output_shape) if result.output_shape is not None else "—"
             self.info.setText(f"Output <b>{shape}</b> · {result.params:,} parameters")
@@ -201,6 +219,8 @@ class LayerInspector(QWidget):
         elif kind == "input":
             self.editors["input_shape"].set_value(list(doc.spec.input_shape))
             self.info.setText(f"Input <b>{format_shape(doc.spec.input_shape)}</b>")
+            fix_index = None
+            problems += [("warning", w.message + f"<br><i>Fix:</i> {w.fix}") for w in doc.warnings if w.index is None]
         elif kind == "output":
             out = doc.compiled.output_shape
             self.info.setText(
@@ -214,6 +234,7 @@ class LayerInspector(QWidget):
             self.title.setText(doc.spec.name)
             self.info.setText(f"{len(doc.spec.layers)} blocks · {format_count(doc.compiled.total_params)} parameters")
         self._show_problems(problems)
+        self._show_fixes([] if fix_index == -1 else [p.remedy for p in doc.fixes_at(fix_index) if p.remedy])
         self._lock_changed(doc.lock_reason)
 
     def _show_values(self, layer: LayerSpec, index: int) -> None:
@@ -260,6 +281,31 @@ class LayerInspector(QWidget):
         self.problem.setText("<br>".join(parts))
         self.problem.setVisible(True)
 
+    def _show_fixes(self, fixes: list[Fix]) -> None:
+        """One button per fix; the buttons are rebuilt only when their labels change."""
+        self.fixes = fixes
+        labels = [fix.label for fix in fixes]
+        if labels != [button.toolTip() for button in self.fix_buttons]:
+            for button in self.fix_buttons:
+                self.fix_column.removeWidget(button)
+                button.deleteLater()
+            self.fix_buttons = []
+            for number, label in enumerate(labels):
+                button = QPushButton(f"Fix: {label}")
+                button.setObjectName("fixButton")
+                button.setToolTip(label)
+                button.setStyleSheet(_FIX_BUTTON_STYLE)
+                button.clicked.connect(lambda _checked=False, n=number: self._apply_fix(n))
+                self.fix_column.addWidget(button)
+                button.show()  # at once, not when the layout gets round to it
+                self.fix_buttons.append(button)
+        self.fix_host.setVisible(bool(fixes))
+
+    def _apply_fix(self, number: int) -> None:
+        if number < len(self.fixes):
+            self.message.setVisible(False)
+            self.document.apply_fix(self.fixes[number])
+
     # ------------------------------------------------------------------ edits
     def _edited(self, key: str, value: Any) -> None:
         kind, uid = self.target
@@ -302,5 +348,6 @@ class LayerInspector(QWidget):
 
     def _lock_changed(self, reason: str) -> None:
         self.form_host.setEnabled(not reason)
+        self.fix_host.setEnabled(not reason)
         self.lock_note.setText(f"<b>Locked.</b> {reason}")
         self.lock_note.setVisible(bool(reason))

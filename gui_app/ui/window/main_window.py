@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui_app.core.project.spec import ChangeKind, ProjectFileError
-from gui_app.core.text.numbers import format_bytes, format_count
+from gui_app.core.text.numbers import format_bytes, format_count, format_macs
 from gui_app.core.training.trained_model import TrainedModel
 from gui_app.ui.canvas import NetworkCanvas
 from gui_app.ui.document.document import Document, layers_from_text, layers_to_text
@@ -145,7 +145,11 @@ class MainWindow(QMainWindow):
         self.status_state.setObjectName("statusState")
         self.status_params = QLabel()
         self.status_size = QLabel()
-        for label in (self.status_params, self.status_size, self.status_state):
+        self.status_size.setToolTip("Memory of the parameters and buffers (float32)")
+        self.status_costs = QLabel()
+        self.status_costs.setObjectName("statusCosts")
+        self.status_costs.setToolTip("Multiply-accumulates and activation memory of one sample through the network")
+        for label in (self.status_params, self.status_size, self.status_costs, self.status_state):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
 
@@ -168,6 +172,8 @@ class MainWindow(QMainWindow):
         compiled = doc.compiled
         self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
         self.status_size.setText(format_bytes(compiled.size_bytes))
+        macs, activations = doc.costs.total_macs, doc.costs.total_activation_bytes
+        self.status_costs.setText(f"{format_macs(macs)} MACs · {format_bytes(activations)} activations per sample")
         problem = doc.first_problem()
         if panel.is_running():  # "Ready to train" would be false now
             self.status_state.setText("● Training…")

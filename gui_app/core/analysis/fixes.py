@@ -1,0 +1,130 @@
+"""One-click fixes: the mechanical remedy of a compiler error or lint warning, as data.
+
+A :class:`Fix` is a named, pure transformation of a spec: :meth:`Fix.apply` returns a fixed copy
+and leaves the spec it is given alone. The copy keeps every block's uid, so the window can turn
+the difference into edits of the blocks that are there (selection and undo survive), and every
+edit goes through the spec's own edit methods, so a fixed network is validated exactly as a
+user's edit is. The compiler and lint attach a fix where they make the message
+(``LayerResult.remedy``, ``LintWarning.remedy``); :mod:`gui_app.core.analysis.repair` applies them.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gui_app.core.layers.catalogue import InferredSizeError, ParamError
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Fix(ABC):
+    """A remedy with a one-line ``label`` a user reads on the button ("set in_features to 576")."""
+
+    label: str
+
+    def apply(self, spec: NetworkSpec) -> NetworkSpec:
+        """The fixed network, a copy; :class:`ParamError` when the validator refuses the result."""
+        fixed = copy_keeping_uids(spec)
+        self._edit(fixed)
+        return fixed
+
+    @abstractmethod
+    def _edit(self, spec: NetworkSpec) -> None:
+        """Make the fix's edits on ``spec`` (a private copy) through its validating methods."""
+
+
+@dataclass(frozen=True)
+class SetParams(Fix):
+    """Give one block new parameter values."""
+
+    index: int
+    values: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def _edit(self, spec: NetworkSpec) -> None:
+        spec.set_params(self.index, self.values)
+
+
+@dataclass(frozen=True)
+class InsertLayers(Fix):
+    """Insert new blocks, given as ``(type, params)`` pairs, before position ``index``."""
+
+    index: int
+    layers: tuple[tuple[str, Mapping[str, Any]], ...] = field(default=(), hash=False)
+
+    def _edit(self, spec: NetworkSpec) -> None:
+        for offset, (type_name, params) in enumerate(self.layers):
+            spec.insert_layer(self.index + offset, LayerSpec(type_name, dict(params)))
+
+
+@dataclass(frozen=True)
+class RemoveLayer(Fix):
+    """Take one block out."""
+
+    index: int
+
+    def _edit(self, spec: NetworkSpec) -> None:
+        spec.remove_layer(self.index)
+
+
+@dataclass(frozen=True)
+class ReplaceLayer(Fix):
+    """Put a block of another type in one block's place."""
+
+    index: int
+    type_name: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def _edit(self, spec: NetworkSpec) -> None:
+        spec.remove_layer(self.index)
+        spec.insert_layer(self.index, LayerSpec(self.type_name, dict(self.params)))
+
+
+@dataclass(frozen=True)
+class SetLoss(Fix):
+    """Train with another loss."""
+
+    loss: str
+
+    def _edit(self, spec: NetworkSpec) -> None:
+        spec.set_training(spec.training.replace(loss=self.loss))
+
+
+@dataclass(frozen=True)
+class SetInputShape(Fix):
+    """Read samples of another shape."""
+
+    shape: Shape
+
+    def _edit(self, spec: NetworkSpec) -> None:
+        spec.set_input_shape(self.shape)
+
+
+def copy_keeping_uids(spec: NetworkSpec) -> NetworkSpec:
+    """An independent copy whose blocks keep their uids (unlike ``NetworkSpec.copy``)."""
+    layers = [LayerSpec(layer.type, json.loads(json.dumps(layer.params)), layer.uid) for layer in spec.layers]
+    return NetworkSpec(layers, spec.input_shape, spec.name, spec.training.replace())
+
+
+def error_remedy(index: int, type_name: str, error: ParamError, in_shape: Shape) -> Fix | None:
+    """The fix of a compiler error, if it has a mechanical one.
+
+    A size the input contradicts is set to what the input gives, except a Linear's
+    ``in_features`` on an image: there the fix is the missing Flatten (the size follows after).
+    """
+    if not isinstance(error, InferredSizeError):
+        return None
+    if type_name == "Linear" and len(in_shape) >= 3:
+        return flatten_before(index)
+    shown = json.dumps(error.value).replace(", ", ",") if isinstance(error.value, list) else str(error.value)
+    return SetParams(f"set {error.key} to {shown}", index, {error.key: error.value})
+
+
+def flatten_before(index: int) -> InsertLayers:
+    """Insert a Flatten before the Linear at ``index``."""
+    return InsertLayers("insert a Flatten before this Linear", index, (("Flatten", {}),))
