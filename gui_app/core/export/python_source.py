@@ -18,13 +18,12 @@ from gui_app.core.analysis.compiler import LayerResult, compile_network
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.export.output_files import ExportError
 from gui_app.core.export.preprocessing import Normalize, Preprocessing, preprocessing_of
-from gui_app.core.layers.recurrent import RecurrentBlock
+from gui_app.core.layers.catalogue import CATALOGUE
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.trained_model import TrainedModel
 
 #: Calls longer than this are written one keyword per line.
 _MAX_CALL = 100
-_RECURRENT = ("LSTM", "GRU")
 
 
 def python_source(spec: NetworkSpec, trained: TrainedModel | None = None, *, include_preprocessing: bool = True) -> str:
@@ -115,7 +114,7 @@ def _trained_parts(preprocessing: Preprocessing) -> list[str]:
 def _imports(results: list[LayerResult], *, weights: bool) -> list[str]:
     lines = ["from pathlib import Path", ""] if weights else []
     lines.append("import torch")
-    lines.append("from torch import Tensor, nn" if _uses(results, *_RECURRENT) else "from torch import nn")
+    lines.append("from torch import Tensor, nn" if _custom_classes(results) else "from torch import nn")
     if _uses(results, "ResNet18"):
         lines.append("from torchvision.models import resnet18")
     return lines
@@ -123,8 +122,7 @@ def _imports(results: list[LayerResult], *, weights: bool) -> list[str]:
 
 def _definitions(spec: NetworkSpec, results: list[LayerResult]) -> str:
     parts = [f"NAME = {python_literal(spec.name)}\nINPUT_SHAPE = {python_literal(tuple(spec.input_shape))}"]
-    if _uses(results, *_RECURRENT):
-        parts.append(inspect.getsource(RecurrentBlock).rstrip())
+    parts += [inspect.getsource(cls).rstrip() for cls in _custom_classes(results)]
     lines = [
         "def build_model() -> nn.Sequential:",
         '    """The network, freshly initialised (call ``.eval()`` before inference)."""',
@@ -135,6 +133,16 @@ def _definitions(spec: NetworkSpec, results: list[LayerResult]) -> str:
     lines.append("    )")
     parts.append("\n".join(lines))
     return "\n\n\n".join(parts)
+
+
+def _custom_classes(results: list[LayerResult]) -> list[type[nn.Module]]:
+    """The layer classes of this network that are not torch's own, once each, in order."""
+    classes = (CATALOGUE[r.type].module_class for r in results)
+    return list(dict.fromkeys(cls for cls in classes if cls is not None and not _is_torch_class(cls)))
+
+
+def _is_torch_class(cls: type[nn.Module]) -> bool:
+    return getattr(nn, cls.__name__, None) is cls
 
 
 def _uses(results: list[LayerResult], *types: str) -> bool:
@@ -155,13 +163,14 @@ def _layer_lines(result: LayerResult) -> list[str]:
 
 def _call_parts(result: LayerResult) -> tuple[str, list[Any], dict[str, Any]]:
     """The callee, positional and keyword arguments that rebuild this layer."""
-    kwargs = {k: _tupled(v) for k, v in result.kwargs.items()}
-    if result.type in _RECURRENT:
-        return "RecurrentBlock", [result.type], _without_defaults(RecurrentBlock, kwargs)
+    layer_type = CATALOGUE[result.type]
+    kwargs = {k: _tupled(v) for k, v in {**result.kwargs, **layer_type.fixed}.items()}
     if result.type == "ResNet18":
         return "resnet18", [], {"weights": None, **kwargs}
-    cls = getattr(nn, result.type)
-    return f"nn.{result.type}", [], _without_defaults(cls, kwargs)
+    cls = layer_type.module_class
+    assert cls is not None, f"{result.type} has no class to export"
+    callee = f"nn.{cls.__name__}" if _is_torch_class(cls) else cls.__name__
+    return callee, [], _without_defaults(cls, kwargs)
 
 
 def _without_defaults(cls: type[nn.Module], kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""LSTM and GRU as blocks that fit in an ``nn.Sequential``.
+"""LSTM, GRU and RNN as blocks that fit in an ``nn.Sequential``.
 
 ``nn.LSTM`` returns ``(output, state)``, which the next layer of a Sequential cannot take. This
 block keeps only the output, batch first, and passes on either the whole sequence or the last
@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 
 class RecurrentBlock(nn.Module):
-    """An LSTM or GRU over (batch, time, features) that returns a tensor, not a tuple."""
+    """An LSTM, GRU or RNN over (batch, time, features) that returns a tensor, not a tuple."""
 
     def __init__(
         self,
@@ -24,7 +24,7 @@ class RecurrentBlock(nn.Module):
         return_sequences: bool = False,
     ) -> None:
         super().__init__()
-        cls = {"LSTM": nn.LSTM, "GRU": nn.GRU}[kind]
+        cls = {"LSTM": nn.LSTM, "GRU": nn.GRU, "RNN": nn.RNN}[kind]
         self.kind = kind
         self.return_sequences = return_sequences
         self.rnn = cls(

@@ -3,7 +3,8 @@
 The compiler runs on every edit; building modules and running them on the meta device costs
 about a millisecond a layer, too slow for 100 blocks. For the layers whose arithmetic is simple,
 these functions give the same answers as torch (a test checks them against the meta device) in
-microseconds. Layers without an entry here (LSTM, GRU, ResNet-18) fall back to the meta device.
+microseconds. Layers without an entry here (recurrent and attention layers, embeddings, ResNet-18, Unfold,
+ChannelShuffle, LocalResponseNorm) fall back to the meta device.
 
 Each function takes the resolved constructor kwargs and the input shape without the batch, and
 returns a :class:`LayerSize` or raises :class:`ParamError` with a user-facing message.
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gui_app.core.layers.catalogue import ParamError
+from gui_app.core.layers.definitions import ParamError
 
 Shape = tuple[int, ...]
 FLOAT_BYTES = 4
@@ -67,6 +68,7 @@ def _conv(dims: int) -> Callable[[dict[str, Any], Shape], LayerSize]:
             padded = spatial
         else:
             p = (0,) * dims if padding == "valid" else _n(padding, dims)
+            _check_padding_mode(kw.get("padding_mode", "zeros"), p, spatial)
             padded = tuple(n + 2 * pi for n, pi in zip(spatial, p, strict=True))
             effective = tuple(di * (ki - 1) + 1 for ki, di in zip(k, d, strict=True))
             out = tuple(_conv_out(*a) for a in zip(spatial, k, s, p, d, strict=True))
@@ -88,6 +90,14 @@ def _conv(dims: int) -> Callable[[dict[str, Any], Shape], LayerSize]:
     return size
 
 
+def _check_padding_mode(mode: str, padding: tuple[int, ...], spatial: Shape) -> None:
+    """Reflection needs padding smaller than the input, circular padding no larger (torch's rules)."""
+    too_big = {"reflect": lambda p, n: p >= n, "circular": lambda p, n: p > n}.get(mode)
+    if too_big is not None and any(too_big(p, n) for p, n in zip(padding, spatial, strict=True)):
+        word = "smaller than" if mode == "reflect" else "at most"
+        raise ParamError(f"padding_mode {mode!r} needs padding ({_fmt(padding)}) {word} the input ({_fmt(spatial)})")
+
+
 def _check_conv(kw: dict[str, Any]) -> None:
     if kw["padding"] == "same" and any(s != 1 for s in _n(kw["stride"], 1)):
         raise ParamError("padding 'same' needs stride 1")
@@ -100,12 +110,16 @@ def _check_conv(kw: dict[str, Any]) -> None:
 
 
 def _pool(kw: dict[str, Any], shape: Shape, *, dilation: bool) -> LayerSize:
-    k = _n(kw["kernel_size"], 2)
-    s = _n(kw["stride"], 2) if kw.get("stride") is not None else k
-    p = _n(kw["padding"], 2)
-    d = _n(kw["dilation"], 2) if dilation else (1, 1)
+    dims = len(shape) - 1
+    k = _n(kw["kernel_size"], dims)
+    s = _n(kw["stride"], dims) if kw.get("stride") is not None else k
+    p = _n(kw["padding"], dims)
+    d = _n(kw["dilation"], dims) if dilation else (1,) * dims
     if any(pi > ki // 2 for pi, ki in zip(p, k, strict=True)):
         raise ParamError(f"padding ({_fmt(p)}) must be at most half the kernel size ({_fmt(k)})")
+    if not dilation and dims == 3 and any(n < ki for n, ki in zip(shape[1:], k, strict=True)):
+        # torch's 3-D average pooling refuses an input smaller than its kernel, padding or not.
+        raise ParamError(f"the input ({_fmt(shape)}) is smaller than the kernel ({_fmt(k)})")
     out = []
     for n, ki, si, pi, di in zip(shape[1:], k, s, p, d, strict=True):
         span = n + 2 * pi - di * (ki - 1) - 1
@@ -122,7 +136,87 @@ def _pool(kw: dict[str, Any], shape: Shape, *, dilation: bool) -> LayerSize:
 
 
 def _adaptive_pool(kw: dict[str, Any], shape: Shape) -> LayerSize:
-    return LayerSize((shape[0], *_n(kw["output_size"], 2)))
+    return LayerSize((shape[0], *_n(kw["output_size"], len(shape) - 1)))
+
+
+def _conv_transpose(dims: int) -> Callable[[dict[str, Any], Shape], LayerSize]:
+    def size(kw: dict[str, Any], shape: Shape) -> LayerSize:
+        _check_conv(kw)
+        k, s, d = _n(kw["kernel_size"], dims), _n(kw["stride"], dims), _n(kw["dilation"], dims)
+        p, extra = _n(kw["padding"], dims), _n(kw["output_padding"], dims)
+        if any(e >= si and e >= di for e, si, di in zip(extra, s, d, strict=True)):
+            raise ParamError(f"output_padding ({_fmt(extra)}) must be smaller than the stride or the dilation")
+        out = tuple(
+            (n - 1) * si - 2 * pi + di * (ki - 1) + ei + 1
+            for n, ki, si, pi, di, ei in zip(shape[1:], k, s, p, d, extra, strict=True)
+        )
+        if any(o < 1 for o in out):
+            raise ParamError(f"the padding is too large: the output would be {_fmt((kw['out_channels'], *out))}")
+        cin, cout, groups = kw["in_channels"], kw["out_channels"], kw["groups"]
+        params = cin * (cout // groups) * math.prod(k) + (cout if kw["bias"] else 0)
+        return LayerSize((cout, *out), params)
+
+    return size
+
+
+def _group_norm(kw: dict[str, Any], shape: Shape) -> LayerSize:
+    c = kw["num_channels"]
+    return LayerSize(shape, 2 * c if kw["affine"] else 0)
+
+
+def _instance_norm(kw: dict[str, Any], shape: Shape) -> LayerSize:
+    if math.prod(shape[1:]) < 2:
+        raise ParamError(f"normalises over each channel's values, but {_fmt(shape)} has only one per channel")
+    c = kw["num_features"]
+    buffers = (2 * c * FLOAT_BYTES + INT64_BYTES) if kw["track_running_stats"] else 0
+    return LayerSize(shape, 2 * c if kw["affine"] else 0, buffers)
+
+
+def _upsample(kw: dict[str, Any], shape: Shape) -> LayerSize:
+    wanted = {"linear": 2, "bilinear": 3, "bicubic": 3, "trilinear": 4}.get(kw["mode"])
+    if wanted is not None and len(shape) != wanted:
+        raise ParamError(f"mode {kw['mode']!r} needs a {wanted}-D input (with channels) but gets {_fmt(shape)}")
+    out = tuple(math.floor(n * kw["scale_factor"]) for n in shape[1:])
+    if any(o < 1 for o in out):
+        raise ParamError(f"scale_factor {kw['scale_factor']:g} shrinks {_fmt(shape)} to nothing")
+    return LayerSize((shape[0], *out))
+
+
+def _pixel_shuffle(kw: dict[str, Any], shape: Shape) -> LayerSize:
+    r = kw["upscale_factor"]
+    c, h, w = shape
+    if c % (r * r):
+        raise ParamError(f"needs channels that are a multiple of {r * r} (upscale_factor²) but gets {c}")
+    return LayerSize((c // (r * r), h * r, w * r))
+
+
+def _pixel_unshuffle(kw: dict[str, Any], shape: Shape) -> LayerSize:
+    r = kw["downscale_factor"]
+    c, h, w = shape
+    if h % r or w % r:
+        raise ParamError(f"needs a height and width that are multiples of {r} but gets {h}×{w}")
+    return LayerSize((c * r * r, h // r, w // r))
+
+
+def _pad(*, reflect: bool) -> Callable[[dict[str, Any], Shape], LayerSize]:
+    def size(kw: dict[str, Any], shape: Shape) -> LayerSize:
+        left, right, top, bottom = _n(kw["padding"], 4)
+        c, h, w = shape
+        if reflect and (max(left, right) >= w or max(top, bottom) >= h):
+            raise ParamError(f"reflection padding must be smaller than the image ({h}×{w})")
+        return LayerSize((c, h + top + bottom, w + left + right))
+
+    return size
+
+
+def _prelu(kw: dict[str, Any], shape: Shape) -> LayerSize:
+    return LayerSize(shape, kw["num_parameters"])
+
+
+def _glu(kw: dict[str, Any], shape: Shape) -> LayerSize:
+    full = [2, *shape]
+    full[kw["dim"]] //= 2
+    return LayerSize(tuple(full[1:]))
 
 
 def _batchnorm(kw: dict[str, Any], shape: Shape) -> LayerSize:
@@ -183,11 +277,27 @@ SIZE_FUNCTIONS: dict[str, Callable[[dict[str, Any], Shape], LayerSize]] = {
     "Linear": _linear,
     "Conv1d": _conv(1),
     "Conv2d": _conv(2),
-    "MaxPool2d": lambda kw, shape: _pool(kw, shape, dilation=True),
-    "AvgPool2d": lambda kw, shape: _pool(kw, shape, dilation=False),
-    "AdaptiveAvgPool2d": _adaptive_pool,
+    "Conv3d": _conv(3),
+    "ConvTranspose1d": _conv_transpose(1),
+    "ConvTranspose2d": _conv_transpose(2),
+    **{name: lambda kw, shape: _pool(kw, shape, dilation=True) for name in ("MaxPool1d", "MaxPool2d", "MaxPool3d")},
+    **{name: lambda kw, shape: _pool(kw, shape, dilation=False) for name in ("AvgPool1d", "AvgPool2d", "AvgPool3d")},
+    **{name: _adaptive_pool for name in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d")},
+    **{name: _adaptive_pool for name in ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d")},
     "BatchNorm1d": _batchnorm,
     "BatchNorm2d": _batchnorm,
+    "BatchNorm3d": _batchnorm,
+    "GroupNorm": _group_norm,
+    "InstanceNorm1d": _instance_norm,
+    "InstanceNorm2d": _instance_norm,
+    "Upsample": _upsample,
+    "PixelShuffle": _pixel_shuffle,
+    "PixelUnshuffle": _pixel_unshuffle,
+    "ZeroPad2d": _pad(reflect=False),
+    "ReplicationPad2d": _pad(reflect=False),
+    "ReflectionPad2d": _pad(reflect=True),
+    "PReLU": _prelu,
+    "GLU": _glu,
     "LayerNorm": _layernorm,
     "Flatten": _flatten,
     "Unflatten": _unflatten,
@@ -206,6 +316,20 @@ SIZE_FUNCTIONS: dict[str, Callable[[dict[str, Any], Shape], LayerSize]] = {
             "Sigmoid",
             "Tanh",
             "Identity",
+            "ReLU6",
+            "Hardswish",
+            "Hardsigmoid",
+            "Mish",
+            "Softplus",
+            "SELU",
+            "CELU",
+            "Hardtanh",
+            "Softsign",
+            "LogSigmoid",
+            "Tanhshrink",
+            "AlphaDropout",
+            "Dropout1d",
+            "Dropout3d",
         )
     },
 }
