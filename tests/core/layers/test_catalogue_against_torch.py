@@ -10,6 +10,7 @@ from the compiler whenever torch refuses.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -177,3 +178,12 @@ def test_an_embedding_turns_token_ids_into_vectors():
     ids = torch.tensor([[3.0, 7.0]])
     assert torch.equal(module(ids), module.weight[[3, 7]].unsqueeze(0))
     assert math.prod(module(torch.zeros(2, 12)).shape) == 2 * 12 * 8
+
+
+def test_the_project_format_lists_every_type_under_its_category():
+    """docs/project-format.md's table is what a user reads to write a project by hand."""
+    doc = (Path(__file__).parents[3] / "docs" / "project-format.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line.split("|")[2] for line in doc.splitlines() if line.count("|") == 3}
+    for category, layers in by_category().items():
+        listed = {name.split("(")[0].strip() for name in rows.get(category, "").split(",")}
+        assert {layer.name for layer in layers} <= listed, category
