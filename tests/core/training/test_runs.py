@@ -172,7 +172,7 @@ def test_delete_removes_a_run_and_refuses_other_folders(tmp_path, data):
     run, _ = _valid_run(folder, data)
     other = tmp_path / "photos"
     other.mkdir()
-    with pytest.raises(RunFileError, match="not in a .runs folder"):
+    with pytest.raises(RunFileError, match=r"not in a \.runs folder"):
         delete_run(other)
     link = folder / "link"
     link.symlink_to(other)
