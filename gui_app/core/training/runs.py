@@ -18,6 +18,7 @@ raised, so one damaged folder does not hide the others.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -91,6 +92,7 @@ class RunRecorder(Callback):
         self._started = datetime.now()
         self._clock = time.perf_counter()
         self._error: str | None = None
+        self._made_runs_folder = False
 
     def on_fit_start(self, trainer: RunningTrainer) -> None:
         self._started, self._clock = datetime.now().replace(microsecond=0), time.perf_counter()
@@ -111,8 +113,9 @@ class RunRecorder(Callback):
     ) -> None:
         if self.failure is not None:
             return
+        new = self.folder is None
         try:
-            if self.folder is None:
+            if new:
                 self.folder = self._make_folder()
                 spec = trainer.spec.copy()
                 spec.set_training(trainer.config)
@@ -123,6 +126,17 @@ class RunRecorder(Callback):
         except OSError as exc:
             where = self.folder or self.runs_folder
             self.failure = f"{where}: cannot record the run ({exc.strerror or exc}); it trains on unrecorded"
+            if new:
+                self._remove_unfinished()
+
+    def _remove_unfinished(self) -> None:
+        """A record that failed at its first epoch leaves nothing behind: no half-written run folder."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+        if self._made_runs_folder:
+            with contextlib.suppress(OSError):  # not empty (another run wrote there meanwhile): it stays
+                self.runs_folder.rmdir()
 
     def _save_checkpoints(self, trainer: _RecordedTrainer, improved: bool) -> None:
         best = trainer.best_weights.checkpoint
@@ -133,6 +147,7 @@ class RunRecorder(Callback):
 
     def _make_folder(self) -> Path:
         """A new folder named by the start time (``_2``, ``_3``… when two runs start in one second)."""
+        self._made_runs_folder = not self.runs_folder.exists()
         self.runs_folder.mkdir(parents=True, exist_ok=True)
         stem = self._started.strftime(_TIME_FORMAT)
         for n in range(1, 1000):
