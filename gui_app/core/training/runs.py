@@ -37,6 +37,7 @@ from gui_app.core.files.reading import MODEL_LIMIT, PROJECT_LIMIT, FileReadError
 from gui_app.core.files.writing import write_atomic
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file, save_spec
+from gui_app.core.text.numbers import format_count
 from gui_app.core.text.printable import short_repr, type_phrase
 from gui_app.core.training.best_weights import KeepBestWeights
 from gui_app.core.training.callbacks import Callback, RunningTrainer
@@ -422,12 +423,13 @@ _SETTING_NAMES = {f.name: f.name for f in fields(TrainingConfig)} | {
 
 
 def settings_changes(previous: RunRecord, run: RunRecord) -> list[str]:
-    """What ``run`` changed from ``previous``: ``["network", "lr 0.01 → 0.1"]``, ``[]`` for none."""
+    """What ``run`` changed from ``previous``: ``["network (109.4k → 25.8k params)", "lr 0.01 → 0.1"]``."""
     changes = []
     if previous.spec.to_dict()["layers"] != run.spec.to_dict()["layers"] or tuple(previous.spec.input_shape) != tuple(
         run.spec.input_shape
     ):
-        changes.append("network")
+        size = f"{format_count(previous.parameters)} → {format_count(run.parameters)} params"
+        changes.append(f"network ({size})" if previous.parameters != run.parameters else "network")
     old, new = previous.config.to_dict(), run.config.to_dict()
     for key, name in _SETTING_NAMES.items():
         if old[key] != new[key]:
@@ -488,10 +490,13 @@ class RunRow:
     error: str | None
 
     @property
+    def best_figure(self) -> str:
+        """The best epoch's figure: accuracy for a classifier, else loss."""
+        return _figure_text(self.best_val_accuracy, self.best_val_loss) if self.best_epoch else "–"
+
+    @property
     def best_text(self) -> str:
-        """The best epoch's figure: accuracy for a classifier, else loss, with the epoch."""
-        figure = _figure_text(self.best_val_accuracy, self.best_val_loss)
-        return f"{figure} (epoch {self.best_epoch})" if self.best_epoch else "–"
+        return f"{self.best_figure} (epoch {self.best_epoch})" if self.best_epoch else "–"
 
     @property
     def last_text(self) -> str:

@@ -26,6 +26,7 @@ from gui_app.ui.document.commands import (
     MoveLayerCommand,
     RemoveLayersCommand,
     ReorderLayersCommand,
+    ReplaceNetworkCommand,
     SetInputShapeCommand,
     SetNameCommand,
     SetParamsCommand,
@@ -238,6 +239,10 @@ class Document(QObject):
         if training == self.spec.training:
             return False
         return self._push(SetTrainingCommand(self.spec, training))
+
+    def replace_network(self, other: NetworkSpec, text: str) -> bool:
+        """Take ``other``'s input, layers and training settings (the name stays), as one undo step."""
+        return self._push(ReplaceNetworkCommand(self.spec, other, text))
 
     def _has(self, uid: int) -> bool:
         try:
