@@ -202,7 +202,7 @@ class RunsView(QWidget):
         splitter.addWidget(self.pareto)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([640, 370])
+        splitter.setSizes([740, 280])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
