@@ -300,7 +300,8 @@ def run_here(spec: Any, config: TrainingConfig, resume: Any, args: argparse.Name
         print(f"netbuilder train: --log {args.log}: cannot be opened ({exc.strerror or exc})", file=sys.stderr)
         return 2
     printer = ProgressPrinter(sys.stderr, args.quiet)
-    recorder = None if args.no_record else RunRecorder(runs_folder_for(args.file))
+    bundled = is_bundled(args.file)
+    recorder = None if args.no_record or bundled else RunRecorder(runs_folder_for(args.file))
     callbacks = [files, printer, *([recorder] if recorder else [])]
     trainer = Trainer(spec, config, callbacks, resume=resume, download=not args.no_download)
     with StopOnSignals(trainer) as signals:
@@ -316,9 +317,20 @@ def run_here(spec: Any, config: TrainingConfig, resume: Any, args: argparse.Name
         print(f"netbuilder train: warning: {printable(recorder.failure)} (--no-record skips it)", file=sys.stderr)
     elif recorder is not None and recorder.folder is not None and not args.quiet:
         print(f"run recorded: {recorder.folder}", file=sys.stderr)
+    elif bundled and not args.no_record and not args.quiet:
+        print(
+            "netbuilder train: not recorded: a bundled preset keeps no runs; save a copy to keep them", file=sys.stderr
+        )
     if signals.received and result.status == FitStatus.STOPPED:
         print(f"netbuilder train: {signals.received} received: stopped at the next batch", file=sys.stderr)
     return report(result, config, args.out)
+
+
+def is_bundled(project: str) -> bool:
+    """True for a file of NetBuilder's own resources (a preset): runs are not recorded into the app."""
+    from gui_app.core.resources import resources_dir
+
+    return Path(os.path.realpath(project)).is_relative_to(Path(os.path.realpath(resources_dir())))
 
 
 def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace) -> int:

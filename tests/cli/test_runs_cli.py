@@ -108,3 +108,14 @@ def test_a_run_killed_with_sigkill_keeps_its_finished_epochs(tmp_path):
     checkpoint = load_checkpoint(record.last_path)  # the checkpoint is written before run.json lists its epoch
     assert checkpoint.epoch >= len(record.history) and checkpoint.epoch < 200
     assert load_checkpoint(record.best_path).epoch == record.best_epoch
+
+
+def test_a_bundled_preset_trains_without_recording_into_the_app(capsys):
+    from gui_app.core.resources import resources_dir
+
+    preset = resources_dir() / "presets" / "mnist_mlp_784_128_64_10.json"
+    assert (
+        main(["train", str(preset), "--epochs", "1", "--data-dir", str(DATA), "--no-download", "--threads", "1"]) == 0
+    )
+    assert not preset.with_suffix(".runs").exists()
+    assert "not recorded: a bundled preset keeps no runs; save a copy to keep them" in capsys.readouterr().err
