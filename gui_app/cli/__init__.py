@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "train": "train",
     "predict": "predict",
     "data": "data",
+    "runs": "runs",
 }
 
 
@@ -36,6 +37,7 @@ HELP = {
     "train": "train a project's network without the window",
     "predict": "read handwritten digits from image files",
     "data": "show where datasets are found, choose a data folder, download full datasets",
+    "runs": "list the runs recorded beside a project: settings changed, best and last accuracy, costs",
 }
 
 

@@ -1,9 +1,12 @@
 """``netbuilder train FILE``: the GUI's Trainer without a window.
 
 Prints a progress bar on stderr, writes one JSON line per epoch with ``--log`` and a checkpoint
-after every epoch with ``--out``. Ctrl+C or SIGTERM stops at the next batch, keeping the last
-checkpoint (exit 130). Output paths are checked before anything trains (exit 2); a file that cannot
-be written during the run (a full disk) ends it with the reason (exit 1).
+after every epoch with ``--out``, and records the run beside the project (``NAME.runs/``, see
+``core/training/runs.py``) unless ``--no-record``. When early stopping ends the run, ``--out``
+is left holding the best epoch's checkpoint, the weights early stopping restores. Ctrl+C or
+SIGTERM stops at the next batch, keeping the last checkpoint (exit 130). Output paths are checked
+before anything trains (exit 2); a file that cannot be written during the run (a full disk) ends
+it with the reason (exit 1).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from gui_app.cli.data import ProgressBar
 from gui_app.core.project.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 from gui_app.core.text.printable import printable
 from gui_app.core.training.callbacks import Callback, SaveCheckpoints
+from gui_app.core.training.checkpoints import save_checkpoint
 from gui_app.core.training.events import FitStatus
+from gui_app.core.training.runs import RunRecorder, runs_folder_for
 
 #: The signals that stop a run at the next batch, with the name the user is told.
 STOP_SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
@@ -53,6 +58,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
     parser.add_argument("--threads", type=at_least_one, metavar="N", help="CPU threads for torch (default: torch's)")
     parser.add_argument("--no-download", action="store_true", help="never download datasets")
+    parser.add_argument("--no-record", action="store_true", help="do not record the run in the project's NAME.runs/")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--nproc",
@@ -184,6 +190,15 @@ class RunFiles(Callback):
         except OSError as exc:
             self._fail(trainer, f"{self.log_path}: cannot write the log ({exc.strerror or exc})")
 
+    def keep_restored_best(self, result: Any) -> None:
+        """After early stopping, ``--out`` holds the best epoch's checkpoint, as the run's result does."""
+        if self.checkpoints is None or not result.restored_best or result.best.epoch == len(result.history):
+            return
+        try:
+            save_checkpoint(result.best, self.checkpoints.path)
+        except OSError as exc:
+            self.failure = f"{self.checkpoints.path}: cannot write the best epoch's checkpoint ({exc.strerror or exc})"
+
     def _fail(self, trainer: Any, reason: str) -> None:
         self.failure = self.failure or f"{reason}; training stopped after epoch {len(trainer.history)}"
         trainer.stop()
@@ -285,18 +300,37 @@ def run_here(spec: Any, config: TrainingConfig, resume: Any, args: argparse.Name
         print(f"netbuilder train: --log {args.log}: cannot be opened ({exc.strerror or exc})", file=sys.stderr)
         return 2
     printer = ProgressPrinter(sys.stderr, args.quiet)
-    trainer = Trainer(spec, config, [files, printer], resume=resume, download=not args.no_download)
+    bundled = is_bundled(args.file)
+    recorder = None if args.no_record or bundled else RunRecorder(runs_folder_for(args.file))
+    callbacks = [files, printer, *([recorder] if recorder else [])]
+    trainer = Trainer(spec, config, callbacks, resume=resume, download=not args.no_download)
     with StopOnSignals(trainer) as signals:
         try:
             result = trainer.fit()
+            files.keep_restored_best(result)
         finally:
             files.close()
     if files.failure:
         print(f"netbuilder train: {files.failure}", file=sys.stderr)
         return 1
+    if recorder is not None and recorder.failure:
+        print(f"netbuilder train: warning: {printable(recorder.failure)} (--no-record skips it)", file=sys.stderr)
+    elif recorder is not None and recorder.folder is not None and not args.quiet:
+        print(f"run recorded: {recorder.folder}", file=sys.stderr)
+    elif bundled and not args.no_record and not args.quiet:
+        print(
+            "netbuilder train: not recorded: a bundled preset keeps no runs; save a copy to keep them", file=sys.stderr
+        )
     if signals.received and result.status == FitStatus.STOPPED:
         print(f"netbuilder train: {signals.received} received: stopped at the next batch", file=sys.stderr)
     return report(result, config, args.out)
+
+
+def is_bundled(project: str) -> bool:
+    """True for a file of NetBuilder's own resources (a preset): runs are not recorded into the app."""
+    from gui_app.core.resources import resources_dir
+
+    return Path(os.path.realpath(project)).is_relative_to(Path(os.path.realpath(resources_dir())))
 
 
 def run_distributed(spec: Any, config: TrainingConfig, args: argparse.Namespace) -> int:
@@ -392,8 +426,18 @@ def report(result: Any, config: TrainingConfig, out: str | None) -> int:
         )
     else:
         print(f"{result.status} before the first epoch ended")
+    if result.restored_best and result.best.epoch < len(result.history):
+        best = result.history[result.best.epoch - 1]
+        print(
+            f"early stopping restored the best weights: epoch {best.epoch} "
+            f"(validation loss {best.val_loss:.4f}{_accuracy_text(best.val_accuracy)})"
+        )
     if out and last is not None:
         print(f"checkpoint: {out}")
     for warning in result.warnings:  # the run completed, so the exit status stays 0
         print(f"netbuilder train: warning: {warning}", file=sys.stderr)
     return 130 if result.status == FitStatus.STOPPED else 0
+
+
+def _accuracy_text(accuracy: float | None) -> str:
+    return f", accuracy {accuracy:.2%}" if accuracy is not None else ""

@@ -114,7 +114,7 @@ def _validated_checkpoint(payload: dict[str, Any], model: TrainedModel) -> Check
     epoch = payload["epoch"]
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise ModelFileError(f"epoch: must be a whole number of completed epochs (0 or more), not {short_repr(epoch)}")
-    history = _history(payload.get("history", []), epoch)
+    history = validated_history(payload.get("history", []), epoch)
     early_stopping = _early_stopping(payload.get("early_stopping", {}))
     scheduler_state = payload.get("scheduler")
     if scheduler_state is not None and not isinstance(scheduler_state, dict):
@@ -128,8 +128,11 @@ _WHOLE_FIELDS = {"epoch", "epochs"}
 _OPTIONAL_FIELDS = {"train_accuracy", "val_accuracy"}  # None for a regression run
 
 
-def _history(rows: Any, epoch: int) -> list[dict[str, Any]]:
-    """One row per completed epoch, with exactly :class:`EpochEvent`'s fields and numbers in them."""
+def validated_history(rows: Any, epoch: int) -> list[dict[str, Any]]:
+    """One row per completed epoch, with exactly :class:`EpochEvent`'s fields and numbers in them.
+
+    The one check of epoch rows, for checkpoints and for recorded runs (``runs.py``).
+    """
     if not isinstance(rows, list):
         raise ModelFileError(f"history: must be a list of epoch rows, not {type_phrase(rows)}")
     if len(rows) != epoch:

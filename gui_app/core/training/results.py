@@ -17,6 +17,8 @@ class FitResult:
     ``checkpoint`` is the run as it stood after its last epoch, copied to the CPU when the run
     ended there without an error; None after a stop mid-epoch (the weights moved on since) or a
     failure. The trainer's device memory is released by then, so saving it later needs no GPU.
+    ``best`` is the checkpoint of the epoch with the lowest validation loss (None before one).
+    After early stopping, ``model`` and ``checkpoint`` are the best epoch's (the weights restored).
     """
 
     status: FitStatus
@@ -28,6 +30,12 @@ class FitResult:
     #: things a run that ended without an error should still tell the user (a diverged loss)
     warnings: list[str] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+    best: Checkpoint | None = None
+
+    @property
+    def restored_best(self) -> bool:
+        """True when the run left its best epoch's weights rather than its last (early stopping)."""
+        return self.best is not None and self.model is self.best.model
 
     def summary(self) -> dict[str, Any]:
         last = asdict(self.history[-1]) if self.history else {}

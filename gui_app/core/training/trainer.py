@@ -32,6 +32,7 @@ from gui_app.core.data.datasets import load_dataset, normalization_for
 from gui_app.core.data.downloads import DownloadCancelledError
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
+from gui_app.core.training.best_weights import KeepBestWeights
 from gui_app.core.training.callbacks import Callback, EarlyStopping, RunningTrainer, SaveCheckpoints
 from gui_app.core.training.checkpoints import FIXED_LENGTH_SCHEDULERS, Checkpoint
 from gui_app.core.training.device_data import DeviceData, ShapeMismatchError, check_network_fits
@@ -170,8 +171,9 @@ class Trainer:
     """Train ``spec``'s network with ``config``; see the module docstring.
 
     ``dataset`` skips loading (tests, benchmarks); ``resume`` continues a checkpointed run. The
-    Trainer's own :class:`EarlyStopping` is its first callback, so the others (a
-    :class:`SaveCheckpoints`, say) see its count for the epoch.
+    Trainer's own :class:`EarlyStopping` and :class:`KeepBestWeights` are its first callbacks, so
+    the others (a :class:`SaveCheckpoints`, a run recorder) see the epoch's count and best. When
+    early stopping ends a run, the result's model and checkpoint are the best epoch's.
     """
 
     def __init__(
@@ -188,7 +190,8 @@ class Trainer:
         self.spec = spec.copy()
         self.config = config or spec.training
         self.early_stopping = EarlyStopping(self.config.early_stopping_patience)
-        self.callbacks: list[Callback] = [self.early_stopping, *callbacks]
+        self.best_weights = KeepBestWeights()
+        self.callbacks: list[Callback] = [self.early_stopping, self.best_weights, *callbacks]
         self.dataset = dataset
         self.resume_from = resume
         self.download = download
@@ -293,8 +296,18 @@ class Trainer:
         model = self._trained_model() if self.history else None
         exact = model is not None and error is None and self.at_epoch_boundary
         self._final_checkpoint = self._checkpoint_of(model) if exact else None
+        best = self.best_weights.checkpoint
+        if status == FitStatus.EARLY_STOPPED and best is not None:  # early stopping restores the best weights
+            model, self._final_checkpoint = best.model, best
         result = FitResult(
-            status, len(self.history), seconds, list(self.history), model, error, checkpoint=self._final_checkpoint
+            status,
+            len(self.history),
+            seconds,
+            list(self.history),
+            model,
+            error,
+            checkpoint=self._final_checkpoint,
+            best=best,
         )
         if error is None and self.history and self.first_loss is not None:
             warning = divergence_warning(self.first_loss, self.history[-1].train_loss, self.config.lr)

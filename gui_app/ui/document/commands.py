@@ -265,3 +265,23 @@ class ApplyFixCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._before.restore(self._spec)
+
+
+class ReplaceNetworkCommand(QUndoCommand):
+    """Give the project another network and training settings at once (a past run reopened).
+
+    The project keeps its name. The layer objects on each side are kept, so undo and redo bring
+    back the same blocks (the canvas keys its items on their uids).
+    """
+
+    def __init__(self, spec: NetworkSpec, other: NetworkSpec, text: str) -> None:
+        super().__init__(text)
+        self._spec = spec
+        self._old = NetworkSpec(list(spec.layers), spec.input_shape, spec.name, spec.training)
+        self._new = NetworkSpec([layer.copy() for layer in other.layers], other.input_shape, spec.name, other.training)
+
+    def redo(self) -> None:
+        self._spec.replace_all(self._new)
+
+    def undo(self) -> None:
+        self._spec.replace_all(self._old)

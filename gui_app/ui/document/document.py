@@ -31,6 +31,7 @@ from gui_app.ui.document.commands import (
     MoveLayerCommand,
     RemoveLayersCommand,
     ReorderLayersCommand,
+    ReplaceNetworkCommand,
     SetInputShapeCommand,
     SetNameCommand,
     SetParamsCommand,
@@ -261,6 +262,10 @@ class Document(QObject):
         if training == self.spec.training:
             return False
         return self._push(SetTrainingCommand(self.spec, training))
+
+    def replace_network(self, other: NetworkSpec, text: str) -> bool:
+        """Take ``other``'s input, layers and training settings (the name stays), as one undo step."""
+        return self._push(ReplaceNetworkCommand(self.spec, other, text))
 
     def _has(self, uid: int) -> bool:
         try:

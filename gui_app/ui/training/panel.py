@@ -36,7 +36,17 @@ from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, resumed_length, save_checkpoint
 from gui_app.core.training.trained_model import ModelFileError
-from gui_app.core.training.trainer import BatchEvent, EpochEvent, ErrorKind, FitResult, FitStatus, RunInfo, Trainer
+from gui_app.core.training.trainer import (
+    BatchEvent,
+    Callback,
+    EpochEvent,
+    ErrorKind,
+    FitResult,
+    FitStatus,
+    RunInfo,
+    Trainer,
+)
+from gui_app.ui.training.best_weights_button import BestWeightsButton
 from gui_app.ui.training.data_note import DataNoteBar
 from gui_app.ui.training.evaluation_view import EvaluationView
 from gui_app.ui.training.plots import TrainingPlots
@@ -77,6 +87,13 @@ def _network_problem(compiled: CompiledNetwork) -> str | None:
     return f"Cannot train: {layer_label(first.index, first.type)} has an error: {first.error}."
 
 
+def _figure(metrics: dict[str, float]) -> str:
+    """A model's validation figure as the status shows it: accuracy, else loss."""
+    if "val_accuracy" in metrics:
+        return f": validation accuracy {metrics['val_accuracy']:.2%}"
+    return f": validation loss {metrics['val_loss']:.4f}" if "val_loss" in metrics else ""
+
+
 def _outcome(result: FitResult) -> str:
     """How a run that did not fail ended, with its last validation figure."""
     if result.status == FitStatus.STOPPED and not result.history:
@@ -88,9 +105,12 @@ def _outcome(result: FitResult) -> str:
         detail = f": validation accuracy {last.val_accuracy:.2%}"
     elif last is not None:
         detail = f": validation loss {last.val_loss:.4f}"
+    restored = ""
+    if result.restored_best and result.best.epoch < result.epochs_completed:
+        restored = f" The best weights are restored: epoch {result.best.epoch}{_figure(result.model.metrics)}."
     return (
         f"{words.get(result.status, result.status)} after {result.epochs_completed} "
-        f"epoch(s) in {_format_seconds(result.seconds)}{detail}."
+        f"epoch(s) in {_format_seconds(result.seconds)}{detail}.{restored}"
     )
 
 
@@ -101,13 +121,19 @@ class TrainingPanel(QWidget):
     #: a core TrainedModel with the trained weights, or None when stopped before any epoch
     run_finished = Signal(object)
     config_changed = Signal(object)
+    #: a core TrainedModel chosen with *Use best weights* (the best epoch's or, unticked, the last's)
+    weights_chosen = Signal(object)
 
     def __init__(self, spec_provider: Callable[[], NetworkSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingPanel")
         self.spec_provider = spec_provider
+        #: the callbacks each run gets besides the panel's own (the window's run recorder)
+        self.callbacks_provider: Callable[[], list[Callback]] = list
         #: the one owner of the running Trainer (see :attr:`trainer`)
         self.runner = TrainingRunner(self)
+        self.best_button = BestWeightsButton()
+        self.best_button.chosen.connect(self._weights_chosen)
         self._connect_worker()
         #: the last run's result; its checkpoint (a CPU copy) is what *Checkpoint…* saves
         self.last_result: FitResult | None = None
@@ -139,6 +165,7 @@ class TrainingPanel(QWidget):
         worker.epoch_done.connect(self._on_epoch)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
+        worker.best_evaluated.connect(self.best_button.set_best_evaluation)
 
     def _make_tabs(self) -> None:
         self.settings = TrainingSettingsForm()
@@ -202,6 +229,7 @@ class TrainingPanel(QWidget):
             buttons.addWidget(button, i // 2, i % 2)
         buttons.addWidget(self.save_checkpoint_button, 2, 0)
         buttons.addWidget(self.resume_checkpoint_button, 2, 1)
+        buttons.addWidget(self.best_button, 3, 0, 1, 2)
         return buttons
 
     def _figure_grid(self) -> QGridLayout:
@@ -296,7 +324,8 @@ class TrainingPanel(QWidget):
             return False
         self._error = None
         self._network_problem = False
-        trainer = Trainer(spec, config, resume=resume)
+        trainer = Trainer(spec, config, self.callbacks_provider(), resume=resume)
+        self.best_button.show_run(None)
         self.plots.clear(config.epochs)
         self.evaluation.set_result(None)
         self.epoch_bar.setValue(0)
@@ -492,7 +521,17 @@ class TrainingPanel(QWidget):
             self._network_problem = result.error.kind == ErrorKind.SHAPE  # the network does not fit the data
         if evaluation is not None and result.status == FitStatus.COMPLETED:
             self.tabs.setCurrentWidget(self.evaluation)
+        self.best_button.show_run(result, evaluation)
         self.run_finished.emit(result.model)
+
+    @Slot(object, object)
+    def _weights_chosen(self, model: object, evaluation: object) -> None:
+        """*Use best weights* ticked or unticked: the evaluation and the window follow."""
+        if evaluation is not None:
+            self.evaluation.set_result(evaluation)
+        epochs = int(model.metrics.get("epochs", 0))
+        self._show_status(f"Using the weights of epoch {epochs}{_figure(model.metrics)}.")
+        self.weights_chosen.emit(model)
 
     # ------------------------------------------------------------------ checkpoints
     @Slot()

@@ -1,4 +1,5 @@
-"""Live training plots: loss (per batch, smoothed, validation) and accuracy (per epoch).
+"""Live training plots: loss (per batch, smoothed, validation) and accuracy (per epoch), with
+the validation curves of past runs laid over them (:meth:`TrainingPlots.show_run`).
 
 Points go into numpy buffers that grow by doubling; a 50 ms timer pushes the filled part to
 the curves with ``setData`` only when something changed, so a burst of signals costs appends,
@@ -49,7 +50,14 @@ class GrowingSeries:
 class MetricPlot(pg.PlotWidget):
     """One plot with named series, a legend and a crosshair readout of the nearest point."""
 
-    def __init__(self, title: str, y_label: str, grid: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        y_label: str,
+        grid: bool = True,
+        parent: QWidget | None = None,
+        legend_offset: tuple[int, int] = (-8, 8),
+    ) -> None:
         super().__init__(parent=parent, background="w")
         self.setMinimumSize(200, 130)
         item = self.getPlotItem()
@@ -62,9 +70,11 @@ class MetricPlot(pg.PlotWidget):
         for axis in ("left", "bottom"):
             item.getAxis(axis).enableAutoSIPrefix(False)
         item.setMenuEnabled(False)
-        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.legend = item.addLegend(offset=legend_offset, labelTextSize="8pt")
         self.series: dict[str, GrowingSeries] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        #: series that a new run's :meth:`clear_data` keeps (past runs laid over the live one)
+        self.kept: set[str] = set()
         self._dirty: set[str] = set()
         self._ylow, self._yhigh = math.inf, -math.inf
         self._log_y = False
@@ -93,6 +103,15 @@ class MetricPlot(pg.PlotWidget):
         curve.setDownsampling(auto=True, method="peak")
         self.curves[name] = curve
         self.series[name] = GrowingSeries()
+
+    def remove_series(self, name: str) -> None:
+        """Take a series off the plot and its legend."""
+        curve = self.curves.pop(name)
+        self.series.pop(name)
+        self.kept.discard(name)
+        self._dirty.discard(name)
+        self.legend.removeItem(curve)
+        self.getPlotItem().removeItem(curve)
 
     def append(self, name: str, x: float, y: float) -> None:
         """Queue a point; non-finite values are dropped (they would break autorange)."""
@@ -132,11 +151,17 @@ class MetricPlot(pg.PlotWidget):
         self.getPlotItem().setXRange(0, max(epochs, 1e-3), padding=0.02)
 
     def clear_data(self) -> None:
+        """Empty the live series; the kept ones stay, and the y range is fitted to them again."""
+        self._ylow, self._yhigh = math.inf, -math.inf
         for name, series in self.series.items():
+            if name in self.kept:
+                y = series.data()[1]
+                if len(y):
+                    self._ylow, self._yhigh = min(self._ylow, float(y.min())), max(self._yhigh, float(y.max()))
+                continue
             series.clear()
             self.curves[name].setData([], [])
         self._dirty.clear()
-        self._ylow, self._yhigh = math.inf, -math.inf
         self.getPlotItem().enableAutoRange()
 
     def set_log_y(self, on: bool) -> None:
@@ -189,11 +214,15 @@ class TrainingPlots(QWidget):
         self.loss.add_series("train (batch)", (120, 160, 220), alpha=110)
         self.loss.add_series("train (smoothed)", (31, 100, 200), width=2)
         self.loss.add_series("validation", (220, 90, 30), width=2, symbol="o")
-        self.accuracy = MetricPlot("Accuracy", "accuracy")
+        # Accuracy rises to the top: its legend sits at the bottom, out of the curves' way.
+        self.accuracy = MetricPlot("Accuracy", "accuracy", legend_offset=(-8, -8))
         self.accuracy.add_series("train", (31, 100, 200), width=2, symbol="o")
         self.accuracy.add_series("validation", (220, 90, 30), width=2, symbol="o")
         self._ema = 0.0
         self._ema_steps = 0
+        self._epochs: float = 0
+        #: past runs laid over the live curves: key -> (series name, its epochs)
+        self.runs_shown: dict[str, tuple[str, int]] = {}
 
         self.log_scale = QCheckBox("Log-scale loss")
         self.log_scale.setObjectName("logScaleCheck")
@@ -224,12 +253,11 @@ class TrainingPlots(QWidget):
         self.timer.start()
 
     def clear(self, epochs: float | None = None) -> None:
-        """Empty the plots for a run of ``epochs`` (fixes the x axis to it when given)."""
+        """Empty the plots for a run of ``epochs`` (fixes the x axis to it, and to the past runs shown)."""
         self.loss.clear_data()
         self.accuracy.clear_data()
-        if epochs:
-            self.loss.set_x_extent(epochs)
-            self.accuracy.set_x_extent(epochs)
+        self._epochs = epochs or 0
+        self._fit_x()
         self._ema = 0.0
         self._ema_steps = 0
 
@@ -252,6 +280,41 @@ class TrainingPlots(QWidget):
             self.accuracy.append("train", epoch, train_accuracy)
         if val_accuracy is not None:
             self.accuracy.append("validation", epoch, val_accuracy)
+
+    def show_run(
+        self,
+        key: str,
+        label: str,
+        color: tuple[int, int, int],
+        epochs: Sequence[int],
+        val_loss: Sequence[float],
+        val_accuracy: Sequence[float | None],
+    ) -> None:
+        """Lay a past run's validation curves over the live ones, in ``color``, named ``label`` in the legends."""
+        self.hide_run(key)
+        name = f"{label} (validation)"
+        for plot, values in ((self.loss, val_loss), (self.accuracy, val_accuracy)):
+            plot.add_series(name, color, width=2, symbol="t")
+            plot.kept.add(name)
+            for epoch, value in zip(epochs, values, strict=True):
+                if value is not None:
+                    plot.append(name, epoch, value)
+        self.runs_shown[key] = (name, max(epochs, default=0))
+        self._fit_x()
+        self.refresh()
+
+    def hide_run(self, key: str) -> None:
+        shown = self.runs_shown.pop(key, None)
+        if shown is not None:
+            self.loss.remove_series(shown[0])
+            self.accuracy.remove_series(shown[0])
+
+    def _fit_x(self) -> None:
+        """The x axis spans the live run and every past run shown."""
+        extent = max([self._epochs, *(epochs for _, epochs in self.runs_shown.values())])
+        if extent:
+            self.loss.set_x_extent(extent)
+            self.accuracy.set_x_extent(extent)
 
     @Slot()
     def refresh(self) -> None:

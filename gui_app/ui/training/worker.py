@@ -19,7 +19,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from gui_app.core.data.downloads import DownloadProgress
 from gui_app.core.training.devices import release_cached_memory
 from gui_app.core.training.evaluation import evaluate_model
-from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
+from gui_app.core.training.trained_model import TrainedModel
+from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, Trainer
 
 
 class _SignalCallback(Callback):
@@ -56,6 +57,9 @@ class TrainingWorker(QObject):
     #: a core EpochEvent
     epoch_done = Signal(object)
     failed = Signal(str)
+    #: the EvaluationResult of the run's best weights, just before ``finished``, when they are
+    #: not the weights the run left (so "Use best weights" shows theirs at once)
+    best_evaluated = Signal(object)
     #: (FitResult, EvaluationResult or None) when a run ends, whatever the outcome
     finished = Signal(object, object)
 
@@ -69,14 +73,16 @@ class TrainingWorker(QObject):
         """Train (blocking this worker's thread), then evaluate a classifier on the test split."""
         trainer.callbacks.append(_SignalCallback(self))
         result = trainer.fit()
-        evaluation = self._evaluate(trainer, result)
+        evaluation = self._evaluate(trainer, result.model)
+        if result.best is not None and result.best.model is not result.model:
+            self.best_evaluated.emit(self._evaluate(trainer, result.best.model))
         self.finished.emit(result, evaluation)
 
-    def _evaluate(self, trainer: Trainer, result: FitResult) -> Any:
-        if result.model is None or trainer.dataset is None or self.skip_evaluation:
+    def _evaluate(self, trainer: Trainer, model: TrainedModel | None) -> Any:
+        if model is None or trainer.dataset is None or self.skip_evaluation:
             return None
         try:
-            return evaluate_model(result.model, trainer.dataset, trainer.device or "cpu")
+            return evaluate_model(model, trainer.dataset, trainer.device or "cpu")
         except (RuntimeError, ValueError) as exc:
             self.failed.emit(f"evaluation failed: {str(exc).splitlines()[0]}")
             return None

@@ -37,6 +37,7 @@ from gui_app.ui.window.autosave import Autosaver, default_autosave_dir
 from gui_app.ui.window.data_menu import DataActions
 from gui_app.ui.window.menus import WindowActions
 from gui_app.ui.window.project_files import ProjectFileActions
+from gui_app.ui.window.run_history import RunHistory
 
 LOCK_REASON = "Training is running: the network is locked until the run finishes or you stop it."
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         self.files = ProjectFileActions(self, self.document, self.autosaver, self.settings, self._fitting_trained_model)
         self.data_actions = DataActions(self)
         self._build_views()
+        self.run_history = RunHistory(self, self.document, self.training_panel)
         self._build_status_bar()
         self.window_actions = WindowActions(
             self, edit=self, files=self.files, data=self.data_actions, canvas=self.canvas, document=self.document
@@ -122,6 +124,8 @@ class MainWindow(QMainWindow):
         panel.run_started.connect(self._run_started)
         panel.run_finished.connect(self._run_finished)
         panel.config_changed.connect(self._config_changed)
+        panel.weights_chosen.connect(self._set_trained_model)
+        self.run_history.model_reopened.connect(self._set_trained_model)
         doc.changed.connect(panel.network_changed)
         panel.data_note.download_requested.connect(self.data_actions.download)
         panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
@@ -135,7 +139,7 @@ class MainWindow(QMainWindow):
         doc.lock_changed.connect(self._lock_changed)
         doc.undo_stack.indexChanged.connect(self._update_edit_actions)
         self.files.project_loaded.connect(self.project_loaded)
-        for source in (self.files, self.data_actions):
+        for source in (self.files, self.data_actions, self.run_history):
             source.status_message.connect(self.statusBar().showMessage)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
 
@@ -165,9 +169,12 @@ class MainWindow(QMainWindow):
     def _document_changed(self, change) -> None:
         doc = self.document
         panel = self.training_panel
-        training_edit = change is not None and change.kind == "training"
+        training_edit = change is not None and any(
+            p.kind in (ChangeKind.TRAINING, ChangeKind.RESET) for p in change.each()
+        )
         if training_edit and panel.config() != doc.spec.training:
-            # An undo or redo of a training setting: the form must show what the next run will use.
+            # An undo or redo of a training setting (or of a reopened run): the form must show what
+            # the next run will use.
             panel.set_config(doc.spec.training)
         compiled = doc.compiled
         self.status_params.setText(f"{format_count(compiled.total_params)} parameters")

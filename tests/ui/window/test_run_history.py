@@ -1,0 +1,92 @@
+"""In the window: runs are recorded for a saved project, best weights reach the draw pad and the
+evaluation, and a past run reopens into the project as one undo step."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from gui_app.core.project.spec import save_spec
+from gui_app.core.training.runs import RunRecorder, list_runs
+from gui_app.core.training.trainer import Trainer
+from gui_app.ui.training.runs_view import UNSAVED_NOTE
+from gui_app.ui.window.main_window import MainWindow
+from tests.core.training_fixtures import DATA, config, mlp_spec, mnist_slice
+
+
+def _forget_changes(window: MainWindow) -> None:
+    window.document.unlock()
+    window.document.undo_stack.setClean()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, autosave_dir=tmp_path / "autosave")
+    qtbot.addWidget(window, before_close_func=_forget_changes)
+    yield window
+    assert window.training_panel.stop_and_wait(10_000)
+
+
+def _open_saved(window, tmp_path, spec):
+    path = tmp_path / "net.json"
+    save_spec(spec, path)
+    window.files.open(str(path))
+    return path
+
+
+def _layers(spec):
+    return spec.to_dict()["layers"]
+
+
+def test_an_unsaved_project_says_where_runs_go(window):
+    window.files.new_from_spec(mlp_spec())
+    assert window.run_history.view.note.text() == UNSAVED_NOTE
+    assert window.training_panel.callbacks_provider() == []
+
+
+def test_a_run_in_the_window_is_recorded_and_its_best_weights_reach_the_draw_pad(window, qtbot, tmp_path):
+    spec = mlp_spec(hidden=32)
+    # lr 0.1 on the 2,000-image slice: the validation loss is lowest at epoch 3 of 4
+    spec.set_training(config(data_dir=str(DATA), epochs=4, lr=0.1))
+    _open_saved(window, tmp_path, spec)
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000):
+        assert panel.start()
+    (run,) = list_runs(tmp_path / "net.runs").runs
+    assert window.run_history.view.table.rowCount() == 1 and run.best_epoch == 3 and len(run.history) == 4
+    button = panel.best_button
+    assert button.isEnabled() and button.text() == "Use best weights (epoch 3)"
+    assert window.trained_model.metrics["epochs"] == 4
+    button.click()
+    assert window.trained_model.metrics["epochs"] == 3
+    assert window.draw_panel._trained is window.trained_model  # the draw pad reads with them
+    assert window._fitting_trained_model() is window.trained_model  # and exports take them
+    assert panel.evaluation.result.accuracy == run.history[2].val_accuracy
+    button.click()  # unticked: the last epoch's weights again
+    assert window.trained_model.metrics["epochs"] == 4
+    assert panel.evaluation.result.accuracy == run.history[3].val_accuracy
+
+
+def test_reopening_a_run_is_one_undo_step(window, tmp_path):
+    path = _open_saved(window, tmp_path, mlp_spec(hidden=64))
+    other = mlp_spec(hidden=16)
+    Trainer(
+        other, config(epochs=1, lr=0.2), [RunRecorder(path.with_suffix(".runs"))], dataset=mnist_slice(256, 100)
+    ).fit()
+    view = window.run_history.view
+    view.refresh()
+    (run,) = view.listing.runs
+    before_layers, before_training = _layers(window.document.spec), window.document.spec.training
+    view.select_run(run.name)
+    view.reopen_button.click()
+    doc = window.document
+    assert _layers(doc.spec) == _layers(other) and doc.spec.training == config(epochs=1, lr=0.2)
+    assert doc.spec.name == "test MLP" and window.training_panel.config().lr == 0.2
+    assert window.trained_model is not None and window.trained_model.metrics["epochs"] == 1
+    assert window._fitting_trained_model() is window.trained_model
+    doc.undo()
+    assert _layers(doc.spec) == before_layers and doc.spec.training == before_training
+    assert window.training_panel.config() == before_training
+    doc.redo()
+    assert _layers(doc.spec) == _layers(other)
