@@ -27,6 +27,11 @@ class SampleAnswer:
     true: int
     classes: tuple[int, ...]
     probabilities: tuple[float, ...]
+    class_names: tuple[str, ...] = ()
+
+    def name(self, label: int) -> str:
+        """Class ``label``'s name (its number when the dataset names none)."""
+        return self.class_names[label] if 0 <= label < len(self.class_names) else str(label)
 
     @property
     def predicted(self) -> int:
@@ -54,6 +59,7 @@ class SplitAnswers:
     top_classes: np.ndarray
     top_probabilities: np.ndarray
     images: torch.Tensor
+    class_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.true)
@@ -96,6 +102,7 @@ class SplitAnswers:
             int(self.true[index]),
             tuple(int(c) for c in self.top_classes[index]),
             tuple(float(p) for p in self.top_probabilities[index]),
+            self.class_names,
         )
 
 

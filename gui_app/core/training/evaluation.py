@@ -92,7 +92,9 @@ def evaluate_model(
     chosen = torch.sort(torch.cat([wrong, right])).values
     images = dataset.test_x[chosen]
     images = images[:, 0] if images.shape[1] == 1 else images.permute(0, 2, 3, 1)
-    answers = SplitAnswers(true.numpy().copy(), top_classes.numpy(), top_probabilities.numpy(), dataset.test_x)
+    answers = SplitAnswers(
+        true.numpy().copy(), top_classes.numpy(), top_probabilities.numpy(), dataset.test_x, tuple(dataset.class_names)
+    )
     return EvaluationResult(
         dataset.class_names,
         confusion.view(classes, classes).numpy(),
