@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import sys
@@ -33,7 +34,27 @@ from gui_app.core.training.runs import RunRecorder, runs_folder_for
 
 #: The signals that stop a run at the next batch, with the name the user is told.
 STOP_SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
-LOG_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s")
+LOG_KEYS = (
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "seconds",
+    "samples_per_s",
+    "per_class_accuracy",
+)
+
+
+def log_record(event: Any) -> dict[str, Any]:
+    """An epoch's ``--log`` line; a class with no validation sample has ``null`` accuracy
+    (JSON has no NaN), and a regression run's per-class accuracy is ``null`` as a whole."""
+    record = {k: getattr(event, k) for k in LOG_KEYS}
+    per_class = record["per_class_accuracy"]
+    if per_class is not None:
+        record["per_class_accuracy"] = [None if math.isnan(a) else a for a in per_class]
+    return record
 
 
 def add_parser(subparsers: Any) -> None:
@@ -185,7 +206,7 @@ class RunFiles(Callback):
                 return
         try:
             if self.log is not None:
-                self.log.write(json.dumps({k: getattr(event, k) for k in LOG_KEYS}) + "\n")
+                self.log.write(json.dumps(log_record(event)) + "\n")
                 self.log.flush()
         except OSError as exc:
             self._fail(trainer, f"{self.log_path}: cannot write the log ({exc.strerror or exc})")

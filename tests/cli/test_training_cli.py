@@ -18,7 +18,17 @@ from gui_app.core.resources import resources_dir
 from gui_app.core.training.checkpoints import load_checkpoint
 from tests.core.training_fixtures import DATA, mlp_spec
 
-KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds", "samples_per_s"}
+KEYS = {
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "seconds",
+    "samples_per_s",
+    "per_class_accuracy",
+}
 
 
 def _project(tmp_path):

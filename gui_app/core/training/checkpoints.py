@@ -13,7 +13,7 @@ import copy
 import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.text.numbers import format_shape
 from gui_app.core.text.printable import first_line, short_repr, type_phrase
-from gui_app.core.training.events import EpochEvent
+from gui_app.core.training.events import CHECKPOINT_FIELDS
 from gui_app.core.training.optimisation import make_optimizer, make_scheduler
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_payload, save_trained_model
 
@@ -123,7 +123,7 @@ def _validated_checkpoint(payload: dict[str, Any], model: TrainedModel) -> Check
     return Checkpoint(model, config, epoch, payload["optimizer"], scheduler_state, history, early_stopping)
 
 
-_HISTORY_FIELDS = tuple(f.name for f in fields(EpochEvent))
+_HISTORY_FIELDS = CHECKPOINT_FIELDS
 _WHOLE_FIELDS = {"epoch", "epochs"}
 _OPTIONAL_FIELDS = {"train_accuracy", "val_accuracy"}  # None for a regression run
 

@@ -1,4 +1,5 @@
-"""After a run: the confusion matrix, per-class accuracy and sample predictions on the test split.
+"""After a run: the confusion matrix, per-class accuracy, sample predictions and every test
+sample's top-3 answer on the test split.
 
 Plain numpy results, so the Qt views only draw them and the command line could print them.
 """
@@ -11,6 +12,7 @@ import numpy as np
 import torch
 
 from gui_app.core.data.dataset_types import LoadedDataset
+from gui_app.core.training.answers import TOP_K, SplitAnswers, top_answers
 from gui_app.core.training.trained_model import TrainedModel
 
 
@@ -20,6 +22,7 @@ class EvaluationResult:
 
     ``images`` are the sample images as uint8 ``(K, H, W)`` or ``(K, H, W, 3)``, with their
     true and predicted class indices; about half of them are mistakes when there are enough.
+    ``answers`` holds every test sample's top-3 answer (not its image) for the drill-down.
     """
 
     class_names: tuple[str, ...]
@@ -27,6 +30,8 @@ class EvaluationResult:
     images: np.ndarray
     true: np.ndarray
     predicted: np.ndarray
+    #: every test sample's answer (top-3 classes and probabilities), for the confusion drill-down
+    answers: SplitAnswers | None = None
 
     @property
     def accuracy(self) -> float:
@@ -42,10 +47,11 @@ class EvaluationResult:
 
 
 @torch.no_grad()
-def predict_classes(
+def predict_top(
     model: TrainedModel, images: torch.Tensor, device: str | torch.device = "cpu", batch_size: int = 1000
-) -> torch.Tensor:
-    """Class indices the model predicts for uint8 ``images`` (scaled and normalised as trained)."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(classes, probabilities), each ``(N, k)``, of the model's top-k answers for uint8 ``images``
+    (scaled and normalised as trained); column 0 is the answer."""
     net = model.build().to(device)
     channels = images.shape[1] if images.dim() == 4 else 1
     mean = torch.tensor(model.mean, dtype=torch.float32)
@@ -55,12 +61,16 @@ def predict_classes(
     view = (1, channels, 1, 1) if images.dim() == 4 else (1, -1)
     scale = 1 / 255.0 if images.dtype == torch.uint8 else 1.0
     mean, std = mean.view(view).to(device), std.view(view).to(device)
-    out = []
+    classes, probabilities = [], []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size].to(device).to(torch.float32) * scale
         x = ((x - mean) / std).reshape(len(x), *model.input_shape)
-        out.append(net(x).argmax(1).cpu())
-    return torch.cat(out) if out else torch.empty(0, dtype=torch.long)
+        top_classes, top_probabilities = top_answers(net(x))
+        classes.append(top_classes.cpu())
+        probabilities.append(top_probabilities.cpu())
+    if not classes:
+        return torch.empty(0, TOP_K, dtype=torch.long), torch.empty(0, TOP_K)
+    return torch.cat(classes), torch.cat(probabilities)
 
 
 def evaluate_model(
@@ -69,7 +79,8 @@ def evaluate_model(
     """Evaluate a classifier on ``dataset``'s test split; None for a regression dataset."""
     if dataset.task != "classification" or len(dataset.test_x) == 0:
         return None
-    predicted = predict_classes(model, dataset.test_x, device)
+    top_classes, top_probabilities = predict_top(model, dataset.test_x, device)
+    predicted = top_classes[:, 0]
     true = dataset.test_y
     classes = dataset.num_classes
     confusion = torch.zeros(classes * classes, dtype=torch.long)
@@ -81,10 +92,14 @@ def evaluate_model(
     chosen = torch.sort(torch.cat([wrong, right])).values
     images = dataset.test_x[chosen]
     images = images[:, 0] if images.shape[1] == 1 else images.permute(0, 2, 3, 1)
+    answers = SplitAnswers(
+        true.numpy().copy(), top_classes.numpy(), top_probabilities.numpy(), dataset.test_x, tuple(dataset.class_names)
+    )
     return EvaluationResult(
         dataset.class_names,
         confusion.view(classes, classes).numpy(),
         np.ascontiguousarray(images.numpy()),
         true[chosen].numpy(),
         predicted[chosen].numpy(),
+        answers,
     )

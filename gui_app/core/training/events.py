@@ -8,8 +8,9 @@ files, logs and JSON output always had.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
+from typing import Any
 
 
 class FitStatus(StrEnum):
@@ -48,6 +49,8 @@ class RunInfo:
     epochs: int
     start_epoch: int
     classification: bool
+    #: the classes' names, in label order (empty for a regression run)
+    class_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,19 @@ class EpochEvent:
     lr: float
     seconds: float
     samples_per_s: float
+    #: each class's validation accuracy (its recall), in label order; NaN for a class with no
+    #: validation sample; None for a regression run or an epoch restored from a checkpoint
+    per_class_accuracy: tuple[float, ...] | None = None
+
+    def checkpoint_row(self) -> dict[str, Any]:
+        """The epoch as a checkpoint's history stores it (:data:`CHECKPOINT_FIELDS`)."""
+        row = asdict(self)
+        return {name: row[name] for name in CHECKPOINT_FIELDS}
+
+
+#: The EpochEvent fields a checkpoint keeps: per-class accuracy is left out, so checkpoints keep
+#: the rows they always had (older files still load) and a resumed run needs none of it.
+CHECKPOINT_FIELDS = tuple(f.name for f in fields(EpochEvent) if f.name != "per_class_accuracy")
 
 
 @dataclass(frozen=True)

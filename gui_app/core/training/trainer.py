@@ -35,6 +35,7 @@ from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.best_weights import KeepBestWeights
 from gui_app.core.training.callbacks import Callback, EarlyStopping, RunningTrainer, SaveCheckpoints
 from gui_app.core.training.checkpoints import FIXED_LENGTH_SCHEDULERS, Checkpoint
+from gui_app.core.training.class_tally import ClassTally
 from gui_app.core.training.device_data import DeviceData, ShapeMismatchError, check_network_fits
 from gui_app.core.training.devices import DeviceError, memory_in_use, release_cached_memory, resolve_device
 from gui_app.core.training.events import BatchEvent, EpochEvent, ErrorEvent, ErrorKind, FitStatus, RunInfo
@@ -429,6 +430,7 @@ class Trainer:
             self.config.epochs,
             self.start_epoch,
             data.task == "classification",
+            tuple(data.class_names) if data.task == "classification" else (),
         )
 
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -458,7 +460,7 @@ class Trainer:
         if tally.samples < self.data.n_train:
             return None
         train_loss, train_acc = tally.means()
-        val_loss, val_acc = self.evaluate()
+        val_loss, val_acc, per_class = self.evaluate()
         if self.scheduler is not None and self.scheduler_when == "epoch":
             self.scheduler.step()
         elif self.scheduler is not None and self.scheduler_when == "val_loss":
@@ -473,6 +475,7 @@ class Trainer:
             current_lr(self.optimizer),
             time.perf_counter() - epoch_start,
             tally.samples / max(busy, 1e-9),
+            per_class,
         )
 
     def _train_one_epoch(self, epoch: int) -> tuple[_EpochTally, float]:
@@ -552,24 +555,28 @@ class Trainer:
                 return
 
     @torch.no_grad()
-    def evaluate(self) -> tuple[float, float | None]:
-        """(mean loss, accuracy) on the validation data (the test split unless ``val_split``)."""
+    def evaluate(self) -> tuple[float, float | None, tuple[float, ...] | None]:
+        """(mean loss, accuracy, per-class accuracy) on the validation data (the test split
+        unless ``val_split``); the accuracies are None for a regression run."""
         model, data = self.model, self.data
         model.eval()
         total = torch.zeros((), device=self.device)
-        correct = torch.zeros((), dtype=torch.long, device=self.device)
+        tally: ClassTally | None = None
         count = 0
         for x, target, labels in data.val_batches(max(self.config.batch_size, 1000)):
             with self._autocast():
                 out = model(x).float()
             total += self.loss_fn(out, target) * len(x)
             if labels is not None:
-                correct += (out.argmax(1) == labels).sum()
+                tally = tally or ClassTally(out.shape[1], self.device)
+                tally.add(out, labels)
             count += len(x)
         if count == 0:
-            return math.nan, None
-        accuracy = int(correct.item()) / count if not data.regression else None
-        return total.item() / count, accuracy
+            return math.nan, None, None
+        if tally is None:
+            return total.item() / count, None, None
+        correct, per_class = tally.read()
+        return total.item() / count, correct / count, per_class
 
     # ------------------------------------------------------------------ results
     def _trained_model(self) -> TrainedModel:
@@ -604,7 +611,7 @@ class Trainer:
             len(self.history),
             _on_cpu(self.optimizer.state_dict()),
             _on_cpu(self.scheduler.state_dict()) if self.scheduler is not None else None,
-            [asdict(e) for e in self.history],
+            [e.checkpoint_row() for e in self.history],
             self.early_stopping.state_dict(),
         )
 

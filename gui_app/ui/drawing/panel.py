@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import torch
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Slot
 from PySide6.QtGui import QFont, QImage, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
@@ -268,6 +269,30 @@ class DrawPanel(QWidget):
         if prediction is None:
             self._show_empty()
             return None
+        self._show_prediction(prediction)
+        return prediction
+
+    def show_image(self, image: np.ndarray, caption: str = "") -> Prediction | None:
+        """Show a 28×28 grey image (uint8, or floats in [0, 1]) as the model's input, with the
+        current model's reading of it, as if it had been drawn; ``caption`` (where the image
+        came from) goes in the status line. The pad is cleared: its strokes did not make this
+        image. The image is taken as it is, not centred again (it is already a model input)."""
+        pixels = np.asarray(image)
+        if pixels.shape != (28, 28):
+            raise ValueError(f"the draw pad shows 28×28 grey images, not {pixels.shape}")
+        values = pixels.astype(np.float32) / 255.0 if pixels.dtype == np.uint8 else pixels.astype(np.float32)
+        reader = self._reader()
+        if reader is None:
+            return None
+        self.pad.clear()  # its ``cleared`` empties the readout, then this image fills it
+        tensor = torch.from_numpy(np.clip(values, 0.0, 1.0))
+        probabilities = reader.probabilities(tensor)[0]
+        prediction = Prediction(int(probabilities.argmax()), tuple(float(p) for p in probabilities), tensor)
+        self._show_prediction(prediction)
+        self.status.setText(caption)
+        return prediction
+
+    def _show_prediction(self, prediction: Prediction) -> None:
         self.last_prediction = prediction
         self.predicted.setText(str(prediction.digit))
         self.confidence.setText(f"{prediction.confidence:.1%} sure")
@@ -275,7 +300,6 @@ class DrawPanel(QWidget):
         brushes = [_BAR_TOP if i == prediction.digit else _BAR for i in range(10)]
         self.bars.setOpts(height=heights, brushes=brushes)
         self._show_input(prediction.image.numpy())
-        return prediction
 
     @Slot()
     def _show_empty(self) -> None:

@@ -1,14 +1,33 @@
-"""After a run: the confusion matrix as a heat map, per-class accuracy, and sample predictions."""
+"""After a run: the confusion matrix as a heat map, per-class accuracy, and sample predictions.
+
+Clicking a confusion cell lists that cell's test images, most confident first, each with its
+top-3 answer; *Most confidently wrong* lists every error the same way, and *Samples* goes back
+to the sample grid. Clicking a listed image emits :attr:`EvaluationView.test_image_chosen`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QScrollArea, QStackedLayout, QToolTip, QWidget
+from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedLayout,
+    QStackedWidget,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui_app.core.training.evaluation import EvaluationResult
+from gui_app.ui.training.drilldown import AnswerList, image_pixmap
+from gui_app.ui.training.per_class import PerClassAccuracyPlot
 
 _WRONG = "#d03030"
 _RIGHT = "#2a8a3a"
@@ -26,11 +45,16 @@ class ConfusionMatrixView(QWidget):
     COUNT_POINTS = (9.0, 8.0, 7.0)
     MAX_COUNTED = 12  # more classes: colours only, counts in the tooltips
 
+    #: (true class, predicted class) of a cell the user clicked
+    cell_clicked = Signal(int, int)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
         self.setMouseTracking(True)
         self.matrix = np.zeros((0, 0), dtype=np.int64)
+        #: the cell whose images are listed, framed on the matrix
+        self.selected_cell: tuple[int, int] | None = None
         self.names: tuple[str, ...] = ()
         lut = pg.colormap.get("viridis").getLookupTable(nPts=256, mode=pg.ColorMap.BYTE)
         self._colours = [QColor(int(r), int(g), int(b)) for r, g, b in lut[:, :3]]
@@ -44,6 +68,7 @@ class ConfusionMatrixView(QWidget):
     # ------------------------------------------------------------------ data
     def set_matrix(self, matrix: np.ndarray, names: tuple[str, ...]) -> None:
         self.matrix = np.asarray(matrix, dtype=np.int64)
+        self.selected_cell = None
         self.names = tuple(names[i] if i < len(names) else str(i) for i in range(len(self.matrix)))
         self._label_width = self._left_for(self.names)  # measured once here, not per cell per paint
         self.updateGeometry()
@@ -158,6 +183,13 @@ class ConfusionMatrixView(QWidget):
                     painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, str(int(self.matrix[t, p])))
         painter.setPen(QColor(160, 160, 160))
         painter.drawRect(QRectF(left, top, self.width() - left - 2, self.height() - top - 2))
+        if self.selected_cell is not None:
+            # white outside, black inside: visible on every colour of the map
+            cell = self.cell_rect(*self.selected_cell)
+            painter.setPen(QPen(Qt.GlobalColor.white, 2))
+            painter.drawRect(cell.adjusted(1, 1, -1, -1))
+            painter.setPen(QPen(Qt.GlobalColor.black, 1))
+            painter.drawRect(cell.adjusted(2.5, 2.5, -2.5, -2.5))
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -165,52 +197,44 @@ class ConfusionMatrixView(QWidget):
             return True
         return super().event(event)
 
-    def _show_tooltip(self, event) -> None:
+    def cell_at(self, pos: QPoint) -> tuple[int, int] | None:
+        """(true, predicted) of the cell under ``pos``, found by arithmetic; None outside them."""
         n = len(self.matrix)
         first = self.cell_rect(0, 0)
         if n and first.width() > 0 and first.height() > 0:
-            p = int((event.pos().x() - first.left()) // first.width())
-            t = int((event.pos().y() - first.top()) // first.height())
-            if 0 <= t < n and 0 <= p < n:
-                count, name = int(self.matrix[t, p]), self.names[t]
-                share = count / max(int(self.matrix[t].sum()), 1)
-                text = f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
-                QToolTip.showText(event.globalPos(), text, self)
-                return
-        QToolTip.hideText()
+            p = int((pos.x() - first.left()) // first.width())
+            t = int((pos.y() - first.top()) // first.height())
+            if 0 <= t < n and 0 <= p < n and pos.x() >= first.left() and pos.y() >= first.top():
+                return t, p
+        return None
 
+    def _show_tooltip(self, event) -> None:
+        cell = self.cell_at(event.pos())
+        if cell is None:
+            QToolTip.hideText()
+            return
+        t, p = cell
+        count, name = int(self.matrix[t, p]), self.names[t]
+        share = count / max(int(self.matrix[t].sum()), 1)
+        text = f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
+        QToolTip.showText(event.globalPos(), text, self)
 
-class PerClassAccuracyPlot(pg.PlotWidget):
-    """A bar per class: the share of its test samples predicted right, on a 0 to 1 axis.
+    def select_cell(self, cell: tuple[int, int] | None) -> None:
+        self.selected_cell = cell
+        self.update()
 
-    The axis always starts at 0: a range fitted to the bars (0.88 to 1) made a 2% gap look like
-    half the chart.
-    """
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        over = self.cell_at(event.position().toPoint()) is not None
+        self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent=parent, background="w")
-        self.setObjectName("perClassAccuracy")
-        self.setMinimumSize(150, 110)
-        item = self.getPlotItem()
-        item.setTitle("Per-class accuracy", size="8pt")
-        item.setMenuEnabled(False)
-        item.setMouseEnabled(False, False)
-        item.showGrid(y=True, alpha=0.25)
-        item.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
-        self.bars: pg.BarGraphItem | None = None
-
-    def set_accuracy(self, accuracy: np.ndarray, names: tuple[str, ...]) -> None:
-        item = self.getPlotItem()
-        if self.bars is not None:
-            item.removeItem(self.bars)
-        values = np.nan_to_num(accuracy, nan=0.0)
-        mean = float(np.nanmean(accuracy)) if np.isfinite(accuracy).any() else 0.0
-        brushes = [pg.mkBrush(_RIGHT if v >= mean else "#c08020") for v in values]
-        self.bars = pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.7, brushes=brushes)
-        item.addItem(self.bars)
-        item.getAxis("bottom").setTicks([[(i, names[i] if i < len(names) else str(i)) for i in range(len(values))]])
-        # A little room beyond 0 and 1, so the axis can label both ends.
-        item.setRange(xRange=(-0.6, len(values) - 0.4), yRange=(0.0, 1.0), padding=0.06)
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        cell = self.cell_at(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and cell is not None:
+            self.select_cell(cell)
+            self.cell_clicked.emit(*cell)
+            return
+        super().mousePressEvent(event)
 
 
 class SampleGrid(QWidget):
@@ -240,7 +264,7 @@ class SampleGrid(QWidget):
             wrong = int(predicted[i]) != int(true[i])
             cell = QLabel()
             cell.setAlignment(Qt.AlignCenter)
-            cell.setPixmap(_pixmap(image).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.FastTransformation))
+            cell.setPixmap(image_pixmap(image).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.FastTransformation))
             color = _WRONG if wrong else _RIGHT
             cell.setStyleSheet(f"border: {2 if wrong else 1}px solid {color}; background: black;")
             cell.setToolTip(f"predicted {name(int(predicted[i]))}, true {name(int(true[i]))}")
@@ -285,23 +309,18 @@ class _SampleScroll(QScrollArea):
             grid.relayout()
 
 
-def _pixmap(image: np.ndarray) -> QPixmap:
-    """A uint8 (H, W) or (H, W, 3) array -> QPixmap (copied, so the array may go away)."""
-    image = np.ascontiguousarray(image)
-    h, w = image.shape[:2]
-    if image.ndim == 2:
-        qimage = QImage(image.data, w, h, image.strides[0], QImage.Format_Grayscale8)
-    else:
-        qimage = QImage(image.data, w, h, image.strides[0], QImage.Format_RGB888)
-    return QPixmap.fromImage(qimage.copy())
-
-
 class EvaluationView(QWidget):
     """The three views side by side, or a note until a classifier has been trained.
 
     Nothing here needs more height than the training dock has at 1280×800 (about 170 pixels for
-    the tab): the matrix's cells and the bars stretch, the samples flow into more columns.
+    the tab): the matrix's cells and the bars stretch, the samples flow into more columns. The
+    right-hand pane shows the sample grid or a listing (a cell's images, or the errors) under a
+    one-line title with the *Samples* and *Most confidently wrong* buttons.
     """
+
+    #: a core SampleAnswer (the image, uint8 (H, W) or (H, W, 3), its true class and top-3
+    #: answer) when the user clicks a listed test image; the window shows it on the draw pad
+    test_image_chosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -309,6 +328,7 @@ class EvaluationView(QWidget):
         self.note.setAlignment(Qt.AlignCenter)
         self.note.setWordWrap(True)
         self.confusion = ConfusionMatrixView()
+        self.confusion.cell_clicked.connect(self.show_cell)
         self.per_class = PerClassAccuracyPlot()
         self.samples = SampleGrid()
         self.sample_scroll = _SampleScroll()
@@ -316,25 +336,115 @@ class EvaluationView(QWidget):
         self.sample_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.sample_scroll.setWidget(self.samples)
         self.sample_scroll.setMinimumWidth(3 * (THUMB + 8) + 24)
+        self.answer_list = AnswerList()
+        self.answer_list.answer_chosen.connect(self.test_image_chosen)
         content = QWidget()
         row = QHBoxLayout(content)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
         row.addWidget(self.confusion, 4)
-        row.addWidget(self.per_class, 3)
-        row.addWidget(self.sample_scroll, 4)
+        row.addWidget(self.per_class, 2)
+        row.addWidget(self._listing_pane(), 5)
         self._stack = QStackedLayout(self)
         self._stack.addWidget(self.note)
         self._stack.addWidget(content)
         self.result: EvaluationResult | None = None
 
+    def _listing_pane(self) -> QWidget:
+        """The title and buttons over the sample grid or the listing."""
+        self.listing_title = QLabel()
+        self.listing_title.setObjectName("listingTitle")
+        self.listing_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.samples_button = QPushButton("Samples")
+        self.samples_button.setToolTip("Back to the sample predictions")
+        self.samples_button.clicked.connect(self.show_samples)
+        self.wrong_button = QPushButton("Most confidently wrong")
+        self.wrong_button.setObjectName("mostConfidentlyWrong")
+        self.wrong_button.setToolTip("Every test image the model got wrong, the surest mistakes first")
+        self.wrong_button.clicked.connect(self.show_most_confidently_wrong)
+        for button in (self.samples_button, self.wrong_button):
+            button.setStyleSheet("QPushButton { padding: 1px 6px; }")
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.setSpacing(4)
+        header.addWidget(self.listing_title, 1)
+        header.addWidget(self.samples_button)
+        header.addWidget(self.wrong_button)
+        self.listing = QStackedWidget()
+        self.listing.addWidget(self.sample_scroll)
+        self.listing.addWidget(self.answer_list)
+        pane = QWidget()
+        column = QVBoxLayout(pane)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addLayout(header)
+        column.addWidget(self.listing, 1)
+        return pane
+
     def set_result(self, result: EvaluationResult | None) -> None:
         self.result = result
         if result is None:
             self._stack.setCurrentIndex(0)
+            self.answer_list.set_rows(None, np.zeros(0, dtype=np.int64))
             return
         names = result.class_names
         self.confusion.set_matrix(result.confusion, names)
         self.per_class.set_accuracy(result.per_class_accuracy, names)
         self.samples.set_samples(result.images, result.true, result.predicted, names)
+        errors = int(result.confusion.sum() - np.trace(result.confusion))
+        self.wrong_button.setEnabled(result.answers is not None and errors > 0)
+        self.show_samples()
         self._stack.setCurrentIndex(1)
+
+    def _name(self, label: int) -> str:
+        names = self.result.class_names if self.result is not None else ()
+        return names[label] if label < len(names) else str(label)
+
+    @Slot()
+    def show_samples(self) -> None:
+        """The sample grid, as after the run."""
+        self.confusion.select_cell(None)
+        self.listing.setCurrentWidget(self.sample_scroll)
+        self.samples_button.setEnabled(False)
+        self._set_title("Click a cell to list its images", "Click a confusion cell to list its test images")
+
+    @Slot(int, int)
+    def show_cell(self, true: int, predicted: int) -> None:
+        """List the test images of true class ``true`` answered ``predicted``, surest first."""
+        answers = self.result.answers if self.result is not None else None
+        if answers is None:
+            return
+        self.confusion.select_cell((true, predicted))
+        indices = answers.cell(true, predicted)
+        count = f"{len(indices):,} image{'s' if len(indices) != 1 else ''}" if len(indices) else "no image"
+        verdict = "right" if true == predicted else "wrong"
+        self._show_listing(
+            f"True {self._name(true)} → {self._name(predicted)}: {count}",
+            f"Test images of true class {self._name(true)} answered {self._name(predicted)} ({verdict}): {count}, "
+            "the surest first",
+            indices,
+        )
+
+    @Slot()
+    def show_most_confidently_wrong(self) -> None:
+        """List every wrong answer, the one the model was surest of first."""
+        answers = self.result.answers if self.result is not None else None
+        if answers is None:
+            return
+        self.confusion.select_cell(None)
+        indices = answers.most_confidently_wrong()
+        self._show_listing(
+            f"{len(indices):,} errors, surest first",
+            f"Every wrong answer on the test split ({len(indices):,}), the one the model was surest of first",
+            indices,
+        )
+
+    def _show_listing(self, title: str, explanation: str, indices: np.ndarray) -> None:
+        self.answer_list.set_rows(self.result.answers, indices)
+        self.listing.setCurrentWidget(self.answer_list)
+        self.samples_button.setEnabled(True)
+        self._set_title(title, explanation + "; click an image to see it on the draw pad")
+
+    def _set_title(self, title: str, explanation: str = "") -> None:
+        self.listing_title.setText(title)
+        self.listing_title.setToolTip(explanation or title)

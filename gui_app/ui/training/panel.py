@@ -8,6 +8,7 @@ the network changes, so it never outlives the problem it names.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -114,6 +115,16 @@ def _outcome(result: FitResult) -> str:
     )
 
 
+def _weakest_class(per_class: tuple[float, ...], names: tuple[str, ...]) -> str:
+    """The status line's ", weakest class 8 at 82.0%"; "" when fewer than two classes have a figure."""
+    seen = [(share, i) for i, share in enumerate(per_class) if not math.isnan(share)]
+    if len(seen) < 2:
+        return ""
+    share, label = min(seen)
+    name = names[label] if label < len(names) else str(label)
+    return f", weakest class {name} at {share:.1%}"
+
+
 class TrainingPanel(QWidget):
     """See the module docstring. ``spec_provider`` returns the network to train (a copy)."""
 
@@ -152,6 +163,8 @@ class TrainingPanel(QWidget):
         self._network_problem = False
         #: training has begun (the data is loaded): Pause acts only from then on
         self._training = False
+        #: the running classifier's class names, for the per-class bars
+        self._class_names: tuple[str, ...] = ()
         self._make_tabs()
         self._make_controls()
         self._lay_out()
@@ -444,6 +457,7 @@ class TrainingPanel(QWidget):
         home = str(Path.home())
         if source.startswith(home + os.sep):
             source = "~" + source[len(home) :]
+        self._class_names = info.class_names
         self._training = True
         self._set_activity(f"Training on {info.dataset} ({info.samples:,} samples) with {info.device}. Data: {source}")
         self._update_buttons()
@@ -494,6 +508,9 @@ class TrainingPanel(QWidget):
         self.plots.add_epoch(event.epoch, event.val_loss, event.train_accuracy, event.val_accuracy)
         acc = event.val_accuracy
         accuracy = f", accuracy {acc:.2%}" if acc is not None else ""
+        if event.per_class_accuracy is not None:
+            self.plots.set_per_class(event.epoch, event.per_class_accuracy, self._class_names)
+            accuracy += _weakest_class(event.per_class_accuracy, self._class_names)
         self._last_epoch = (
             f"Epoch {event.epoch}/{event.epochs}: validation loss "
             f"{event.val_loss:.4f}{accuracy} ({event.seconds:.1f} s)."

@@ -1,5 +1,6 @@
-"""Live training plots: loss (per batch, smoothed, validation) and accuracy (per epoch), with
-the validation curves of past runs laid over them (:meth:`TrainingPlots.show_run`).
+"""Live training plots: loss (per batch, smoothed, validation), accuracy (per epoch), each
+class's validation accuracy at the last epoch's end (bars, for a classifier), and the validation
+curves of past runs laid over them (:meth:`TrainingPlots.show_run`).
 
 Points go into numpy buffers that grow by doubling; a 50 ms timer pushes the filled part to
 the curves with ``setData`` only when something changed, so a burst of signals costs appends,
@@ -17,6 +18,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from gui_app.ui.training.per_class import PerClassAccuracyPlot
 
 REFRESH_MS = 50
 #: Weight of the past in the smoothed loss, per batch: an exponential moving average over the
@@ -218,6 +221,8 @@ class TrainingPlots(QWidget):
         self.accuracy = MetricPlot("Accuracy", "accuracy", legend_offset=(-8, -8))
         self.accuracy.add_series("train", (31, 100, 200), width=2, symbol="o")
         self.accuracy.add_series("validation", (220, 90, 30), width=2, symbol="o")
+        self.per_class = PerClassAccuracyPlot("Per-class accuracy (validation)")
+        self.per_class.setObjectName("livePerClassAccuracy")
         self._ema = 0.0
         self._ema_steps = 0
         self._epochs: float = 0
@@ -241,6 +246,7 @@ class TrainingPlots(QWidget):
         plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.loss, 3)
         plots.addWidget(self.accuracy, 2)
+        plots.addWidget(self.per_class, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
@@ -256,6 +262,8 @@ class TrainingPlots(QWidget):
         """Empty the plots for a run of ``epochs`` (fixes the x axis to it, and to the past runs shown)."""
         self.loss.clear_data()
         self.accuracy.clear_data()
+        self.per_class.clear_bars()
+        self.per_class.set_title("Per-class accuracy (validation)")
         self._epochs = epochs or 0
         self._fit_x()
         self._ema = 0.0
@@ -315,6 +323,11 @@ class TrainingPlots(QWidget):
         if extent:
             self.loss.set_x_extent(extent)
             self.accuracy.set_x_extent(extent)
+
+    def set_per_class(self, epoch: int, accuracy: Sequence[float], names: Sequence[str]) -> None:
+        """Each class's validation accuracy after ``epoch`` (once an epoch: drawn at once)."""
+        self.per_class.set_accuracy(accuracy, names)
+        self.per_class.set_title(f"Per-class accuracy (validation, epoch {epoch})")
 
     @Slot()
     def refresh(self) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from gui_app.core.project.spec import ChangeKind, ProjectFileError
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs
+from gui_app.core.training.answers import SampleAnswer
 from gui_app.core.training.trained_model import TrainedModel
 from gui_app.ui.canvas import NetworkCanvas
 from gui_app.ui.document.document import Document, layers_from_text, layers_to_text
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         doc.changed.connect(panel.network_changed)
         panel.data_note.download_requested.connect(self.data_actions.download)
         panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
+        panel.evaluation.test_image_chosen.connect(self.show_test_image)
         scene = self.canvas.network_scene
         scene.selectionChanged.connect(self._selection_changed)
         self.palette_panel.add_requested.connect(self.add_layer_after_selection)
@@ -302,6 +304,25 @@ class MainWindow(QMainWindow):
     def _set_trained_model(self, model: TrainedModel | None) -> None:
         self.trained_model = model
         self.draw_panel.set_trained_model(model)
+
+    def show_test_image(self, answer: SampleAnswer) -> None:
+        """A test image clicked in the evaluation: on the draw pad's 28×28 panel, read by its model.
+
+        The pad's dock is not raised (it shares the bottom row with the training dock, so the
+        listing would go away under it); the status bar says where the image went.
+        """
+        if answer.image.shape != (28, 28):
+            self.statusBar().showMessage("⚠ The draw pad shows 28×28 grey images only", 6000)
+            return
+        origin = f"Test image #{answer.index}, true class {answer.name(answer.true)}"
+        self.draw_panel.show_image(answer.image, f"{origin} (from Training ▸ Evaluation)")
+        verdict = "wrong" if answer.wrong else "right"
+        where = "" if not self.draw_dock.visibleRegion().isEmpty() else " (the Draw a digit tab)"
+        self.statusBar().showMessage(
+            f"{origin}, answered {answer.name(answer.predicted)} ({answer.confidence:.1%}, {verdict}): "
+            f"shown on the draw pad{where}",
+            8000,
+        )
 
     def _config_changed(self, config) -> None:
         self.document.set_training(config)
