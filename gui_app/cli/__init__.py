@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "summary": "summary",
     "export": "export",
     "train": "train",
+    "lr-find": "lr_find",
     "predict": "predict",
     "data": "data",
 }
@@ -32,6 +33,7 @@ HELP = {
     "summary": "print a project's layers, output shapes, parameter counts, warnings and errors",
     "export": "export a project to Python, TorchScript, ONNX, torch.export or a training script",
     "train": "train a project's network without the window",
+    "lr-find": "find a learning rate for a project: a short sweep of growing rates, and a suggestion",
     "predict": "read handwritten digits from image files",
     "data": "show where datasets are found, choose a data folder, download full datasets",
 }
