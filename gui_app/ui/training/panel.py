@@ -35,6 +35,7 @@ from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, resumed_length, save_checkpoint
+from gui_app.core.training.sanity import SanityChecks, SanityMessage
 from gui_app.core.training.trained_model import ModelFileError
 from gui_app.core.training.trainer import BatchEvent, EpochEvent, ErrorKind, FitResult, FitStatus, RunInfo, Trainer
 from gui_app.ui.training.data_note import DataNoteBar
@@ -101,6 +102,8 @@ class TrainingPanel(QWidget):
     #: a core TrainedModel with the trained weights, or None when stopped before any epoch
     run_finished = Signal(object)
     config_changed = Signal(object)
+    #: a core SanityMessage, emitted from the worker thread (queued to :meth:`_on_sanity`)
+    _sanity_failed = Signal(object)
 
     def __init__(self, spec_provider: Callable[[], NetworkSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +142,7 @@ class TrainingPanel(QWidget):
         worker.epoch_done.connect(self._on_epoch)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
+        self._sanity_failed.connect(self._on_sanity)
 
     def _make_tabs(self) -> None:
         self.settings = TrainingSettingsForm()
@@ -190,6 +194,13 @@ class TrainingPanel(QWidget):
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         # Which data a run uses, when it is not what was asked for (the MNIST sample, another folder)
         self.data_note = DataNoteBar()
+        # What the sanity checks of the run's first batches found (hidden while they found nothing)
+        self.sanity_note = QLabel()
+        self.sanity_note.setObjectName("sanityNote")
+        self.sanity_note.setWordWrap(True)
+        self.sanity_note.setStyleSheet("color: #a05a00;")
+        self.sanity_note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.sanity_note.setVisible(False)
         self.lock_note = QLabel(LOCK_NOTE)
         self.lock_note.setWordWrap(True)
         self.lock_note.setStyleSheet("color: #8a5a00;")
@@ -251,6 +262,7 @@ class TrainingPanel(QWidget):
         # The status spans the panel's width above the tabs: a long message (a layer's error with
         # its fix) reads whole in a line or two instead of being clipped in the narrow left column.
         right.addWidget(self.status)
+        right.addWidget(self.sanity_note)
         right.addWidget(self.data_note)
         right.addWidget(self.tabs, 1)
         layout.addLayout(right, 1)
@@ -296,7 +308,9 @@ class TrainingPanel(QWidget):
             return False
         self._error = None
         self._network_problem = False
-        trainer = Trainer(spec, config, resume=resume)
+        trainer = Trainer(spec, config, [SanityChecks(self._sanity_failed.emit)], resume=resume)
+        self.sanity_note.clear()
+        self.sanity_note.setVisible(False)
         self.plots.clear(config.epochs)
         self.evaluation.set_result(None)
         self.epoch_bar.setValue(0)
@@ -470,6 +484,13 @@ class TrainingPanel(QWidget):
             f"{event.val_loss:.4f}{accuracy} ({event.seconds:.1f} s)."
         )
         self._refresh_status()
+
+    @Slot(object)
+    def _on_sanity(self, message: SanityMessage) -> None:
+        """A check of the first batches failed: one line each, kept until the next run starts."""
+        lines = [line for line in self.sanity_note.text().split("\n") if line]
+        self.sanity_note.setText("\n".join([*lines, f"Check: {message.text}"]))
+        self.sanity_note.setVisible(True)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
