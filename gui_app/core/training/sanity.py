@@ -92,7 +92,7 @@ def not_falling_message(losses: list[float], samples: int) -> SanityMessage | No
         return None
     return SanityMessage(
         "not_falling",
-        f"After {samples:,} samples the loss has not fallen ({before:.3g} over the first batches, {after:.3g} over "
+        f"After {samples:,} samples the loss has not fallen ({before:.4g} over the first batches, {after:.4g} over "
         "the last): the learning rate may be too low or too high (Training ▸ Find Learning Rate), or the "
         "gradients do not reach the weights (Training ▸ Can This Network Learn?).",
     )

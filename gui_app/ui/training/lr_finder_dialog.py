@@ -12,6 +12,7 @@ import math
 import time
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -187,11 +188,16 @@ class LRFinderDialog(_ProbeDialog):
         item.setLogMode(x=True)
         item.setLabel("bottom", "learning rate")
         item.setLabel("left", "loss")
-        item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        item.addLegend(offset=(8, 8), labelTextSize="8pt")  # top left: the flat start leaves it room
         self.raw_curve = self.plot.plot([], [], name="loss (batch)", pen=pg.mkPen((*RAW_COLOUR, 140)))
         self.smooth_curve = self.plot.plot([], [], name="loss (smoothed)", pen=pg.mkPen(SMOOTH_COLOUR, width=2))
-        self.current_line = self._rate_line(config.lr, CURRENT_COLOUR, f"current {config.lr:g}", 0.12)
+        # The current rate's label sits left of its line, the suggestion's right of its own: the two
+        # rates are often close, and the labels must not overlap.
+        self.current_line = self._rate_line(config.lr, CURRENT_COLOUR, f"current {config.lr:g}", 0.12, left=True)
         self.suggested_line: pg.InfiniteLine | None = None
+        #: the suggested rate's point on the smoothed curve
+        self.suggested_mark = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(SUGGESTED_COLOUR), pen=pg.mkPen("w"))
+        self.plot.addItem(self.suggested_mark, ignoreBounds=True)
         self.use_button = QPushButton("Use This Rate")
         self.use_button.setEnabled(False)
         self.use_button.setToolTip("Put the suggested rate into the training settings")
@@ -202,7 +208,9 @@ class LRFinderDialog(_ProbeDialog):
     def start(self, probe: Probe | None = None) -> None:
         super().start(probe or self.finder)
 
-    def _rate_line(self, lr: float, colour: tuple[int, ...], label: str, position: float) -> pg.InfiniteLine:
+    def _rate_line(
+        self, lr: float, colour: tuple[int, ...], label: str, position: float, left: bool = False
+    ) -> pg.InfiniteLine:
         line = pg.InfiniteLine(
             math.log10(lr),  # the x axis is in log10 units in log mode
             angle=90,
@@ -213,7 +221,7 @@ class LRFinderDialog(_ProbeDialog):
                 "position": position,
                 "color": colour,
                 "fill": (255, 255, 255, 220),
-                "anchors": [(0, 0), (0, 0)],
+                "anchors": [(1, 0), (1, 0)] if left else [(0, 0), (0, 0)],
             },
         )
         self.plot.addItem(line, ignoreBounds=True)
@@ -232,7 +240,8 @@ class LRFinderDialog(_ProbeDialog):
         self.smooth_curve.setData(rates, [p.smoothed for p in points])
         smoothed = [p.smoothed for p in points]
         if smoothed:  # the diverging tail would squash the curve: show from its lowest to its start
-            low, high = min(smoothed), max(smoothed[0], min(max(p.loss for p in points), 2 * smoothed[0]))
+            raw = [p.loss for p in points]
+            low, high = min(*smoothed, *raw), max(smoothed[0], min(max(raw), 2 * smoothed[0]))
             self.plot.getPlotItem().setYRange(low - 0.1 * (high - low), high + 0.05 * (high - low), padding=0)
 
     def _show_result(self, result: LRFinderResult | None) -> None:
@@ -251,6 +260,7 @@ class LRFinderDialog(_ProbeDialog):
         self.suggested_line = self._rate_line(
             result.suggested_lr, SUGGESTED_COLOUR, f"suggested {result.suggested_lr:g}", 0.88
         )
+        self.suggested_mark.setData([math.log10(result.suggested_lr)], [_loss_at(result.points, result.suggested_lr)])
         self._ended(f"Suggested learning rate: {result.suggested_lr:g}, {result.note}.{tail}")
         self.use_button.setEnabled(True)
         self.use_button.setDefault(True)
@@ -260,6 +270,13 @@ class LRFinderDialog(_ProbeDialog):
         if self.suggested_lr is not None:
             self.rate_chosen.emit(self.suggested_lr)
             self.accept()
+
+
+def _loss_at(points: tuple[Any, ...], lr: float) -> float:
+    """The smoothed loss at ``lr``, interpolated in log rate between the two points around it."""
+    rates = [math.log10(p.lr) for p in points]
+    losses = [p.smoothed for p in points]
+    return float(np.interp(math.log10(lr), rates, losses))
 
 
 class LearnCheckDialog(_ProbeDialog):
