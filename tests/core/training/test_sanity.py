@@ -17,6 +17,7 @@ from gui_app.core.training.sanity import (
     Verdict,
     first_loss_message,
     learn_one_batch,
+    verdict_of,
 )
 from gui_app.core.training.trainer import Trainer
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
@@ -125,3 +126,20 @@ def test_a_network_with_dropout_of_one_cannot_learn():
     spec.layers.insert(3, LayerSpec("Dropout", {"p": 1.0}))
     result = LearnCheck(spec, config(lr=0.05), dataset=mnist_slice()).run()
     assert not result.learned
+
+
+@pytest.mark.parametrize(
+    ("losses", "final", "accuracy", "stopped", "verdict"),
+    [
+        ([2.3, 1.0, 0.1], 0.05, 1.0, False, Verdict.LEARNED),
+        ([2.3, 1.5, 0.9], 0.8, 0.9, False, Verdict.SLOW),
+        ([2.3, 2.2, 2.1], 2.0, 0.3, False, Verdict.STUCK),
+        ([2.3, 50.0, 3.0], 2.2, 0.2, False, Verdict.DIVERGED),
+        ([2.3, float("nan")], float("nan"), 0.1, False, Verdict.DIVERGED),
+        ([2.3, 1.0], 0.9, 0.5, True, Verdict.STOPPED),
+        ([1.0, 0.5, 0.05], 0.05, None, False, Verdict.LEARNED),  # regression: a tenth of the first
+        ([1.0, 0.5, 0.3], 0.3, None, False, Verdict.SLOW),
+    ],
+)
+def test_the_one_batch_verdict(losses, final, accuracy, stopped, verdict):
+    assert verdict_of(losses, final, accuracy, stopped) == verdict
