@@ -3,9 +3,9 @@
 Prints the suggested rate and why on stdout (``--json``: the result and the whole curve), a
 progress bar on stderr on a terminal. ``--can-learn`` also trains one batch for 100 steps at the
 project's rate (Training ▸ Can This Network Learn?). Exit 0 with a suggestion (and, with
-``--can-learn``, a network that learnt its batch), 1 when there is none or the check failed or
-the run could not start (no data, a network that does not fit it), 2 for a bad option or an
-unreadable project file, 130 when stopped by Ctrl+C or SIGTERM.
+``--can-learn``, a network that learnt its batch, if slowly), 1 when there is none, the check says
+No, or the run could not start (no data, a network that does not fit it), 2 for a bad option or
+an unreadable project file, 130 when stopped by Ctrl+C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def find(spec: Any, config: Any, settings: Any, args: argparse.Namespace) -> int
     """Sweep (and with ``--can-learn`` check one batch), print the outcome; the exit status."""
     from gui_app.core.training.lr_finder import LRFinder
     from gui_app.core.training.probing import ProbeError, ProbeStoppedError
-    from gui_app.core.training.sanity import LearnCheck
+    from gui_app.core.training.sanity import LearnCheck, Verdict
 
     printer = SweepPrinter(sys.stderr, args.quiet)
     finder = LRFinder(spec, config, settings=settings, download=not args.no_download, callbacks=[printer])
@@ -137,7 +137,8 @@ def find(spec: Any, config: Any, settings: Any, args: argparse.Namespace) -> int
         print(f"netbuilder lr-find: {signals.received or 'a stop'} received: stopped", file=sys.stderr)
         return 130
     report(result, learn, config, args.json)
-    return 0 if result.suggested_lr is not None and (learn is None or learn.learned) else 1
+    learns = learn is None or learn.verdict in (Verdict.LEARNED, Verdict.SLOW)  # "No" is the failed answer
+    return 0 if result.suggested_lr is not None and learns else 1
 
 
 def report(result: Any, learn: Any, config: Any, as_json: bool) -> None:
