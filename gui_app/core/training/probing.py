@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -45,7 +46,8 @@ class ProbeStoppedError(ProbeError):
 def prepared(trainer: Trainer) -> Iterator[Trainer]:
     """``trainer`` with its network, data and optimiser on the device; let go of afterwards.
 
-    The errors ``fit`` would report as events come out as one :class:`ProbeError`.
+    The errors ``fit`` would report as events come out as one :class:`ProbeError` (an unexpected
+    one too, with its traceback on stderr, as ``fit`` reports an internal error).
     """
     try:
         trainer.prepare()
@@ -59,6 +61,12 @@ def prepared(trainer: Trainer) -> Iterator[Trainer]:
         ) from None
     except USER_ERRORS as exc:
         raise ProbeError(str(exc)) from None
+    except ProbeError:
+        raise
+    except Exception as exc:  # as in ``fit``: a check must end with a message, never take the app down
+        traceback.print_exc()
+        detail = str(exc).splitlines()[0] if str(exc) else "no message"
+        raise ProbeError(f"the check failed: {type(exc).__name__}: {detail}") from None
     finally:
         trainer.release()
 

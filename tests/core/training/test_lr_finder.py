@@ -139,3 +139,16 @@ def test_a_network_that_does_not_fit_the_data_is_refused_in_one_line():
     with pytest.raises(ProbeError) as error:
         LRFinder(mlp_spec(outputs=5), config(), dataset=mnist_slice()).run()
     assert "10 classes" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_an_unexpected_failure_ends_the_check_with_one_line_and_lets_go_of_the_network(monkeypatch, capsys):
+    def fails(self, x, target):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied\nsecond line")
+
+    monkeypatch.setattr(Trainer, "train_step", fails)
+    finder = LRFinder(mlp_spec(), config(), dataset=mnist_slice())
+    with pytest.raises(ProbeError) as error:
+        finder.run()
+    assert str(error.value) == "the check failed: RuntimeError: mat1 and mat2 shapes cannot be multiplied"
+    assert finder.trainer.model is None and finder.trainer.data is None  # released, as after a run
+    assert "Traceback" in capsys.readouterr().err  # for a bug report, as fit() does
