@@ -63,17 +63,7 @@ def add_parser(subparsers: Any) -> None:
         help=HELP["train"],
         description="Train the network of a project file with its training settings; options override them.",
     )
-    parser.add_argument("file", help="project file (.json)")
-    parser.add_argument("--dataset", choices=DATASETS)
-    parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset files")
-    parser.add_argument("--epochs", type=int, metavar="N")
-    parser.add_argument("--batch-size", type=int, metavar="B")
-    parser.add_argument("--lr", type=float, metavar="LR")
-    parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda, cuda:N or mps")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS)
-    parser.add_argument("--scheduler", choices=SCHEDULERS)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--val-split", type=float, metavar="F", help="hold out this fraction of the training set")
+    add_settings_options(parser)
     parser.add_argument("--out", metavar="CHECKPOINT", help="write a checkpoint here after every epoch")
     parser.add_argument("--log", metavar="METRICS.jsonl", help="append one JSON line per epoch")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
@@ -87,6 +77,30 @@ def add_parser(subparsers: Any) -> None:
         metavar="N",
         help="train on N processes with torchrun and DistributedDataParallel (e.g. one per GPU)",
     )
+
+
+def add_settings_options(parser: argparse.ArgumentParser, schedule: bool = True) -> None:
+    """The project file and the options over its training settings (read by :func:`run_settings`).
+
+    Without ``schedule`` (``lr-find``, which sweeps the rate itself) there is no ``--epochs``,
+    ``--lr`` or ``--scheduler``, and no ``--resume``.
+    """
+    parser.add_argument("file", help="project file (.json)")
+    parser.add_argument("--dataset", choices=DATASETS)
+    parser.add_argument("--data-dir", metavar="DIR", help="folder holding the dataset files")
+    if schedule:
+        parser.add_argument("--epochs", type=int, metavar="N")
+    parser.add_argument("--batch-size", type=int, metavar="B")
+    if schedule:
+        parser.add_argument("--lr", type=float, metavar="LR")
+    parser.add_argument("--device", metavar="DEV", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS)
+    if schedule:
+        parser.add_argument("--scheduler", choices=SCHEDULERS)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--val-split", type=float, metavar="F", help="hold out this fraction of the training set")
+    if not schedule:
+        parser.set_defaults(epochs=None, lr=None, scheduler=None, resume=None)
 
 
 def at_least_one(text: str) -> int:

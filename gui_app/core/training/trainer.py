@@ -319,6 +319,19 @@ class Trainer:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
 
+    def prepare(self) -> None:
+        """Build the run's network, data, loss and optimiser on its device without training.
+
+        For checks that step the network themselves (the learning-rate finder, the one-batch
+        check) through :meth:`train_step`; :meth:`release` lets it all go. Raises the errors
+        ``fit`` turns into error events (a dataset, shape, device, settings or compile error).
+        """
+        self._setup()
+
+    def release(self) -> None:
+        """Let go of what :meth:`prepare` placed on the device."""
+        self._release()
+
     def _release(self) -> None:
         """Let go of everything the run kept on its device, and give the memory back."""
         self.model = self.optimizer = self.scheduler = self.scaler = self.data = self.loss_fn = None
@@ -505,8 +518,23 @@ class Trainer:
         return not self._stop.is_set()
 
     def _train_batch(self, xs: torch.Tensor, ys: torch.Tensor, b: int, tally: _EpochTally) -> None:
-        bs, optimizer = self.config.batch_size, self.optimizer
+        bs = self.config.batch_size
         x, target, labels = self.data.prepare(xs[b * bs : (b + 1) * bs], ys[b * bs : (b + 1) * bs])
+        out, loss = self.train_step(x, target)
+        if self.scheduler_when == "batch" and self.scheduler is not None:
+            self.scheduler.step()
+        self.step += 1
+        correct = None
+        if tally.classify:
+            correct = (out.argmax(1) == labels).sum()
+        tally.add(b, loss.detach(), len(x), correct)
+
+    def train_step(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One optimiser step on a prepared batch: (output, loss), with the run's mixed precision.
+
+        No schedule step and no counting: the learning-rate finder steps through this too.
+        """
+        optimizer = self.optimizer
         with self._autocast():
             out = self.model(x)
             loss = self.loss_fn(out.float(), target)
@@ -518,13 +546,7 @@ class Trainer:
         else:
             loss.backward()
             optimizer.step()
-        if self.scheduler_when == "batch" and self.scheduler is not None:
-            self.scheduler.step()
-        self.step += 1
-        correct = None
-        if tally.classify:
-            correct = (out.argmax(1) == labels).sum()
-        tally.add(b, loss.detach(), len(x), correct)
+        return out, loss
 
     def _report(self, epoch: int, b: int, tally: _EpochTally, clock: _Stopwatch) -> None:
         """Send the batch event of the window that ends with batch ``b``."""

@@ -36,6 +36,7 @@ from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, resumed_length, save_checkpoint
+from gui_app.core.training.sanity import SanityChecks, SanityMessage
 from gui_app.core.training.trained_model import ModelFileError
 from gui_app.core.training.trainer import (
     BatchEvent,
@@ -134,6 +135,8 @@ class TrainingPanel(QWidget):
     config_changed = Signal(object)
     #: a core TrainedModel chosen with *Use best weights* (the best epoch's or, unticked, the last's)
     weights_chosen = Signal(object)
+    #: a core SanityMessage, emitted from the worker thread (queued to :meth:`_on_sanity`)
+    _sanity_failed = Signal(object)
 
     def __init__(self, spec_provider: Callable[[], NetworkSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -179,6 +182,7 @@ class TrainingPanel(QWidget):
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
         worker.best_evaluated.connect(self.best_button.set_best_evaluation)
+        self._sanity_failed.connect(self._on_sanity)
 
     def _make_tabs(self) -> None:
         self.settings = TrainingSettingsForm()
@@ -230,6 +234,13 @@ class TrainingPanel(QWidget):
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         # Which data a run uses, when it is not what was asked for (the MNIST sample, another folder)
         self.data_note = DataNoteBar()
+        # What the sanity checks of the run's first batches found (hidden while they found nothing)
+        self.sanity_note = QLabel()
+        self.sanity_note.setObjectName("sanityNote")
+        self.sanity_note.setWordWrap(True)
+        self.sanity_note.setStyleSheet("color: #a05a00;")
+        self.sanity_note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.sanity_note.setVisible(False)
         self.lock_note = QLabel(LOCK_NOTE)
         self.lock_note.setWordWrap(True)
         self.lock_note.setStyleSheet("color: #8a5a00;")
@@ -292,6 +303,7 @@ class TrainingPanel(QWidget):
         # The status spans the panel's width above the tabs: a long message (a layer's error with
         # its fix) reads whole in a line or two instead of being clipped in the narrow left column.
         right.addWidget(self.status)
+        right.addWidget(self.sanity_note)
         right.addWidget(self.data_note)
         right.addWidget(self.tabs, 1)
         layout.addLayout(right, 1)
@@ -337,8 +349,12 @@ class TrainingPanel(QWidget):
             return False
         self._error = None
         self._network_problem = False
-        trainer = Trainer(spec, config, self.callbacks_provider(), resume=resume)
+        trainer = Trainer(
+            spec, config, [SanityChecks(self._sanity_failed.emit), *self.callbacks_provider()], resume=resume
+        )
         self.best_button.show_run(None)
+        self.sanity_note.clear()
+        self.sanity_note.setVisible(False)
         self.plots.clear(config.epochs)
         self.evaluation.set_result(None)
         self.epoch_bar.setValue(0)
@@ -516,6 +532,13 @@ class TrainingPanel(QWidget):
             f"{event.val_loss:.4f}{accuracy} ({event.seconds:.1f} s)."
         )
         self._refresh_status()
+
+    @Slot(object)
+    def _on_sanity(self, message: SanityMessage) -> None:
+        """A check of the first batches failed: one line each, kept until the next run starts."""
+        lines = [line for line in self.sanity_note.text().split("\n") if line]
+        self.sanity_note.setText("\n".join([*lines, f"Check: {message.text}"]))
+        self.sanity_note.setVisible(True)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

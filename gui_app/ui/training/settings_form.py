@@ -216,6 +216,18 @@ class TrainingSettingsForm(QWidget):
         """The config shown: the last one set, with the edits made here since."""
         return self._shown
 
+    @Slot(float)
+    def set_learning_rate(self, lr: float) -> None:
+        """Put ``lr`` into the settings as the user's own edit would (``config_changed``, one undo step).
+
+        The learning-rate finder's *Use This Rate* comes here; the value is kept exactly, even
+        where the spin box can only show it rounded.
+        """
+        config = self._shown.replace(lr=lr)
+        if config != self._shown:
+            self.set_config(config)
+            self.config_changed.emit(config)
+
     def _update_enabled(self) -> None:
         sgd_like = self.optimizer.currentData() in ("SGD", "RMSprop")
         self.momentum.setEnabled(sgd_like)

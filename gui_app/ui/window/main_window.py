@@ -33,6 +33,7 @@ from gui_app.ui.drawing.panel import DrawPanel
 from gui_app.ui.editing.inspector import LayerInspector
 from gui_app.ui.editing.palette import LayerPalette
 from gui_app.ui.theme import apply_theme, canvas_colours, is_dark
+from gui_app.ui.training.lr_finder_dialog import LearnCheckDialog, LRFinderDialog
 from gui_app.ui.training.panel import TrainingPanel
 from gui_app.ui.window.autosave import Autosaver, default_autosave_dir
 from gui_app.ui.window.data_menu import DataActions
@@ -52,6 +53,8 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.document = Document(parent=self)
         self.trained_model: TrainedModel | None = None
+        #: the last Find Learning Rate or Can This Network Learn? dialog (kept until the next one)
+        self.probe_dialog: LRFinderDialog | LearnCheckDialog | None = None
         self.autosaver = Autosaver(self.document, autosave_dir or default_autosave_dir(), parent=self)
         self.files = ProjectFileActions(self, self.document, self.autosaver, self.settings, self._fitting_trained_model)
         self.data_actions = DataActions(self)
@@ -59,7 +62,13 @@ class MainWindow(QMainWindow):
         self.run_history = RunHistory(self, self.document, self.training_panel)
         self._build_status_bar()
         self.window_actions = WindowActions(
-            self, edit=self, files=self.files, data=self.data_actions, canvas=self.canvas, document=self.document
+            self,
+            edit=self,
+            files=self.files,
+            data=self.data_actions,
+            canvas=self.canvas,
+            document=self.document,
+            training=self,
         )
         self.window_actions.build_menus(
             self.menuBar(), [self.palette_dock, self.inspector_dock, self.training_dock, self.draw_dock]
@@ -295,11 +304,36 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ training
     def _run_started(self) -> None:
         self.document.lock(LOCK_REASON)
+        self.window_actions.follow_training(True)
 
     def _run_finished(self, model) -> None:
         self.document.unlock()
+        self.window_actions.follow_training(False)
         if model is not None:
             self._set_trained_model(model)
+
+    def find_learning_rate(self) -> None:
+        """Training ▸ Find Learning Rate: the sweep in a dialog; *Use This Rate* sets the settings."""
+        dialog = self._open_probe(LRFinderDialog)
+        if dialog is not None:
+            dialog.rate_chosen.connect(self.training_panel.settings.set_learning_rate)
+
+    def check_can_learn(self) -> None:
+        """Training ▸ Can This Network Learn?: the one-batch check in a dialog."""
+        self._open_probe(LearnCheckDialog)
+
+    def _open_probe(self, kind: type[LRFinderDialog | LearnCheckDialog]) -> LRFinderDialog | LearnCheckDialog | None:
+        """Open and start a check of the network and settings as they are now; never during a run."""
+        if self.training_panel.is_running():
+            self.statusBar().showMessage("⚠ Stop the training first: the checks are for before a run.", 6000)
+            return None
+        if self.probe_dialog is not None:  # the previous one is closed: join its thread, then let it go
+            self.probe_dialog.stop_and_wait()
+            self.probe_dialog.deleteLater()
+        self.probe_dialog = kind(self.document.spec.copy(), self.training_panel.config(), self)
+        self.probe_dialog.open()
+        self.probe_dialog.start()
+        return self.probe_dialog
 
     def _set_trained_model(self, model: TrainedModel | None) -> None:
         self.trained_model = model
@@ -384,6 +418,8 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             panel.stop_and_wait(10_000)
+        if self.probe_dialog is not None:
+            self.probe_dialog.stop_and_wait()
         if not self.data_actions.stop_and_wait():
             # A stalled connection: close once the download thread has given up, not before
             # (a QThread destroyed while running takes the process down).

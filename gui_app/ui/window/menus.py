@@ -1,4 +1,4 @@
-"""The main window's actions and menus: File, Edit, View, Data, Help.
+"""The main window's actions and menus: File, Edit, View, Training, Data, Help.
 
 Kept apart from :mod:`gui_app.ui.window.main_window` so the window module holds behaviour and this one
 holds the (long, declarative) list of commands, their shortcuts and where they appear. It knows the
@@ -35,6 +35,13 @@ class EditCommands(Protocol):
     def focus_layer_filter(self) -> None: ...
 
 
+class TrainingCommands(Protocol):
+    """What the Training menu asks of the window: the checks before a run."""
+
+    def find_learning_rate(self) -> None: ...
+    def check_can_learn(self) -> None: ...
+
+
 def _action(parent: QWidget, text: str, slot, shortcut=None, tip: str = "") -> QAction:
     action = QAction(text, parent)
     if shortcut is not None:
@@ -52,7 +59,8 @@ class WindowActions:
     """The window's commands and its menu bar, built once for a window and owned by it.
 
     It is handed what the commands act on: the File and Data menus' own objects, the canvas, the
-    document, and the window's :class:`EditCommands`; edit shortcuts are scoped to the canvas.
+    document, and the window's :class:`EditCommands` and :class:`TrainingCommands`; edit shortcuts
+    are scoped to the canvas.
     """
 
     def __init__(
@@ -63,6 +71,7 @@ class WindowActions:
         data: DataActions,
         canvas: NetworkCanvas,
         document: Document,
+        training: TrainingCommands,
     ) -> None:
         self.window = window
         self.files = files
@@ -71,6 +80,7 @@ class WindowActions:
         self._file_actions()
         self._edit_actions(edit, canvas)
         self._view_actions(edit, canvas)
+        self._training_actions(training)
         self.about = _action(window, "&About NetBuilder", lambda: show_about(window))
         self.preset_menu: QMenu | None = None
         self.recent_menu: QMenu | None = None
@@ -121,9 +131,29 @@ class WindowActions:
             "Type to filter the palette; Enter adds the layer",
         )
 
+    def _training_actions(self, training: TrainingCommands) -> None:
+        window = self.window
+        self.find_lr = _action(
+            window,
+            "Find &Learning Rate…",
+            training.find_learning_rate,
+            tip="Sweep growing learning rates over about 100 batches and suggest one (the weights are put back)",
+        )
+        self.can_learn = _action(
+            window,
+            "Can This Network Le&arn?…",
+            training.check_can_learn,
+            tip="Train on one batch for 100 steps: a network that can learn fits it to 100%",
+        )
+
+    def follow_training(self, running: bool) -> None:
+        """The checks before a run are for before a run: off while one trains."""
+        for action in (self.find_lr, self.can_learn):
+            action.setEnabled(not running)
+
     # ------------------------------------------------------------------ menus
     def build_menus(self, bar: QMenuBar, docks: list[QDockWidget]) -> None:
-        """File, Edit, View (with a toggle for each dock), Data and Help."""
+        """File, Edit, View (with a toggle for each dock), Training, Data and Help."""
         self._build_file_menu(bar.addMenu("&File"))
         edit = bar.addMenu("&Edit")
         edit.addActions([self.undo, self.redo])
@@ -136,6 +166,7 @@ class WindowActions:
         view.addSeparator()
         view.addAction(self.find_layer)
         view.addActions([dock.toggleViewAction() for dock in docks])
+        bar.addMenu("&Training").addActions([self.find_lr, self.can_learn])
         self.data.build_menu(bar.addMenu("&Data"))
         bar.addMenu("&Help").addAction(self.about)
 

@@ -80,7 +80,7 @@ def test_a_missing_required_dependency_is_an_error_not_a_window_without_its_dock
 
 def test_menus_offer_what_users_expect(window: MainWindow) -> None:
     menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
-    assert list(menus) == ["File", "Edit", "View", "Data", "Help"]
+    assert list(menus) == ["File", "Edit", "View", "Training", "Data", "Help"]
 
     def texts(menu) -> list[str]:
         return [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
@@ -109,6 +109,7 @@ def test_menus_offer_what_users_expect(window: MainWindow) -> None:
     export = window.window_actions.exports
     assert list(export) == ["python", "torchscript", "onnx", "pt2", "training-script"]
     assert "Fit Network" in texts(menus["View"]) and "Layers" in texts(menus["View"])
+    assert texts(menus["Training"]) == ["Find Learning Rate…", "Can This Network Learn?…"]
     assert window.window_actions.preset_menu.actions(), "presets are listed"
     assert texts(menus["Data"]) == [
         "Data folder: not set (download cache only)",
