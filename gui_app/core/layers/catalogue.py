@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from gui_app.core.layers.containers import MERGES
 from gui_app.core.layers.recurrent import RecurrentBlock
 from gui_app.core.layers.resnet import build_resnet18
 
@@ -26,6 +27,7 @@ CATEGORIES = (
     "Regularisation",
     "Recurrent",
     "Shape",
+    "Containers",
     "Models",
 )
 
@@ -295,6 +297,7 @@ _SUMMARIES: dict[str, Callable[[LayerType, Mapping[str, Any]], str]] = {
     "LSTM": _recurrent_summary,
     "GRU": _recurrent_summary,
     "ResNet18": lambda _l, p: f"{p.get('num_classes', 1000)} classes",
+    "Parallel": lambda _l, p: str(p.get("merge", "concat")),
 }
 
 
@@ -635,12 +638,27 @@ _LAYERS: tuple[LayerType, ...] = (
     LayerType(
         "ResNet18",
         "Models",
-        "torchvision's ResNet-18 as one block (3-channel images in, scores out).",
+        "Legacy: torchvision's ResNet-18 as one opaque block, kept for older projects; "
+        "the ResNet-18 preset builds it from Residual blocks you can see and change.",
         (_size("num_classes", 10),),
         infer=_resnet_infer,
         build=_build_resnet,
         input_ndim=(3,),
         key_params=("num_classes",),
+    ),
+    # Containers hold lanes of blocks (see containers.py); the compiler builds them, not ``build``.
+    LayerType(
+        "Residual",
+        "Containers",
+        "Adds a shortcut around its body: body(x) + shortcut(x); an empty shortcut is the identity.",
+    ),
+    LayerType(
+        "Parallel",
+        "Containers",
+        "Runs two or more lanes on the same input and joins them: concatenated along the channels "
+        "(or features), or summed.",
+        (ParamDef("merge", "choice", "concat", choices=MERGES, doc="how the lanes' outputs are joined"),),
+        key_params=("merge",),
     ),
 )
 
