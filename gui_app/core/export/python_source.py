@@ -14,10 +14,11 @@ from typing import Any
 from torch import nn
 
 from gui_app import __version__
-from gui_app.core.analysis.compiler import LayerResult, compile_network
+from gui_app.core.analysis.compiler import LayerResult, compile_network, walk_results
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.export.output_files import ExportError
 from gui_app.core.export.preprocessing import Normalize, Preprocessing, preprocessing_of
+from gui_app.core.layers.containers import Parallel, Residual, is_container
 from gui_app.core.layers.recurrent import RecurrentBlock
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.trained_model import TrainedModel
@@ -25,13 +26,16 @@ from gui_app.core.training.trained_model import TrainedModel
 #: Calls longer than this are written one keyword per line.
 _MAX_CALL = 100
 _RECURRENT = ("LSTM", "GRU")
+#: The classes an export copies in full when the network uses the block type of that name.
+_COPIED_CLASSES = (("LSTM", RecurrentBlock), ("GRU", RecurrentBlock), ("Residual", Residual), ("Parallel", Parallel))
 
 
 def python_source(spec: NetworkSpec, trained: TrainedModel | None = None, *, include_preprocessing: bool = True) -> str:
     """A standalone, readable ``.py`` that defines ``build_model() -> nn.Sequential``.
 
     It needs torch only (torchvision too for ResNet-18). Every size is written out, so the file
-    reads like hand-written code. With ``trained`` it also defines ``load_trained_model()``, which
+    reads like hand-written code; the classes a container or a recurrent block compiles to are
+    copied in full. With ``trained`` it also defines ``load_trained_model()``, which
     loads the weights file the Python export writes beside it (``NAME.weights.pt``) and, unless
     excluded, puts a ``Normalize`` step in front, so it takes raw pixels in [0, 1].
     """
@@ -115,7 +119,7 @@ def _trained_parts(preprocessing: Preprocessing) -> list[str]:
 def _imports(results: list[LayerResult], *, weights: bool) -> list[str]:
     lines = ["from pathlib import Path", ""] if weights else []
     lines.append("import torch")
-    lines.append("from torch import Tensor, nn" if _uses(results, *_RECURRENT) else "from torch import nn")
+    lines.append("from torch import Tensor, nn" if _copied_classes(results) else "from torch import nn")
     if _uses(results, "ResNet18"):
         lines.append("from torchvision.models import resnet18")
     return lines
@@ -123,34 +127,72 @@ def _imports(results: list[LayerResult], *, weights: bool) -> list[str]:
 
 def _definitions(spec: NetworkSpec, results: list[LayerResult]) -> str:
     parts = [f"NAME = {python_literal(spec.name)}\nINPUT_SHAPE = {python_literal(tuple(spec.input_shape))}"]
-    if _uses(results, *_RECURRENT):
-        parts.append(inspect.getsource(RecurrentBlock).rstrip())
+    parts += [inspect.getsource(cls).rstrip() for cls in _copied_classes(results)]
     lines = [
         "def build_model() -> nn.Sequential:",
         '    """The network, freshly initialised (call ``.eval()`` before inference)."""',
         "    return nn.Sequential(",
     ]
     for result in results:
-        lines += _layer_lines(result)
+        lines += _block_lines(result, " " * 8)
     lines.append("    )")
     parts.append("\n".join(lines))
     return "\n\n\n".join(parts)
 
 
 def _uses(results: list[LayerResult], *types: str) -> bool:
-    return any(r.type in types for r in results)
+    return any(r.type in types for r in walk_results(results))
 
 
-def _layer_lines(result: LayerResult) -> list[str]:
-    """One layer of the ``nn.Sequential(...)`` call, with its output shape as a comment."""
-    callee, args, kwargs = _call_parts(result)
-    items = [python_literal(a) for a in args] + [f"{k}={python_literal(v)}" for k, v in kwargs.items()]
+def _copied_classes(results: list[LayerResult]) -> list[type]:
+    """The helper classes the network needs, each once, in a fixed order."""
+    used = {r.type for r in walk_results(results)}
+    classes: list[type] = []
+    for type_name, cls in _COPIED_CLASSES:
+        if type_name in used and cls not in classes:
+            classes.append(cls)
+    return classes
+
+
+def _block_lines(result: LayerResult, indent: str) -> list[str]:
+    """One block of an ``nn.Sequential(...)`` call at ``indent``, with its output shape as a comment."""
     shape = ", ".join(map(str, result.output_shape or ()))
     comment = f"  # -> ({shape}{',' if len(result.output_shape or ()) == 1 else ''})"
-    one_line = f"        {callee}({', '.join(items)}),"
+    if is_container(result.type):
+        return _container_lines(result, indent, comment)
+    callee, args, kwargs = _call_parts(result)
+    items = [python_literal(a) for a in args] + [f"{k}={python_literal(v)}" for k, v in kwargs.items()]
+    one_line = f"{indent}{callee}({', '.join(items)}),"
     if len(one_line) + len(comment) <= _MAX_CALL:
         return [one_line + comment]
-    return [f"        {callee}(" + comment, *[f"            {item}," for item in items], "        ),"]
+    return [f"{indent}{callee}(" + comment, *[f"{indent}    {item}," for item in items], f"{indent}),"]
+
+
+def _container_lines(result: LayerResult, indent: str, comment: str) -> list[str]:
+    """``Residual(body=..., shortcut=...)`` or ``Parallel(lanes=[...], merge=...)``, one lane per block."""
+    inner = indent + "    "
+    lines = [f"{indent}{result.type}({comment}"]
+    if result.type == "Residual":
+        lines += _lane_lines(result.lanes[0], inner, "body=")
+        lines += _lane_lines(result.lanes[1], inner, "shortcut=")
+    else:
+        lines.append(f"{inner}lanes=[")
+        for lane in result.lanes:
+            lines += _lane_lines(lane, inner + "    ", "")
+        lines += [f"{inner}],", f"{inner}merge={python_literal(result.kwargs['merge'])},"]
+    lines.append(f"{indent}),")
+    return lines
+
+
+def _lane_lines(lane: list[LayerResult], indent: str, keyword: str) -> list[str]:
+    """One lane: ``nn.Sequential(...)`` of its blocks, or ``nn.Identity()`` when it has none."""
+    if not lane:
+        return [f"{indent}{keyword}nn.Identity(),"]
+    lines = [f"{indent}{keyword}nn.Sequential("]
+    for result in lane:
+        lines += _block_lines(result, indent + "    ")
+    lines.append(f"{indent}),")
+    return lines
 
 
 def _call_parts(result: LayerResult) -> tuple[str, list[Any], dict[str, Any]]:
