@@ -12,10 +12,10 @@ import sys
 from typing import Any
 
 from gui_app.cli import HELP
-from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.compiler import CompiledNetwork, LayerResult, compile_network
 from gui_app.core.analysis.costs import LayerCost, network_costs
 from gui_app.core.analysis.lint import LintWarning, lint_network
-from gui_app.core.analysis.messages import block_name, error_message, layer_number
+from gui_app.core.analysis.messages import block_name, block_number, error_message
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.text.numbers import format_bytes, format_macs, format_shape
 from gui_app.core.text.printable import printable
@@ -45,27 +45,50 @@ def run(args: argparse.Namespace) -> int:
 def summary_dict(compiled: CompiledNetwork, warnings: list[LintWarning]) -> dict[str, Any]:
     """The ``--json`` document (``layer`` is the 0-based index into ``layers``).
 
-    ``macs`` and ``activation_bytes`` are per sample, null for a layer without a shape.
+    ``macs`` and ``activation_bytes`` are per sample, null for a layer without a shape. A
+    container also has ``lanes``, a list of lanes of such entries, each with its ``block`` number
+    as the canvas shows it (``3.body.2``); a container's figures include its lanes'.
     """
     costs = network_costs(compiled)
     return {
-        "layers": [
-            {
-                "type": r.type,
-                "output_shape": list(r.output_shape) if r.output_shape is not None else None,
-                "params": r.params,
-                "error": r.error,
-                "macs": cost.macs,
-                "activation_bytes": cost.activation_bytes,
-            }
-            for r, cost in zip(compiled.layers, costs.layers, strict=True)
-        ],
+        "layers": [_layer_entry(r, cost) for r, cost in zip(compiled.layers, costs.layers, strict=True)],
         "total_params": compiled.total_params,
         "size_bytes": compiled.size_bytes,
         "total_macs": costs.total_macs,
         "warnings": [{"layer": w.index, "message": str(w)} for w in warnings],
         "errors": [{"layer": r.index, "message": r.error} for r in compiled.errors],
     }
+
+
+def _layer_entry(r: LayerResult, cost: LayerCost, *, nested: bool = False) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": r.type, "block": block_number(r.address)} if nested else {"type": r.type}
+    entry |= {
+        "output_shape": list(r.output_shape) if r.output_shape is not None else None,
+        "params": r.params,
+        "error": r.error,
+        "macs": cost.macs,
+        "activation_bytes": cost.activation_bytes,
+    }
+    if r.lanes:
+        entry["lanes"] = [
+            [_layer_entry(inner, c, nested=True) for inner, c in zip(lane, lane_costs, strict=True)]
+            for lane, lane_costs in zip(r.lanes, cost.lanes, strict=True)
+        ]
+    return entry
+
+
+def _table_rows(
+    results: list[LayerResult], costs: tuple[LayerCost, ...] | list[LayerCost], depth: int
+) -> list[tuple[str, ...]]:
+    """One row per block, a container's lanes' blocks under it, indented by how deep they are."""
+    rows: list[tuple[str, ...]] = []
+    for r, cost in zip(results, costs, strict=True):
+        label = "  " * depth + f"{r.type} {r.summary}".strip()
+        shape = format_shape(r.output_shape) or "?"
+        rows.append((block_number(r.address or r.index), label, shape, f"{r.params:,}", _macs_cell(cost)))
+        for lane, lane_costs in zip(r.lanes, cost.lanes, strict=True):
+            rows += _table_rows(lane, lane_costs, depth + 1)
+    return rows
 
 
 def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[LintWarning]) -> str:
@@ -75,11 +98,7 @@ def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[L
         ("#", "Layer", "Output shape", "Params", "MACs"),
         ("", "Input", format_shape(tuple(spec.input_shape)), "", ""),
     ]
-    for r, cost in zip(compiled.layers, costs.layers, strict=True):
-        label = f"{r.type} {r.summary}".strip()
-        rows.append(
-            (str(layer_number(r.index)), label, format_shape(r.output_shape) or "?", f"{r.params:,}", _macs_cell(cost))
-        )
+    rows += _table_rows(compiled.layers, costs.layers, 0)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     lines = [printable(spec.name)]

@@ -300,7 +300,7 @@ def network_difference(saved: NetworkSpec, project: NetworkSpec) -> str | None:
     if len(ours) != len(theirs):
         return f"{len(ours)} layers there, {len(theirs)} here"
     for a, b in zip(ours, theirs, strict=True):
-        if a.type != b.type or a.kwargs != b.kwargs:
+        if not a.same_layer(b):
             return f"{block_name(a.index)}: {a.type} {a.summary} there, {b.type} {b.summary} here"
     return None
 
