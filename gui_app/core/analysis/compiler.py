@@ -73,6 +73,23 @@ class LayerResult:
         )
 
 
+def first_difference(ours: list[LayerResult], theirs: list[LayerResult]) -> tuple[LayerResult, LayerResult] | None:
+    """The innermost pair of blocks at which two chains of results differ (see
+    :meth:`LayerResult.same_layer`); None when they are the same. Chains of different lengths
+    differ at their containers, which the caller names."""
+    for a, b in zip(ours, theirs, strict=False):
+        if a.same_layer(b):
+            continue
+        if a.type != b.type or a.kwargs != b.kwargs or len(a.lanes) != len(b.lanes):
+            return a, b
+        for lane_a, lane_b in zip(a.lanes, b.lanes, strict=True):
+            inner = first_difference(lane_a, lane_b) if len(lane_a) == len(lane_b) else None
+            if inner is not None:
+                return inner
+        return a, b
+    return None
+
+
 def walk_results(results: list[LayerResult]) -> Iterator[LayerResult]:
     """Every result of a tree of results, each container before its lanes' blocks."""
     for result in results:
