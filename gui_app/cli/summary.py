@@ -12,14 +12,14 @@ import sys
 from typing import Any
 
 from gui_app.cli import HELP
-from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.compiler import CompiledNetwork, LayerResult, compile_network
 from gui_app.core.analysis.costs import LayerCost, network_costs
-from gui_app.core.analysis.dims import network_dims, shape_with_names
+from gui_app.core.analysis.dims import Names, network_dims, shape_with_names
 from gui_app.core.analysis.fixes import Fix
 from gui_app.core.analysis.lint import LintWarning, lint_network
-from gui_app.core.analysis.messages import block_name, error_message, layer_number
+from gui_app.core.analysis.messages import block_name, block_number, error_message
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file
-from gui_app.core.text.numbers import format_bytes, format_macs
+from gui_app.core.text.numbers import format_bytes, format_macs, format_shape
 from gui_app.core.text.printable import printable
 
 
@@ -49,21 +49,16 @@ def summary_dict(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[Li
 
     ``macs`` and ``activation_bytes`` are per sample, ``dims`` names each dimension of the output
     with the batch first (``["N", "C", "H", "W"]``); all null for a layer without a shape. Each
-    error and warning has its one-click ``fix`` label (what ``netbuilder fix`` does), or null.
+    error and warning has its one-click ``fix`` label (what ``netbuilder fix`` does), or null. A
+    container also has ``lanes``, a list of lanes of such entries (without ``dims``), each with
+    its ``block`` number as the canvas shows it (``3.body.2``); a container's figures include its
+    lanes'.
     """
     costs = network_costs(compiled)
     dims = network_dims(spec, compiled)
     return {
         "layers": [
-            {
-                "type": r.type,
-                "output_shape": list(r.output_shape) if r.output_shape is not None else None,
-                "params": r.params,
-                "error": r.error,
-                "macs": cost.macs,
-                "activation_bytes": cost.activation_bytes,
-                "dims": list(names) if names is not None else None,
-            }
+            _layer_entry(r, cost) | {"dims": list(names) if names is not None else None}
             for r, cost, names in zip(compiled.layers, costs.layers, dims.layers, strict=True)
         ],
         "total_params": compiled.total_params,
@@ -74,6 +69,46 @@ def summary_dict(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[Li
     }
 
 
+def _layer_entry(r: LayerResult, cost: LayerCost, *, nested: bool = False) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": r.type, "block": block_number(r.address)} if nested else {"type": r.type}
+    entry |= {
+        "output_shape": list(r.output_shape) if r.output_shape is not None else None,
+        "params": r.params,
+        "error": r.error,
+        "macs": cost.macs,
+        "activation_bytes": cost.activation_bytes,
+    }
+    if r.lanes:
+        entry["lanes"] = [
+            [_layer_entry(inner, c, nested=True) for inner, c in zip(lane, lane_costs, strict=True)]
+            for lane, lane_costs in zip(r.lanes, cost.lanes, strict=True)
+        ]
+    return entry
+
+
+def _table_rows(
+    results: list[LayerResult],
+    costs: tuple[LayerCost, ...] | list[LayerCost],
+    depth: int,
+    dims: list[Names | None] | None = None,
+) -> list[tuple[str, ...]]:
+    """One row per block, a container's lanes' blocks under it, indented by how deep they are.
+
+    The top-level chain's shapes are shown with their dimension names (``dims``)."""
+    rows: list[tuple[str, ...]] = []
+    for n, (r, cost) in enumerate(zip(results, costs, strict=True)):
+        label = "  " * depth + f"{r.type} {r.summary}".strip()
+        names = dims[n] if dims is not None else None
+        if r.output_shape is not None and names:
+            shape = shape_with_names(r.output_shape, names)
+        else:
+            shape = format_shape(r.output_shape) or "?"
+        rows.append((block_number(r.address or r.index), label, shape, f"{r.params:,}", _macs_cell(cost)))
+        for lane, lane_costs in zip(r.lanes, cost.lanes, strict=True):
+            rows += _table_rows(lane, lane_costs, depth + 1)
+    return rows
+
+
 def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[LintWarning]) -> str:
     """A plain-text table like ``torchinfo``'s, for a terminal."""
     costs = network_costs(compiled)
@@ -82,10 +117,7 @@ def summary_table(spec: NetworkSpec, compiled: CompiledNetwork, warnings: list[L
         ("#", "Layer", "Output shape", "Params", "MACs"),
         ("", "Input", shape_with_names(tuple(spec.input_shape), dims.input), "", ""),
     ]
-    for r, cost, names in zip(compiled.layers, costs.layers, dims.layers, strict=True):
-        label = f"{r.type} {r.summary}".strip()
-        shape = shape_with_names(r.output_shape, names) if r.output_shape is not None and names else "?"
-        rows.append((str(layer_number(r.index)), label, shape, f"{r.params:,}", _macs_cell(cost)))
+    rows += _table_rows(compiled.layers, costs.layers, 0, dims.layers)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
     lines = [printable(spec.name)]

@@ -193,3 +193,28 @@ def test_dev_zero_is_refused_at_once_not_read_until_memory_runs_out():
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == "netbuilder: /dev/zero: not a regular file (a device, pipe or socket cannot be read)"
+
+
+def test_summary_lists_the_blocks_inside_containers_numbered_as_the_canvas(tmp_path, capsys):
+    body = [{"type": "Conv2d", "out_channels": 8, "padding": 1}, {"type": "ReLU"}]
+    layers = [{"type": "Conv2d", "out_channels": 8}, {"type": "Residual", "lanes": [body, []]}, {"type": "Flatten"}]
+    project = tmp_path / "residual.json"
+    project.write_text(json.dumps({"version": 2, "input_shape": [3, 10, 10], "layers": layers}))
+    assert main(["summary", str(project), "--json"]) == 0
+    residual = json.loads(capsys.readouterr().out)["layers"][1]
+    conv = {"type": "Conv2d", "block": "2.body.1", "output_shape": [8, 8, 8], "params": 8 * 8 * 9 + 8}
+    assert {k: residual["lanes"][0][0][k] for k in conv} == conv
+    assert residual["lanes"][0][0]["macs"] == 8 * 8 * 8 * 8 * 9 and residual["lanes"][1] == []
+    assert residual["params"] == 8 * 8 * 9 + 8 and residual["macs"] == 8 * 8 * 8 * 8 * 9
+    assert main(["summary", str(project)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert any(row.split()[:3] == ["2.body.1", "Conv2d", "8@3×3"] for row in rows)
+    assert any(row.split()[:2] == ["2.body.2", "ReLU"] for row in rows)
+
+
+def test_an_error_inside_a_container_names_the_inner_block(tmp_path, capsys):
+    layers = [{"type": "Residual", "lanes": [[{"type": "Conv2d", "kernel_size": 99}], []]}]
+    project = tmp_path / "broken.json"
+    project.write_text(json.dumps({"input_shape": [3, 10, 10], "layers": layers}))
+    assert main(["summary", str(project)]) == 1
+    assert "error: block 1.body.1 (Conv2d): the kernel (99×99) is larger" in capsys.readouterr().out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,11 @@ from torch import nn
 from gui_app.core.analysis.fixes import Fix, error_remedy
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
-from gui_app.core.layers.shapes import SIZE_FUNCTIONS, LayerSize
-from gui_app.core.project.spec import NetworkSpec
+from gui_app.core.layers.container_shapes import SuggestedFix, parallel_output, residual_output
+from gui_app.core.layers.containers import build_container, is_container
+from gui_app.core.layers.shapes import FLOAT_BYTES, SIZE_FUNCTIONS, LayerSize
+from gui_app.core.project.blocks import Address
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 
 Shape = tuple[int, ...]
 #: Refuse to materialise a model bigger than this many parameters (about 8 GB in float32).
@@ -34,7 +38,14 @@ class CompileError(ValueError):
 
 @dataclass
 class LayerResult:
-    """What the compiler found out about one layer of the spec."""
+    """What the compiler found out about one block of the spec.
+
+    ``index`` is the block's position in its own chain (the top-level one, or a container's lane);
+    ``address`` says where that chain is (see :mod:`gui_app.core.analysis.messages`). A container
+    has one list of results per lane in ``lanes``; when a block in them fails, the container has
+    that error too, with the inner result in ``fault``. ``fix`` is an edit that removes the
+    error, where the compiler knows one (a Residual's projection shortcut).
+    """
 
     index: int
     uid: int
@@ -44,8 +55,50 @@ class LayerResult:
     params: int = 0
     error: str | None = None
     summary: str = ""
-    #: the one-click fix of ``error``, where it has a mechanical one
+    #: the one-click fix of ``error`` (blocks of the top-level chain only, for now)
     remedy: Fix | None = None
+    address: Address = ()
+    input_shape: Shape | None = None
+    lanes: list[list[LayerResult]] = field(default_factory=list)
+    fault: LayerResult | None = None
+    fix: SuggestedFix | None = None
+
+    def same_layer(self, other: LayerResult) -> bool:
+        """Whether two results are the same block, lanes included (uids and shapes aside)."""
+        return (
+            self.type == other.type
+            and self.kwargs == other.kwargs
+            and len(self.lanes) == len(other.lanes)
+            and all(
+                len(a) == len(b) and all(x.same_layer(y) for x, y in zip(a, b, strict=True))
+                for a, b in zip(self.lanes, other.lanes, strict=True)
+            )
+        )
+
+
+def first_difference(ours: list[LayerResult], theirs: list[LayerResult]) -> tuple[LayerResult, LayerResult] | None:
+    """The innermost pair of blocks at which two chains of results differ (see
+    :meth:`LayerResult.same_layer`); None when they are the same. Chains of different lengths
+    differ at their containers, which the caller names."""
+    for a, b in zip(ours, theirs, strict=False):
+        if a.same_layer(b):
+            continue
+        if a.type != b.type or a.kwargs != b.kwargs or len(a.lanes) != len(b.lanes):
+            return a, b
+        for lane_a, lane_b in zip(a.lanes, b.lanes, strict=True):
+            inner = first_difference(lane_a, lane_b) if len(lane_a) == len(lane_b) else None
+            if inner is not None:
+                return inner
+        return a, b
+    return None
+
+
+def walk_results(results: list[LayerResult]) -> Iterator[LayerResult]:
+    """Every result of a tree of results, each container before its lanes' blocks."""
+    for result in results:
+        yield result
+        for lane in result.lanes:
+            yield from walk_results(lane)
 
 
 @dataclass
@@ -77,37 +130,99 @@ class CompiledNetwork:
 def compile_network(spec: NetworkSpec) -> CompiledNetwork:
     """Infer every layer's shape and size without allocating any weights.
 
-    Stops at the first error; later layers are reported without a shape.
+    Stops at the first error; later layers are reported without a shape. Inside a container
+    every lane is compiled (they do not depend on each other), so one lane's error leaves the
+    others' shapes.
     """
-    results: list[LayerResult] = []
-    shape: Shape = tuple(spec.input_shape)
-    total = size = 0
-    failed = False
-    for index, layer in enumerate(spec.layers):
-        result = LayerResult(index, layer.uid, layer.type)
-        results.append(result)
-        if failed:
+    chain = _compile_chain(spec.layers, tuple(spec.input_shape), ())
+    if chain.shape is not None and chain.params > MAX_PARAMS:
+        chain.results[-1].error = f"the network has {chain.params:,} parameters, more than {MAX_PARAMS:,}"
+    return CompiledNetwork(tuple(spec.input_shape), chain.results, chain.params, chain.size)
+
+
+@dataclass
+class _Chain:
+    """One compiled chain: its results, its output (None once a block failed) and what it holds."""
+
+    results: list[LayerResult]
+    shape: Shape | None
+    params: int = 0
+    size: int = 0
+
+    @property
+    def fault(self) -> LayerResult | None:
+        return next((r for r in self.results if r.error is not None), None)
+
+
+_USER_ERRORS = (ParamError, RuntimeError, ValueError, TypeError, IndexError)
+
+
+def _compile_chain(blocks: list[LayerSpec], shape: Shape, prefix: Address) -> _Chain:
+    chain = _Chain([], shape)
+    for index, layer in enumerate(blocks):
+        result = LayerResult(index, layer.uid, layer.type, address=(*prefix, index))
+        chain.results.append(result)
+        if chain.shape is None:
+            _leave_uncompiled(layer, result)
             continue
-        layer_type = CATALOGUE[layer.type]
+        result.input_shape = chain.shape
         try:
-            result.kwargs = layer_type.resolve(layer.params, shape)
-            result.summary = layer_type.summary(result.kwargs)
-            measured = _layer_size(layer.type, result.kwargs, shape)
-        except (ParamError, RuntimeError, ValueError, TypeError, IndexError) as exc:
-            result.error = friendly_error(exc)
-            if isinstance(exc, ParamError):
-                result.remedy = error_remedy(index, layer.type, exc, shape)
+            measured = _compile_block(layer, chain.shape, result)
+        except _USER_ERRORS as exc:
+            result.error = result.error or friendly_error(exc)
+            result.fix = getattr(exc, "fix", None)
+            if isinstance(exc, ParamError) and not prefix:
+                result.remedy = error_remedy(index, layer.type, exc, chain.shape)
+            layer_type = CATALOGUE[layer.type]
             result.summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
-            failed = True
+            chain.shape = None
             continue
-        shape = measured.output_shape
-        result.output_shape = shape
+        chain.shape = result.output_shape = measured.output_shape
         result.params = measured.params
-        total += measured.params
-        size += measured.size_bytes
-    if not failed and total > MAX_PARAMS:
-        results[-1].error = f"the network has {total:,} parameters, more than {MAX_PARAMS:,}"
-    return CompiledNetwork(tuple(spec.input_shape), results, total, size)
+        chain.params += measured.params
+        chain.size += measured.size_bytes
+    return chain
+
+
+def _compile_block(layer: LayerSpec, shape: Shape, result: LayerResult) -> LayerSize:
+    layer_type = CATALOGUE[layer.type]
+    result.kwargs = layer_type.resolve(layer.params, shape)
+    result.summary = layer_type.summary(result.kwargs)
+    if layer.lanes is None:
+        return _layer_size(layer.type, result.kwargs, shape)
+    return _compile_container(layer, shape, result)
+
+
+def _compile_container(layer: LayerSpec, shape: Shape, result: LayerResult) -> LayerSize:
+    """Compile every lane on ``shape``, then join their outputs as the container's module does."""
+    lanes = [
+        _compile_chain(lane, shape, (*result.address, layer.lane_name(n))) for n, lane in enumerate(layer.lanes or ())
+    ]
+    result.lanes = [lane.results for lane in lanes]
+    fault = next((lane.fault for lane in lanes if lane.fault is not None), None)
+    if fault is not None:
+        result.fault = fault
+        result.error = error_message(fault)
+        raise ParamError(result.error)
+    outputs = [(layer.lane_name(n), lane.shape) for n, lane in enumerate(lanes) if lane.shape is not None]
+    if layer.type == "Residual":
+        (_, body), (_, shortcut) = outputs
+        output = residual_output(shape, body, shortcut, not layer.lanes[1])  # type: ignore[index]
+    else:
+        output = parallel_output(outputs, result.kwargs["merge"])
+    params = sum(lane.params for lane in lanes)
+    size = sum(lane.size for lane in lanes)
+    return LayerSize(output, params, size - params * FLOAT_BYTES)
+
+
+def _leave_uncompiled(layer: LayerSpec, result: LayerResult) -> None:
+    """A block after an error: no shape, but a container still lists its lanes' blocks."""
+    for n, lane in enumerate(layer.lanes or ()):
+        prefix = (*result.address, layer.lane_name(n))
+        inner = [LayerResult(i, block.uid, block.type, address=(*prefix, i)) for i, block in enumerate(lane)]
+        for block, inner_result in zip(lane, inner, strict=True):
+            _leave_uncompiled(block, inner_result)
+        result.lanes.append(inner)
 
 
 def _layer_size(type_name: str, kwargs: dict[str, Any], shape: Shape) -> LayerSize:
@@ -158,8 +273,17 @@ def build_model(spec: NetworkSpec, seed: int | None = None) -> nn.Sequential:
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)
-        modules = [CATALOGUE[r.type].build(r.kwargs) for r in compiled.layers]
+        modules = [build_module(r) for r in compiled.layers]
     return nn.Sequential(*modules)
+
+
+def build_module(result: LayerResult) -> nn.Module:
+    """The module of one compiled block; a container's with its lanes' modules, in spec order
+    (so a seed gives the same weights whatever the nesting)."""
+    if not is_container(result.type):
+        return CATALOGUE[result.type].build(result.kwargs)
+    lanes = [[build_module(inner) for inner in lane] for lane in result.lanes]
+    return build_container(result.type, lanes, result.kwargs)
 
 
 _KERNEL_TOO_BIG = re.compile(r"Calculated padded input size per channel: \(([\d x]+)\)\. Kernel size: \(([\d x]+)\)")

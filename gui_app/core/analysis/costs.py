@@ -6,6 +6,10 @@ normalisation, dropout, reshapes) not counted. torch's own FLOP counter
 (``torch.utils.flop_counter``) counts two FLOPs per MAC for the same operations, and a test holds
 these closed forms to it. Layers with no closed form here (ResNet-18) are measured with that
 counter on the meta device once per shape, so nothing is allocated and the GUI stays quick.
+
+A container (Residual, Parallel) is costed per inner layer, in ``lanes``, and as a whole: its MACs
+are its lanes' (the sum or concatenation that joins them multiplies no weights), its activations
+its lanes' plus its own output. So a network's totals count every layer once, nested or not.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from gui_app.core.analysis.compiler import CompiledNetwork, Shape
+from gui_app.core.analysis.compiler import CompiledNetwork, LayerResult, Shape
 from gui_app.core.layers.catalogue import CATALOGUE
 
 FLOAT_BYTES = 4
@@ -31,11 +35,15 @@ _GATES = {"LSTM": 4, "GRU": 3}
 
 @dataclass(frozen=True)
 class LayerCost:
-    """One layer's cost per sample; None where the layer has no shape (it or one before failed)."""
+    """One layer's cost per sample; None where the layer has no shape (it or one before failed).
+
+    A container's ``lanes`` hold the costs of its lanes' blocks; its own fields are their totals.
+    """
 
     macs: int | None
     activation_bytes: int | None
     param_bytes: int
+    lanes: tuple[tuple[LayerCost, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,17 +67,23 @@ class NetworkCosts:
 
 def network_costs(compiled: CompiledNetwork) -> NetworkCosts:
     """The costs of every layer of a compiled network (one sample, float32)."""
-    costs: list[LayerCost] = []
-    shape: Shape | None = compiled.input_shape
-    for result in compiled.layers:
-        out = result.output_shape
-        if shape is None or out is None:
-            costs.append(LayerCost(None, None, result.params * FLOAT_BYTES))
-        else:
-            macs = layer_macs(result.type, result.kwargs, shape, out)
-            costs.append(LayerCost(macs, math.prod(out) * FLOAT_BYTES, result.params * FLOAT_BYTES))
-        shape = out
-    return NetworkCosts(costs)
+    return NetworkCosts([_cost(result) for result in compiled.layers])
+
+
+def _cost(result: LayerResult) -> LayerCost:
+    out, param_bytes = result.output_shape, result.params * FLOAT_BYTES
+    if result.lanes:
+        lanes = tuple(tuple(_cost(inner) for inner in lane) for lane in result.lanes)
+        if out is None:
+            return LayerCost(None, None, param_bytes, lanes)
+        inner = [cost for lane in lanes for cost in lane]
+        macs = sum(cost.macs or 0 for cost in inner)
+        activations = sum(cost.activation_bytes or 0 for cost in inner) + math.prod(out) * FLOAT_BYTES
+        return LayerCost(macs, activations, param_bytes, lanes)
+    if result.input_shape is None or out is None:
+        return LayerCost(None, None, param_bytes)
+    macs = layer_macs(result.type, result.kwargs, result.input_shape, out)
+    return LayerCost(macs, math.prod(out) * FLOAT_BYTES, param_bytes)
 
 
 def layer_macs(type_name: str, kwargs: dict[str, Any], in_shape: Shape, out_shape: Shape) -> int:

@@ -14,11 +14,12 @@ from typing import Any
 from torch import nn
 
 from gui_app import __version__
-from gui_app.core.analysis.compiler import LayerResult, compile_network
+from gui_app.core.analysis.compiler import LayerResult, compile_network, walk_results
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.export.output_files import ExportError
 from gui_app.core.export.preprocessing import Normalize, Preprocessing, preprocessing_of
 from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.layers.containers import is_container
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.trained_model import TrainedModel
 
@@ -30,7 +31,8 @@ def python_source(spec: NetworkSpec, trained: TrainedModel | None = None, *, inc
     """A standalone, readable ``.py`` that defines ``build_model() -> nn.Sequential``.
 
     It needs torch only (torchvision too for ResNet-18). Every size is written out, so the file
-    reads like hand-written code. With ``trained`` it also defines ``load_trained_model()``, which
+    reads like hand-written code; the classes a container or a recurrent block compiles to are
+    copied in full. With ``trained`` it also defines ``load_trained_model()``, which
     loads the weights file the Python export writes beside it (``NAME.weights.pt``) and, unless
     excluded, puts a ``Normalize`` step in front, so it takes raw pixels in [0, 1].
     """
@@ -129,7 +131,7 @@ def _definitions(spec: NetworkSpec, results: list[LayerResult]) -> str:
         "    return nn.Sequential(",
     ]
     for result in results:
-        lines += _layer_lines(result)
+        lines += _block_lines(result, " " * 8)
     lines.append("    )")
     parts.append("\n".join(lines))
     return "\n\n\n".join(parts)
@@ -137,7 +139,7 @@ def _definitions(spec: NetworkSpec, results: list[LayerResult]) -> str:
 
 def _custom_classes(results: list[LayerResult]) -> list[type[nn.Module]]:
     """The layer classes of this network that are not torch's own, once each, in order."""
-    classes = (CATALOGUE[r.type].module_class for r in results)
+    classes = (CATALOGUE[r.type].module_class for r in walk_results(results))
     return list(dict.fromkeys(cls for cls in classes if cls is not None and not _is_torch_class(cls)))
 
 
@@ -146,19 +148,48 @@ def _is_torch_class(cls: type[nn.Module]) -> bool:
 
 
 def _uses(results: list[LayerResult], *types: str) -> bool:
-    return any(r.type in types for r in results)
+    return any(r.type in types for r in walk_results(results))
 
 
-def _layer_lines(result: LayerResult) -> list[str]:
-    """One layer of the ``nn.Sequential(...)`` call, with its output shape as a comment."""
-    callee, args, kwargs = _call_parts(result)
-    items = [python_literal(a) for a in args] + [f"{k}={python_literal(v)}" for k, v in kwargs.items()]
+def _block_lines(result: LayerResult, indent: str) -> list[str]:
+    """One block of an ``nn.Sequential(...)`` call at ``indent``, with its output shape as a comment."""
     shape = ", ".join(map(str, result.output_shape or ()))
     comment = f"  # -> ({shape}{',' if len(result.output_shape or ()) == 1 else ''})"
-    one_line = f"        {callee}({', '.join(items)}),"
+    if is_container(result.type):
+        return _container_lines(result, indent, comment)
+    callee, args, kwargs = _call_parts(result)
+    items = [python_literal(a) for a in args] + [f"{k}={python_literal(v)}" for k, v in kwargs.items()]
+    one_line = f"{indent}{callee}({', '.join(items)}),"
     if len(one_line) + len(comment) <= _MAX_CALL:
         return [one_line + comment]
-    return [f"        {callee}(" + comment, *[f"            {item}," for item in items], "        ),"]
+    return [f"{indent}{callee}(" + comment, *[f"{indent}    {item}," for item in items], f"{indent}),"]
+
+
+def _container_lines(result: LayerResult, indent: str, comment: str) -> list[str]:
+    """``Residual(body=..., shortcut=...)`` or ``Parallel(lanes=[...], merge=...)``, one lane per block."""
+    inner = indent + "    "
+    lines = [f"{indent}{result.type}({comment}"]
+    if result.type == "Residual":
+        lines += _lane_lines(result.lanes[0], inner, "body=")
+        lines += _lane_lines(result.lanes[1], inner, "shortcut=")
+    else:
+        lines.append(f"{inner}lanes=[")
+        for lane in result.lanes:
+            lines += _lane_lines(lane, inner + "    ", "")
+        lines += [f"{inner}],", f"{inner}merge={python_literal(result.kwargs['merge'])},"]
+    lines.append(f"{indent}),")
+    return lines
+
+
+def _lane_lines(lane: list[LayerResult], indent: str, keyword: str) -> list[str]:
+    """One lane: ``nn.Sequential(...)`` of its blocks, or ``nn.Identity()`` when it has none."""
+    if not lane:
+        return [f"{indent}{keyword}nn.Identity(),"]
+    lines = [f"{indent}{keyword}nn.Sequential("]
+    for result in lane:
+        lines += _block_lines(result, indent + "    ")
+    lines.append(f"{indent}),")
+    return lines
 
 
 def _call_parts(result: LayerResult) -> tuple[str, list[Any], dict[str, Any]]:

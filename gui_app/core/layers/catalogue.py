@@ -13,6 +13,7 @@ from typing import Any
 from torch import nn
 
 from gui_app.core.layers import activation_layers, sequence_layers, spatial_layers
+from gui_app.core.layers.containers import MERGES, Parallel, Residual
 from gui_app.core.layers.definitions import (
     CATEGORIES,
     MAX_KERNEL,
@@ -75,6 +76,10 @@ def _linear_summary(_layer: LayerType, params: Mapping[str, Any]) -> str:
 
 def _classes_summary(_layer: LayerType, params: Mapping[str, Any]) -> str:
     return f"{params.get('num_classes', 1000)} classes"
+
+
+def _merge_summary(_layer: LayerType, params: Mapping[str, Any]) -> str:
+    return str(params.get("merge", "concat"))
 
 
 def _resnet_infer(shape: Shape, _given: Mapping[str, Any]) -> dict[str, Any]:
@@ -351,13 +356,31 @@ _LAYERS: tuple[LayerType, ...] = (
     LayerType(
         "ResNet18",
         "Models",
-        "torchvision's ResNet-18 as one block (3-channel images in, scores out).",
+        "Legacy: torchvision's ResNet-18 as one opaque block, kept for older projects; "
+        "the ResNet-18 preset builds it from Residual blocks you can see and change.",
         (size_param("num_classes", 10),),
         infer=_resnet_infer,
         custom_build=_build_resnet,
         input_ndim=(3,),
         key_params=("num_classes",),
         summarise=_classes_summary,
+    ),
+    # Containers hold lanes of blocks (see containers.py); the compiler builds them from their lanes.
+    LayerType(
+        "Residual",
+        "Containers",
+        "Adds a shortcut around its body: body(x) + shortcut(x); an empty shortcut is the identity.",
+        module_class=Residual,
+    ),
+    LayerType(
+        "Parallel",
+        "Containers",
+        "Runs two or more lanes on the same input and joins them: concatenated along the channels "
+        "(or features), or summed.",
+        (ParamDef("merge", "choice", "concat", choices=MERGES, doc="how the lanes' outputs are joined"),),
+        module_class=Parallel,
+        key_params=("merge",),
+        summarise=_merge_summary,
     ),
 )
 

@@ -25,6 +25,7 @@ CATEGORIES = (
     "Attention and embedding",
     "Upsampling and padding",
     "Shape",
+    "Containers",
     "Models",
 )
 

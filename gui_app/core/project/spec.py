@@ -8,12 +8,11 @@ validator), apply, and emit :attr:`NetworkSpec.changed` with a :class:`Change` n
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,26 +20,35 @@ from typing import Any
 from gui_app.core.files.reading import PROJECT_LIMIT, FileReadError, read_bounded
 from gui_app.core.files.writing import write_atomic  # callers also import it from here
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
+from gui_app.core.layers.containers import is_container
+from gui_app.core.project import lane_edits
+from gui_app.core.project.blocks import TOP, Lane, LayerSpec, Place, check_block, height, lane_depth, locate, walk
 from gui_app.core.project.events import EventSignal
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.validation import (
+    MAX_DEPTH,
     MAX_NAME,
     check_text,
     short_key,
     validate_input_shape,
+    validate_lanes,
     validate_layer,
 )
 from gui_app.core.text.numbers import format_bytes
 from gui_app.core.text.printable import short_repr
 
-__all__ = ["write_atomic"]  # re-exported for the exporters
+# Re-exported: callers import the block types and the writer from here.
+__all__ = ["TOP", "Lane", "LayerSpec", "Place", "write_atomic"]
 
 FORMAT_NAME = "netbuilder"
-FORMAT_VERSION = 1
+#: The newest format this code reads and writes. Version 2 added container blocks (Residual,
+#: Parallel) with nested ``lanes``; a network without containers is still saved as version 1, so
+#: older NetBuilders open it (see docs/project-format.md).
+FORMAT_VERSION = 2
+FIRST_NESTED_VERSION = 2
 MAX_FILE_BYTES = PROJECT_LIMIT
+#: Blocks in all, containers and the blocks in their lanes included.
 MAX_LAYERS = 2000
-
-_uids = itertools.count(1)
 
 
 class ProjectFileError(ValueError):
@@ -57,26 +65,6 @@ class Unset(Enum):
 UNSET = Unset.UNSET
 
 
-@dataclass
-class LayerSpec:
-    """One block: its catalogue type and the parameter values the user set explicitly.
-
-    ``uid`` identifies the block for the life of the process (views key items on it); it is not
-    saved.
-    """
-
-    type: str
-    params: dict[str, Any] = field(default_factory=dict)
-    uid: int = field(default_factory=lambda: next(_uids), compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, **self.params}
-
-    def copy(self) -> LayerSpec:
-        """A copy with a new uid (for duplicate and paste)."""
-        return LayerSpec(self.type, json.loads(json.dumps(self.params)))
-
-
 class ChangeKind(StrEnum):
     """What kind of edit a :class:`Change` reports (the values are the old strings)."""
 
@@ -91,16 +79,22 @@ class ChangeKind(StrEnum):
     RESET = "reset"
     #: several edits made as one (:meth:`NetworkSpec.batch`); they are in ``parts``
     BATCH = "batch"
+    #: a container's lanes were added, removed or replaced as a whole (``uid`` is the container)
+    LANES = "lanes"
 
 
-#: Changes after which the blocks are not the same list any more (views lay them out again).
-STRUCTURAL = frozenset({ChangeKind.INSERT, ChangeKind.REMOVE, ChangeKind.MOVE, ChangeKind.RESET})
+#: Changes after which the blocks are not the same tree any more (views lay them out again).
+STRUCTURAL = frozenset({ChangeKind.INSERT, ChangeKind.REMOVE, ChangeKind.MOVE, ChangeKind.RESET, ChangeKind.LANES})
 
 
 @dataclass(frozen=True)
 class Change:
     """What changed in a spec: the other fields say where (``index`` and ``uid`` of the block,
-    ``key`` and new ``value`` of a parameter; ``value`` is the old index of a move)."""
+    ``key`` and new ``value`` of a parameter; ``value`` is the old index of a move).
+
+    ``lane`` is the lane of ``index`` when that is not the top-level chain (None: the top level,
+    as before containers); ``from_lane`` is the lane a block moved out of, when that was another.
+    """
 
     kind: ChangeKind
     index: int | None = None
@@ -108,6 +102,8 @@ class Change:
     key: str | None = None
     value: Any = None
     parts: tuple[Change, ...] = ()
+    lane: Lane | None = None
+    from_lane: Lane | None = None
 
     def each(self) -> tuple[Change, ...]:
         """The single changes this stands for: a batch's parts, else itself."""
@@ -135,7 +131,7 @@ class NetworkSpec:
     # ------------------------------------------------------------------ edits of the chain
     def insert_layer(self, index: int, layer: LayerSpec) -> None:
         """Insert ``layer`` before position ``index`` (``len(layers)`` appends)."""
-        validate_layer(layer.type, layer.params, "layer")
+        check_block(layer, "layer", 0)
         index = max(0, min(index, len(self.layers)))
         self.layers.insert(index, layer)
         self._emit(Change(ChangeKind.INSERT, index, layer.uid))
@@ -161,7 +157,13 @@ class NetworkSpec:
         A value of :data:`UNSET`, or ``None`` for an inferred size, takes the key out of the block.
         Raises :class:`ParamError` whose message starts with the block's type and the key.
         """
-        layer = self.layers[index]
+        return self._edited(self.layers[index], values)
+
+    def edited_block_params(self, uid: int, values: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`edited_params` of the block ``uid``, wherever it is nested."""
+        return self._edited(self.block(uid), values)
+
+    def _edited(self, layer: LayerSpec, values: Mapping[str, Any]) -> dict[str, Any]:
         index_of_param = CATALOGUE[layer.type].param_index
         params = dict(layer.params)
         for key, value in values.items():
@@ -188,7 +190,14 @@ class NetworkSpec:
         keystroke in the inspector. The block stays the same :class:`LayerSpec` object; one
         ``param`` change per key that differs.
         """
-        layer = self.layers[index]
+        return self._replace(self.layers[index], index, None, params)
+
+    def replace_block_params(self, uid: int, params: Mapping[str, Any]) -> bool:
+        """:meth:`replace_params` of the block ``uid``, wherever it is nested (same rules)."""
+        place = self.place(uid)
+        return self._replace(place.block, place.index, place.lane if place.depth else None, params)
+
+    def _replace(self, layer: LayerSpec, index: int, lane: Lane | None, params: Mapping[str, Any]) -> bool:
         clean = dict(params)
         old = layer.params
         keys = [k for k in {**old, **clean} if (k in old, old.get(k)) != (k in clean, clean.get(k))]
@@ -197,8 +206,77 @@ class NetworkSpec:
         layer.params = clean
         with self.batch():
             for key in keys:
-                self._emit(Change(ChangeKind.PARAM, index, layer.uid, key, clean.get(key)))
+                self._emit(Change(ChangeKind.PARAM, index, layer.uid, key, clean.get(key), lane=lane))
         return True
+
+    # ------------------------------------------------------------------ edits of lanes
+    # Each takes lanes by :class:`Lane` and blocks by uid, applies a pure edit of
+    # :mod:`gui_app.core.project.lane_edits` and emits one change; the top-level chain (``TOP``)
+    # goes through the chain edits above, so their changes stay what they were.
+    def insert_block(self, lane: Lane, index: int, block: LayerSpec) -> None:
+        """Put ``block`` (with its lanes) in ``lane`` before ``index``; :class:`ParamError` if refused."""
+        if lane.container is None:
+            self.insert_layer(index, block)
+            return
+        check_block(block, "block", lane_depth(self.layers, lane))
+        present = {place.block.uid for place in walk(self.layers)}
+        if any(place.block.uid in present for place in walk([block])):
+            raise ValueError("the block is in the network already; insert a copy")
+        self.layers = lane_edits.inserted(self.layers, lane, index, [block])
+        self._emit(Change(ChangeKind.INSERT, self.place(block.uid).index, block.uid, lane=lane))
+
+    def remove_block(self, uid: int) -> Place:
+        """Take block ``uid`` out of the tree; where it was (its ``block`` is the block itself)."""
+        place = self.place(uid)
+        if place.depth == 0:
+            self.remove_layer(place.index)
+            return place
+        self.layers, _ = lane_edits.removed(self.layers, uid)
+        self._emit(Change(ChangeKind.REMOVE, place.index, uid, lane=place.lane))
+        return place
+
+    def move_block(self, uid: int, lane: Lane, index: int) -> Place:
+        """Move block ``uid`` to position ``index`` of ``lane`` (into, out of or between lanes);
+        returns where it was. :class:`ParamError` when it cannot go there."""
+        place = self.place(uid)
+        if place.depth == 0 and lane.container is None:
+            self.move_layer(place.index, max(0, min(index, len(self.layers) - 1)))
+            return place
+        target_depth = lane_depth(self.layers, lane)
+        if target_depth + height(place.block) > MAX_DEPTH:
+            raise ParamError(f"block: containers may nest at most {MAX_DEPTH} deep")
+        self.layers, _ = lane_edits.moved(self.layers, uid, lane, index)
+        new = self.place(uid)
+        self._emit(Change(ChangeKind.MOVE, new.index, uid, value=place.index, lane=lane, from_lane=place.lane))
+        return place
+
+    def replace_lane(self, lane: Lane, blocks: list[LayerSpec]) -> list[LayerSpec]:
+        """Give ``lane`` of a container exactly ``blocks`` (a suggested fix, or its undo); the old blocks."""
+        depth = lane_depth(self.layers, lane)
+        for i, block in enumerate(blocks):
+            check_block(block, f"blocks[{i}]", depth)
+        self.layers, old = lane_edits.lane_replaced(self.layers, lane, blocks)
+        self._emit(Change(ChangeKind.LANES, uid=lane.container, value=lane.lane))
+        return old
+
+    def add_lane(self, container: int, at: int, blocks: list[LayerSpec] | None = None) -> None:
+        """Give a Parallel a new lane at position ``at`` (holding ``blocks``, e.g. an undone removal)."""
+        depth = self.place(container).depth + 1
+        for i, block in enumerate(blocks or []):
+            check_block(block, f"blocks[{i}]", depth)
+        self.layers = lane_edits.lane_added(self.layers, container, at, blocks or [])
+        self._emit(Change(ChangeKind.LANES, uid=container, value=at))
+
+    def remove_lane(self, container: int, lane: int) -> list[LayerSpec]:
+        """Take lane ``lane`` out of a Parallel; the blocks it held."""
+        self.layers, old = lane_edits.lane_removed(self.layers, container, lane)
+        self._emit(Change(ChangeKind.LANES, uid=container, value=lane))
+        return old
+
+    def set_layers(self, layers: list[LayerSpec]) -> None:
+        """Take a whole tree of blocks (an earlier one an undo kept); one ``reset`` event."""
+        self.layers = list(layers)
+        self._emit(Change(ChangeKind.RESET))
 
     # ------------------------------------------------------------------ edits of the project
     def checked_input_shape(self, shape: tuple[int, ...] | list[int]) -> tuple[int, ...]:
@@ -256,6 +334,14 @@ class NetworkSpec:
         self.changed.emit(change)
 
     # ------------------------------------------------------------------ queries
+    def place(self, uid: int) -> Place:
+        """Where block ``uid`` is in the tree, at any depth; :class:`KeyError` if absent."""
+        return locate(self.layers, uid)
+
+    def block(self, uid: int) -> LayerSpec:
+        """The block ``uid``, at any depth; :class:`KeyError` if absent."""
+        return self.place(uid).block
+
     def index_of(self, uid: int) -> int:
         """Position of the layer with ``uid``; :class:`KeyError` if absent."""
         for i, layer in enumerate(self.layers):
@@ -269,10 +355,16 @@ class NetworkSpec:
         return NetworkSpec(layers, self.input_shape, self.name, replace(self.training))
 
     # ------------------------------------------------------------------ serialisation
+    def format_version(self) -> int:
+        """The version this network is saved as: the oldest that can hold it, so a network without
+        containers still opens in a NetBuilder from before them."""
+        nested = any(layer.lanes is not None for layer in self.layers)
+        return FIRST_NESTED_VERSION if nested else 1
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
+            "version": self.format_version(),
             "name": self.name,
             "input_shape": list(self.input_shape),
             "layers": [layer.to_dict() for layer in self.layers],
@@ -351,20 +443,38 @@ def _check_header(data: dict[str, Any]) -> None:
 
 
 def _layers_from_list(raw_layers: Any) -> list[LayerSpec]:
-    if not isinstance(raw_layers, list):
-        raise ParamError("layers: must be a list")
-    if len(raw_layers) > MAX_LAYERS:
+    if isinstance(raw_layers, list) and len(raw_layers) > MAX_LAYERS:
         raise ParamError(f"layers: {len(raw_layers)} layers is more than {MAX_LAYERS}")
-    layers = []
-    for i, raw in enumerate(raw_layers):
-        path = f"layers[{i}]"
+    return _blocks_from_list(raw_layers, "layers", 0, [0])
+
+
+def _blocks_from_list(raw_blocks: Any, path: str, depth: int, counted: list[int]) -> list[LayerSpec]:
+    """The blocks of one chain at ``depth``; ``counted`` holds how many blocks were read so far.
+
+    Recursion is bounded: :func:`validate_lanes` refuses lanes deeper than ``MAX_DEPTH``
+    before they are read.
+    """
+    if not isinstance(raw_blocks, list):
+        raise ParamError(f"{path}: must be a list")
+    counted[0] += len(raw_blocks)
+    if counted[0] > MAX_LAYERS:
+        raise ParamError(f"{path}: more than {MAX_LAYERS} blocks in all, containers and their lanes included")
+    blocks = []
+    for i, raw in enumerate(raw_blocks):
+        item = f"{path}[{i}]"
         if not isinstance(raw, dict):
-            raise ParamError(f"{path}: must be an object with a 'type'")
+            raise ParamError(f"{item}: must be an object with a 'type'")
         if "type" not in raw:
-            raise ParamError(f"{path}.type: missing")
-        params = {k: v for k, v in raw.items() if k != "type"}
-        layers.append(LayerSpec(raw["type"], validate_layer(raw["type"], params, path)))
-    return layers
+            raise ParamError(f"{item}.type: missing")
+        params = validate_layer(raw["type"], {k: v for k, v in raw.items() if k not in ("type", "lanes")}, item)
+        lanes = None
+        if "lanes" in raw or is_container(raw["type"]):
+            raw_lanes = validate_lanes(raw["type"], raw.get("lanes"), f"{item}.lanes", depth)
+            lanes = [
+                _blocks_from_list(lane, f"{item}.lanes[{n}]", depth + 1, counted) for n, lane in enumerate(raw_lanes)
+            ]
+        blocks.append(LayerSpec(raw["type"], params, lanes=lanes))
+    return blocks
 
 
 def load_spec(text: str | bytes) -> NetworkSpec:

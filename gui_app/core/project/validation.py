@@ -10,11 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
+from gui_app.core.layers.containers import CONTAINERS
 from gui_app.core.text.printable import escaped, first_unsafe_character, short_repr
 
 MAX_NAME = 500
 MAX_INPUT_DIM = 65536
 MAX_INPUT_ELEMENTS = 50_000_000
+#: Containers nest at most this deep (a block in a lane of a top-level container is at depth 1).
+MAX_DEPTH = 8
 
 
 def validate_layer(type_name: Any, params: Mapping[str, Any], path: str) -> dict[str, Any]:
@@ -38,6 +41,31 @@ def validate_layer(type_name: Any, params: Mapping[str, Any], path: str) -> dict
         except ParamError as exc:
             raise ParamError(f"{path}.{key}: {exc}") from None
     return clean
+
+
+def validate_lanes(type_name: str, value: Any, path: str, depth: int) -> list[list[Any]]:
+    """Check the ``lanes`` of a block at ``depth`` (0: the top level): the list of lanes, not their blocks.
+
+    A container without lanes gets its minimum number of empty ones. Raises :class:`ParamError`
+    whose message starts with ``path``.
+    """
+    rule = CONTAINERS.get(type_name)
+    if rule is None:
+        holders = " and ".join(CONTAINERS)
+        raise ParamError(f"{path}: a {type_name} holds no lanes (only {holders} do)")
+    if depth + 1 > MAX_DEPTH:
+        raise ParamError(f"{path}: containers may nest at most {MAX_DEPTH} deep")
+    if value is None:
+        return [[] for _ in range(rule.min_lanes)]
+    if not isinstance(value, list) or not all(isinstance(lane, list) for lane in value):
+        raise ParamError(f"{path}: must be a list of lanes, each a list of blocks")
+    if not rule.min_lanes <= len(value) <= rule.max_lanes:
+        if rule.fixed_names:
+            wanted = f"exactly {len(rule.fixed_names)} lanes ({', '.join(rule.fixed_names)})"
+        else:
+            wanted = f"{rule.min_lanes} to {rule.max_lanes} lanes"
+        raise ParamError(f"{path}: a {type_name} holds {wanted}, not {len(value)}")
+    return value
 
 
 def validate_input_shape(value: Any, path: str) -> tuple[int, ...]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.compiler import compile_network, first_difference
 from gui_app.core.analysis.messages import block_name
 from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.project.run_config import TrainingConfig
@@ -302,9 +302,10 @@ def network_difference(saved: NetworkSpec, project: NetworkSpec) -> str | None:
     ours, theirs = compile_network(saved).layers, compile_network(project).layers
     if len(ours) != len(theirs):
         return f"{len(ours)} layers there, {len(theirs)} here"
-    for a, b in zip(ours, theirs, strict=True):
-        if a.type != b.type or a.kwargs != b.kwargs:
-            return f"{block_name(a.index)}: {a.type} {a.summary} there, {b.type} {b.summary} here"
+    pair = first_difference(ours, theirs)  # the innermost block that differs, nested or not
+    if pair is not None:
+        a, b = pair
+        return f"{block_name(a.address or a.index)}: {a.type} {a.summary} there, {b.type} {b.summary} here"
     return None
 
 

@@ -127,3 +127,18 @@ def test_a_negative_running_variance_is_refused_naming_the_file(tmp_path):
     save_trained_model(TrainedModel(spec, state), path)
     with pytest.raises(ModelFileError, match=r"negative-variance\.pt: .*2\.running_var.* negative variance"):
         load_trained_model(path)
+
+
+def test_networks_that_differ_only_inside_a_lane_are_different_networks() -> None:
+    from gui_app.core.project.spec import LayerSpec, NetworkSpec
+    from gui_app.core.training.checkpoints import network_difference
+
+    def residual(kernel: int) -> NetworkSpec:
+        body = [LayerSpec("Conv2d", {"out_channels": 3, "kernel_size": kernel, "padding": kernel // 2})]
+        return NetworkSpec([LayerSpec("Residual", lanes=[body, []])], (3, 8, 8))
+
+    assert network_difference(residual(3), residual(3)) is None
+    assert (
+        network_difference(residual(3), residual(5))
+        == "block 1.body.1: Conv2d 3@3×3 s1 p1 there, Conv2d 3@5×5 s1 p2 here"
+    )
