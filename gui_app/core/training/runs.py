@@ -26,7 +26,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -171,7 +171,7 @@ class RunRecorder(Callback):
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "best_epoch": trainer.best_weights.epoch,
-            "history": [asdict(event) for event in trainer.history],
+            "history": [event.checkpoint_row() for event in trainer.history],
         }
         return json.dumps(data, indent=1) + "\n"
 
