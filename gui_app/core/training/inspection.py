@@ -21,8 +21,8 @@ from torch import nn
 _PASS_THROUGH = (nn.Flatten, nn.Dropout, nn.Dropout2d, nn.Identity)
 #: At most this many first-layer units or filters are drawn (a picture of 4,096 units says no more).
 MAX_UNITS = 256
-#: Filters of a deep convolution: this many filters (rows) × this many of their input channels (columns).
-MAX_FILTER_ROWS, MAX_FILTER_COLUMNS = 32, 8
+#: Filters of a deep convolution: this many filters (columns) × this many of their input channels (rows).
+MAX_FILTER_COLUMNS, MAX_FILTER_ROWS = 16, 8
 
 
 class DisplayKind(StrEnum):
@@ -179,11 +179,12 @@ def _conv_filters(module: nn.Conv2d, max_units: int) -> WeightPictures:
         colour = "" if in_channels == 1 else ", in colour (its red, green and blue weights)"
         caption = f"{shown} filters{of}, {size} each{colour}"
         return WeightPictures(tiles.numpy().copy(), 0, caption)
-    rows, columns = min(out_channels, MAX_FILTER_ROWS), min(in_channels, MAX_FILTER_COLUMNS)
-    tiles = weight[:rows, :columns].reshape(rows * columns, kh, kw)
+    columns, rows = min(out_channels, MAX_FILTER_COLUMNS), min(in_channels, MAX_FILTER_ROWS)
+    # row r, column c: filter c's weights over input channel r
+    tiles = weight[:columns, :rows].transpose(0, 1).reshape(rows * columns, kh, kw)
     caption = (
-        f"filters 1–{rows} of {out_channels} (rows) × input channels 1–{columns} of {in_channels} "
-        f"(columns), {size} each"
+        f"filters 1–{columns} of {out_channels} (columns) over input channels 1–{rows} of {in_channels} "
+        f"(rows), {size} each"
     )
     return WeightPictures(tiles.numpy().copy(), columns, caption)
 

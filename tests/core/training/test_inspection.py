@@ -141,8 +141,9 @@ def test_convolution_filters_are_drawn_as_tiles() -> None:
     assert first is not None and first.tiles.shape == (32, 3, 3) and first.columns == 0
     np.testing.assert_array_equal(first.tiles[7], network[0].weight.detach()[7, 0].numpy())
     deep = weight_pictures(network, (1, 28, 28), 4)  # 64 filters over 32 channels
-    assert deep is not None and deep.columns == 8 and deep.tiles.shape == (32 * 8, 3, 3)
-    np.testing.assert_array_equal(deep.tiles[2 * 8 + 5], network[4].weight.detach()[2, 5].numpy())
+    assert deep is not None and deep.columns == 16 and deep.tiles.shape == (8 * 16, 3, 3)
+    # row 2 (input channel 2), column 5 (filter 5)
+    np.testing.assert_array_equal(deep.tiles[2 * 16 + 5], network[4].weight.detach()[5, 2].numpy())
     assert "of 64" in deep.caption and "of 32" in deep.caption
 
 
