@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--digit", default="4-open", help="a glyph of tests/data/handwriting/stroke_digits.py")
     parser.add_argument("--block", type=int, default=1, help="the canvas number of the block to select")
+    parser.add_argument("--saliency", default="integrated gradients", help="the pad's saliency method, as listed")
     return parser.parse_args()
 
 
@@ -82,6 +84,8 @@ def main() -> int:
     _train(app, window, args.epochs)
 
     window.draw_dock.raise_()
+    saliency = window.draw_panel.saliency
+    saliency.method.setCurrentIndex(saliency.method.findText(args.saliency))
     _settle(app)
     label, strokes = GLYPHS[args.digit]
     replay_digit(window.draw_panel.pad, StrokeDigit(args.digit, label, place(strokes, 0.72, 0.05), 1 / 14))
@@ -89,6 +93,10 @@ def main() -> int:
     window.canvas.network_scene.select_uids([layer.uid])
     window.canvas.frame_for_reading()
     window.block_dock.raise_()
+    deadline = time.monotonic() + 10
+    while saliency.last_saliency is None and time.monotonic() < deadline:  # integrated gradients wait for the pen
+        _settle(app)
+        time.sleep(0.02)
     _settle(app, 20)
     args.out.mkdir(parents=True, exist_ok=True)
     window.grab().save(str(args.out / "block-view.png"))

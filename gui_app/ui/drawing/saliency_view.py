@@ -1,8 +1,9 @@
 """Beside the pad's probabilities: which pixels of the 28×28 input drove the answer, and the top-3 classes.
 
-Gradient × input costs one backward pass (a few ms), so it follows every reading as it comes;
-integrated gradients costs about ten times that, so it waits until the pen has rested for
-:data:`INTEGRATED_DELAY_MS` and never holds up the pad while a stroke grows.
+Gradient × input costs one backward pass (a few ms); it is computed :data:`GRADIENT_DELAY_MS`
+after a reading, once the pad's answer and the block view are on screen, for the newest of the
+readings that came meanwhile. Integrated gradients costs about ten times that, so it waits
+until the pen has rested for :data:`INTEGRATED_DELAY_MS` and never holds up a growing stroke.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from gui_app.core.digits.reader import DigitReader, Prediction
 from gui_app.core.digits.saliency import Saliency, SaliencyMethod, saliency
 from gui_app.ui.pictures import PictureView, heat_over_grey
 
+#: How long after a reading gradient × input is computed (ms): after the repaint it would delay.
+GRADIENT_DELAY_MS = 20
 #: How long the pen must rest before integrated gradients are computed (ms).
 INTEGRATED_DELAY_MS = 150
 #: How much larger than 28×28 the overlay is drawn.
@@ -62,7 +65,6 @@ class SaliencyView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(INTEGRATED_DELAY_MS)
         self._timer.timeout.connect(self._compute_pending)
         self.method.currentIndexChanged.connect(self._method_changed)
         self.show_reading(None, None)
@@ -81,10 +83,8 @@ class SaliencyView(QWidget):
             self.legend.setText("")
             return
         self._pending = (reader, prediction)
-        if self.current_method() is SaliencyMethod.INTEGRATED_GRADIENTS:
-            self._timer.start()
-        else:
-            self._compute_pending()
+        integrated = self.current_method() is SaliencyMethod.INTEGRATED_GRADIENTS
+        self._timer.start(INTEGRATED_DELAY_MS if integrated else GRADIENT_DELAY_MS)
 
     @Slot()
     def _method_changed(self) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from torch import nn
 
 from gui_app.core.analysis.compiler import CompileError
 from gui_app.core.analysis.messages import block_name
@@ -85,6 +86,8 @@ class BlockView(QWidget):
         self._outputs: list[BlockOutput] | None = None
         self._input_problem = ""
         self._current_sample: torch.Tensor | None = None
+        #: (network, block) the Weights tab shows: a new image leaves the weights as they are
+        self._weights_of: tuple[nn.Sequential, int] | None = None
         #: what the Output and Weights tabs show now (None: a message instead)
         self.shown_output: BlockOutput | None = None
         self.shown_weights: WeightPictures | None = None
@@ -239,6 +242,7 @@ class BlockView(QWidget):
     def _drop_network(self) -> None:
         self._inspected = None
         self._outputs = None
+        self._weights_of = None
 
     # ------------------------------------------------------------------ computing
     @Slot()
@@ -335,6 +339,7 @@ class BlockView(QWidget):
         self._show_weights()
 
     def _show_nothing(self, message: str) -> None:
+        self._weights_of = None
         self._show_controls()
         self.info.setText("")
         self.input_picture.set_picture(None)
@@ -430,8 +435,12 @@ class BlockView(QWidget):
         )
 
     def _show_weights(self) -> None:
-        self.shown_weights = None
         inspected, spec = self._inspected, self._spec
+        shown_for = (inspected.network, self._block) if inspected is not None and self._block is not None else None
+        if shown_for is not None and shown_for == self._weights_of:
+            return
+        self._weights_of = shown_for
+        self.shown_weights = None
         if inspected is None or spec is None or self._block is None or self._block >= len(spec.layers):
             _say(self.weights_stack, self.weights_message, "Select a Linear or Conv2d block on the canvas.")
             self.weights_caption.setText("")

@@ -43,9 +43,9 @@ def test_the_overlay_explains_the_answer_with_the_ink_only(panel: DrawPanel, qtb
     assert panel.saliency.overlay.image() is not None
 
 
-def test_clearing_the_pad_clears_the_overlay(panel: DrawPanel) -> None:
+def test_clearing_the_pad_clears_the_overlay(panel: DrawPanel, qtbot) -> None:
     _draw(panel, "7-plain")
-    assert panel.saliency.last_saliency is not None
+    qtbot.waitUntil(lambda: panel.saliency.last_saliency is not None)
     panel.pad.clear()
     assert panel.saliency.last_saliency is None and "–" in panel.saliency.top.text()
 

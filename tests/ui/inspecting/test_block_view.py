@@ -114,6 +114,11 @@ def test_the_weights_tab_draws_the_first_linear_units_as_28x28_images(qtbot) -> 
     np.testing.assert_array_equal(view.shown_weights.tiles[4], model.state_dict["1.weight"][4].reshape(28, 28).numpy())
     assert view.weights_stack.currentWidget() is view.weights and view.weights.image() is not None
     assert "28×28" in view.weights_caption.text()
+    retrained = _trained(spec, seed=9)
+    view.set_trained_model(retrained)  # new weights redraw the tab
+    np.testing.assert_array_equal(
+        view.shown_weights.tiles[4], retrained.state_dict["1.weight"][4].reshape(28, 28).numpy()
+    )
     view.show_block(3)  # the second Linear sees units, not pixels
     assert view.shown_weights is None and "first Linear" in view.weights_message.text()
 
