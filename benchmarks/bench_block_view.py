@@ -99,8 +99,12 @@ def _window(app: QApplication) -> MainWindow:
     return window
 
 
-def _time_release(app: QApplication, window: MainWindow, watch: _PaintWatch, digit: StrokeDigit) -> float:
-    """Draw ``digit`` up to its last release, then time that release until the maps are painted."""
+def _time_release(app: QApplication, window: MainWindow, watch: _PaintWatch, digit: StrokeDigit) -> tuple[float, float]:
+    """Draw ``digit`` up to its last release, then time that release until the maps are painted.
+
+    Returns (wall seconds, the UI thread's CPU seconds): on a shared machine the second leaves
+    out the time the thread waited for a core.
+    """
     from PySide6.QtCore import QEvent
 
     from tests.data.handwriting.replay import LEFT, NO_BUTTON, replay_stroke, send_mouse, widget_point
@@ -115,13 +119,13 @@ def _time_release(app: QApplication, window: MainWindow, watch: _PaintWatch, dig
     for _ in range(3):
         app.processEvents()  # earlier strokes' paints are not this release's
     painted = watch.count
-    start = time.perf_counter()
+    cpu, start = time.thread_time(), time.perf_counter()
     send_mouse(pad, QEvent.Type.MouseButtonRelease, widget_point(pad, last[-1]), LEFT, NO_BUTTON)
     while watch.count == painted:
         app.processEvents()
         if time.perf_counter() - start > 5:
             raise RuntimeError("the block view was not repainted within 5 s")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.thread_time() - cpu
 
 
 def _time_parts(window: MainWindow, parts: dict[str, list[float]]) -> None:
@@ -158,13 +162,17 @@ def _time_parts(window: MainWindow, parts: dict[str, list[float]]) -> None:
 def _run_case(app: QApplication, window: MainWindow, digits: list[StrokeDigit], title: str) -> list[float]:
     watch = _PaintWatch(window.block_view.maps)
     end_to_end: list[float] = []
+    cpu: list[float] = []
     parts: dict[str, list[float]] = {}
     for digit in digits:
-        end_to_end.append(_time_release(app, window, watch, digit))
+        wall, thread = _time_release(app, window, watch, digit)
+        end_to_end.append(wall)
+        cpu.append(thread)
         _time_parts(window, parts)
     assert window.block_view.shown_output is not None and window.block_view.shown_output.shape == (32, 28, 28)
     print(f"\n{title}: {len(digits)} stroke digits")
     print(f"pen lifts -> block view repainted   {_ms(end_to_end)}")
+    print(f"  the UI thread's CPU time in it    {_ms(cpu)}")
     for name, samples in parts.items():
         print(f"  {name:48s} {_ms(samples)}")
     median = statistics.median(end_to_end) * 1000
@@ -186,7 +194,8 @@ def main() -> int:
     apply_theme(app)
     window = _window(app)
     digits = variants()[:: max(1, len(variants()) // args.digits)][: args.digits]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), Qt platform {app.platformName()}")
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), Qt platform {app.platformName()}{load}")
 
     spec = window.document.spec
     weights = build_model(spec, seed=1).state_dict()

@@ -197,6 +197,18 @@ def test_the_view_uses_weights_that_fit_or_says_the_network_is_untrained() -> No
     torch.testing.assert_close(fallback.network[1].weight, build_model(edited, seed=edited.training.seed)[1].weight)
 
 
+def test_recurrent_and_convolutional_networks_run_with_their_trained_weights() -> None:
+    layers = [LayerSpec("LSTM", {"hidden_size": 12, "return_sequences": True}), LayerSpec("Flatten", {})]
+    recurrent = NetworkSpec(layers, (5, 7))
+    for spec, sample in ((recurrent, torch.randn(5, 7)), (load_preset("mnist_cnn_small"), torch.randn(1, 28, 28))):
+        model = TrainedModel(spec.copy(), build_model(spec, seed=4).state_dict())
+        chosen = inspected_network(spec, [model])
+        expected = [o.values for o in block_outputs(model.build(), sample)]
+        for shown, direct in zip(block_outputs(chosen.network, sample), expected, strict=True):
+            np.testing.assert_allclose(shown.values, direct, atol=1e-6)
+        assert not chosen.network.training
+
+
 def test_probe_images_are_the_test_split_with_labels() -> None:
     images = load_probe_images(config(), (1, 28, 28))
     assert len(images) == 500 and images.name.startswith("MNIST")
