@@ -4,6 +4,8 @@ The same run (MNIST, the 784-512-10 MLP, batch 64, SGD, one epoch) goes alternat
 the bare ``Trainer`` and through the ``TrainingPanel`` (worker thread, signals, live plots,
 offscreen). While the panel trains, a 10 ms timer on the UI thread records how late each tick
 comes: the event loop's latency. Prints samples/s, the ratio GUI / headless and the UI stalls.
+A last latency round has the block view open beside the panel, showing the first Linear layer's
+output and refreshing at every epoch's end with the weights the worker copies then.
 
     python benchmarks/bench_gui_training.py --data-dir /work/data [--rounds 2] [--threads N]
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
     from gui_app.core.project.run_config import TrainingConfig
     from gui_app.core.project.spec import NetworkSpec
+    from gui_app.ui.inspecting.block_view import BlockView
     from gui_app.ui.training.panel import TrainingPanel
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -67,6 +70,20 @@ def _shown_panel(spec: NetworkSpec, config: TrainingConfig) -> TrainingPanel:
     panel.show()
     panel.tabs.setCurrentWidget(panel.plots)
     return panel
+
+
+def _open_block_view(panel: TrainingPanel, spec: NetworkSpec) -> BlockView:
+    """The block view on screen, wired to the run as the window wires it, showing block 2 (Linear)."""
+    from gui_app.ui.inspecting.block_view import BlockView
+
+    view = BlockView(spec.copy)
+    view.resize(400, 500)
+    view.show()
+    view.show_block(1)
+    worker = panel.runner.worker
+    worker.weights_at_epoch.connect(view.set_epoch_weights)
+    worker.wants_weights.set()
+    return view
 
 
 def _headless(spec: NetworkSpec, config: TrainingConfig) -> float:
@@ -153,8 +170,6 @@ def _throughput_rounds(
 def _print_summary(rates: dict[str, list[float]], idle: list[float], gaps: list[float], ui_share: list[float]) -> None:
     """The totals: both sides' samples/s and their ratio, then the idle and training tick lateness."""
     headless_rate, gui_rate = statistics.mean(rates["headless"]), statistics.mean(rates["gui"])
-    lateness = sorted(max(0.0, g - TICK_MS) for g in gaps)
-    p99 = lateness[int(0.99 * (len(lateness) - 1))] if lateness else 0.0
     print(f"headless Trainer   {headless_rate:10,.0f} samples/s")
     print(f"GUI worker + plots {gui_rate:10,.0f} samples/s")
     ratios = [g / h for g, h in zip(rates["gui"], rates["headless"], strict=True)]
@@ -167,8 +182,14 @@ def _print_summary(rates: dict[str, list[float]], idle: list[float], gaps: list[
         f"p99 {idle[int(0.99 * (len(idle) - 1))]:.1f} ms, median {statistics.median(idle):.2f} ms"
     )
     print(f"UI thread CPU while training: {statistics.mean(ui_share):.1%} of one core")
+    _print_lateness("UI event loop during training", gaps)
+
+
+def _print_lateness(what: str, gaps: list[float]) -> None:
+    lateness = sorted(max(0.0, g - TICK_MS) for g in gaps)
+    p99 = lateness[int(0.99 * (len(lateness) - 1))] if lateness else 0.0
     print(
-        f"UI event loop during training: {len(gaps)} ticks of {TICK_MS} ms; lateness max "
+        f"{what}: {len(gaps)} ticks of {TICK_MS} ms; lateness max "
         f"{lateness[-1] if lateness else 0:.1f} ms, p99 {p99:.1f} ms, median {statistics.median(lateness):.2f} ms"
     )
 
@@ -191,8 +212,13 @@ def main() -> int:
     idle = sorted(max(0.0, g - TICK_MS) for g in _idle_baseline(5.0))
     rates = _throughput_rounds(args.rounds, spec, config, panel, ui_share)
     _rate, gaps, _points = _gui(panel, ui_share, measure_latency=True)
+    view = _open_block_view(panel, spec)
+    _rate, view_gaps, _points = _gui(panel, [], measure_latency=True)
     assert panel.stop_and_wait(10_000)
     _print_summary(rates, idle, gaps, ui_share)
+    shown = view.info.text()
+    assert view.shown_output is not None and f"after epoch {args.epochs} of {args.epochs}" in shown, shown
+    _print_lateness(f"the same with the block view open ({args.epochs} epoch refresh(es))", view_gaps)
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QImage, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -34,6 +34,7 @@ from gui_app.core.digits.reader import (
 )
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel
 from gui_app.ui.drawing.pad import DrawPad
+from gui_app.ui.drawing.saliency_view import SaliencyView
 
 #: While drawing, predict at most this often (ms); the end of a stroke always predicts at once.
 THROTTLE_MS = 80
@@ -43,7 +44,10 @@ _BAR, _BAR_TOP = "#7f8ea3", "#2e9e8f"
 
 
 class DrawPanel(QWidget):
-    """Pad + predicted digit + confidence + probability bars + the 28×28 input + model selector."""
+    """Pad + predicted digit + confidence + probability bars + saliency + the 28×28 input + model selector."""
+
+    #: the Prediction just shown (its 28×28 image is what the block view runs), or None when the pad is blank
+    reading_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +59,7 @@ class DrawPanel(QWidget):
         self._build_pad_controls()
         self._build_readout()
         self._build_chart()
+        self.saliency = SaliencyView(self)
 
         self._throttle = QTimer(self)
         self._throttle.setSingleShot(True)
@@ -152,6 +157,7 @@ class DrawPanel(QWidget):
         self._root.addLayout(left, 3)
         self._root.addLayout(info, 0)
         self._root.addWidget(self.chart, 2)
+        self._root.addWidget(self.saliency, 0)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
     def _style_chart(self) -> None:
@@ -269,7 +275,7 @@ class DrawPanel(QWidget):
         if prediction is None:
             self._show_empty()
             return None
-        self._show_prediction(prediction)
+        self._show_prediction(prediction, reader)
         return prediction
 
     def show_image(self, image: np.ndarray, caption: str = "") -> Prediction | None:
@@ -288,11 +294,11 @@ class DrawPanel(QWidget):
         tensor = torch.from_numpy(np.clip(values, 0.0, 1.0))
         probabilities = reader.probabilities(tensor)[0]
         prediction = Prediction(int(probabilities.argmax()), tuple(float(p) for p in probabilities), tensor)
-        self._show_prediction(prediction)
+        self._show_prediction(prediction, reader)
         self.status.setText(caption)
         return prediction
 
-    def _show_prediction(self, prediction: Prediction) -> None:
+    def _show_prediction(self, prediction: Prediction, reader: DigitReader) -> None:
         self.last_prediction = prediction
         self.predicted.setText(str(prediction.digit))
         self.confidence.setText(f"{prediction.confidence:.1%} sure")
@@ -300,6 +306,8 @@ class DrawPanel(QWidget):
         brushes = [_BAR_TOP if i == prediction.digit else _BAR for i in range(10)]
         self.bars.setOpts(height=heights, brushes=brushes)
         self._show_input(prediction.image.numpy())
+        self.saliency.show_reading(reader, prediction)
+        self.reading_changed.emit(prediction)
 
     @Slot()
     def _show_empty(self) -> None:
@@ -309,6 +317,8 @@ class DrawPanel(QWidget):
         self.confidence.setText("draw a digit")
         self.bars.setOpts(height=np.zeros(10), brushes=[_BAR] * 10)
         self._show_input(np.zeros((28, 28), dtype=np.float32))
+        self.saliency.show_reading(None, None)
+        self.reading_changed.emit(None)
 
     def _show_input(self, image: np.ndarray) -> None:
         pixels = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8))

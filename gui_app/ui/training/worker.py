@@ -8,6 +8,7 @@ could not run while the loop is busy).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 # The first optimiser step imports torch._dynamo (and ~900 modules with it). Imported from the
@@ -19,8 +20,9 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from gui_app.core.data.downloads import DownloadProgress
 from gui_app.core.training.devices import release_cached_memory
 from gui_app.core.training.evaluation import evaluate_model
+from gui_app.core.training.inspection_sources import weights_snapshot
 from gui_app.core.training.trained_model import TrainedModel
-from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, Trainer
+from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
 
 
 class _SignalCallback(Callback):
@@ -39,6 +41,8 @@ class _SignalCallback(Callback):
         self.worker.batch_done.emit(event)
 
     def on_epoch_end(self, trainer: Trainer, event: EpochEvent) -> None:
+        if self.worker.wants_weights.is_set():  # copied here, between two batches, never half a step
+            self.worker.weights_at_epoch.emit(weights_snapshot(trainer, event))
         self.worker.epoch_done.emit(event)
 
     def on_error(self, trainer: Trainer, error: ErrorEvent) -> None:
@@ -56,6 +60,8 @@ class TrainingWorker(QObject):
     batch_done = Signal(object)
     #: a core EpochEvent
     epoch_done = Signal(object)
+    #: a core TrainedModel, a CPU copy of the weights at an epoch's end (only while ``wants_weights`` is set)
+    weights_at_epoch = Signal(object)
     failed = Signal(str)
     #: the EvaluationResult of the run's best weights, just before ``finished``, when they are
     #: not the weights the run left (so "Use best weights" shows theirs at once)
@@ -67,6 +73,8 @@ class TrainingWorker(QObject):
         super().__init__()
         #: set from the UI thread when the app closes: no evaluation after the stop
         self.skip_evaluation = False
+        #: set from the UI thread while a view shows the weights as they train (the block view)
+        self.wants_weights = threading.Event()
 
     @Slot(object)
     def run(self, trainer: Trainer) -> None:

@@ -32,10 +32,12 @@ from gui_app.ui.document.document import Document, layers_from_text, layers_to_t
 from gui_app.ui.drawing.panel import DrawPanel
 from gui_app.ui.editing.inspector import LayerInspector
 from gui_app.ui.editing.palette import LayerPalette
+from gui_app.ui.inspecting.block_view import BlockView
 from gui_app.ui.theme import apply_theme, canvas_colours, is_dark
 from gui_app.ui.training.lr_finder_dialog import LearnCheckDialog, LRFinderDialog
 from gui_app.ui.training.panel import TrainingPanel
 from gui_app.ui.window.autosave import Autosaver, default_autosave_dir
+from gui_app.ui.window.block_view_link import BlockViewLink
 from gui_app.ui.window.data_menu import DataActions
 from gui_app.ui.window.menus import WindowActions
 from gui_app.ui.window.project_files import ProjectFileActions
@@ -71,7 +73,8 @@ class MainWindow(QMainWindow):
             training=self,
         )
         self.window_actions.build_menus(
-            self.menuBar(), [self.palette_dock, self.inspector_dock, self.training_dock, self.draw_dock]
+            self.menuBar(),
+            [self.palette_dock, self.inspector_dock, self.block_dock, self.training_dock, self.draw_dock],
         )
         self._style_banner()
         self._connect()
@@ -121,6 +124,13 @@ class MainWindow(QMainWindow):
         self.draw_dock = self._dock("drawDock", "Draw a digit", self.draw_panel, bottom, True)
         # Side by side they would squeeze both at 1280×800: tabs give each the full width.
         self.tabifyDockWidget(self.training_dock, self.draw_dock)
+        # A tab beside the inspector: what the selected block makes of an image, at the full height.
+        self.block_view = BlockView(self.document.spec.copy)
+        self.block_dock = self._dock(
+            "blockViewDock", "Block view", self.block_view, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.inspector_dock, self.block_dock)
+        self.inspector_dock.raise_()
         self.training_dock.raise_()
         # The bottom row runs the full width, so the training settings get room to breathe.
         self.setCorner(Qt.Corner.BottomLeftCorner, bottom)
@@ -142,6 +152,9 @@ class MainWindow(QMainWindow):
         panel.evaluation.test_image_chosen.connect(self.show_test_image)
         scene = self.canvas.network_scene
         scene.selectionChanged.connect(self._selection_changed)
+        self.block_view_link = BlockViewLink(
+            self.block_view, self.block_dock, doc, scene, panel.runner.worker, self.draw_panel
+        )
         self.palette_panel.add_requested.connect(self.add_layer_after_selection)
         doc.changed.connect(self._document_changed)
         doc.dirty_changed.connect(self._update_title)
@@ -338,6 +351,7 @@ class MainWindow(QMainWindow):
     def _set_trained_model(self, model: TrainedModel | None) -> None:
         self.trained_model = model
         self.draw_panel.set_trained_model(model)
+        self.block_view.set_trained_model(model)
 
     def show_test_image(self, answer: SampleAnswer) -> None:
         """A test image clicked in the evaluation: on the draw pad's 28×28 panel, read by its model.
@@ -394,7 +408,7 @@ class MainWindow(QMainWindow):
         width = self.width()
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock],
-            [max(200, int(width * 0.13)), max(320, int(width * 0.21))],
+            [max(200, int(width * 0.13)), max(320, int(width * 0.28))],
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks([self.training_dock], [max(250, self.height() // 3)], Qt.Orientation.Vertical)
