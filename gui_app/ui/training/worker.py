@@ -22,7 +22,7 @@ from gui_app.core.training.devices import release_cached_memory
 from gui_app.core.training.evaluation import evaluate_model
 from gui_app.core.training.inspection_sources import weights_snapshot
 from gui_app.core.training.trained_model import TrainedModel
-from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
+from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, Trainer
 
 
 class _SignalCallback(Callback):
