@@ -126,7 +126,9 @@ class LayerPalette(QWidget):
             header.setHidden(shown == 0)
         visible = self.visible_layer_names()
         if needle and visible:
-            self._select(visible[0])
+            # Enter adds the current entry: the first whose name matches beats a description's mention.
+            by_name = [name for name in visible if needle in name.lower()]
+            self._select((by_name or visible)[0])
 
     def _select(self, name: str) -> None:
         for i in range(self.tree.topLevelItemCount()):
