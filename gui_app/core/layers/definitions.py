@@ -364,3 +364,24 @@ def first_dim(key: str) -> InferFn:
 def as_tuples(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """Lists from JSON become tuples, as torch's constructors expect."""
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+
+
+def feature_norm(
+    name: str, cls: type[nn.Module], description: str, ndim: tuple[int, ...], *, learned: bool
+) -> LayerType:
+    """A batch or instance norm: per-channel statistics, ``learned`` scale/shift and running stats by default."""
+    return LayerType(
+        name,
+        "Normalisation",
+        description,
+        (
+            size_param("num_features", inferred=True),
+            eps_param(),
+            momentum_param(),
+            flag_param("affine", learned),
+            flag_param("track_running_stats", learned),
+        ),
+        infer=first_dim("num_features"),
+        module_class=cls,
+        input_ndim=ndim,
+    )

@@ -49,11 +49,11 @@ def _embedding_summary(_layer: LayerType, params: Mapping[str, Any]) -> str:
     return f"{params.get('num_embeddings', '?')} → {params.get('embedding_dim', '?')}"
 
 
-LAYERS: tuple[LayerType, ...] = (
-    LayerType(
-        "RNN",
+def _recurrent(kind: str, description: str) -> LayerType:
+    return LayerType(
+        kind,
         "Recurrent",
-        "Plain (Elman) recurrent layer over (time × features) sequences.",
+        description,
         (
             size_param("input_size", inferred=True),
             size_param("hidden_size", 64),
@@ -65,11 +65,17 @@ LAYERS: tuple[LayerType, ...] = (
         ),
         infer=last_dim("input_size"),
         module_class=RecurrentBlock,
-        fixed={"kind": "RNN"},
+        fixed={"kind": kind},
         input_ndim=(2,),
         key_params=("hidden_size",),
         summarise=recurrent_summary,
-    ),
+    )
+
+
+LAYERS: tuple[LayerType, ...] = (
+    _recurrent("LSTM", "Long short-term memory over (time × features) sequences."),
+    _recurrent("GRU", "Gated recurrent unit over (time × features) sequences."),
+    _recurrent("RNN", "Plain (Elman) recurrent layer over (time × features) sequences."),
     LayerType(
         "Embedding",
         "Attention and embedding",

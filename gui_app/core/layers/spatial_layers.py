@@ -21,10 +21,10 @@ from gui_app.core.layers.definitions import (
     Shape,
     conv_summary,
     eps_param,
+    feature_norm,
     first_dim,
     flag_param,
     kernel_param,
-    momentum_param,
     output_size_summary,
     padding_param,
     pool_summary,
@@ -139,21 +139,8 @@ def _group_norm_infer(shape: Shape, given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _instance_norm(name: str, cls: type[nn.Module], dims: int) -> LayerType:
-    return LayerType(
-        name,
-        "Normalisation",
-        "Normalises each channel of each sample on its own (style transfer, small batches).",
-        (
-            size_param("num_features", inferred=True),
-            eps_param(),
-            momentum_param(),
-            flag_param("affine", False),
-            flag_param("track_running_stats", False),
-        ),
-        infer=first_dim("num_features"),
-        module_class=cls,
-        input_ndim=(dims + 1,),
-    )
+    description = "Normalises each channel of each sample on its own (style transfer, small batches)."
+    return feature_norm(name, cls, description, (dims + 1,), learned=False)
 
 
 def _pad(name: str, cls: type[nn.Module], description: str) -> LayerType:
@@ -207,20 +194,8 @@ LAYERS: tuple[LayerType, ...] = (
     _adaptive("AdaptiveAvgPool1d", nn.AdaptiveAvgPool1d, 1, "Averages"),
     _adaptive("AdaptiveMaxPool1d", nn.AdaptiveMaxPool1d, 1, "Keeps the largest values"),
     _adaptive("AdaptiveMaxPool2d", nn.AdaptiveMaxPool2d, 2, "Keeps the largest values"),
-    LayerType(
-        "BatchNorm3d",
-        "Normalisation",
-        "Normalises each channel of a volume over the batch.",
-        (
-            size_param("num_features", inferred=True),
-            eps_param(),
-            momentum_param(),
-            flag_param("affine", True),
-            flag_param("track_running_stats", True),
-        ),
-        infer=first_dim("num_features"),
-        module_class=nn.BatchNorm3d,
-        input_ndim=(4,),
+    feature_norm(
+        "BatchNorm3d", nn.BatchNorm3d, "Normalises each channel of a volume over the batch.", (4,), learned=True
     ),
     LayerType(
         "GroupNorm",
