@@ -107,7 +107,7 @@ class SetInputShape(Fix):
 
 def copy_keeping_uids(spec: NetworkSpec) -> NetworkSpec:
     """An independent copy whose blocks keep their uids (unlike ``NetworkSpec.copy``)."""
-    layers = [LayerSpec(layer.type, json.loads(json.dumps(layer.params)), layer.uid) for layer in spec.layers]
+    layers = [layer.copy(keep_uids=True) for layer in spec.layers]
     return NetworkSpec(layers, spec.input_shape, spec.name, spec.training.replace())
 
 

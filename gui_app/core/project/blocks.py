@@ -52,10 +52,16 @@ class LayerSpec:
             data["lanes"] = [[block.to_dict() for block in lane] for lane in self.lanes]
         return data
 
-    def copy(self) -> LayerSpec:
-        """A deep copy with new uids, its lanes' blocks too (for duplicate and paste)."""
-        lanes = None if self.lanes is None else [[block.copy() for block in lane] for lane in self.lanes]
-        return LayerSpec(self.type, json.loads(json.dumps(self.params)), lanes=lanes)
+    def copy(self, *, keep_uids: bool = False) -> LayerSpec:
+        """A deep copy, its lanes' blocks too: with new uids (for duplicate and paste), or with
+        the same ones (``keep_uids``: a spec edited on the side, such as a one-click fix)."""
+        lanes = None
+        if self.lanes is not None:
+            lanes = [[block.copy(keep_uids=keep_uids) for block in lane] for lane in self.lanes]
+        params = json.loads(json.dumps(self.params))
+        if keep_uids:
+            return LayerSpec(self.type, params, self.uid, lanes=lanes)
+        return LayerSpec(self.type, params, lanes=lanes)
 
     def lane_name(self, lane: int) -> str:
         """What lane ``lane`` of this container is called ("body", "shortcut", "lane2")."""

@@ -8,7 +8,7 @@ from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.repair import fix_all, problems
 from gui_app.core.project.presets import list_presets
-from gui_app.core.project.spec import NetworkSpec, load_spec_file
+from gui_app.core.project.spec import LayerSpec, NetworkSpec, load_spec_file
 from tests.core.analysis.broken_networks import BROKEN, SCORES, net
 
 SEED_CNN = Path(__file__).parents[2] / "data" / "seed_cifar10_cnn.json"
@@ -79,3 +79,22 @@ def test_the_rounds_are_bounded():
     repair = fix_all(spec, max_rounds=1)
     assert [change.label for change in repair.applied] == ["insert a Flatten before this Linear"]
     assert not repair.ok and repair.left[0].remedy is not None
+
+
+def test_a_fix_keeps_what_is_inside_containers():
+    """Fixing one block must not empty a Residual elsewhere in the network."""
+    residual = LayerSpec("Residual", {}, lanes=[[LayerSpec("Linear", {"out_features": 8}), LayerSpec("ReLU")], []])
+    spec = NetworkSpec(
+        [
+            LayerSpec("Flatten"),
+            LayerSpec("Linear", {"in_features": 999, "out_features": 8}),
+            residual,
+            LayerSpec("Linear", {"out_features": 10}),
+        ],
+        input_shape=[1, 28, 28],
+    )
+    repair = fix_all(spec)
+    assert repair.spec.to_dict()["layers"][2] == residual.to_dict()
+    fixed_residual = repair.spec.layers[2]
+    assert [block.uid for block in fixed_residual.lanes[0]] == [block.uid for block in residual.lanes[0]]
+    assert _is_clean(repair.spec)
