@@ -2,7 +2,9 @@
 
 The same preprocessing and model as the draw pad. Dark-on-light pictures (paper, most drawing
 programs) are detected and inverted. Files are read and classified in batches, so thousands
-take seconds. A file that cannot be read is one error line and does not stop the others.
+take seconds. A file that cannot be read is one error line and does not stop the others. Ink
+that is not a digit (a dot, a dash, a scribble: gui_app/core/digits/rejection.py) gets no digit
+and the reason.
 Exit status: 0 all read, 1 some files could not be read (or none found), 2 no usable model.
 """
 

@@ -243,7 +243,7 @@ def test_a_dot_a_dash_and_a_scribble_are_no_digit_with_a_reason(tmp_path: Path, 
 # ------------------------------------------------------------------ the project's pen-style test set
 
 #: The bundled model's share of the pen set read right (measured: see docs/digit-model.md), less a
-#: margin of about five digits in 2,000, so a model that reads pen writing worse fails here.
+#: margin of six digits in 2,000, so a model that reads pen writing worse fails here.
 PEN_SET_ACCURACY = 0.97
 
 

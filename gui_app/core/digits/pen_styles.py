@@ -55,13 +55,16 @@ def _extent(lines: list[Polyline]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def add_flag_and_foot(lines: list[Polyline], rng: np.random.Generator) -> list[Polyline]:
-    """A 1's flag from the top down to the left (25-60° from the vertical), sometimes a foot."""
+    """A 1's flag from the top down to the left (25-55° from the vertical), sometimes a foot.
+
+    Flatter or longer flags than this are a 7's top stroke: people who write them cross their 7s.
+    """
     low, high = _extent(lines)
     height = float(high[1] - low[1]) or 1.0
     points = np.concatenate(lines)
     top, bottom = points[np.argmin(points[:, 1])], points[np.argmax(points[:, 1])]
-    angle = math.radians(rng.uniform(25, 60))
-    length = height * rng.uniform(0.15, 0.45)
+    angle = math.radians(rng.uniform(25, 55))
+    length = height * rng.uniform(0.15, 0.4)
     out = [*lines, _line(tuple(top), (top[0] - length * math.sin(angle), top[1] + length * math.cos(angle)))]
     if rng.random() < 0.35:
         half = height * rng.uniform(0.15, 0.35)

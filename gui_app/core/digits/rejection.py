@@ -31,7 +31,7 @@ DASH_FLATNESS, DASH_FILL = 0.6, 0.45
 #: least SCRIBBLE_COVERAGE of the square around it.
 SCRIBBLE_EXTENT, SCRIBBLE_COVERAGE = 0.8, 0.5
 #: The model's best digit needs at least this probability to be an answer.
-MIN_CONFIDENCE = 0.4
+MIN_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
