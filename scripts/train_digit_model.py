@@ -34,6 +34,7 @@ from gui_app.core.data.idx_files import find_idx_file, read_idx  # noqa: E402
 from gui_app.core.digits.preprocessing import BOX, CENTRE, INK_THRESHOLD, MNIST_MEAN, MNIST_STD  # noqa: E402
 from gui_app.core.project.spec import LayerSpec, NetworkSpec  # noqa: E402
 from gui_app.core.training.trained_model import TrainedModel, save_trained_model  # noqa: E402
+from scripts import pen_training_set  # noqa: E402
 
 DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist")
 
@@ -184,8 +185,11 @@ def add_serifs(x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> torch.
     return out
 
 
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random affine + elastic distortion in one resampling, stroke width, then renormalisation."""
+def augment(x: torch.Tensor, gen: torch.Generator, thickness: bool = True) -> torch.Tensor:
+    """Random affine + elastic distortion in one resampling, stroke width, then renormalisation.
+
+    ``thickness=False`` for pen-drawn digits: their uniform pen width is what is being learnt.
+    """
     n = x.shape[0]
     rnd = lambda lo, hi: torch.rand(n, generator=gen) * (hi - lo) + lo  # noqa: E731
     angle = rnd(-18, 18) * math.pi / 180
@@ -204,7 +208,8 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     strength = rnd(0.0, 1.6).view(n, 1, 1, 1)
     coords = coords + _smooth_noise(n, gen) * strength
     out = _sample(x, coords)
-    out = _thickness(out, gen)
+    if thickness:
+        out = _thickness(out, gen)
     return renormalise(out)
 
 
@@ -252,6 +257,25 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--clean-fraction", type=float, default=0.2, help="share of each batch left un-augmented (MNIST as it is)"
     )
+    parser.add_argument(
+        "--pen-per-batch",
+        type=int,
+        default=64,
+        help="pen-drawn digits (scripts/pen_training_set.py) added to each batch of MNIST images; 0: none",
+    )
+    parser.add_argument(
+        "--synthetic", type=int, default=2000, help="digits drawn from scratch per style (open 4s, ...) in the pen set"
+    )
+    parser.add_argument(
+        "--pen-digits", type=int, default=30000, help="redraw this many training images as pen strokes (0: all)"
+    )
+    parser.add_argument("--pen-cache", type=Path, default=Path("/tmp/netbuilder-pen-cache"))
+    parser.add_argument(
+        "--init", type=Path, metavar="MODEL", help="start from this saved model's weights (fine-tuning) instead of anew"
+    )
+    parser.add_argument(
+        "--steps-per-epoch", type=int, default=0, help="optimiser steps per epoch (0: one pass over MNIST)"
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke test)")
     parser.add_argument("--out", type=Path, default=REPO / "resources/models/mnist_cnn.pt")
@@ -277,6 +301,7 @@ class _Run:
     loss_fn: nn.Module
     gen: torch.Generator
     data: tuple[torch.Tensor, ...]  # train images, train labels, test images, test labels
+    pen: tuple[torch.Tensor, torch.Tensor]  # pen-drawn training digits and their labels
     steps: int
 
 
@@ -288,27 +313,43 @@ def _start_run(args: argparse.Namespace) -> _Run:
     xtr, ytr, xte, yte = load_mnist(args.data_dir)
     if args.limit:
         xtr, ytr = xtr[: args.limit], ytr[: args.limit]
+    pen = (xtr[:0], ytr[:0])
+    if args.pen_per_batch:
+        count = args.pen_digits or len(xtr)
+        pen = pen_training_set.cached(xtr[:count], ytr[:count], args.seed, args.synthetic, args.pen_cache)
 
     spec = digit_network_spec()
     model = build_model(spec, seed=args.seed)
+    if args.init:
+        from gui_app.core.training.trained_model import load_trained_model
+
+        model.load_state_dict(load_trained_model(args.init).state_dict)
+        print(f"starting from {args.init}", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"network: {n_params:,} parameters, {len(spec.layers)} layers", flush=True)
-    steps = math.ceil(len(xtr) / args.batch_size)
+    full_pass = math.ceil(len(xtr) / args.batch_size)
+    steps = min(args.steps_per_epoch, full_pass) if args.steps_per_epoch else full_pass
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=args.lr, total_steps=args.epochs * steps, pct_start=0.2
     )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
-    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, (xtr, ytr, xte, yte), steps)
+    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, (xtr, ytr, xte, yte), pen, steps)
 
 
 def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
-    """One optimiser step on the images ``idx``: the first share as they are, the rest augmented."""
+    """One optimiser step on the images ``idx``: the first share as they are, the rest augmented,
+    plus ``--pen-per-batch`` pen-drawn digits (turned and distorted, but keeping their pen width)."""
     xtr, ytr = run.data[0], run.data[1]
     xb, yb = xtr[idx], ytr[idx]
     n_clean = int(len(idx) * run.args.clean_fraction)
     drawn = add_serifs(xb[n_clean:], yb[n_clean:], run.gen)
-    xb = torch.cat([xb[:n_clean], augment(drawn, run.gen)])
+    parts = [xb[:n_clean], augment(drawn, run.gen)]
+    if len(run.pen[1]):
+        pick = torch.randint(len(run.pen[1]), (run.args.pen_per_batch,), generator=run.gen)
+        parts.append(augment(run.pen[0][pick], run.gen, thickness=False))
+        yb = torch.cat([yb, run.pen[1][pick]])
+    xb = torch.cat(parts)
     logits = run.model((xb - MNIST_MEAN) / MNIST_STD)
     loss = run.loss_fn(logits, yb)
     run.optimizer.zero_grad(set_to_none=True)

@@ -2,7 +2,9 @@
 
 The same preprocessing and model as the draw pad. Dark-on-light pictures (paper, most drawing
 programs) are detected and inverted. Files are read and classified in batches, so thousands
-take seconds. A file that cannot be read is one error line and does not stop the others.
+take seconds. A file that cannot be read is one error line and does not stop the others. Ink
+that is not a digit (a dot, a dash, a scribble: gui_app/core/digits/rejection.py) gets no digit
+and the reason.
 Exit status: 0 all read, 1 some files could not be read (or none found), 2 no usable model.
 """
 
@@ -13,8 +15,12 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gui_app.cli import HELP
+
+if TYPE_CHECKING:
+    from gui_app.core.digits.reader import Prediction
 
 EXIT_STATUS = (
     "Each picture is read on its own: one that cannot be read (not a picture, a decompression bomb, "
@@ -37,7 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--model", metavar="CHECKPOINT", help="a NetBuilder model or checkpoint (.pt); default: the bundled MNIST model"
     )
     parser.add_argument(
-        "--json", action="store_true", help='one JSON object per line: {"file", "digit", "probabilities"}'
+        "--json",
+        action="store_true",
+        help='one JSON object per line: {"file", "digit", "probabilities"}, '
+        'and "reason" when the ink is not a digit (a dot, a dash, a scribble; "digit" is then null)',
     )
     parser.add_argument("--batch-size", type=int, default=512, help="pictures per model call (default 512)")
 
@@ -86,17 +95,28 @@ def run(args: argparse.Namespace) -> int:
                 failed += 1
                 _report_error(path, errors[path], args.json)
                 continue
-            prediction = predictions[path]
-            if args.json:
-                probs = None if prediction is None else [round(p, 6) for p in prediction.probabilities]
-                digit = None if prediction is None else prediction.digit
-                print(json.dumps({"file": str(path), "digit": digit, "probabilities": probs}))
-            elif prediction is None:
-                print(f"{path}: no digit (blank picture)")
-            else:
-                print(f"{path}: {prediction.digit} ({prediction.confidence:.1%})")
+            _report(path, predictions[path], args.json)
         sys.stdout.flush()
     return 1 if failed else 0
+
+
+def _report(path: Path, prediction: Prediction | None, as_json: bool) -> None:
+    """One picture's answer: the digit, or why there is none (blank, or not a digit: with a reason)."""
+    if as_json:
+        record: dict[str, object] = {"file": str(path), "digit": None, "probabilities": None}
+        if prediction is not None:
+            record["probabilities"] = [round(p, 6) for p in prediction.probabilities]
+            if prediction.is_digit:
+                record["digit"] = prediction.digit
+            else:
+                record["reason"] = prediction.reason
+        print(json.dumps(record))
+    elif prediction is None:
+        print(f"{path}: no digit (blank picture)")
+    elif not prediction.is_digit:
+        print(f"{path}: no digit ({prediction.reason})")
+    else:
+        print(f"{path}: {prediction.digit} ({prediction.confidence:.1%})")
 
 
 def _report_error(path: Path, message: str, as_json: bool) -> None:

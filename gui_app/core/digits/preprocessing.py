@@ -115,6 +115,16 @@ def mnist_image(image: Any, invert: bool | None = None) -> torch.Tensor | None:
     torch.Tensor | None
         28×28 float32 in [0, 1], or None when there is no ink (an empty pad predicts nothing).
     """
+    prepared = prepare(image, invert)
+    return None if prepared is None else prepared[0]
+
+
+def prepare(image: Any, invert: bool | None = None) -> tuple[torch.Tensor, float] | None:
+    """:func:`mnist_image`'s image and how much of the picture the ink spans.
+
+    The span is the ink box's longer side over the picture's longer side (1: edge to edge): the
+    28×28 image no longer tells a digit that fills the pad from a small one.
+    """
     ink = ink_map(image, invert)
     box = ink_box(ink)
     if box is None:
@@ -132,7 +142,7 @@ def mnist_image(image: Any, invert: bool | None = None) -> torch.Tensor | None:
     peak = float(field.max())
     if peak <= 0:
         return None
-    return field.div_(peak)
+    return field.div_(peak), max(height, width) / max(ink.shape)
 
 
 def _place(patch: torch.Tensor, row: float, col: float) -> torch.Tensor:

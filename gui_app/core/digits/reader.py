@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 
 from gui_app.core.analysis.compiler import compile_network
-from gui_app.core.digits.preprocessing import FIELD, mnist_image, normalise
+from gui_app.core.digits.preprocessing import FIELD, normalise, prepare
+from gui_app.core.digits.rejection import ink_shape, not_a_digit
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_trained_model
 
 BUNDLED_MODEL_NAME = "mnist_cnn.pt"
@@ -58,15 +59,24 @@ def describe_shapes(model: TrainedModel) -> str:
 
 @dataclass(frozen=True)
 class Prediction:
-    """One read digit: the answer, all ten probabilities and the 28×28 image the model saw."""
+    """One read digit: the best digit, all ten probabilities and the 28×28 image the model saw.
+
+    ``reason`` says why the ink is not a digit at all (a dot, a dash, a scribble, a shape the
+    model barely knows: gui_app/core/digits/rejection.py); None when it reads as ``digit``.
+    """
 
     digit: int
     probabilities: tuple[float, ...]
     image: torch.Tensor
+    reason: str | None = None
 
     @property
     def confidence(self) -> float:
         return self.probabilities[self.digit]
+
+    @property
+    def is_digit(self) -> bool:
+        return self.reason is None
 
 
 class DigitReader:
@@ -102,29 +112,30 @@ class DigitReader:
 
     def read(self, picture: object, invert: bool | None = None) -> Prediction | None:
         """Preprocess and classify one picture; None when it holds no ink."""
-        image = mnist_image(picture, invert=invert)
-        if image is None:
+        prepared = prepare(picture, invert=invert)
+        if prepared is None:
             return None
-        return self._prediction(image, self.probabilities(image)[0])
+        return self._prediction(*prepared, self.probabilities(prepared[0])[0])
 
     def read_many(
         self, pictures: Sequence[object], invert: bool | None = None, batch_size: int = 512
     ) -> list[Prediction | None]:
         """Classify many pictures in batches; blank ones give None at their position."""
-        images = [mnist_image(p, invert=invert) for p in pictures]
-        inked = [i for i, im in enumerate(images) if im is not None]
-        results: list[Prediction | None] = [None] * len(images)
+        prepared = [prepare(p, invert=invert) for p in pictures]
+        inked = [i for i, p in enumerate(prepared) if p is not None]
+        results: list[Prediction | None] = [None] * len(prepared)
         if not inked:
             return results
-        probs = self.probabilities(torch.stack([images[i] for i in inked]), batch_size)  # type: ignore[misc]
+        probs = self.probabilities(torch.stack([prepared[i][0] for i in inked]), batch_size)  # type: ignore[index]
         for row, i in enumerate(inked):
-            results[i] = self._prediction(images[i], probs[row])  # type: ignore[arg-type]
+            results[i] = self._prediction(*prepared[i], probs[row])  # type: ignore[misc]
         return results
 
     @staticmethod
-    def _prediction(image: torch.Tensor, probs: torch.Tensor) -> Prediction:
+    def _prediction(image: torch.Tensor, extent: float, probs: torch.Tensor) -> Prediction:
         values = tuple(float(p) for p in probs)
-        return Prediction(int(torch.argmax(probs)), values, image)
+        digit = int(torch.argmax(probs))
+        return Prediction(digit, values, image, not_a_digit(ink_shape(image, extent), digit, values[digit]))
 
 
 def choose_model(trained: TrainedModel | None) -> TrainedModel:

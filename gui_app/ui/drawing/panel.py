@@ -300,10 +300,13 @@ class DrawPanel(QWidget):
 
     def _show_prediction(self, prediction: Prediction, reader: DigitReader) -> None:
         self.last_prediction = prediction
-        self.predicted.setText(str(prediction.digit))
-        self.confidence.setText(f"{prediction.confidence:.1%} sure")
+        # ink that is not a digit (a dot, a dash, a scribble: core/digits/rejection.py) gets no answer
+        answer = prediction.digit if prediction.is_digit else None
+        self.predicted.setText("–" if answer is None else str(answer))
+        self.confidence.setText("draw a digit" if answer is None else f"{prediction.confidence:.1%} sure")
+        self.confidence.setToolTip(prediction.reason or "")
         heights = np.asarray(prediction.probabilities)
-        brushes = [_BAR_TOP if i == prediction.digit else _BAR for i in range(10)]
+        brushes = [_BAR_TOP if i == answer else _BAR for i in range(10)]
         self.bars.setOpts(height=heights, brushes=brushes)
         self._show_input(prediction.image.numpy())
         self.saliency.show_reading(reader, prediction)
@@ -315,6 +318,7 @@ class DrawPanel(QWidget):
         self.last_prediction = None
         self.predicted.setText("–")
         self.confidence.setText("draw a digit")
+        self.confidence.setToolTip("")
         self.bars.setOpts(height=np.zeros(10), brushes=[_BAR] * 10)
         self._show_input(np.zeros((28, 28), dtype=np.float32))
         self.saliency.show_reading(None, None)

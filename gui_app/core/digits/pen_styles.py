@@ -1,0 +1,202 @@
+"""How people write digits with a pen, as random variations of stroke polylines.
+
+:mod:`pen_strokes` turns an MNIST digit into the polylines a pen would draw; this module varies
+them the way pen writers do and MNIST rarely shows: 1s with a flag and a foot, 7s with a bar
+through the stem or a hook at the start, open 4s, 9s with a straight or a curled tail, flat-
+topped 3s (:func:`synthetic_glyph` makes these from scratch, with random proportions), writing
+that fills a wide box, hand wobble at the sampled points, and a uniform pen 4-8% of the picture
+wide (:func:`pen_picture`). Every draw comes from the ``numpy`` generator passed in, so a seed
+fixes the result. numpy only, no Qt.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gui_app.core.digits.pen_strokes import Polyline, render, simplify
+
+#: Digits :func:`synthetic_glyph` can make.
+SYNTHETIC_LABELS = (1, 3, 4, 7, 9)
+
+
+@dataclass(frozen=True)
+class PenStyle:
+    """The ranges a pen picture is drawn from (each a (low, high) pair, drawn uniformly)."""
+
+    side: tuple[int, int] = (200, 400)  #: picture side in pixels
+    pen: tuple[float, float] = (0.04, 0.08)  #: pen width, share of the picture's shorter side
+    fill: tuple[float, float] = (0.55, 0.9)  #: the digit's longer side, share of the picture
+    wide: float = 0.25  #: chance of a wide picture (and writing stretched to fill it)
+    rotation: float = 10.0  #: degrees either way
+    shear: float = 0.3
+    tolerance: tuple[float, float] = (0.5, 1.2)  #: straight-segment tolerance, 28×28 pixels
+    wobble: tuple[float, float] = (0.0, 0.012)  #: jitter of each point, share of the digit's size
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16) -> Polyline:
+    angles = np.radians(np.linspace(start, end, n))
+    return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], 1).astype(np.float32)
+
+
+def _line(*points: tuple[float, float]) -> Polyline:
+    return np.array(points, dtype=np.float32)
+
+
+def _extent(lines: list[Polyline]) -> tuple[np.ndarray, np.ndarray]:
+    points = np.concatenate(lines)
+    return points.min(0), points.max(0)
+
+
+# ----------------------------------------------------------------------------- stroke variants
+
+
+def add_flag_and_foot(lines: list[Polyline], rng: np.random.Generator) -> list[Polyline]:
+    """A 1's flag from the top down to the left (25-55° from the vertical), sometimes a foot.
+
+    Flatter or longer flags than this are a 7's top stroke: people who write them cross their 7s.
+    """
+    low, high = _extent(lines)
+    height = float(high[1] - low[1]) or 1.0
+    points = np.concatenate(lines)
+    top, bottom = points[np.argmin(points[:, 1])], points[np.argmax(points[:, 1])]
+    angle = math.radians(rng.uniform(25, 55))
+    length = height * rng.uniform(0.15, 0.4)
+    out = [*lines, _line(tuple(top), (top[0] - length * math.sin(angle), top[1] + length * math.cos(angle)))]
+    if rng.random() < 0.35:
+        half = height * rng.uniform(0.15, 0.35)
+        out.append(_line((bottom[0] - half, bottom[1]), (bottom[0] + half * rng.uniform(0.7, 1.2), bottom[1])))
+    return out
+
+
+def add_bar_or_hook(lines: list[Polyline], rng: np.random.Generator) -> list[Polyline]:
+    """A 7's bar across the stem at mid-height, or a hook down from the start of its top stroke."""
+    low, high = _extent(lines)
+    height, width = float(high[1] - low[1]) or 1.0, float(high[0] - low[0]) or 1.0
+    points = np.concatenate(lines)
+    if rng.random() < 0.65:
+        y = low[1] + height * rng.uniform(0.45, 0.6)
+        near = points[np.abs(points[:, 1] - y) < 0.12 * height]
+        x = float(near[:, 0].mean()) if len(near) else float(points[:, 0].mean())
+        half = width * rng.uniform(0.18, 0.32)
+        tilt = height * rng.uniform(-0.04, 0.04)
+        return [*lines, _line((x - half, y + tilt), (x + half * rng.uniform(0.8, 1.2), y - tilt))]
+    upper = points[points[:, 1] < low[1] + 0.3 * height]
+    corner = upper[np.argmin(upper[:, 0])]
+    drop = height * rng.uniform(0.1, 0.25)
+    return [_line((corner[0] - drop * rng.uniform(0, 0.3), corner[1] + drop), tuple(corner)), *lines]
+
+
+VARIANTS: dict[int, tuple[float, Callable[[list[Polyline], np.random.Generator], list[Polyline]]]] = {
+    1: (0.5, add_flag_and_foot),
+    7: (0.5, add_bar_or_hook),
+}
+
+
+def vary(lines: list[Polyline], label: int, rng: np.random.Generator) -> list[Polyline]:
+    """The stroke variants pen writers use for ``label``, applied with their chance."""
+    chance, variant = VARIANTS.get(label, (0.0, None))
+    if variant is not None and rng.random() < chance:
+        return variant(lines, rng)
+    return lines
+
+
+# ----------------------------------------------------------------------------- digits from scratch
+
+
+def synthetic_glyph(label: int, rng: np.random.Generator) -> list[Polyline]:
+    """A digit drawn from scratch in a style MNIST has few of, with random proportions (y down)."""
+    u = rng.uniform
+    if label == 4:
+        bar, stem, w = u(0.5, 0.7), u(0.35, 0.55), u(0.5, 0.75)
+        if rng.random() < 0.6:  # open: a down stroke, then the bar
+            arm = _line((u(0.0, 0.15), u(0.0, 0.1)), (u(-0.05, 0.05), bar), (w, bar + u(-0.04, 0.04)))
+        else:  # closed, as a pen writes it: one diagonal
+            arm = _line((stem + u(-0.05, 0.05), 0.0), (0.0, bar), (w, bar + u(-0.04, 0.04)))
+        return [arm, _line((stem, u(0.0, 0.1)), (stem + u(-0.08, 0.03), 1.0))]
+    if label == 9:
+        rx, ry = u(0.18, 0.3), u(0.17, 0.27)
+        head = _arc(0.3, ry, rx, ry, 10, -350)
+        right = (0.3 + rx * u(0.9, 1.02), ry * u(0.9, 1.2))
+        if rng.random() < 0.5:
+            tail = _line(right, (right[0] - u(-0.05, 0.2), 1.0))
+        else:
+            tail = np.concatenate([_line(right), _arc(right[0] - 0.2, 0.75, 0.2, 0.25, 0, 120, 8)])
+        return [head, tail]
+    if label == 7:
+        w = u(0.45, 0.7)
+        top = _line((0.0, u(-0.03, 0.05)), (w, 0.0), (u(0.1, 0.35), 1.0))
+        if rng.random() < 0.4:
+            top = np.concatenate([_line((u(-0.02, 0.04), u(0.12, 0.25))), top])
+        return [top]
+    if label == 3:
+        w = u(0.45, 0.6)
+        if rng.random() < 0.5:
+            upper = _line((0.0, 0.0), (w, 0.0), (u(0.15, 0.3), u(0.35, 0.45)))
+        else:
+            upper = _arc(w / 2, 0.24, w / 2, 0.24, 200, 450)
+        return [np.concatenate([upper, _arc(w / 2, 0.7, w * u(0.5, 0.6), 0.3, -90, 160)])]
+    if label == 1:
+        return add_flag_and_foot([_line((0.3, 0.0), (0.3 + u(-0.08, 0.03), 1.0))], rng)
+    raise ValueError(f"no synthetic glyph for {label}")
+
+
+# ----------------------------------------------------------------------------- the picture
+
+
+def pen_lines(
+    lines: list[Polyline], rng: np.random.Generator, style: PenStyle, size: tuple[int, int]
+) -> tuple[list[Polyline], float]:
+    """``lines`` placed in a picture of ``size`` (H, W) as a pen writer would: (lines in px, pen px).
+
+    The digit is turned, sheared and (in a wide picture) stretched, simplified to straight
+    segments, wobbled at each point, and scaled so its longer side is a share of the picture.
+    """
+    angle = math.radians(rng.uniform(-style.rotation, style.rotation))
+    shear = rng.uniform(-style.shear, style.shear)
+    stretch = size[1] / size[0] * rng.uniform(0.8, 1.0) if size[1] > size[0] else rng.uniform(0.85, 1.15)
+    cos, sin = math.cos(angle), math.sin(angle)
+    matrix = np.array([[cos * stretch, -sin + shear], [sin * stretch, cos]], dtype=np.float32)
+    low, high = _extent(lines)
+    centre = (low + high) / 2
+    # the tolerance is given in pixels of MNIST's 20-pixel box: in the lines' units, that share
+    tolerance = rng.uniform(*style.tolerance) * float((high - low).max()) / 20
+    moved = [simplify((line - centre) @ matrix.T, tolerance) for line in lines]
+    low, high = _extent(moved)
+    span = np.maximum(high - low, 1e-6)
+    scale = min(size) * rng.uniform(*style.fill) / float(span.max())
+    scale = min(scale, 0.92 * size[1] / float(span[0]), 0.92 * size[0] / float(span[1]))
+    pen = min(size) * rng.uniform(*style.pen)
+    room = np.array([size[1], size[0]], dtype=np.float32) - span * scale
+    origin = rng.uniform(0.2, 0.8, 2) * room - low * scale
+    wobble = rng.uniform(*style.wobble) * float(span.max()) * scale
+    placed = [line * scale + origin + rng.normal(0, wobble, line.shape).astype(np.float32) for line in moved]
+    return placed, pen
+
+
+def picture_size(rng: np.random.Generator, style: PenStyle) -> tuple[int, int]:
+    """(height, width): square, or one side up to 1.8 times the other for a wide picture."""
+    side = int(rng.integers(style.side[0], style.side[1] + 1))
+    if rng.random() < style.wide:
+        return side, min(int(side * rng.uniform(1.3, 1.8)), 2 * style.side[1])
+    return side, side
+
+
+def pen_picture(lines: list[Polyline], size: tuple[int, int], pen: float) -> np.ndarray:
+    """Black strokes on white paper, uint8 H×W: what a user hands to ``netbuilder predict``."""
+    return (255 - np.round(render(lines, size, pen) * 255)).astype(np.uint8)
+
+
+def pen_digit(
+    lines: list[Polyline], label: int, rng: np.random.Generator, style: PenStyle, variants: bool = True
+) -> tuple[list[Polyline], tuple[int, int], float]:
+    """One pen-written copy of a digit's strokes: (lines in picture pixels, picture (H, W), pen px).
+
+    ``variants=False`` keeps the strokes as they are (glyphs that already have their flag or bar).
+    """
+    size = picture_size(rng, style)
+    placed, pen = pen_lines(vary(lines, label, rng) if variants else lines, rng, style, size)
+    return placed, size, pen

@@ -1,0 +1,69 @@
+"""Not a digit: a dot, a dash, a scribble that fills the pad, or a shape the model barely knows.
+
+A digit model always names one of ten digits, even for a dot. These rules decide, before the
+answer is shown, that the ink is not a digit at all, so the pad says "draw a digit" and
+``netbuilder predict --json`` gives ``"digit": null`` with the reason. They look at the ink as
+the model sees it (the 28×28 image, whose longer side is always 20 px), plus how much of the
+picture the ink spans (``extent``), so they do not depend on the picture's size:
+
+- a dot: a small (``extent``), round and solid blob: one dab of the pen. A digit written with a
+  very thick pen can be as round and solid, but spans much more of the picture;
+- a dash: ink clearly wider than tall and solid (``fill``, the share of its box that is ink);
+  no digit is that; a vertical dash is a 1, and reads as one;
+- a scribble: ink that spans nearly the whole picture and covers half the square around it
+  (``coverage``); a digit written that large covers a third or less, even with a thick pen;
+- anything else the model gives less than ``MIN_CONFIDENCE`` to its best digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gui_app.core.digits.preprocessing import ink_box
+
+#: A dot: ink spanning less than DOT_EXTENT of the picture, about as tall as wide, and solid.
+DOT_EXTENT, DOT_ROUNDNESS, DOT_FILL = 0.2, (0.7, 1.4), 0.55
+#: A dash: ink box height / width below DASH_FLATNESS, with its box at least DASH_FILL ink.
+DASH_FLATNESS, DASH_FILL = 0.6, 0.45
+#: A scribble: ink spanning at least SCRIBBLE_EXTENT of the picture's longer side and covering at
+#: least SCRIBBLE_COVERAGE of the square around it.
+SCRIBBLE_EXTENT, SCRIBBLE_COVERAGE = 0.8, 0.5
+#: The model's best digit needs at least this probability to be an answer.
+MIN_CONFIDENCE = 0.3
+
+
+@dataclass(frozen=True)
+class InkShape:
+    """What the rules look at, measured on the 28×28 image the model reads."""
+
+    flatness: float  #: height over width of the ink box
+    fill: float  #: share of the ink box that is ink
+    coverage: float  #: share of the square around the ink box (its longer side) that is ink
+    extent: float  #: longer side of the ink box over the picture's longer side (1: edge to edge)
+
+
+def ink_shape(image: torch.Tensor, extent: float) -> InkShape:
+    """The shape of the ink in ``image`` (28×28, ink 1), whose box spans ``extent`` of the picture."""
+    box = ink_box(image)
+    if box is None:
+        return InkShape(1.0, 0.0, 0.0, extent)
+    top, bottom, left, right = box
+    height, width = bottom - top + 1, right - left + 1
+    area = float(image.sum())
+    return InkShape(height / width, area / (height * width), area / max(height, width) ** 2, extent)
+
+
+def not_a_digit(shape: InkShape, digit: int, confidence: float) -> str | None:
+    """Why this ink is not read as a digit (a short phrase), or None when it is one."""
+    low, high = DOT_ROUNDNESS
+    if shape.extent < DOT_EXTENT and low <= shape.flatness <= high and shape.fill >= DOT_FILL:
+        return "a dot, not a digit"
+    if shape.flatness < DASH_FLATNESS and shape.fill >= DASH_FILL:
+        return "a dash, not a digit"
+    if shape.extent >= SCRIBBLE_EXTENT and shape.coverage >= SCRIBBLE_COVERAGE:
+        return "a scribble that fills the picture, not a digit"
+    if confidence < MIN_CONFIDENCE:
+        return f"not like any digit (at best a {digit}, {confidence:.0%} sure)"
+    return None

@@ -1,0 +1,83 @@
+"""Make the project's pen-style test set, tests/data/handwriting/pen_digits.npz (seeded).
+
+Two kinds of digit that the training never sees: MNIST's TEST split (150 of each digit) redrawn
+as pen strokes with its own seed, and the hand-made glyphs of tests/data/handwriting/
+stroke_digits.py (25 styles, 20 copies each), both written with a uniform pen 4-8% of a
+200-400 px picture, turned, sheared, stretched into wide pictures and wobbled
+(gui_app/core/digits/pen_styles.py). The training script redraws the TRAINING split only.
+
+    .venv/bin/python scripts/make_pen_test_set.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from gui_app.core.data.datasets import IDX_FILES  # noqa: E402
+from gui_app.core.data.idx_files import find_idx_file, read_idx  # noqa: E402
+from gui_app.core.digits.pen_strokes import digit_strokes  # noqa: E402
+from gui_app.core.digits.pen_styles import PenStyle, pen_digit  # noqa: E402
+from tests.data.handwriting.pen_digits import PEN_SET, PenDigit, save_pen_set  # noqa: E402
+from tests.data.handwriting.stroke_digits import GLYPHS  # noqa: E402
+
+DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist")
+#: Not the training script's seed (0 and up): a different draw of every pen variation.
+SEED, GLYPH_SEED = 2718, 2719
+
+
+def mnist_test_digits(data_dir: Path | None, per_digit: int, rng: np.random.Generator) -> list[PenDigit]:
+    """``per_digit`` of each digit from MNIST's test split (the first ones), as pen strokes."""
+    dirs = [data_dir] if data_dir else list(DATA_DIRS)
+    for folder in dirs:
+        found = [find_idx_file([folder], stem) for stem in IDX_FILES[2:]]
+        if all(found):
+            images, labels = (read_idx(p).numpy() for p in found)
+            break
+    else:
+        raise SystemExit(f"MNIST's test split not found in {', '.join(map(str, dirs))}")
+    chosen = np.concatenate([np.flatnonzero(labels == d)[:per_digit] for d in range(10)])
+    strokes = digit_strokes(images[chosen] / 255.0)
+    style = PenStyle()
+    out = []
+    for lines, label in zip(strokes, labels[chosen], strict=True):
+        placed, size, pen = pen_digit(lines, int(label), rng, style)
+        out.append(PenDigit(int(label), placed, size, pen, "mnist-test"))
+    return out
+
+
+def glyph_digits(copies: int, rng: np.random.Generator) -> list[PenDigit]:
+    """Every hand-made glyph ``copies`` times, each a fresh draw of the pen variations."""
+    style = PenStyle()
+    out = []
+    for label, strokes in GLYPHS.values():
+        lines = [np.array(stroke, dtype=np.float32) for stroke in strokes]
+        for _ in range(copies):
+            placed, size, pen = pen_digit(lines, label, rng, style, variants=False)
+            out.append(PenDigit(label, placed, size, pen, "glyphs"))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-digit", type=int, default=150, help="MNIST test digits of each class")
+    parser.add_argument("--copies", type=int, default=20, help="pen copies of each hand-made glyph")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=PEN_SET)
+    args = parser.parse_args(argv)
+    # one generator each, so either half can be made again on its own (the tests remake the glyphs)
+    mnist = mnist_test_digits(args.data_dir, args.per_digit, np.random.default_rng(SEED))
+    digits = mnist + glyph_digits(args.copies, np.random.default_rng(GLYPH_SEED))
+    save_pen_set(digits, args.out)
+    print(f"{args.out}: {len(digits)} pen digits ({args.out.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

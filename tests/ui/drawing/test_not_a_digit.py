@@ -1,0 +1,38 @@
+"""The panel says "draw a digit" for ink that is not one (a dot, a dash), and reads a 1 as 1."""
+
+from __future__ import annotations
+
+import pytest
+
+from gui_app.ui.drawing.panel import DrawPanel
+from tests.data.handwriting.replay import replay_stroke
+
+
+@pytest.fixture
+def panel(qtbot) -> DrawPanel:
+    widget = DrawPanel()
+    qtbot.addWidget(widget)
+    widget.resize(760, 420)
+    widget.show()
+    return widget
+
+
+@pytest.mark.parametrize(
+    ("stroke", "reason"),
+    [([(0.5, 0.5)], "a dot"), ([(0.3, 0.55), (0.45, 0.55), (0.62, 0.56)], "a dash")],
+)
+def test_a_dot_or_a_dash_on_the_pad_asks_for_a_digit(panel: DrawPanel, stroke, reason: str) -> None:
+    replay_stroke(panel.pad, stroke)
+    assert panel.predicted.text() == "–"
+    assert panel.confidence.text() == "draw a digit"
+    assert panel.confidence.toolTip().startswith(reason)
+    assert panel.last_prediction is not None and not panel.last_prediction.is_digit
+
+
+def test_a_short_stroke_down_is_a_1_and_clears_the_message(panel: DrawPanel) -> None:
+    replay_stroke(panel.pad, [(0.5, 0.5)])
+    assert panel.confidence.text() == "draw a digit"
+    panel.pad.clear()
+    replay_stroke(panel.pad, [(0.5, 0.38), (0.5, 0.5), (0.49, 0.62)])
+    assert panel.predicted.text() == "1"
+    assert panel.confidence.text().endswith("sure") and panel.confidence.toolTip() == ""
