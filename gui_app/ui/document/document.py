@@ -130,9 +130,13 @@ class Document(QObject):
         return [p for p in problems(self.compiled, self.warnings) if p.index == index and p.remedy is not None]
 
     def fixes_for(self, uid: int) -> list[Problem]:
-        """The problems with a fix whose block at fault is ``uid``, at any depth (a container's own
-        suggested fix is its; an error of a block in its lanes is that block's)."""
-        return [p for p in problems(self.compiled, self.warnings) if p.uid == uid and p.remedy is not None]
+        """The problems with a fix of block ``uid`` (at any depth) and of the blocks in its lanes:
+        a container's own suggested shortcut, and the fix of an inner block at fault."""
+        try:
+            inside = {place.block.uid for place in walk([self.spec.block(uid)])}
+        except KeyError:
+            return []
+        return [p for p in problems(self.compiled, self.warnings) if p.uid in inside and p.remedy is not None]
 
     # ------------------------------------------------------------------ lock
     def lock(self, reason: str) -> None:
@@ -275,7 +279,8 @@ class Document(QObject):
         return found
 
     def move_layer(self, uid: int, target: int) -> bool:
-        if not self._has(uid):
+        """Move a top-level block to ``target`` in the top-level chain."""
+        if uid not in {layer.uid for layer in self.spec.layers}:
             return False
         target = max(0, min(target, len(self.spec.layers) - 1))
         if target == self.spec.index_of(uid):
@@ -284,7 +289,8 @@ class Document(QObject):
 
     def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
         """Move a group of blocks together, in their order, so that ``grabbed`` lands at ``target``."""
-        group = sorted((uid for uid in uids if self._has(uid)), key=self.spec.index_of)
+        top = {layer.uid for layer in self.spec.layers}
+        group = sorted((uid for uid in uids if uid in top), key=self.spec.index_of)
         if grabbed not in group:
             return False
         if len(group) == 1:

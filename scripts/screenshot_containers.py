@@ -1,0 +1,129 @@
+"""docs/images/residual-expanded.png and residual-collapsed.png: a small residual CNN on the canvas.
+
+Run under Xvfb: ``xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshot_containers.py docs/images``.
+The network has a Residual with an identity shortcut, one with a projection shortcut (where the
+shape changes) and a Parallel of two branches, as a learner builds them from the palette. The
+first picture shows the containers expanded, the first Residual's inner convolution selected in
+the inspector; the second the same network with every container collapsed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from gui_app.core.project.run_config import TrainingConfig
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
+
+
+def conv(channels: int, stride: int = 1, kernel: int = 3) -> LayerSpec:
+    params = {"out_channels": channels, "kernel_size": kernel, "padding": kernel // 2, "bias": False}
+    if stride != 1:
+        params["stride"] = stride
+    return LayerSpec("Conv2d", params)
+
+
+def basic_block(channels: int, stride: int = 1, projection: bool = False) -> LayerSpec:
+    body = [
+        conv(channels, stride),
+        LayerSpec("BatchNorm2d"),
+        LayerSpec("ReLU"),
+        conv(channels),
+        LayerSpec("BatchNorm2d"),
+    ]
+    shortcut = [conv(channels, stride, kernel=1), LayerSpec("BatchNorm2d")] if projection else []
+    return LayerSpec("Residual", lanes=[body, shortcut])
+
+
+def residual_cnn() -> NetworkSpec:
+    """A CIFAR-10 network a learner might build: a stem, two basic blocks, a two-branch Parallel, a head."""
+    branches = LayerSpec(
+        "Parallel",
+        {"merge": "concat"},
+        lanes=[[conv(16, kernel=1)], [conv(16), LayerSpec("ReLU")]],
+    )
+    layers = [
+        conv(16),
+        LayerSpec("BatchNorm2d"),
+        LayerSpec("ReLU"),
+        basic_block(16),
+        LayerSpec("ReLU"),
+        basic_block(32, stride=2, projection=True),
+        LayerSpec("ReLU"),
+        branches,
+        LayerSpec("AdaptiveAvgPool2d", {"output_size": 1}),
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", {"out_features": 10}),
+    ]
+    return NetworkSpec(layers, (3, 32, 32), "Residual CNN", TrainingConfig(dataset="cifar10"))
+
+
+def main(out: Path) -> int:
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    os.environ["NETBUILDER_OFFLINE"] = "1"
+    work = Path(tempfile.mkdtemp(prefix="netbuilder-shots-"))
+    os.environ["NETBUILDER_DATA"] = str(work / "cache")
+    import torch
+
+    torch.set_num_threads(1)
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from gui_app.ui.theme import apply_theme
+    from gui_app.ui.window.main_window import MainWindow
+
+    QCoreApplication.setOrganizationName("NetBuilder")
+    QCoreApplication.setApplicationName("NetBuilder")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app)
+    window = MainWindow(QSettings(str(work / "s.ini"), QSettings.Format.IniFormat), autosave_dir=work / "autosave")
+    window.document.load(residual_cnn(), None)
+    window.project_loaded()
+    window.resize(1280, 800)
+    window.show()
+    settle(app)
+    window.apply_default_layout()
+    # The canvas is the subject: the training and draw docks are closed (View menu brings them back).
+    window.training_dock.hide()
+    window.draw_dock.hide()
+    settle(app)
+    canvas, scene = window.canvas, window.canvas.network_scene
+    assert window.document.compiled.ok, window.document.first_problem()
+
+    first_residual = window.document.spec.layers[3]
+    inner = first_residual.lanes[0][0]
+    canvas.resetTransform()
+    canvas.scale(0.72, 0.72)
+    scene.select_uids([inner.uid])
+    frame = scene.items_by_uid[first_residual.uid].sceneBoundingRect()
+    canvas.centerOn(frame.center().x() + 120, frame.top() + canvas.viewport().height() / (2 * 0.72) - 60)
+    settle(app)
+    shoot(window, out / "residual-expanded.png")
+
+    scene.set_collapsed(scene.containers(), True)
+    scene.select_uids([first_residual.uid])
+    canvas.frame_for_reading()
+    settle(app)
+    shoot(window, out / "residual-collapsed.png")
+    window.document.undo_stack.setClean()
+    window.close()
+    return 0
+
+
+def settle(app, rounds: int = 6) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def shoot(window, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = window.grab()
+    if not image.save(str(path)):
+        raise SystemExit(f"cannot write {path}")
+    print(f"wrote {path} ({image.width()}×{image.height()})")
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")))
