@@ -1,7 +1,7 @@
 """docs/images/residual-expanded.png and residual-collapsed.png: a small residual CNN on the canvas.
 
 Run under Xvfb: ``xvfb-run -a -s "-screen 0 1280x800x24" python scripts/screenshot_containers.py docs/images``.
-The network has a Residual with an identity shortcut, one with a projection shortcut (where the
+The network (tests/residual_nets.py) has a Residual with an identity shortcut, one with a projection shortcut (where the
 shape changes) and a Parallel of two branches, as a learner builds them from the palette. The
 first picture shows the containers expanded, the first Residual's inner convolution selected in
 the inspector; the second the same network with every container collapsed.
@@ -14,50 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gui_app.core.project.run_config import TrainingConfig
-from gui_app.core.project.spec import LayerSpec, NetworkSpec
-
-
-def conv(channels: int, stride: int = 1, kernel: int = 3) -> LayerSpec:
-    params = {"out_channels": channels, "kernel_size": kernel, "padding": kernel // 2, "bias": False}
-    if stride != 1:
-        params["stride"] = stride
-    return LayerSpec("Conv2d", params)
-
-
-def basic_block(channels: int, stride: int = 1, projection: bool = False) -> LayerSpec:
-    body = [
-        conv(channels, stride),
-        LayerSpec("BatchNorm2d"),
-        LayerSpec("ReLU"),
-        conv(channels),
-        LayerSpec("BatchNorm2d"),
-    ]
-    shortcut = [conv(channels, stride, kernel=1), LayerSpec("BatchNorm2d")] if projection else []
-    return LayerSpec("Residual", lanes=[body, shortcut])
-
-
-def residual_cnn() -> NetworkSpec:
-    """A CIFAR-10 network a learner might build: a stem, two basic blocks, a two-branch Parallel, a head."""
-    branches = LayerSpec(
-        "Parallel",
-        {"merge": "concat"},
-        lanes=[[conv(16, kernel=1)], [conv(16), LayerSpec("ReLU")]],
-    )
-    layers = [
-        conv(16),
-        LayerSpec("BatchNorm2d"),
-        LayerSpec("ReLU"),
-        basic_block(16),
-        LayerSpec("ReLU"),
-        basic_block(32, stride=2, projection=True),
-        LayerSpec("ReLU"),
-        branches,
-        LayerSpec("AdaptiveAvgPool2d", {"output_size": 1}),
-        LayerSpec("Flatten"),
-        LayerSpec("Linear", {"out_features": 10}),
-    ]
-    return NetworkSpec(layers, (3, 32, 32), "Residual CNN", TrainingConfig(dataset="cifar10"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.residual_nets import residual_cnn  # the network the container tests use
 
 
 def main(out: Path) -> int:
