@@ -18,10 +18,11 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsSceneMous
 
 from gui_app.ui.canvas.fix_badge import BADGE_GAP, BADGE_HEIGHT, FixBadge
 from gui_app.ui.canvas.items import GAP
-from gui_app.ui.canvas.layout import HEADER, MERGE, FrameGeometry
+from gui_app.ui.canvas.layout import HEADER, LABEL, MERGE, FrameGeometry
 from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
 
 TOGGLE = 18.0
+_ADD_LANE = "＋ lane"
 _RADIUS = 10.0
 _MERGE_RADIUS = 10.0
 
@@ -97,6 +98,7 @@ class ContainerItem(QGraphicsObject):
         self.prepareGeometryChange()
         self._width, self._height, self._lanes, self._merge_y = frame.width, frame.height, lanes, merge_y
         self.fix_badge.setPos(self._width + BADGE_GAP, (HEADER - BADGE_HEIGHT) / 2)
+        self._place_buttons()
         self.update()
 
     def set_state(self, state: FrameState) -> bool:
@@ -112,8 +114,23 @@ class ContainerItem(QGraphicsObject):
         tip += "<br><i>The ▾ toggle (or ← / →) collapses and expands it.</i>"
         self.setToolTip(tip)
         self.fix_badge.show_fix(state.fix)
+        self._place_buttons()
         self.update()
         return True
+
+    def _place_buttons(self) -> None:
+        """Where "+ lane" and each lane's ✕ are (worked out with the layout, so clicks find them
+        whether or not the frame has been painted)."""
+        small = _fonts()[2]
+        metrics = QFontMetrics(small)
+        right = self._width - 12 - metrics.horizontalAdvance(self.state.number) - 10
+        label_width = metrics.horizontalAdvance(_ADD_LANE) + 12
+        self._add_rect = QRectF(right - label_width, 7, label_width, 19) if self.state.can_add_lane else QRectF()
+        self._remove_rects = []
+        if self.state.can_remove_lane:
+            for number, (axis, *_rest) in enumerate(self._lanes):
+                name = self.state.lane_names[number] if number < len(self.state.lane_names) else ""
+                self._remove_rects.append(QRectF(axis + 12 + metrics.horizontalAdvance(name), HEADER + 10, 14, 14))
 
     def set_colours(self, colours: CanvasColours) -> None:
         self.colours = colours
@@ -133,9 +150,10 @@ class ContainerItem(QGraphicsObject):
         return QRectF(-3, -GAP - 1, self._width + 6, self._height + GAP + 4)
 
     def shape(self) -> QPainterPath:
-        """The header and the merge strip: the frame is grabbed there; the space between lanes pans."""
+        """The header with the lane labels, and the merge strip: the frame is grabbed there; the
+        space between lanes pans."""
         path = QPainterPath()
-        path.addRoundedRect(QRectF(0, 0, self._width, HEADER), _RADIUS, _RADIUS)
+        path.addRoundedRect(QRectF(0, 0, self._width, HEADER + LABEL - 4), _RADIUS, _RADIUS)
         path.addRect(QRectF(0, self._height - MERGE + 4, self._width, MERGE - 4))
         return path
 
@@ -229,13 +247,10 @@ class ContainerItem(QGraphicsObject):
         painter.drawText(QPointF(right - number_width, 21), s.number)
         right_limit = right - number_width - 10
         if s.can_add_lane:
-            label = "＋ lane"
-            label_width = QFontMetrics(small_font).horizontalAdvance(label) + 12
-            self._add_rect = QRectF(right_limit - label_width, 7, label_width, 19)
             painter.setPen(QPen(c.block_subtle, 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(self._add_rect, 5, 5)
-            painter.drawText(self._add_rect, Qt.AlignmentFlag.AlignCenter, label)
+            painter.drawText(self._add_rect, Qt.AlignmentFlag.AlignCenter, _ADD_LANE)
             right_limit = self._add_rect.left() - 8
         painter.setFont(title_font)
         painter.setPen(c.block_text)
@@ -268,20 +283,16 @@ class ContainerItem(QGraphicsObject):
         painter.drawLine(QPointF(self._width / 2, HEADER), QPointF(self._width / 2, split))
         if axes:
             painter.drawLine(QPointF(min(axes), split), QPointF(max(axes), split))
-        self._remove_rects = []
         for number, (axis, top, bottom, empty) in enumerate(self._lanes):
             painter.setPen(QPen(c.arrow, 1.6))
             painter.drawLine(QPointF(axis, split), QPointF(axis, top + 2))
             name = self.state.lane_names[number] if number < len(self.state.lane_names) else ""
             painter.setFont(small_font)
             painter.setPen(QColor(accent).darker(110) if not _is_dark(c) else QColor(accent).lighter(140))
-            label_width = QFontMetrics(small_font).horizontalAdvance(name)
             painter.drawText(QPointF(axis + 7, split + 15), name)
-            if self.state.can_remove_lane:
-                rect = QRectF(axis + 12 + label_width, split + 4, 14, 14)
+            if number < len(self._remove_rects):
                 painter.setPen(c.block_subtle)
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "✕")
-                self._remove_rects.append(rect)
+                painter.drawText(self._remove_rects[number], Qt.AlignmentFlag.AlignCenter, "✕")
             if empty:
                 painter.setPen(QPen(c.arrow, 1.6))
                 painter.drawLine(QPointF(axis, top), QPointF(axis, bottom))
