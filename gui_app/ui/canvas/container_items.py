@@ -83,6 +83,9 @@ class ContainerItem(QGraphicsObject):
             | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
+        # Drawn once per zoom and state, then blitted: a repaint of a network with many frames
+        # would otherwise redraw every header, label and line.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
         self.fix_badge = FixBadge(self, self._width, HEADER)
 

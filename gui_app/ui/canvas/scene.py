@@ -98,7 +98,7 @@ class NetworkScene(QGraphicsScene):
         self._places = {place.block.uid: place for place in walk(layers)}
         self.collapsed &= {uid for uid, place in self._places.items() if place.block.lanes is not None}
         self.layout = layout = lay_out(layers, self.collapsed)
-        self._make_items(layout)
+        created = self._make_items(layout)
         free = bool(layout.frames)
         for uid, (x, y) in layout.positions.items():
             item = self.items_by_uid[uid]
@@ -111,13 +111,16 @@ class NetworkScene(QGraphicsScene):
                 item.free_drag = free
         self.input_item.place(QPointF(0, 0))
         self.output_item.place(QPointF(0, layout.output_y))
-        self._update_blocks(set(layout.positions))
+        # New items are drawn from scratch; the others only where what they show changed (a
+        # block that moved has a new index in its result, so it is among them).
+        self._update_blocks(created)
         self._update_ends()
         self._update_rect()
 
-    def _make_items(self, layout: CanvasLayout) -> None:
+    def _make_items(self, layout: CanvasLayout) -> set[int]:
         """Items for the blocks on show (a frame for an expanded container), each in its frame;
-        the others taken out."""
+        the others taken out. Returns the uids whose items are new."""
+        created: set[int] = set()
         stale: list[CanvasItem] = []
         for uid in list(self.items_by_uid):
             item = self.items_by_uid[uid]
@@ -131,6 +134,7 @@ class NetworkScene(QGraphicsScene):
             if item is None:
                 item = self._new_item(uid, uid in layout.frames)
                 self.items_by_uid[uid] = item
+                created.add(uid)
             parent = layout.parent[uid]
             parent_item = self.items_by_uid[parent] if parent is not None else None
             if item.parentItem() is not parent_item:
@@ -140,6 +144,7 @@ class NetworkScene(QGraphicsScene):
         for item in stale:
             if item.scene() is self:
                 self.removeItem(item)
+        return created
 
     def _new_item(self, uid: int, frame: bool) -> CanvasItem:
         if frame:
