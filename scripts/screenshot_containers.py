@@ -52,11 +52,13 @@ def main(out: Path) -> int:
 
     first_residual = window.document.spec.layers[3]
     inner = first_residual.lanes[0][0]
+    zoom = 0.64
     canvas.resetTransform()
-    canvas.scale(0.72, 0.72)
+    canvas.scale(zoom, zoom)
     scene.select_uids([inner.uid])
     frame = scene.items_by_uid[first_residual.uid].sceneBoundingRect()
-    canvas.centerOn(frame.center().x() + 120, frame.top() + canvas.viewport().height() / (2 * 0.72) - 60)
+    # Both Residuals in view: the identity shortcut above, the projection shortcut below.
+    canvas.centerOn(scene.network_rect().center().x(), frame.top() + canvas.viewport().height() / (2 * zoom) - 40)
     settle(app)
     shoot(window, out / "residual-expanded.png")
 

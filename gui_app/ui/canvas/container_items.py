@@ -299,9 +299,12 @@ class ContainerItem(QGraphicsObject):
             if empty:
                 painter.setPen(QPen(c.arrow, 1.6))
                 painter.drawLine(QPointF(axis, top), QPointF(axis, bottom))
+                # Two short lines: they must fit beside the line in half an empty lane's width.
                 painter.setFont(body_font)
                 painter.setPen(c.block_subtle)
-                painter.drawText(QPointF(axis + 8, top + 27), "identity (empty lane)")
+                painter.drawText(QPointF(axis + 8, top + 22), "identity")
+                painter.setFont(small_font)
+                painter.drawText(QPointF(axis + 8, top + 36), "empty lane")
 
     def _paint_merge(self, painter: QPainter, accent: QColor) -> None:
         """Each lane's line down to the merge, the ⊕ (sum) or concat bar, and the line out."""

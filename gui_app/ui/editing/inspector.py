@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QPushButton, QScrollA
 from gui_app.core.analysis.fixes import Fix
 from gui_app.core.analysis.messages import block_number
 from gui_app.core.layers.catalogue import CATALOGUE, ParamDef, ParamError
+from gui_app.core.layers.containers import is_container
 from gui_app.core.project.spec import Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_shape
 from gui_app.ui.document.document import Document
@@ -34,6 +35,10 @@ _FIX_BUTTON_STYLE = (
     " padding: 6px 10px; text-align: left; }"
     " QPushButton:hover { background: #2F7BE8; }"
     " QPushButton:disabled { background: #9AA6B8; }"
+)
+_CONTAINER_HINT = (
+    "Its blocks are in its lanes on the canvas: drag layers into a lane, and blocks into, out of "
+    "and between lanes. ← collapses it to one block, → expands it."
 )
 _INPUT_SHAPE = ParamDef("input_shape", "int_list", [1, 28, 28], 1, 65536, doc="channels × height × width")
 
@@ -158,7 +163,11 @@ class LayerInspector(QWidget):
             layer_type = CATALOGUE[self._target_type]
             self.title.setText(layer_type.name)
             self.description.setText(f"{layer_type.category} · {layer_type.description}")
-            if not layer_type.params:
+            if is_container(layer_type.name):
+                hint = QLabel(_CONTAINER_HINT)
+                hint.setWordWrap(True)
+                self.form.addRow(hint)
+            elif not layer_type.params:
                 self.form.addRow(QLabel("This layer has no parameters."))
             for param in layer_type.params:
                 row = ParamRow(param)

@@ -366,3 +366,24 @@ def test_the_shortcut_fix_badge_puts_in_the_projection_in_one_click_and_undoes(c
     assert state(doc) == broken and scene.items_by_uid[residual.uid].fix_badge.isVisible()
     doc.redo()
     assert state(doc) == fixed
+
+
+def test_the_inspector_edits_an_inner_block_and_offers_the_fix_of_a_container(canvas: NetworkCanvas, qtbot) -> None:
+    from gui_app.ui.editing.inspector import LayerInspector
+
+    doc = canvas.document
+    inspector = LayerInspector(doc)
+    qtbot.addWidget(inspector)
+    conv = doc.spec.layers[5].lanes[0][0]
+    inspector.show_selection([conv.uid])
+    assert inspector.title.text() == "Conv2d" and "Block 6.body.1" in inspector.info.text()
+    assert inspector.rows["in_channels"].editor.box.value() == 16  # inferred from what reaches the body
+    inspector.rows["out_channels"].editor.box.setValue(24)  # as the user types it
+    assert doc.spec.block(conv.uid).params["out_channels"] == 24 and doc.undo_stack.count() == 1
+    residual = doc.spec.layers[5]
+    doc.spec.replace_lane(Lane(residual.uid, 1), [])
+    inspector.show_selection([residual.uid])
+    assert "its lanes on the canvas" in inspector.form_host.findChildren(type(inspector.title))[0].text()
+    assert inspector.fix_buttons and inspector.fix_buttons[0].text().startswith("Fix: put a 1×1 Conv2d")
+    inspector.fix_buttons[0].click()
+    assert [b.type for b in doc.spec.layers[5].lanes[1]] == ["Conv2d", "BatchNorm2d"]
