@@ -25,6 +25,7 @@ CATEGORY_COLOURS = {
     "Recurrent": "#3F9BC9",
     "Shape": "#7D8796",
     "Models": "#B5883E",
+    "Containers": "#2E86AB",
     "Input": "#56606E",
     "Output": "#56606E",
 }
@@ -40,6 +41,7 @@ CATEGORY_GLYPHS = {
     "Recurrent": "R",
     "Shape": "≡",
     "Models": "M",
+    "Containers": "⊕",
 }
 
 

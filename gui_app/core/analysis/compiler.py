@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gui_app.core.analysis.fixes import Fix, error_remedy
+from gui_app.core.analysis.fixes import Fix, ReplaceLane, error_remedy
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.layers.container_shapes import SuggestedFix, parallel_output, residual_output
@@ -55,7 +55,8 @@ class LayerResult:
     params: int = 0
     error: str | None = None
     summary: str = ""
-    #: the one-click fix of ``error`` (blocks of the top-level chain only, for now)
+    #: the one-click fix of ``error``: ``fix`` as a :class:`Fix`, or a block's own (one inside a
+    #: container is addressed by its uid)
     remedy: Fix | None = None
     address: Address = ()
     input_shape: Shape | None = None
@@ -171,8 +172,7 @@ def _compile_chain(blocks: list[LayerSpec], shape: Shape, prefix: Address) -> _C
         except _USER_ERRORS as exc:
             result.error = result.error or friendly_error(exc)
             result.fix = getattr(exc, "fix", None)
-            if isinstance(exc, ParamError) and not prefix:
-                result.remedy = error_remedy(index, layer.type, exc, chain.shape)
+            result.remedy = _remedy(index, layer, exc, chain.shape, result.fix, inner=bool(prefix))
             layer_type = CATALOGUE[layer.type]
             result.summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
             chain.shape = None
@@ -182,6 +182,17 @@ def _compile_chain(blocks: list[LayerSpec], shape: Shape, prefix: Address) -> _C
         chain.params += measured.params
         chain.size += measured.size_bytes
     return chain
+
+
+def _remedy(
+    index: int, layer: LayerSpec, exc: Exception, shape: Shape, fix: SuggestedFix | None, *, inner: bool
+) -> Fix | None:
+    """The one-click fix of a block's error: a container's suggested lane, or a size the input gives."""
+    if fix is not None:
+        return ReplaceLane(fix.text, layer.uid, fix.lane, fix.blocks)
+    if isinstance(exc, ParamError) and layer.lanes is None:
+        return error_remedy(index, layer.type, exc, shape, layer.uid if inner else None)
+    return None
 
 
 def _compile_block(layer: LayerSpec, shape: Shape, result: LayerResult) -> LayerSize:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gui_app.core.analysis.compiler import CompiledNetwork, compile_network
+from gui_app.core.analysis.compiler import CompiledNetwork, LayerResult, compile_network
 from gui_app.core.analysis.fixes import Fix
 from gui_app.core.analysis.lint import LintWarning, lint_network
 from gui_app.core.analysis.messages import layer_label
 from gui_app.core.layers.catalogue import ParamError
+from gui_app.core.project.blocks import Address
 from gui_app.core.project.spec import NetworkSpec
 
 #: A network of n blocks is mended in far fewer rounds; this only bounds a pair of fixes that
@@ -24,19 +25,36 @@ MAX_ROUNDS = 200
 
 @dataclass(frozen=True)
 class Problem:
-    """An error or warning where it is (``index`` None: the network as a whole) and its fix."""
+    """An error or warning where it is (``index`` None: the network as a whole) and its fix.
+
+    ``index`` is the top-level block; an error inside a container is the container's too, and
+    ``uid`` and ``address`` then name the inner block at fault (the one whose fix ``remedy`` is).
+    """
 
     severity: Literal["error", "warning"]
     index: int | None
     message: str
     remedy: Fix | None
+    uid: int | None = None
+    address: Address = ()
 
 
 def problems(compiled: CompiledNetwork, warnings: list[LintWarning]) -> list[Problem]:
     """Errors first (in layer order), then warnings (as lint orders them)."""
-    found = [Problem("error", r.index, r.error or "", r.remedy) for r in compiled.errors]
-    found += [Problem("warning", w.index, str(w), w.remedy) for w in warnings]
+    found = [_error(result) for result in compiled.errors]
+    uids = [result.uid for result in compiled.layers]
+    found += [
+        Problem("warning", w.index, str(w), w.remedy, None if w.index is None else uids[w.index], ()) for w in warnings
+    ]
     return found
+
+
+def _error(result: LayerResult) -> Problem:
+    """A top-level block's error, at the innermost block at fault (a container's error is its lane's)."""
+    at_fault = result
+    while at_fault.fault is not None:
+        at_fault = at_fault.fault
+    return Problem("error", result.index, result.error or "", at_fault.remedy, at_fault.uid, at_fault.address)
 
 
 @dataclass(frozen=True)
@@ -94,11 +112,15 @@ def _apply_first(repair: Repair, found: list[Problem], seen: set[str]) -> bool:
         if text in seen:
             continue
         seen.add(text)
-        repair.applied.append(AppliedFix(_where(repair.spec, problem.index), problem.remedy.label))
+        repair.applied.append(AppliedFix(_where(repair.spec, problem), problem.remedy.label))
         repair.spec = fixed
         return True
     return False
 
 
-def _where(spec: NetworkSpec, index: int | None) -> str:
-    return "network" if index is None else layer_label(index, spec.layers[index].type)
+def _where(spec: NetworkSpec, problem: Problem) -> str:
+    if problem.index is None:
+        return "network"
+    if problem.uid is not None and problem.address:
+        return layer_label(problem.address, spec.block(problem.uid).type)
+    return layer_label(problem.index, spec.layers[problem.index].type)

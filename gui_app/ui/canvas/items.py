@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
-from gui_app.core.analysis.messages import layer_number
+from gui_app.core.analysis.messages import Where, block_number
 from gui_app.ui.canvas.fix_badge import FixBadge
 from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
 
@@ -38,7 +38,8 @@ class BlockState:
     category: str
     error: str | None = None
     warning: str | None = None
-    index: int | None = None
+    #: where the block is: its top-level index, or its address inside containers ("#3.body.2")
+    index: Where | None = None
     #: the label of the block's one-click fix (its badge is shown while there is one)
     fix: str | None = None
     #: the output shape with its dimension names, "N×32×14×14 (N, C, H, W)", for the tooltip
@@ -58,6 +59,8 @@ class BlockItem(QGraphicsObject):
         self.state = BlockState("", "", "", "", "Shape")
         self.layout_pos = QPointF()
         self.show_arrow = kind != "input"
+        #: whether a drag may leave the chain's axis (into a container's lanes)
+        self.free_drag = False
         flags = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
         if kind == "layer":
             flags |= QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -111,7 +114,11 @@ class BlockItem(QGraphicsObject):
         return path
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.kind == "layer":
+        if (
+            change == QGraphicsItem.GraphicsItemChange.ItemPositionChange
+            and self.kind == "layer"
+            and not self.free_drag
+        ):
             # Blocks move along the chain only.
             return QPointF(self.layout_pos.x(), value.y())
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
@@ -178,7 +185,7 @@ class BlockItem(QGraphicsObject):
         if s.index is not None:
             small = _fonts().small
             painter.setFont(small)
-            label = f"#{layer_number(s.index)}"
+            label = f"#{block_number(s.index)}"
             label_width = QFontMetrics(small).horizontalAdvance(label)
             painter.setPen(c.block_subtle)
             painter.drawText(QPointF(right - label_width, 19), label)
@@ -249,14 +256,22 @@ class InsertionMarker(QGraphicsObject):
         self.setZValue(10)
         self.setVisible(False)
         self.index = -1
+        #: the lane the marker is in (a container's uid and lane, or the top level)
+        self.lane: object = None
+        self.width = BLOCK_WIDTH
+
+    def set_width(self, width: float) -> None:
+        if width != self.width:
+            self.prepareGeometryChange()
+            self.width = width
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-14, -6, BLOCK_WIDTH + 28, 12)
+        return QRectF(-14, -6, self.width + 28, 12)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.colours.marker)
-        painter.drawRoundedRect(QRectF(-10, -2, BLOCK_WIDTH + 20, 4), 2, 2)
+        painter.drawRoundedRect(QRectF(-10, -2, self.width + 20, 4), 2, 2)
         painter.drawEllipse(QPointF(-10, 0), 5, 5)
-        painter.drawEllipse(QPointF(BLOCK_WIDTH + 10, 0), 5, 5)
+        painter.drawEllipse(QPointF(self.width + 10, 0), 5, 5)

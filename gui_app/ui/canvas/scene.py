@@ -1,10 +1,19 @@
-"""The scene: observes the document and keeps one :class:`BlockItem` per layer, keyed by uid.
+"""The scene: observes the document and keeps one item per block on show, keyed by uid.
 
-A change of the chain (insert, remove, move, a loaded project) runs :meth:`NetworkScene.sync`,
-which adds and removes only the blocks that came or went and moves only those whose position
-changed. Any other change updates the blocks it names by uid, and those whose compiler result or
-warning it changed (a new size flows downstream), and nothing else. Items are never rebuilt, so
-selection and scroll position survive every edit.
+A block is a :class:`BlockItem`; an expanded container is a :class:`ContainerItem` frame whose
+lanes' blocks are its child items; a collapsed container is one :class:`BlockItem` showing the
+container's output shape and parameters. :mod:`gui_app.ui.canvas.layout` says where each goes.
+
+A change of the tree (insert, remove, move, lanes, a loaded project) runs :meth:`NetworkScene.sync`,
+which lays the tree out again, adds and removes only the items that came or went (or changed
+between frame and block) and moves only those whose position changed. Any other change updates
+the blocks it names by uid, and those whose compiler result or warning it changed (a new size
+flows downstream), and nothing else. Items are never rebuilt, so selection and scroll position
+survive every edit.
+
+Which containers are collapsed is view state, kept here for the session and not saved: it is how
+the user looks at the network, not the network (a project file, its diff and its dirty flag stay
+about the network), and uids, the only stable names a block has, live only as long as the process.
 """
 
 from __future__ import annotations
@@ -16,37 +25,57 @@ from PySide6.QtWidgets import QGraphicsScene
 from gui_app.core.analysis.compiler import LayerResult
 from gui_app.core.analysis.costs import LayerCost
 from gui_app.core.analysis.dims import Names, shape_with_names
+from gui_app.core.analysis.fixes import Fix
+from gui_app.core.analysis.messages import Where, block_number
 from gui_app.core.analysis.repair import problems
 from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.layers.containers import CONTAINERS
+from gui_app.core.project.blocks import TOP, Lane, Place, walk
 from gui_app.core.project.spec import STRUCTURAL, Change, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs, format_shape
-from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, STEP, BlockItem, BlockState, InsertionMarker
+from gui_app.ui.canvas.container_items import CollapseToggle, ContainerItem, FrameState
+from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, BlockItem, BlockState, InsertionMarker
+from gui_app.ui.canvas.layout import HEADER, CanvasLayout, LaneGeometry, lay_out
 from gui_app.ui.document.document import Document
 from gui_app.ui.theme import canvas_colours
 
+CanvasItem = BlockItem | ContainerItem
+
 
 class NetworkScene(QGraphicsScene):
-    """The chain Input → layers → Output of one document."""
+    """The chain Input → blocks → Output of one document, containers drawn as frames."""
 
-    #: A user asked to move a block by dragging it (uid, target index); the view pushes the command.
+    #: A user dragged a top-level block along the top-level chain (uid, target index).
     move_requested = Signal(int, int)
+    #: A user dragged blocks into, out of or between lanes: (uids, target Lane, index in it).
+    blocks_move_requested = Signal(list, object, int)
     #: A user clicked a block's Fix badge: the block's uid, or None for the Input (a network-wide fix).
     fix_requested = Signal(object)
+    #: A Parallel's "+ lane" (its uid) and a lane's ✕ (the Parallel's uid, the lane).
+    lane_add_requested = Signal(int)
+    lane_remove_requested = Signal(int, int)
 
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
         self.colours = canvas_colours()
-        self.items_by_uid: dict[int, BlockItem] = {}
+        self.items_by_uid: dict[int, CanvasItem] = {}
+        #: the containers shown as one block (view state, see the module's docstring)
+        self.collapsed: set[int] = set()
+        self.layout = CanvasLayout()
+        #: the fix each item's badge applies (None: the Input's, the network's)
+        self.fix_for_item: dict[int | None, Fix] = {}
         self.input_item = BlockItem(None, "input", self.colours)
         self.output_item = BlockItem(None, "output", self.colours)
         self.addItem(self.input_item)
         self.addItem(self.output_item)
         self.marker = InsertionMarker(self.colours)
+        self.marker.lane = TOP
         self.addItem(self.marker)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        #: what each layer's item was last drawn from: its compiler result, warning, names, cost and fix
-        self._shown: dict[int, tuple[LayerResult, object, Names | None, LayerCost, str | None]] = {}
+        #: what each item was last drawn from (its compiler result, warning, names, cost, fix)
+        self._shown: dict[int, tuple] = {}
+        self._places: dict[int, Place] = {}
         document.changed.connect(self._document_changed)
         self.sync()
 
@@ -64,54 +93,104 @@ class NetworkScene(QGraphicsScene):
         self.document.changed.disconnect(self._document_changed)
 
     def sync(self) -> None:
-        """Lay the items out in line with the document's chain, then update every block."""
+        """Lay the items out in line with the document's tree, then update every block."""
         layers = self.document.spec.layers
-        wanted = {layer.uid for layer in layers}
-        for uid in [u for u in self.items_by_uid if u not in wanted]:
-            self.removeItem(self.items_by_uid.pop(uid))
-            self._shown.pop(uid, None)
-        for index, layer in enumerate(layers):
-            item = self.items_by_uid.get(layer.uid)
-            if item is None:
-                item = BlockItem(layer.uid, "layer", self.colours)
-                self.items_by_uid[layer.uid] = item
-                self.addItem(item)
-            item.place(QPointF(0, (index + 1) * STEP))
+        self._places = {place.block.uid: place for place in walk(layers)}
+        self.collapsed &= {uid for uid, place in self._places.items() if place.block.lanes is not None}
+        self.layout = layout = lay_out(layers, self.collapsed)
+        created = self._make_items(layout)
+        free = bool(layout.frames)
+        for uid, (x, y) in layout.positions.items():
+            item = self.items_by_uid[uid]
+            parent = layout.parent[uid]
+            px, py = layout.positions[parent] if parent is not None else (0.0, 0.0)
+            item.place(QPointF(x - px, y - py))
+            if isinstance(item, ContainerItem):
+                item.set_geometry(layout.frames[uid])
+            else:
+                item.free_drag = free
         self.input_item.place(QPointF(0, 0))
-        self.output_item.place(QPointF(0, (len(layers) + 1) * STEP))
-        self._update_blocks(wanted)
+        self.output_item.place(QPointF(0, layout.output_y))
+        # New items are drawn from scratch; the others only where what they show changed (a
+        # block that moved has a new index in its result, so it is among them).
+        self._update_blocks(created)
         self._update_ends()
         self._update_rect()
 
+    def _make_items(self, layout: CanvasLayout) -> set[int]:
+        """Items for the blocks on show (a frame for an expanded container), each in its frame;
+        the others taken out. Returns the uids whose items are new."""
+        created: set[int] = set()
+        stale: list[CanvasItem] = []
+        for uid in list(self.items_by_uid):
+            item = self.items_by_uid[uid]
+            if uid not in layout.positions or isinstance(item, ContainerItem) != (uid in layout.frames):
+                stale.append(self.items_by_uid.pop(uid))
+                self._shown.pop(uid, None)
+        for item in stale:
+            item.setParentItem(None)  # the blocks it held that stay are put in their new frames below
+        for uid in layout.order:
+            item = self.items_by_uid.get(uid)
+            if item is None:
+                item = self._new_item(uid, uid in layout.frames)
+                self.items_by_uid[uid] = item
+                created.add(uid)
+            parent = layout.parent[uid]
+            parent_item = self.items_by_uid[parent] if parent is not None else None
+            if item.parentItem() is not parent_item:
+                item.setParentItem(parent_item)
+            if item.scene() is None:
+                self.addItem(item)
+        for item in stale:
+            if item.scene() is self:
+                self.removeItem(item)
+        return created
+
+    def _new_item(self, uid: int, frame: bool) -> CanvasItem:
+        if frame:
+            return ContainerItem(uid, self.colours)
+        item = BlockItem(uid, "layer", self.colours)
+        if self._places[uid].block.lanes is not None:
+            item.collapse_toggle = CollapseToggle(item, self.colours)  # held: the item must keep it alive
+        return item
+
     def _update_blocks(self, named: set[int]) -> None:
-        """Update the blocks ``named`` by uid, and any other whose result or warning changed."""
+        """Update the items ``named`` by uid, and any other whose result, warning or fix changed."""
         doc = self.document
+        top_uids = [layer.uid for layer in doc.spec.layers]
         warnings: dict[int, object] = {}
         for warning in doc.warnings:
-            if warning.index is not None and warning.index not in warnings:
-                warnings[warning.index] = warning
+            if warning.index is not None and top_uids[warning.index] not in warnings:
+                warnings[top_uids[warning.index]] = warning
+        names = dict(zip(top_uids, doc.dims.layers, strict=True))
+        costs = _costs_by_uid(doc.compiled.layers, doc.costs.layers)
         fixes = self._first_fixes()
-        for index, layer in enumerate(doc.spec.layers):
-            shown = (
-                doc.compiled.layers[index],
-                warnings.get(index),
-                doc.dims.layers[index],
-                doc.costs.layers[index],
-                fixes.get(index),
-            )
-            if layer.uid in named or self._shown.get(layer.uid) != shown:
-                self._shown[layer.uid] = shown
-                self.items_by_uid[layer.uid].set_state(_layer_state(index, layer, *shown))
+        for uid, item in self.items_by_uid.items():
+            place = self._places[uid]
+            result = doc.result(uid)
+            fix = fixes.get(uid)
+            shown = (result, warnings.get(uid), names.get(uid), costs.get(uid), fix.label if fix else None)
+            if uid in named or self._shown.get(uid) != shown:
+                self._shown[uid] = shown
+                where = place.address if place.depth else place.index
+                if isinstance(item, ContainerItem):
+                    item.set_state(_frame_state(where, place.block, result, shown[4]))
+                else:
+                    item.set_state(_layer_state(where, place.block, *shown))
 
-    def _first_fixes(self) -> dict[int | None, str]:
-        """The label of each block's first fix (None: the network's), errors before warnings."""
-        first: dict[int | None, str] = {}
+    def _first_fixes(self) -> dict[int | None, Fix]:
+        """Each item's first fix (None: the network's), errors before warnings; a block hidden in a
+        collapsed container has its fix on that container's block."""
+        hidden = self.layout.hidden_in
+        first: dict[int | None, Fix] = {}
         for problem in problems(self.document.compiled, self.document.warnings):
             if problem.remedy is not None:
-                first.setdefault(problem.index, problem.remedy.label)
+                uid = None if problem.index is None else problem.uid
+                first.setdefault(hidden.get(uid, uid) if uid is not None else None, problem.remedy)
+        self.fix_for_item = first
         return first
 
-    def fix_clicked(self, item: BlockItem) -> None:
+    def fix_clicked(self, item: CanvasItem) -> None:
         """A block's Fix badge was clicked (the Input's stands for the network-wide fixes)."""
         self.fix_requested.emit(item.uid)
 
@@ -120,7 +199,9 @@ class NetworkScene(QGraphicsScene):
         shape = tuple(doc.spec.input_shape)
         named = shape_with_names(shape, doc.dims.input)
         fix = self._first_fixes().get(None)
-        self.input_item.set_state(BlockState("Input", "", format_shape(shape), "", "Input", fix=fix, named_shape=named))
+        self.input_item.set_state(
+            BlockState("Input", "", format_shape(shape), "", "Input", fix=fix.label if fix else None, named_shape=named)
+        )
         compiled = doc.compiled
         out = compiled.output_shape
         self.output_item.set_state(
@@ -133,26 +214,68 @@ class NetworkScene(QGraphicsScene):
             )
         )
 
+    def network_rect(self) -> QRectF:
+        """Where the network is drawn: Input to Output, the widest frame included."""
+        layout = self.layout
+        return QRectF(layout.left, 0, layout.right - layout.left, layout.output_y + BLOCK_HEIGHT)
+
     def _update_rect(self) -> None:
-        n = len(self.document.spec.layers)
-        height = (n + 2) * STEP - GAP
-        self.setSceneRect(QRectF(-90, -GAP * 2, BLOCK_WIDTH + 180, height + GAP * 4))
+        rect = self.network_rect()
+        # Room beside the network for the Fix badges and toggles, and around it to scroll to.
+        self.setSceneRect(rect.adjusted(-90, -GAP * 2, 90, GAP * 2))
 
     def set_dark(self, dark: bool) -> None:
         self.colours = canvas_colours(dark)
         for item in [self.input_item, self.output_item, *self.items_by_uid.values()]:
             item.set_colours(self.colours)
+        for item in self.items():
+            if isinstance(item, CollapseToggle):
+                item.colours = self.colours
         self.marker.colours = self.colours
         for view in self.views():
             view.resetCachedContent()  # the cached background has the old colours
         self.update()
 
+    # ------------------------------------------------------------------ collapse and expand
+    def toggle_collapsed(self, uid: int) -> None:
+        self.set_collapsed([uid], uid not in self.collapsed)
+
+    def set_collapsed(self, uids: list[int], collapsed: bool) -> None:
+        """Collapse (or expand) the containers ``uids``; a selection inside a collapsed one moves
+        to its block."""
+        containers = {uid for uid in uids if uid in self._places and self._places[uid].block.lanes is not None}
+        wanted = self.collapsed | containers if collapsed else self.collapsed - containers
+        if wanted == self.collapsed:
+            return
+        selected = self.selected_uids()
+        self.collapsed = wanted
+        self.sync()
+        hidden = self.layout.hidden_in
+        self.select_uids(list(dict.fromkeys(hidden.get(uid, uid) for uid in selected)))
+
+    def containers(self) -> list[int]:
+        """Every container in the network, outermost first."""
+        return [uid for uid, place in self._places.items() if place.block.lanes is not None]
+
+    # ------------------------------------------------------------------ lanes
+    def lane_add_clicked(self, uid: int) -> None:
+        self.lane_add_requested.emit(uid)
+
+    def lane_remove_clicked(self, uid: int, lane: int) -> None:
+        self.lane_remove_requested.emit(uid, lane)
+
     # ------------------------------------------------------------------ selection
     def selected_uids(self) -> list[int]:
-        """Selected layer uids, in network order."""
-        order = {layer.uid: i for i, layer in enumerate(self.document.spec.layers)}
-        # Items being removed during a sync may still be selected: only layers of the spec count.
-        uids = [item.uid for item in self.selectedItems() if isinstance(item, BlockItem) and item.uid in order]
+        """Selected blocks' uids (any depth, containers included), in the order the canvas shows them."""
+        order = {uid: n for n, uid in enumerate(self.layout.order)}
+        # Items being removed during a sync may still be selected: only blocks on show count.
+        uids = [
+            item.uid
+            for item in self.selectedItems()
+            if isinstance(item, (BlockItem, ContainerItem))
+            and item.uid in order
+            and self.items_by_uid.get(item.uid) is item
+        ]
         return sorted(uids, key=order.__getitem__)
 
     def select_uids(self, uids: list[int]) -> None:
@@ -166,56 +289,86 @@ class NetworkScene(QGraphicsScene):
         self.selectionChanged.emit()
 
     def select_all_layers(self) -> None:
-        self.select_uids(list(self.items_by_uid))
+        self.select_uids([layer.uid for layer in self.document.spec.layers])
 
     # ------------------------------------------------------------------ insertion positions
     def insertion_index(self, scene_y: float) -> int:
-        """Where a block dropped at ``scene_y`` lands (0 = first layer, n = before Output)."""
-        n = len(self.document.spec.layers)
-        k = round((scene_y + GAP / 2) / STEP) - 1
-        return max(0, min(k, n))
+        """Where a block dropped at ``scene_y`` on the top-level chain lands (0 = first, n = before Output)."""
+        return self.layout.top_lane.index_at(scene_y)
 
-    def marker_y(self, index: int) -> float:
-        return (index + 1) * STEP - GAP / 2
+    def drop_target(self, scene_pos: QPointF) -> tuple[Lane, int]:
+        """The lane and the gap in it that a drop at ``scene_pos`` lands in (the innermost lane there)."""
+        lane = self.layout.lane_at(scene_pos.x(), scene_pos.y())
+        return lane.lane, lane.index_at(scene_pos.y())
 
-    def show_marker(self, index: int) -> None:
+    def marker_y(self, index: int, lane: Lane = TOP) -> float:
+        return self.layout.lanes[lane].slot_y(index)
+
+    def show_marker(self, index: int, lane: Lane = TOP) -> None:
+        geometry = self.layout.lanes.get(lane, self.layout.top_lane)
+        width = BLOCK_WIDTH if geometry.lane == TOP else geometry.width
         self.marker.index = index
-        self.marker.setPos(QPointF(0, self.marker_y(index)))
+        self.marker.lane = geometry.lane
+        self.marker.set_width(width)
+        self.marker.setPos(QPointF(geometry.axis - width / 2, geometry.slot_y(index)))
         self.marker.setVisible(True)
 
     def hide_marker(self) -> None:
         self.marker.index = -1
+        self.marker.lane = TOP
         self.marker.setVisible(False)
 
-    def anchor_after(self) -> int:
-        """Where keyboard adds and pastes go: after the last selected block, else at the end."""
+    def anchor_place(self) -> tuple[Lane, int]:
+        """Where keyboard adds and pastes go: after the last selected block, in its lane (into an
+        empty lane of a selected container), else at the end of the network."""
         uids = self.selected_uids()
         if uids:
-            return self.document.spec.index_of(uids[-1]) + 1
+            place = self._places[uids[-1]]
+            return place.lane, place.index + 1
         if self.input_item.isSelected():
-            return 0
-        return len(self.document.spec.layers)
+            return TOP, 0
+        return TOP, len(self.document.spec.layers)
 
     # ------------------------------------------------------------------ block drags
-    def block_dragged(self, item: BlockItem) -> None:
-        index = self._move_target(item)
-        source = self.document.spec.index_of(item.uid)
-        gap = index if index <= source else index + 1
-        self.show_marker(gap)
+    def block_dragged(self, item: CanvasItem) -> None:
+        lane, gap, _same = self._drag_target(item)
+        self.show_marker(gap, lane)
 
-    def block_released(self, item: BlockItem) -> None:
+    def block_released(self, item: CanvasItem) -> None:
         self.hide_marker()
-        target = self._move_target(item)
-        if item.uid is not None and target != self.document.spec.index_of(item.uid):
-            self.move_requested.emit(item.uid, target)  # a move syncs the scene
+        lane, gap, same = self._drag_target(item)
+        place = self._places.get(item.uid)
+        if place is not None and same is not None and lane == TOP:
+            if same != place.index:
+                self.move_requested.emit(item.uid, same)  # a move syncs the scene
+        elif place is not None and (same is None or same != place.index):
+            selected = self.selected_uids()
+            uids = selected if item.uid in selected else [item.uid]
+            self.blocks_move_requested.emit(uids, lane, gap)
         # A refused or no-op move leaves the dragged blocks off the layout: put them back.
         for block in self.items_by_uid.values():
             block.place(block.layout_pos)
 
-    def _move_target(self, item: BlockItem) -> int:
-        n = len(self.document.spec.layers)
-        centre = item.pos().y() + BLOCK_HEIGHT / 2
-        return max(0, min(int(centre // STEP) - 1, n - 1))
+    def _drag_target(self, item: CanvasItem) -> tuple[Lane, int, int | None]:
+        """Where a dragged item would land: the lane, the gap for the marker, and in its own lane
+        the index of the block whose place it takes (None when it goes to another lane)."""
+        width = item.width if isinstance(item, ContainerItem) else BLOCK_WIDTH
+        grip = item.mapToScene(QPointF(width / 2, (HEADER if isinstance(item, ContainerItem) else BLOCK_HEIGHT) / 2))
+        place = self._places[item.uid]
+        inside = {p.block.uid for p in walk([place.block])}
+        lane = self._lane_at(grip, inside)
+        if lane.lane != place.lane:
+            return lane.lane, lane.index_at(grip.y()), None
+        target = lane.block_at(grip.y())
+        return lane.lane, target if target <= place.index else target + 1, target
+
+    def _lane_at(self, point: QPointF, outside: set[int]) -> LaneGeometry:
+        """The innermost lane at ``point`` that is not in one of the containers ``outside``."""
+        best = self.layout.top_lane
+        for lane in self.layout.lanes.values():
+            if lane.lane.container not in outside and lane.depth > best.depth and lane.holds(point.x(), point.y()):
+                best = lane
+        return best
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, self.colours.background)
@@ -237,11 +390,22 @@ class NetworkScene(QGraphicsScene):
 
 
 def _layer_state(
-    index: int, layer: LayerSpec, result: LayerResult, warning, names: Names | None, cost: LayerCost, fix: str | None
+    where: Where,
+    layer: LayerSpec,
+    result: LayerResult,
+    warning,
+    names: Names | None,
+    cost: LayerCost | None,
+    fix: str | None,
 ) -> BlockState:
-    """What the block of ``layer`` shows, from its compiler result, first warning, costs and fix."""
+    """What the block of ``layer`` shows, from its compiler result, first warning, costs and fix
+    (a collapsed container: its output shape, parameters and what it holds)."""
     layer_type = CATALOGUE[layer.type]
-    summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
+    if layer.lanes is not None:
+        inside = sum(1 for _ in walk([layer])) - 1
+        summary = f"{inside} block{'s' if inside != 1 else ''} · {_merge_words(layer, result)}"
+    else:
+        summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})
     note = None
     if warning is not None:
         note = f"{warning.message} — {warning.fix}" if warning.fix else warning.message
@@ -253,11 +417,61 @@ def _layer_state(
         layer_type.category,
         result.error,
         note,
-        index,
+        where,
         fix,
         shape_with_names(result.output_shape, names) if result.output_shape is not None and names else "",
-        _cost_lines(result, cost),
+        _cost_lines(result, cost) if cost is not None else (),
     )
+
+
+def _frame_state(where: Where, block: LayerSpec, result: LayerResult, fix: str | None) -> FrameState:
+    """What an expanded container's frame shows."""
+    rule = CONTAINERS[block.type]
+    lanes = block.lanes or []
+    numbered = not rule.fixed_names
+    return FrameState(
+        block.type,
+        _container_summary(block, result),
+        f"#{block_number(where)}",
+        format_shape(result.output_shape) if result.output_shape is not None else "?",
+        f"{format_count(result.params)} params" if result.params else "no parameters",
+        result.error,
+        tuple(block.lane_name(n) for n in range(len(lanes))),
+        _merge(block, result),
+        fix,
+        numbered and len(lanes) < rule.max_lanes,
+        numbered and len(lanes) > rule.min_lanes,
+    )
+
+
+def _merge(block: LayerSpec, result: LayerResult) -> str:
+    if block.type == "Residual":
+        return "sum"
+    return str(result.kwargs.get("merge") or block.params.get("merge") or CATALOGUE[block.type].defaults().get("merge"))
+
+
+def _container_summary(block: LayerSpec, result: LayerResult) -> str:
+    if block.type == "Residual":
+        return "body + shortcut, summed"
+    return f"{len(block.lanes or [])} lanes, {'summed' if _merge(block, result) == 'sum' else 'concatenated'}"
+
+
+def _merge_words(block: LayerSpec, result: LayerResult) -> str:
+    """How a collapsed container joins its lanes, in the few words its block has room for."""
+    if block.type == "Residual":
+        shortcut = (block.lanes or [[], []])[1]
+        return f"{len(shortcut)}-block shortcut" if shortcut else "identity shortcut"
+    return f"{len(block.lanes or [])} lanes, {_merge(block, result)}"
+
+
+def _costs_by_uid(results: list[LayerResult], costs: list[LayerCost]) -> dict[int, LayerCost]:
+    """Each block's cost by uid, the blocks in lanes included (the two trees have one shape)."""
+    found: dict[int, LayerCost] = {}
+    for result, cost in zip(results, costs, strict=True):
+        found[result.uid] = cost
+        for lane_results, lane_costs in zip(result.lanes, cost.lanes, strict=False):
+            found.update(_costs_by_uid(lane_results, list(lane_costs)))
+    return found
 
 
 def _cost_lines(result: LayerResult, cost: LayerCost) -> tuple[str, ...]:

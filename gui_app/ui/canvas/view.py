@@ -1,17 +1,21 @@
 """The canvas widget: drops from the palette, zoom, pan, rubber-band selection, keyboard moves.
 
 Dragging empty space pans; Shift+drag draws a rubber band; Ctrl+wheel zooms around the mouse.
-While a palette drag hovers, the scene's insertion marker shows where the layer will land, and
-the drop becomes one ``Add`` command on the document.
+While a palette drag hovers, the scene's insertion marker shows where the layer will land (in the
+innermost lane under the mouse: a container's body, shortcut or lane, or the top-level chain), and
+the drop becomes one ``Add`` command on the document. ← collapses the selected containers (or the
+one holding the selected block), → expands them; Shift+← and Shift+→ do it to every container.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel
 
-from gui_app.ui.canvas.items import BlockItem
+from gui_app.core.project.blocks import Lane
+from gui_app.ui.canvas.container_items import ContainerItem
+from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, BlockItem
 from gui_app.ui.canvas.scene import NetworkScene
 from gui_app.ui.document.document import Document
 from gui_app.ui.layer_drag import dragged_layer_type
@@ -35,6 +39,9 @@ class NetworkCanvas(QGraphicsView):
         self.network_scene = NetworkScene(document, self)
         self.network_scene.move_requested.connect(self._move_requested)
         self.network_scene.fix_requested.connect(self._fix_requested)
+        self.network_scene.blocks_move_requested.connect(self._blocks_move_requested)
+        self.network_scene.lane_add_requested.connect(self._lane_add_requested)
+        self.network_scene.lane_remove_requested.connect(self._lane_remove_requested)
         self.setScene(self.network_scene)
         self.setAcceptDrops(True)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -48,7 +55,7 @@ class NetworkCanvas(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setStatusTip(
             "Drag a block to move it · drag empty space to pan · Shift+drag to select · Ctrl+wheel to zoom · "
-            "↑/↓ select, Alt+↑/↓ move"
+            "↑/↓ select, Alt+↑/↓ move · ←/→ collapse/expand a container"
         )
         self.banner = QLabel(self)
         self.banner.setObjectName("canvasLockBanner")
@@ -77,9 +84,7 @@ class NetworkCanvas(QGraphicsView):
 
     def fit(self) -> None:
         """Frame the whole network (never blowing small networks up past 100%)."""
-        scene = self.network_scene
-        rect = scene.input_item.sceneBoundingRect().united(scene.output_item.sceneBoundingRect())
-        rect = rect.adjusted(-30, -20, 30, 20)
+        rect = self.network_scene.network_rect().adjusted(-30, -20, 30, 20)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.0:
             self.resetTransform()
@@ -108,7 +113,7 @@ class NetworkCanvas(QGraphicsView):
         super().wheelEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        on_item = isinstance(self.itemAt(event.position().toPoint()), BlockItem)
+        on_item = isinstance(self.itemAt(event.position().toPoint()), (BlockItem, ContainerItem))
         if not on_item and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         elif event.button() == Qt.MouseButton.MiddleButton or not on_item:
@@ -124,6 +129,10 @@ class NetworkCanvas(QGraphicsView):
     # ------------------------------------------------------------------ keyboard
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self._collapse_by_key(key == Qt.Key.Key_Left, bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+            event.accept()
+            return
         if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
             step = -1 if key == Qt.Key.Key_Up else 1
             if event.modifiers() & Qt.KeyboardModifier.AltModifier:
@@ -135,24 +144,45 @@ class NetworkCanvas(QGraphicsView):
         super().keyPressEvent(event)
 
     def _select_neighbour(self, step: int) -> None:
-        layers = self.document.spec.layers
-        if not layers:
+        """Select the next (or previous) block as the canvas shows them, into and out of frames."""
+        order = self.network_scene.layout.order
+        if not order:
             return
         uids = self.network_scene.selected_uids()
-        if uids:
-            index = self.document.spec.index_of(uids[-1 if step > 0 else 0]) + step
-        else:
-            index = 0 if step > 0 else len(layers) - 1
-        index = max(0, min(index, len(layers) - 1))
-        uid = layers[index].uid
+        start = 0 if step > 0 else len(order) - 1
+        index = order.index(uids[-1 if step > 0 else 0]) + step if uids else start
+        uid = order[max(0, min(index, len(order) - 1))]
         self.network_scene.select_uids([uid])
-        self.ensureVisible(self.network_scene.items_by_uid[uid].sceneBoundingRect(), 20, 40)
+        item = self.network_scene.items_by_uid[uid]
+        top = item.mapToScene(QPointF(0, 0))
+        self.ensureVisible(QRectF(top, QSizeF(BLOCK_WIDTH, BLOCK_HEIGHT)), 20, 40)
 
     def _move_selected(self, step: int) -> None:
+        """Alt+↑/↓: move the one selected block a place up or down its lane."""
         uids = self.network_scene.selected_uids()
-        if len(uids) == 1:
-            index = self.document.spec.index_of(uids[0])
-            self.document.move_layer(uids[0], index + step)
+        if len(uids) != 1:
+            return
+        place = self.document.spec.place(uids[0])
+        if place.depth == 0:
+            self.document.move_layer(uids[0], place.index + step)
+        elif place.index + step >= 0:
+            self.document.move_blocks(uids, place.lane, place.index + step + (1 if step > 0 else 0))
+
+    def _collapse_by_key(self, collapse: bool, every: bool) -> None:
+        """← / →: collapse or expand the selected containers (a selected inner block: the container
+        holding it); with Shift, every container."""
+        scene = self.network_scene
+        if every:
+            scene.set_collapsed(scene.containers(), collapse)
+            return
+        targets = []
+        for uid in scene.selected_uids():
+            place = self.document.spec.place(uid)
+            if place.block.lanes is not None and (collapse != (uid in scene.collapsed)):
+                targets.append(uid)
+            elif collapse and place.lane.container is not None:
+                targets.append(place.lane.container)
+        scene.set_collapsed(targets, collapse)
 
     def _move_requested(self, uid: int, target: int) -> None:
         selected = self.network_scene.selected_uids()
@@ -161,12 +191,20 @@ class NetworkCanvas(QGraphicsView):
         else:
             self.document.move_layer(uid, target)
 
+    def _blocks_move_requested(self, uids: list[int], lane: Lane, index: int) -> None:
+        self.document.move_blocks(uids, lane, index)
+
+    def _lane_add_requested(self, container: int) -> None:
+        self.document.add_lane(container)
+
+    def _lane_remove_requested(self, container: int, lane: int) -> None:
+        self.document.remove_lane(container, lane)
+
     def _fix_requested(self, uid: int | None) -> None:
-        """Apply the first fix of the block whose badge was clicked (the Input's: the network's)."""
-        index = None if uid is None else self.document.spec.index_of(uid)
-        fixes = self.document.fixes_at(index)
-        if fixes and fixes[0].remedy is not None:
-            self.document.apply_fix(fixes[0].remedy)
+        """Apply the fix whose badge was clicked (the Input's: the network's)."""
+        fix = self.network_scene.fix_for_item.get(uid)
+        if fix is not None:
+            self.document.apply_fix(fix)
 
     # ------------------------------------------------------------------ drag and drop
     def _layer_type(self, event: QDropEvent) -> str | None:
@@ -196,9 +234,9 @@ class NetworkCanvas(QGraphicsView):
         if name is None:
             event.ignore()
             return
-        index = self._drop_index(event.position().toPoint())
+        lane, index = self._drop_target(event.position().toPoint())
         scene.hide_marker()
-        uid = self.document.add_layer(name, index)
+        uid = self.document.add_layer(name, index, lane=lane)
         if uid is not None:
             scene.select_uids([uid])
             self.layer_dropped.emit(uid)
@@ -206,11 +244,12 @@ class NetworkCanvas(QGraphicsView):
         else:
             event.ignore()
 
-    def _drop_index(self, pos: QPoint) -> int:
-        return self.network_scene.insertion_index(self.mapToScene(pos).y())
+    def _drop_target(self, pos: QPoint) -> tuple[Lane, int]:
+        return self.network_scene.drop_target(self.mapToScene(pos))
 
     def _update_marker(self, event: QDropEvent) -> None:
-        self.network_scene.show_marker(self._drop_index(event.position().toPoint()))
+        lane, index = self._drop_target(event.position().toPoint())
+        self.network_scene.show_marker(index, lane)
 
     # ------------------------------------------------------------------ lock banner
     def _show_lock(self, reason: str) -> None:

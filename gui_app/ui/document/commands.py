@@ -15,57 +15,124 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from gui_app.core.analysis.fixes import Fix
+from gui_app.core.project.blocks import blocks_in, walk
 from gui_app.core.project.run_config import TrainingConfig
-from gui_app.core.project.spec import LayerSpec, NetworkSpec
+from gui_app.core.project.spec import TOP, Lane, LayerSpec, NetworkSpec, Place
 
 _SET_PARAMS_ID = 1001
 _SET_TRAINING_ID = 1002
 
 
 class InsertLayersCommand(QUndoCommand):
-    """Insert ``layers`` at ``index`` (add, paste, duplicate, drop)."""
+    """Insert ``layers`` at ``index`` of ``lane`` (add, paste, duplicate, drop; the top level by default)."""
 
-    def __init__(self, spec: NetworkSpec, index: int, layers: list[LayerSpec], text: str) -> None:
+    def __init__(self, spec: NetworkSpec, index: int, layers: list[LayerSpec], text: str, lane: Lane = TOP) -> None:
         super().__init__(text)
         self._spec = spec
         self._index = index
         self._layers = list(layers)
+        self._lane = lane
 
     def redo(self) -> None:
         spec = self._spec
         with spec.batch():
             for offset, layer in enumerate(self._layers):
-                spec.insert_layer(self._index + offset, layer)
+                spec.insert_block(self._lane, self._index + offset, layer)
 
     def undo(self) -> None:
         spec = self._spec
         with spec.batch():
             for layer in reversed(self._layers):
-                spec.remove_layer(spec.index_of(layer.uid))
+                spec.remove_block(layer.uid)
 
 
 class RemoveLayersCommand(QUndoCommand):
-    """Remove the layers with the given uids; undo puts each back where it was."""
+    """Remove the blocks with the given uids, at any depth; undo puts each back where it was.
+
+    They are removed last first (in the tree's order), so each one's recorded place is right
+    again when undo puts them back first first.
+    """
 
     def __init__(self, spec: NetworkSpec, uids: list[int], text: str) -> None:
         super().__init__(text)
         self._spec = spec
-        self._uids = list(uids)
-        self._removed: list[tuple[int, LayerSpec]] = []
+        order = {place.block.uid: n for n, place in enumerate(walk(spec.layers))}
+        self._uids = sorted(uids, key=order.__getitem__)
+        self._removed: list[Place] = []
 
     def redo(self) -> None:
         spec = self._spec
-        positions = sorted(spec.index_of(uid) for uid in self._uids)
         with spec.batch():
-            self._removed = [(i, spec.layers[i]) for i in positions]
-            for index, _layer in reversed(self._removed):
-                spec.remove_layer(index)
+            self._removed = [spec.remove_block(uid) for uid in reversed(self._uids)]
 
     def undo(self) -> None:
         spec = self._spec
         with spec.batch():
-            for index, layer in self._removed:
-                spec.insert_layer(index, layer)
+            for place in reversed(self._removed):
+                spec.insert_block(place.lane, place.index, place.block)
+
+
+class MoveBlocksCommand(QUndoCommand):
+    """Move blocks, in their order, into ``lane`` before the block ``before`` (None: at its end):
+    into, out of and between lanes. Undo moves them back last first, each to where it was."""
+
+    def __init__(self, spec: NetworkSpec, uids: list[int], lane: Lane, before: int | None, text: str) -> None:
+        super().__init__(text)
+        self._spec = spec
+        self._uids = list(uids)
+        self._lane = lane
+        self._before = before
+        self._from: list[Place] = []
+
+    def redo(self) -> None:
+        spec = self._spec
+        with spec.batch():
+            self._from = [spec.move_block(uid, self._lane, self._position(uid)) for uid in self._uids]
+
+    def _position(self, uid: int) -> int:
+        """Where ``uid`` goes: before ``before`` in the lane as it is without ``uid``."""
+        chain = [block.uid for block in blocks_in(self._spec.layers, self._lane) if block.uid != uid]
+        return chain.index(self._before) if self._before in chain else len(chain)
+
+    def undo(self) -> None:
+        spec = self._spec
+        with spec.batch():
+            for uid, place in reversed(list(zip(self._uids, self._from, strict=True))):
+                spec.move_block(uid, place.lane, place.index)
+
+
+class AddLaneCommand(QUndoCommand):
+    """Give a Parallel a new, empty lane at ``at``."""
+
+    def __init__(self, spec: NetworkSpec, container: int, at: int) -> None:
+        super().__init__("Add lane")
+        self._spec = spec
+        self._container = container
+        self._at = at
+
+    def redo(self) -> None:
+        self._spec.add_lane(self._container, self._at)
+
+    def undo(self) -> None:
+        self._spec.remove_lane(self._container, self._at)
+
+
+class RemoveLaneCommand(QUndoCommand):
+    """Take a lane out of a Parallel; undo puts it back with the blocks it held."""
+
+    def __init__(self, spec: NetworkSpec, container: int, lane: int) -> None:
+        super().__init__("Remove lane")
+        self._spec = spec
+        self._container = container
+        self._lane = lane
+        self._blocks: list[LayerSpec] = []
+
+    def redo(self) -> None:
+        self._blocks = self._spec.remove_lane(self._container, self._lane)
+
+    def undo(self) -> None:
+        self._spec.add_lane(self._container, self._lane, self._blocks)
 
 
 class MoveLayerCommand(QUndoCommand):
@@ -127,7 +194,7 @@ class SetParamsCommand(QUndoCommand):
         self.uid = uid
         self.keys = keys
         self._merge = merge
-        self._old = dict(spec.layers[spec.index_of(uid)].params)
+        self._old = dict(spec.block(uid).params)
         self._new = dict(new_params)
 
     def id(self) -> int:
@@ -140,10 +207,10 @@ class SetParamsCommand(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self._spec.replace_params(self._spec.index_of(self.uid), self._new)
+        self._spec.replace_block_params(self.uid, self._new)
 
     def undo(self) -> None:
-        self._spec.replace_params(self._spec.index_of(self.uid), self._old)
+        self._spec.replace_block_params(self.uid, self._old)
 
 
 class SetInputShapeCommand(QUndoCommand):
@@ -212,35 +279,34 @@ class SetTrainingCommand(QUndoCommand):
 
 
 class _SpecState:
-    """The content a spec had: its block objects with their params, the input shape and settings."""
+    """The content a spec had: its tree of blocks with each block's params, the input shape and
+    the training settings.
 
-    def __init__(self, spec: NetworkSpec, live: NetworkSpec | None = None) -> None:
-        # Blocks that are in ``live`` too are kept as its objects, so commands that hold them
-        # (and the canvas items keyed on their uids) go on finding the same blocks.
-        objects = {layer.uid: layer for layer in live.layers} if live is not None else {}
-        self.layers = [(objects.get(layer.uid, layer), _copied(layer.params)) for layer in spec.layers]
+    The tree is kept as the block objects themselves and their params as copies: every later
+    edit is undone before this state is restored, so the tree holds what it held then, except
+    for params (edited in place), which are put back.
+    """
+
+    def __init__(self, spec: NetworkSpec) -> None:
+        self.layers = list(spec.layers)
+        self.shape = _tree_shape(spec)
+        self.params = {place.block.uid: _copied(place.block.params) for place in walk(spec.layers)}
         self.input_shape = tuple(spec.input_shape)
         self.training = spec.training
 
     def restore(self, spec: NetworkSpec) -> None:
         """Make ``spec`` hold this content, through its edit methods, as one batch of changes."""
-        wanted = {layer.uid for layer, _params in self.layers}
         with spec.batch():
-            for index in reversed(range(len(spec.layers))):
-                if spec.layers[index].uid not in wanted:
-                    spec.remove_layer(index)
-            for position, (layer, params) in enumerate(self.layers):
-                try:
-                    current = spec.index_of(layer.uid)
-                except KeyError:
-                    layer.params = _copied(params)
-                    spec.insert_layer(position, layer)
-                    continue
-                if current != position:
-                    spec.move_layer(current, position)
-                spec.replace_params(position, _copied(params))
+            if _tree_shape(spec) != self.shape:
+                spec.set_layers(list(self.layers))
+            for uid, params in self.params.items():
+                spec.replace_block_params(uid, _copied(params))
             spec.set_input_shape(self.input_shape)
             spec.set_training(self.training)
+
+
+def _tree_shape(spec: NetworkSpec) -> list[tuple[int, Lane, int]]:
+    return [(place.block.uid, place.lane, place.index) for place in walk(spec.layers)]
 
 
 def _copied(params: dict[str, Any]) -> dict[str, Any]:
@@ -248,20 +314,27 @@ def _copied(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class ApplyFixCommand(QUndoCommand):
-    """Turn the spec into the fixed copy a one-click fix made of it; undo restores it exactly.
+    """Make a one-click fix's edits on the spec; undo restores it exactly.
 
-    ``fixed`` keeps the uids of the blocks it kept (:func:`~gui_app.core.analysis.fixes.copy_keeping_uids`),
-    so only the blocks the fix touched change: one is inserted, removed or gets new parameters.
+    The first redo (the push) makes the edits on the spec itself, so the blocks it keeps stay the
+    same objects (the canvas keeps its items, the selection survives) and a block it changes is
+    edited in place. What that gave is kept, so a redo brings back the same blocks, uids included.
     """
 
-    def __init__(self, spec: NetworkSpec, fixed: NetworkSpec, text: str) -> None:
+    def __init__(self, spec: NetworkSpec, fix: Fix, text: str) -> None:
         super().__init__(text)
         self._spec = spec
+        self._fix = fix
         self._before = _SpecState(spec)
-        self._after = _SpecState(fixed, live=spec)
+        self._after: _SpecState | None = None
 
     def redo(self) -> None:
-        self._after.restore(self._spec)
+        if self._after is None:
+            with self._spec.batch():
+                self._fix.apply_in_place(self._spec)
+            self._after = _SpecState(self._spec)
+        else:
+            self._after.restore(self._spec)
 
     def undo(self) -> None:
         self._before.restore(self._spec)

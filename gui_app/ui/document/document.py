@@ -14,21 +14,34 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from gui_app.core.analysis.compiler import compile_network
+from gui_app.core.analysis.compiler import LayerResult, compile_network, walk_results
 from gui_app.core.analysis.costs import network_costs
 from gui_app.core.analysis.dims import network_dims
-from gui_app.core.analysis.fixes import Fix
+from gui_app.core.analysis.fixes import Fix, copy_keeping_uids
 from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import block_name, error_message
 from gui_app.core.analysis.repair import Problem, problems
 from gui_app.core.layers.catalogue import ParamError
+from gui_app.core.layers.containers import is_container
+from gui_app.core.project.blocks import TOP, Lane, blocks_in, walk
 from gui_app.core.project.run_config import TrainingConfig
-from gui_app.core.project.spec import UNSET, Change, LayerSpec, NetworkSpec, ProjectFileError, save_spec
+from gui_app.core.project.spec import (
+    UNSET,
+    Change,
+    LayerSpec,
+    NetworkSpec,
+    ProjectFileError,
+    save_spec,
+    spec_from_dict,
+)
 from gui_app.core.project.validation import validate_layer, validate_name
 from gui_app.ui.document.commands import (
+    AddLaneCommand,
     ApplyFixCommand,
     InsertLayersCommand,
+    MoveBlocksCommand,
     MoveLayerCommand,
+    RemoveLaneCommand,
     RemoveLayersCommand,
     ReorderLayersCommand,
     ReplaceNetworkCommand,
@@ -75,11 +88,12 @@ class Document(QObject):
         return self.path.name if self.path.stem == name else f"{name} ({self.path.name})"
 
     def layer(self, uid: int) -> LayerSpec:
-        return self.spec.layers[self.spec.index_of(uid)]
+        """The block ``uid``, at any depth; :class:`KeyError` if absent."""
+        return self.spec.block(uid)
 
-    def result(self, uid: int):
-        """The compiler's :class:`LayerResult` for the layer with ``uid``."""
-        return self.compiled.layers[self.spec.index_of(uid)]
+    def result(self, uid: int) -> LayerResult:
+        """The compiler's :class:`LayerResult` for the block with ``uid``, at any depth."""
+        return self.results_by_uid[uid]
 
     def warnings_for(self, index: int) -> list[Any]:
         return [w for w in self.warnings if w.index == index]
@@ -106,6 +120,7 @@ class Document(QObject):
     def _analyse(self) -> None:
         """Compile, lint, cost and name the dimensions of the network as it is now."""
         self.compiled = compile_network(self.spec)
+        self.results_by_uid = {result.uid: result for result in walk_results(self.compiled.layers)}
         self.warnings = lint_network(self.spec, self.compiled)
         self.costs = network_costs(self.compiled)
         self.dims = network_dims(self.spec, self.compiled)
@@ -113,6 +128,15 @@ class Document(QObject):
     def fixes_at(self, index: int | None) -> list[Problem]:
         """The problems of the block at ``index`` (None: the network as a whole) that have a fix."""
         return [p for p in problems(self.compiled, self.warnings) if p.index == index and p.remedy is not None]
+
+    def fixes_for(self, uid: int) -> list[Problem]:
+        """The problems with a fix of block ``uid`` (at any depth) and of the blocks in its lanes:
+        a container's own suggested shortcut, and the fix of an inner block at fault."""
+        try:
+            inside = {place.block.uid for place in walk([self.spec.block(uid)])}
+        except KeyError:
+            return []
+        return [p for p in problems(self.compiled, self.warnings) if p.uid in inside and p.remedy is not None]
 
     # ------------------------------------------------------------------ lock
     def lock(self, reason: str) -> None:
@@ -144,39 +168,119 @@ class Document(QObject):
             self.undo_stack.redo()
 
     # ------------------------------------------------------------------ edits
-    def add_layer(self, type_name: str, index: int | None = None, params: dict | None = None) -> int | None:
-        """Insert a new block of ``type_name``; returns its uid (None if refused)."""
+    def add_layer(
+        self, type_name: str, index: int | None = None, params: dict | None = None, lane: Lane = TOP
+    ) -> int | None:
+        """Insert a new block of ``type_name`` (a container with its empty lanes) at ``index`` of
+        ``lane`` (the end when None); returns its uid (None if refused)."""
         layer = LayerSpec(type_name, dict(params or {}))
-        index = len(self.spec.layers) if index is None else max(0, min(index, len(self.spec.layers)))
-        ok = self._push(InsertLayersCommand(self.spec, index, [layer], f"Add {type_name}"))
-        return layer.uid if ok else None
+        uids = self.insert_blocks(lane, index, [layer], f"Add {type_name}")
+        return uids[0] if uids else None
 
     def insert_layers(self, index: int, layers: list[LayerSpec], text: str) -> list[int]:
-        """Insert copies-to-be (paste, duplicate); returns the new uids."""
-        if not layers:
+        """Insert copies-to-be (paste, duplicate) at the top level; returns the new uids."""
+        return self.insert_blocks(TOP, index, layers, text)
+
+    def insert_blocks(self, lane: Lane, index: int | None, blocks: list[LayerSpec], text: str) -> list[int]:
+        """Insert ``blocks`` before ``index`` of ``lane`` (its end when None), as one undo step; the
+        new uids, or [] when refused (the reason is :attr:`edit_refused`)."""
+        if not blocks:
             return []
-        index = max(0, min(index, len(self.spec.layers)))
-        ok = self._push(InsertLayersCommand(self.spec, index, layers, text))
-        return [layer.uid for layer in layers] if ok else []
+        try:
+            length = len(blocks_in(self.spec.layers, lane))
+            index = length if index is None else max(0, min(index, length))
+            trial = copy_keeping_uids(self.spec)
+            for offset, block in enumerate(blocks):
+                trial.insert_block(lane, index + offset, block.copy())
+        except (ParamError, KeyError, IndexError, ValueError) as exc:  # all mean: it cannot go there
+            self.edit_refused.emit(_reason(exc))
+            return []
+        ok = self._push(InsertLayersCommand(self.spec, index, blocks, text, lane))
+        return [block.uid for block in blocks] if ok else []
 
     def remove_layers(self, uids: list[int]) -> bool:
-        uids = [uid for uid in uids if self._has(uid)]
+        """Delete blocks at any depth (a container with what its lanes hold) as one undo step."""
+        uids = self._outermost(uids)
         if not uids:
             return False
         text = f"Delete {self.layer(uids[0]).type}" if len(uids) == 1 else f"Delete {len(uids)} blocks"
         return self._push(RemoveLayersCommand(self.spec, uids, text))
 
     def duplicate_layers(self, uids: list[int]) -> list[int]:
-        """Copies of the blocks, inserted after the last of them."""
-        uids = sorted((uid for uid in uids if self._has(uid)), key=self.spec.index_of)
+        """Copies of the blocks, inserted after the last of them, in its lane."""
+        uids = self._outermost(uids)
         if not uids:
             return []
         copies = [self.layer(uid).copy() for uid in uids]
         text = f"Duplicate {copies[0].type}" if len(copies) == 1 else f"Duplicate {len(copies)} blocks"
-        return self.insert_layers(self.spec.index_of(uids[-1]) + 1, copies, text)
+        last = self.spec.place(uids[-1])
+        return self.insert_blocks(last.lane, last.index + 1, copies, text)
+
+    def move_blocks(self, uids: list[int], lane: Lane, index: int) -> bool:
+        """Move blocks, in the tree's order, into ``lane`` to stand before its block at ``index``
+        (as the lane is now): into, out of and between lanes; one undo step. False if refused or a no-op."""
+        group = self._outermost(uids)
+        try:
+            chain = [block.uid for block in blocks_in(self.spec.layers, lane)]
+        except (KeyError, IndexError):
+            return False
+        if not group:
+            return False
+        # The block the group lands before: the first at or after ``index`` that does not move.
+        before = next((uid for uid in chain[max(0, index) :] if uid not in group), None)
+        command = MoveBlocksCommand(self.spec, group, lane, before, _move_text(self.spec, group))
+        trial = copy_keeping_uids(self.spec)
+        try:
+            MoveBlocksCommand(trial, group, lane, before, "").redo()
+        except (ParamError, KeyError, IndexError) as exc:  # all mean: it cannot go there
+            self.edit_refused.emit(_reason(exc))
+            return False
+        if trial.to_dict() == self.spec.to_dict():
+            return False
+        return self._push(command)
+
+    def add_lane(self, container: int, at: int | None = None) -> bool:
+        """Give a Parallel another (empty) lane, at ``at`` (after its last when None); one undo step."""
+        try:
+            lanes = self.spec.block(container).lanes
+        except KeyError:
+            return False
+        at = len(lanes or []) if at is None else at
+        trial = copy_keeping_uids(self.spec)
+        try:
+            trial.add_lane(container, at)
+        except (ParamError, IndexError) as exc:
+            self.edit_refused.emit(_reason(exc))
+            return False
+        return self._push(AddLaneCommand(self.spec, container, at))
+
+    def remove_lane(self, container: int, lane: int) -> bool:
+        """Take lane ``lane`` (and its blocks) out of a Parallel; one undo step."""
+        trial = copy_keeping_uids(self.spec)
+        try:
+            trial.remove_lane(container, lane)
+        except (ParamError, KeyError, IndexError) as exc:
+            self.edit_refused.emit(_reason(exc))
+            return False
+        return self._push(RemoveLaneCommand(self.spec, container, lane))
+
+    def _outermost(self, uids: list[int]) -> list[int]:
+        """The blocks of ``uids`` that are in the network and not inside another of them, in tree order."""
+        wanted = set(uids)
+        found: list[int] = []
+        inside: set[int] = set()
+        for place in walk(self.spec.layers):
+            uid = place.block.uid
+            if uid in inside:
+                continue  # it moves (or goes) with the container holding it
+            if uid in wanted:
+                found.append(uid)
+                inside.update(inner.block.uid for inner in walk([place.block]))
+        return found
 
     def move_layer(self, uid: int, target: int) -> bool:
-        if not self._has(uid):
+        """Move a top-level block to ``target`` in the top-level chain."""
+        if uid not in {layer.uid for layer in self.spec.layers}:
             return False
         target = max(0, min(target, len(self.spec.layers) - 1))
         if target == self.spec.index_of(uid):
@@ -185,7 +289,8 @@ class Document(QObject):
 
     def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
         """Move a group of blocks together, in their order, so that ``grabbed`` lands at ``target``."""
-        group = sorted((uid for uid in uids if self._has(uid)), key=self.spec.index_of)
+        top = {layer.uid for layer in self.spec.layers}
+        group = sorted((uid for uid in uids if uid in top), key=self.spec.index_of)
         if grabbed not in group:
             return False
         if len(group) == 1:
@@ -219,7 +324,7 @@ class Document(QObject):
     def _push_params(self, uid: int, values: dict[str, Any], text: str, merge: bool) -> bool:
         """Validate the edit once in the spec; push it unless refused or a no-op."""
         try:
-            new_params = self.spec.edited_params(self.spec.index_of(uid), values)
+            new_params = self.spec.edited_block_params(uid, values)
         except ParamError as exc:
             self.edit_refused.emit(str(exc))
             return False
@@ -230,11 +335,11 @@ class Document(QObject):
     def apply_fix(self, fix: Fix) -> bool:
         """Apply a one-click fix of the network as it is now, as one undo step ("Fix: ...")."""
         try:
-            fixed = fix.apply(self.spec)
-        except ParamError as exc:
-            self.edit_refused.emit(str(exc))
+            fix.apply(self.spec)  # on a copy: refused here, it never reaches the undo stack
+        except (ParamError, KeyError) as exc:  # both mean: the fix no longer fits this network
+            self.edit_refused.emit(_reason(exc))
             return False
-        return self._push(ApplyFixCommand(self.spec, fixed, f"Fix: {fix.label}"))
+        return self._push(ApplyFixCommand(self.spec, fix, f"Fix: {fix.label}"))
 
     def set_input_shape(self, shape: tuple[int, ...]) -> bool:
         try:
@@ -269,7 +374,7 @@ class Document(QObject):
 
     def _has(self, uid: int) -> bool:
         try:
-            self.spec.index_of(uid)
+            self.spec.place(uid)
         except KeyError:
             return False
         return True
@@ -298,6 +403,17 @@ class Document(QObject):
             self.path_changed.emit(target)
         self.undo_stack.setClean()
         self.dirty_changed.emit(False)
+
+
+def _reason(exc: Exception) -> str:
+    """One line for a refused edit (a KeyError's str() is the repr of its key)."""
+    if isinstance(exc, KeyError):
+        return "that block or lane is no longer in the network"
+    return str(exc)
+
+
+def _move_text(spec: NetworkSpec, group: list[int]) -> str:
+    return f"Move {spec.block(group[0]).type}" if len(group) == 1 else f"Move {len(group)} blocks"
 
 
 # ---------------------------------------------------------------------- clipboard
@@ -330,9 +446,20 @@ def layers_from_text(text: str) -> list[LayerSpec]:
     for i, item in enumerate(raw):
         if not isinstance(item, dict) or "type" not in item:
             raise ProjectFileError(f"clipboard layer {i + 1}: must be an object with a 'type'")
+        if "lanes" in item or is_container(str(item["type"])):
+            layers.append(_container_from_clipboard(item, i))
+            continue
         params = {k: v for k, v in item.items() if k != "type"}
         try:
             layers.append(LayerSpec(item["type"], validate_layer(item["type"], params, f"layer {i + 1}")))
         except ParamError as exc:
             raise ProjectFileError(f"clipboard {exc}") from None
     return layers
+
+
+def _container_from_clipboard(item: dict[str, Any], i: int) -> LayerSpec:
+    """A container with its lanes, read by the project reader (the one validator of nested blocks)."""
+    try:
+        return spec_from_dict({"input_shape": [1], "layers": [item]}).layers[0]
+    except ProjectFileError as exc:
+        raise ProjectFileError(f"clipboard layer {i + 1}: {str(exc).removeprefix('layers[0]').lstrip('.: ')}") from None

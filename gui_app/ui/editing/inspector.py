@@ -14,7 +14,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from gui_app.core.analysis.fixes import Fix
+from gui_app.core.analysis.messages import block_number
 from gui_app.core.layers.catalogue import CATALOGUE, ParamDef, ParamError
+from gui_app.core.layers.containers import is_container
 from gui_app.core.project.spec import Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_shape
 from gui_app.ui.document.document import Document
@@ -33,6 +35,10 @@ _FIX_BUTTON_STYLE = (
     " padding: 6px 10px; text-align: left; }"
     " QPushButton:hover { background: #2F7BE8; }"
     " QPushButton:disabled { background: #9AA6B8; }"
+)
+_CONTAINER_HINT = (
+    "Its blocks are in its lanes on the canvas: drag layers into a lane, and blocks into, out of "
+    "and between lanes. ← collapses it to one block, → expands it."
 )
 _INPUT_SHAPE = ParamDef("input_shape", "int_list", [1, 28, 28], 1, 65536, doc="channels × height × width")
 
@@ -157,7 +163,11 @@ class LayerInspector(QWidget):
             layer_type = CATALOGUE[self._target_type]
             self.title.setText(layer_type.name)
             self.description.setText(f"{layer_type.category} · {layer_type.description}")
-            if not layer_type.params:
+            if is_container(layer_type.name):
+                hint = QLabel(_CONTAINER_HINT)
+                hint.setWordWrap(True)
+                self.form.addRow(hint)
+            elif not layer_type.params:
                 self.form.addRow(QLabel("This layer has no parameters."))
             for param in layer_type.params:
                 row = ParamRow(param)
@@ -200,21 +210,24 @@ class LayerInspector(QWidget):
         kind, uid = self.target
         problems: list[tuple[str, str]] = []
         fix_index: int | None = -1  # -1: what is shown has no fixes
+        fixes: list[Fix] = []
         if kind == "layer":
             try:
-                index = doc.spec.index_of(uid)
+                place = doc.spec.place(uid)
             except KeyError:
                 self.show_selection([])
                 return
-            layer = doc.spec.layers[index]
-            result = doc.compiled.layers[index]
-            fix_index = index
-            self._show_values(layer, index)
+            layer = place.block
+            result = doc.result(uid)
+            fix_index = None
+            fixes = [p.remedy for p in doc.fixes_for(uid) if p.remedy]
+            self._show_values(layer, result.input_shape)
             shape = format_shape(result.output_shape) if result.output_shape is not None else "—"
-            self.info.setText(f"Output <b>{shape}</b> · {result.params:,} parameters")
+            where = f"Block {block_number(place.address)} · " if place.depth else ""
+            self.info.setText(f"{where}Output <b>{shape}</b> · {result.params:,} parameters")
             if result.error:
                 problems.append(("error", result.error))
-            for warning in doc.warnings_for(index):
+            for warning in doc.warnings_for(place.index) if not place.depth else []:
                 problems.append(("warning", f"{warning.message}<br><i>Fix:</i> {warning.fix}"))
         elif kind == "input":
             self.editors["input_shape"].set_value(list(doc.spec.input_shape))
@@ -234,13 +247,15 @@ class LayerInspector(QWidget):
             self.title.setText(doc.spec.name)
             self.info.setText(f"{len(doc.spec.layers)} blocks · {format_count(doc.compiled.total_params)} parameters")
         self._show_problems(problems)
-        self._show_fixes([] if fix_index == -1 else [p.remedy for p in doc.fixes_at(fix_index) if p.remedy])
+        if kind != "layer":
+            fixes = [] if fix_index == -1 else [p.remedy for p in doc.fixes_at(fix_index) if p.remedy]
+        self._show_fixes(fixes)
         self._lock_changed(doc.lock_reason)
 
-    def _show_values(self, layer: LayerSpec, index: int) -> None:
+    def _show_values(self, layer: LayerSpec, arriving: tuple[int, ...] | None) -> None:
         """Each row: the block's value (an inferred size's inferred value when unset) and its Reset."""
         defaults = CATALOGUE[layer.type].defaults()
-        inferred = self._inferred_values(layer, index)
+        inferred = self._inferred_values(layer, arriving)
         for key, row in self.rows.items():
             explicit = key in layer.params
             if row.param.inferred:
@@ -249,15 +264,13 @@ class LayerInspector(QWidget):
             else:
                 row.show_state(layer.params.get(key, defaults.get(key)), explicit, defaults.get(key))
 
-    def _inferred_values(self, layer: LayerSpec, index: int) -> dict[str, Any]:
+    def _inferred_values(self, layer: LayerSpec, arriving: tuple[int, ...] | None) -> dict[str, Any]:
         """What the block's inferred sizes would be, from the shape that reaches it ({} if unknown).
 
         Worked out here rather than read from the compiler, whose report has no values for a
         block in error, which is exactly when the user needs to see the right one.
         """
         layer_type = CATALOGUE[layer.type]
-        doc = self.document
-        arriving = doc.spec.input_shape if index == 0 else doc.compiled.layers[index - 1].output_shape
         if layer_type.infer is None or arriving is None:
             return {}
         inferred_keys = {p.name for p in layer_type.params if p.inferred}

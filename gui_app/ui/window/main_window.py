@@ -276,11 +276,13 @@ class MainWindow(QMainWindow):
         self.palette_panel.filter.selectAll()
 
     def add_layer_after_selection(self, type_name: str) -> None:
-        uid = self.document.add_layer(type_name, self.canvas.network_scene.anchor_after())
+        lane, index = self.canvas.network_scene.anchor_place()
+        uid = self.document.add_layer(type_name, index, lane=lane)
         if uid is not None:
             self.canvas.network_scene.select_uids([uid])
-            item = self.canvas.network_scene.items_by_uid[uid]
-            self.canvas.ensureVisible(item.sceneBoundingRect(), 20, 40)
+            item = self.canvas.network_scene.items_by_uid.get(uid)
+            if item is not None:
+                self.canvas.ensureVisible(item.sceneBoundingRect(), 20, 40)
 
     def delete_selected(self) -> None:
         self.document.remove_layers(self.canvas.network_scene.selected_uids())
@@ -310,7 +312,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"⚠ Cannot paste: {exc}", 6000)
             return
         text = f"Paste {layers[0].type}" if len(layers) == 1 else f"Paste {len(layers)} blocks"
-        uids = self.document.insert_layers(self.canvas.network_scene.anchor_after(), layers, text)
+        uids = self.document.insert_blocks(*self.canvas.network_scene.anchor_place(), layers, text)
         if uids:
             self.canvas.network_scene.select_uids(uids)
 
