@@ -25,6 +25,8 @@ SUBCOMMANDS = {
     "train": "train",
     "predict": "predict",
     "data": "data",
+    "import": "import_model",
+    "draw": "draw",
 }
 
 
@@ -36,6 +38,8 @@ HELP = {
     "train": "train a project's network without the window",
     "predict": "read handwritten digits from image files",
     "data": "show where datasets are found, choose a data folder, download full datasets",
+    "import": "bring an ONNX, torch.export (.pt2) or NetBuilder Python model onto the canvas as a project",
+    "draw": "draw a project's network as an SVG picture, without the window",
 }
 
 

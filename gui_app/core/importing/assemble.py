@@ -68,7 +68,7 @@ def assemble(
     if normalisation is not None:
         mean, std = normalisation
     if state is not None:
-        state = _validated(spec, state, normalisation, source, report)
+        state = validated_weights(spec, state, normalisation, source, report)
     return ImportResult(spec, report, state, mean, std, source)
 
 
@@ -159,7 +159,7 @@ def _fits(weights: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -
     )
 
 
-def _validated(
+def validated_weights(
     spec: NetworkSpec,
     state: dict[str, torch.Tensor],
     normalisation: tuple[tuple[float, ...], tuple[float, ...]] | None,
