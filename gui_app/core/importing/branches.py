@@ -46,7 +46,8 @@ def is_residual(join: Join) -> bool:
 
 
 def _place_join(join: Join, report: ImportReport, containers: ContainerBuilder | None) -> list[MappedLayer]:
-    lanes = [place(lane, report, containers) for lane in join.lanes]
+    # an Identity in a lane is the tensor itself: a shortcut of nn.Identity() is the identity shortcut
+    lanes = [[layer for layer in place(lane, report, containers) if layer.type != "Identity"] for lane in join.lanes]
     if is_residual(join):
         body, shortcut = sorted(lanes, key=len, reverse=True)
         made = containers.residual(body, shortcut, join.origin) if containers is not None else None
