@@ -53,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        shape = parse_shape(args.input_shape) if args.input_shape else None
+        shape = parse_shape(args.input_shape) if args.input_shape is not None else None
     except ValueError as exc:
         return _fail(str(exc), 2)
     source, out = Path(args.file), Path(args.output)

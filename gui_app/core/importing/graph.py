@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from gui_app.core.importing.blocks import Item, Join, MappedLayer, Skipped
@@ -83,8 +84,7 @@ def take_normalisation(graph: Graph) -> tuple[tuple[float, ...], tuple[float, ..
     sub, div = (node for node in taken if node.op in ("sub", "div"))
     if sub.constant is None or div.constant is None:
         return None
-    mean = tuple(float(v) for v in sub.constant.flatten())
-    std = tuple(float(v) for v in div.constant.flatten())
+    mean, std = decimal_values(sub.constant), decimal_values(div.constant)
     if len(mean) != len(std):
         return None
     last = taken[-1]
@@ -95,6 +95,14 @@ def take_normalisation(graph: Graph) -> tuple[tuple[float, ...], tuple[float, ..
     for node in taken:
         del graph.nodes[node.name]
     return mean, std
+
+
+def decimal_values(tensor: torch.Tensor) -> tuple[float, ...]:
+    """A tensor's values as the decimals they were written as: float32's 0.2 is 0.2, not 0.20000000298."""
+    values = tensor.detach().flatten()
+    if values.dtype == torch.float32:
+        return tuple(float(str(np.float32(v))) for v in values.tolist())
+    return tuple(float(v) for v in values.tolist())
 
 
 def _leading_path(graph: Graph, length: int) -> list[GraphNode]:

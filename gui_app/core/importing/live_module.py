@@ -13,7 +13,7 @@ from torch import nn
 from gui_app.core.importing.assemble import assemble, checked_input_shape, project_name
 from gui_app.core.importing.blocks import Item, MappedLayer
 from gui_app.core.importing.branches import ContainerBuilder, place
-from gui_app.core.importing.graph import GraphShapeError, chain_of, take_normalisation
+from gui_app.core.importing.graph import GraphShapeError, chain_of, decimal_values, take_normalisation
 from gui_app.core.importing.modules import can_map, leaf_modules, map_module
 from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult
 from gui_app.core.importing.torch_graphs import TraceError, traced_graph
@@ -61,4 +61,4 @@ def _scaling(module: nn.Module) -> tuple[tuple[float, ...], tuple[float, ...]] |
     mean, std = buffers.get("mean"), buffers.get("std")
     if mean is None or std is None or mean.numel() != std.numel():
         return None
-    return tuple(float(v) for v in mean.flatten()), tuple(float(v) for v in std.flatten())
+    return decimal_values(mean), decimal_values(std)
