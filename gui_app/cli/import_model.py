@@ -24,7 +24,7 @@ from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.files.writing import write_atomic
 from gui_app.core.importing.assemble import trained_model
-from gui_app.core.importing.importer import ImportOptions, import_model
+from gui_app.core.importing.importer import ImportOptions, import_model, parse_input_shape
 from gui_app.core.importing.report import ImportFileError, ImportResult
 from gui_app.core.text.printable import printable
 from gui_app.core.training.trained_model import save_trained_model
@@ -53,9 +53,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        shape = parse_shape(args.input_shape) if args.input_shape is not None else None
+        shape = parse_input_shape(args.input_shape) if args.input_shape is not None else None
     except ValueError as exc:
-        return _fail(str(exc), 2)
+        return _fail(f"--input-shape {exc}", 2)
     source, out = Path(args.file), Path(args.output)
     weights = out.with_suffix(WEIGHTS_SUFFIX)
     refusal = _refused_outputs(source, out, weights, args.force)
@@ -74,17 +74,6 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{out}: cannot be written ({exc.strerror or exc})", 2)
     _print_result(result, out, weights if model is not None else None)
     return 0 if result.report.complete else 1
-
-
-def parse_shape(text: str) -> tuple[int, ...]:
-    """``1,28,28`` -> ``(1, 28, 28)``; :class:`ValueError` naming the option otherwise."""
-    try:
-        shape = tuple(int(part) for part in text.replace("x", ",").split(","))
-    except ValueError:
-        raise ValueError(f"--input-shape must look like 1,28,28, not {text!r}") from None
-    if not shape or any(d < 1 for d in shape):
-        raise ValueError(f"--input-shape must be positive whole numbers, not {text!r}")
-    return shape
 
 
 def _refused_outputs(source: Path, out: Path, weights: Path, force: bool) -> str:

@@ -25,7 +25,7 @@ from gui_app.core.importing.assemble import assemble, checked_input_shape, proje
 from gui_app.core.importing.blocks import Item
 from gui_app.core.importing.branches import ContainerBuilder, place
 from gui_app.core.importing.graph import Graph, GraphShapeError, chain_of, take_normalisation
-from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult
+from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult, InputShapeNeededError
 from gui_app.core.importing.torch_graphs import TraceError, program_graph
 from gui_app.core.text.printable import first_line
 
@@ -40,6 +40,17 @@ class ImportOptions:
     input_shape: tuple[int, ...] | None = None
     trust_code: bool = False
     containers: ContainerBuilder | None = None
+
+
+def parse_input_shape(text: str) -> tuple[int, ...]:
+    """``1,28,28`` (or ``1x28x28``) -> ``(1, 28, 28)``; :class:`ValueError` saying what it must be."""
+    try:
+        shape = tuple(int(part) for part in text.replace("x", ",").split(","))
+    except ValueError:
+        raise ValueError(f"must look like 1,28,28, not {text!r}") from None
+    if any(d < 1 for d in shape):
+        raise ValueError(f"must be positive whole numbers, not {text!r}")
+    return shape
 
 
 def import_model(path: str | os.PathLike[str], options: ImportOptions | None = None) -> ImportResult:
@@ -64,7 +75,9 @@ def import_graph(path: Path, graph: Graph, options: ImportOptions, name: str | N
     """A read graph as a project: the input scaling taken out, the chain walked, the blocks placed."""
     shape = options.input_shape or graph.input_shape
     if shape is None:
-        raise ImportFileError(f"{path.name}: the file does not say its input shape; give it with --input-shape C,H,W")
+        raise InputShapeNeededError(
+            f"{path.name}: the file does not say its input shape; give it with --input-shape C,H,W"
+        )
     input_shape = checked_input_shape(shape, path.name)
     graph.input_shape = input_shape
     normalisation = take_normalisation(graph)

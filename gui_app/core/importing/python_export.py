@@ -29,7 +29,7 @@ from gui_app.core.importing.assemble import assemble, checked_input_shape, proje
 from gui_app.core.importing.blocks import MappedLayer, Skipped
 from gui_app.core.importing.branches import place
 from gui_app.core.importing.modules import map_module
-from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult
+from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult, InputShapeNeededError
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.text.printable import first_line, short_repr
 from gui_app.core.training.trained_model import ModelFileError, load_payload
@@ -68,7 +68,7 @@ def import_python(path: Path, options: Any) -> ImportResult:
     layers = place([item for _, item in items], report, options.containers)
     shape = options.input_shape or export.literals.get("INPUT_SHAPE")
     if shape is None:
-        raise ImportFileError(f"{path.name}: it has no INPUT_SHAPE; give the shape with --input-shape C,H,W")
+        raise InputShapeNeededError(f"{path.name}: it has no INPUT_SHAPE; give the shape with --input-shape C,H,W")
     normalisation = _normalisation(export.literals) if weights else None
     name = project_name(export.literals.get("NAME"), path.stem)
     input_shape = checked_input_shape(shape, path.name)

@@ -19,6 +19,10 @@ class ImportFileError(ValueError):
     """A file that cannot be imported at all (unreadable, refused, not a model); ``str()`` names it."""
 
 
+class InputShapeNeededError(ImportFileError):
+    """The file does not say what input its model takes; the user must give the shape."""
+
+
 @dataclass(frozen=True)
 class Unmapped:
     """One part of the file that is not in the imported network, and why."""

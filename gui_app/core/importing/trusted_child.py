@@ -4,7 +4,7 @@ It runs FILE (as a module named ``__netbuilder_import__``, so its ``if __name__ 
 part does not run), finds the model it defines, maps it (:func:`import_module`) and writes the
 project, the report and the weights into the folder OUT for the parent to read back. Only the
 parent (:mod:`gui_app.core.importing.trusted_code`) starts it, after the user trusted FILE.
-A failure is one line on stderr and exit status 2.
+A failure is one line on stderr and exit status 2 (3: the input shape is needed).
 
 The model is, in this order: what ``build_model()``, ``get_model()``, ``create_model()`` or
 ``make_model()`` returns; the module in a variable ``model``, ``net`` or ``network``; the one
@@ -27,7 +27,7 @@ from torch import nn
 
 from gui_app.core.importing.live_module import import_module
 from gui_app.core.importing.report import ImportFileError
-from gui_app.core.importing.trusted_code import PROJECT_FILE, REPORT_FILE, WEIGHTS_FILE
+from gui_app.core.importing.trusted_code import NO_SHAPE, PROJECT_FILE, REPORT_FILE, WEIGHTS_FILE
 from gui_app.core.text.printable import first_line
 
 RUN_NAME = "__netbuilder_import__"
@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
         return _fail(f"running it failed: {type(exc).__name__}: {first_line(exc)}")
     shape = args.input_shape or namespace.get("INPUT_SHAPE")
     if shape is None:
-        return _fail("it has no INPUT_SHAPE; give the shape with --input-shape C,H,W")
+        return _fail("it has no INPUT_SHAPE; give the shape with --input-shape C,H,W", NO_SHAPE)
     name = namespace.get("NAME") if isinstance(namespace.get("NAME"), str) else path.stem
     try:
         result = import_module(model, tuple(shape), name, path.name)
@@ -124,9 +124,9 @@ def _write(out: Path, result: Any) -> None:
         (out / WEIGHTS_FILE).write_bytes(buffer.getvalue())
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, status: int = 2) -> int:
     print(message, file=sys.stderr)
-    return 2
+    return status
 
 
 if __name__ == "__main__":

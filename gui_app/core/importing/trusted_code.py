@@ -23,7 +23,7 @@ from typing import Any
 import gui_app
 from gui_app.core.files.reading import PROJECT_LIMIT, FileReadError, read_bounded
 from gui_app.core.importing.assemble import validated_weights
-from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult
+from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult, InputShapeNeededError
 from gui_app.core.project.spec import ProjectFileError, load_spec_file
 from gui_app.core.text.printable import printable
 from gui_app.core.training.trained_model import ModelFileError, load_payload
@@ -31,6 +31,8 @@ from gui_app.core.training.trained_model import ModelFileError, load_payload
 TIMEOUT_SECONDS = 300
 #: The child's files in its output folder.
 PROJECT_FILE, REPORT_FILE, WEIGHTS_FILE = "project.json", "report.json", "weights.pt"
+#: The child's exit status when the file does not say its input shape.
+NO_SHAPE = 3
 
 
 def import_trusted(path: Path, options: Any) -> ImportResult:
@@ -62,7 +64,8 @@ def _run_child(path: Path, folder: Path, input_shape: tuple[int, ...] | None) ->
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         reason = lines[-1] if lines else f"it ended with exit status {done.returncode}"
-        raise ImportFileError(printable(f"{path.name}: {reason}")[:400])
+        error = InputShapeNeededError if done.returncode == NO_SHAPE else ImportFileError
+        raise error(printable(f"{path.name}: {reason}")[:400])
 
 
 def _read_back(folder: Path, path: Path) -> ImportResult:
