@@ -36,6 +36,8 @@ class Join:
     lanes: list[list[Item]]
     origin: str
     dim: int | None = None
+    #: why a merge that is neither an add nor a concatenation (a product, say) maps to no block
+    problem: str | None = None
 
 
 @dataclass

@@ -48,6 +48,10 @@ def is_residual(join: Join) -> bool:
 def _place_join(join: Join, report: ImportReport, containers: ContainerBuilder | None) -> list[MappedLayer]:
     # an Identity in a lane is the tensor itself: a shortcut of nn.Identity() is the identity shortcut
     lanes = [[layer for layer in place(lane, report, containers) if layer.type != "Identity"] for lane in join.lanes]
+    if join.problem is not None:
+        main = max(lanes, key=len)
+        report.add(join.origin, f"{join.problem}; it merges {len(lanes)} branches, of which the longest is kept")
+        return main
     if is_residual(join):
         body, shortcut = sorted(lanes, key=len, reverse=True)
         made = containers.residual(body, shortcut, join.origin) if containers is not None else None

@@ -146,10 +146,11 @@ def _lane(
         if current in seen:
             raise GraphShapeError(f"{node.origin} is used by more than one branch")
         seen.add(current)
-        if node.join is not None and len(node.inputs) >= 2:
+        if len(node.inputs) >= 2:
             fork = _fork_of(node, order, ancestors)
             lanes = [_lane(graph, fork, name, order, ancestors, seen) for name in node.inputs]
-            items.append(Join(node.join, lanes, node.origin, node.join_dim))
+            problem = None if node.join is not None else node.problem or f"{node.origin} is not a NetBuilder layer"
+            items.append(Join(node.join or "other", lanes, node.origin, node.join_dim, problem))
             current = fork
             continue
         if len(node.inputs) != 1:

@@ -28,6 +28,7 @@ from gui_app.core.importing.blocks import MappedLayer, Skipped
 from gui_app.core.importing.graph import Graph, GraphNode
 from gui_app.core.importing.modules import map_module
 from gui_app.core.importing.report import ImportFileError
+from gui_app.core.importing.torch_graphs import global_average
 from gui_app.core.text.printable import first_line
 
 _RESNET = "torchvision.models.resnet.ResNet"
@@ -390,6 +391,17 @@ def _reshape(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
         made.problem = f"a reshape from {list(before)} to {list(after)} (only to or from a vector maps)"
 
 
+def _reduce_mean(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
+    attrs = _attrs(node)
+    axes = reader.const(node, 1)
+    dims = [int(a) for a in axes.tolist()] if axes is not None else attrs.get("axes")
+    mapped = global_average(reader.input_shape(made), dims, bool(attrs.get("keepdims", 1)), made.origin)
+    if isinstance(mapped, Skipped):
+        made.problem = mapped.reason
+    else:
+        made.layers = mapped
+
+
 def _dropout(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
     ratio = reader.const(node, 1)
     p = float(ratio) if ratio is not None and ratio.numel() == 1 else float(_attrs(node).get("ratio", 0.5))
@@ -446,6 +458,7 @@ _HANDLERS: dict[str, Callable[[_OnnxReader, Any, GraphNode], None]] = {
     "Flatten": _reshape,
     "Reshape": _reshape,
     "Dropout": _dropout,
+    "ReduceMean": _reduce_mean,
     "Identity": _identity,
     "Relu": _activation(nn.ReLU),
     "Sigmoid": _activation(nn.Sigmoid),

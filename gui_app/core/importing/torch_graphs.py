@@ -105,6 +105,19 @@ def _reshape_layer(in_shape: tuple[int, ...] | None, out_shape: tuple[int, ...] 
     return Skipped(origin, f"a reshape from {list(in_shape)} to {list(out_shape)} (only to or from a vector maps)")
 
 
+def global_average(in_shape: tuple[int, ...] | None, dims: Any, keep: bool, origin: str) -> list[MappedLayer] | Skipped:
+    """A mean over every spatial axis (``x.mean((2, 3))``): adaptive average pooling to 1, then Flatten."""
+    if in_shape is None or not isinstance(dims, list | tuple | int):
+        return Skipped(origin, "a mean whose axes or input shape the file does not give")
+    rank = len(in_shape) + 1
+    axes = {int(d) % rank for d in (dims if isinstance(dims, list | tuple) else [dims])}
+    spatial = rank - 2
+    if spatial not in (1, 2) or axes != set(range(2, rank)):
+        return Skipped(origin, f"a mean over axes {sorted(axes)} (only over every spatial axis maps)")
+    pool = MappedLayer(f"AdaptiveAvgPool{spatial}d", {}, origin)
+    return [pool] if keep else [pool, MappedLayer("Flatten", {}, origin)]
+
+
 def _flatten_layer(values: dict[str, Any], origin: str) -> list[MappedLayer]:
     """``torch.flatten(x, start_dim, end_dim)``, whose start_dim defaults to 0 (the Flatten block's to 1)."""
     params = {"start_dim": int(values.get("start_dim", 0)), "end_dim": int(values.get("end_dim", -1))}
@@ -219,6 +232,10 @@ class _FxReader:
             _set_mapped(made, _reshape_layer(self._shape_of(made.inputs), made.shape, made.origin))
         elif name == "flatten":
             made.layers = _flatten_layer(values, made.origin)
+        elif name == "mean":
+            dims = values.get("dim", node.args[1] if len(node.args) > 1 else None)
+            mapped = global_average(self._shape_of(made.inputs), dims, bool(values.get("keepdim", False)), made.origin)
+            _set_mapped(made, mapped)
         elif name in ("contiguous", "clone", "detach"):
             return  # passes its input through
         else:
@@ -357,6 +374,10 @@ class _ProgramReader:
             _set_mapped(made, _reshape_layer(in_shape, made.shape, origin))
         elif op == "flatten":
             made.layers = _flatten_layer(values, origin)
+        elif op == "mean" and "dim" in values:
+            source = self.nodes.get(made.inputs[0]) if made.inputs else None
+            in_shape = source.shape if source is not None else self.input_shape
+            _set_mapped(made, global_average(in_shape, values["dim"], bool(values.get("keepdim", False)), origin))
         elif op in ("clone", "contiguous", "alias"):
             return made
         else:

@@ -191,3 +191,32 @@ def test_an_onnx_file_without_fixed_input_sizes_needs_the_shape(tmp_path):
     result = import_model(path, ImportOptions(input_shape=(7,)))
     assert [layer.type for layer in result.spec.layers] == ["ReLU"]
     assert tuple(result.spec.input_shape) == (7,)
+
+
+class _Gated(nn.Module):
+    """x * sigmoid(x) (a product of two branches) and a global mean written as x.mean((2, 3))."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = x * torch.sigmoid(x)
+        return self.head(x.mean(dim=(2, 3)))
+
+
+def test_a_global_mean_maps_to_pooling_and_a_product_of_branches_is_listed():
+    result = import_module(_Gated(), (3, 8, 8), "gated")
+    assert [layer.type for layer in result.spec.layers] == [
+        "Conv2d",
+        "Sigmoid",
+        "AdaptiveAvgPool2d",
+        "Flatten",
+        "Linear",
+    ]
+    assert result.report.lines() == [
+        "mul (mul): mul is not a NetBuilder layer; it merges 2 branches, of which the longest is kept"
+    ]
+    assert compile_network(result.spec).output_shape == (2,)
