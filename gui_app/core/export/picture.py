@@ -49,7 +49,7 @@ class Layout:
     end_height: int = 40
     gap: int = 22
     margin: int = 24
-    title_height: int = 34
+    title_height: int = 46
 
 
 def network_svg(spec: NetworkSpec, layout: Layout | None = None) -> str:
@@ -116,11 +116,13 @@ def _block(layout: Layout, y: int, result: LayerResult) -> str:
     border = _ERROR_COLOUR if result.error else colour
     x, width = layout.margin, layout.width
     heading = f"#{layer_number(result.index)}  {result.type}"
+    count = ""
     if result.error:
         detail, detail_colour = result.error, _ERROR_COLOUR
     else:
         shape = format_shape(result.output_shape) if result.output_shape is not None else "?"
-        detail, detail_colour = f"→ {shape}   {format_count(result.params)} params", _MUTED
+        detail, detail_colour = f"→ {shape}", _MUTED
+        count = f"{format_count(result.params)} params"
     return (
         f'<g class="block" data-type={quoteattr(result.type)}>'
         f'<rect x="{x}" y="{y}" width="{width}" height="{layout.block_height}" rx="8" fill="{_PAPER}" '
@@ -129,7 +131,9 @@ def _block(layout: Layout, y: int, result: LayerResult) -> str:
         f'<text x="{x + 18}" y="{y + 20}" font-size="13" font-weight="bold" fill="{_TEXT}">{_text(heading)}</text>'
         f'<text x="{x + width - 12}" y="{y + 20}" font-size="11" fill="{_MUTED}" text-anchor="end">'
         f"{_text(result.summary, 40)}</text>"
-        f'<text x="{x + 18}" y="{y + 44}" font-size="11" fill="{detail_colour}">{_text(detail, 60)}</text></g>'
+        f'<text x="{x + 18}" y="{y + 44}" font-size="11" fill="{detail_colour}">{_text(detail, 60)}</text>'
+        f'<text x="{x + width - 12}" y="{y + 44}" font-size="11" fill="{_MUTED}" text-anchor="end">'
+        f"{_text(count)}</text></g>"
     )
 
 

@@ -33,7 +33,7 @@ class ImportReportDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("importReport")
         self.setWindowTitle("Import report")
-        self.resize(720, 420)
+        self.resize(720, 380)
         layout = QVBoxLayout(self)
         self.summary = QLabel(_summary(result, file_name))
         self.summary.setObjectName("importSummary")
@@ -61,6 +61,7 @@ class ImportReportDialog(QDialog):
         for text in [*errors, *result.report.notes]:
             self.notes.addItem(printable(text))
         self.notes.setVisible(self.notes.count() > 0)
+        self.notes.setMaximumHeight(24 * min(max(self.notes.count(), 1), 5) + 8)
         layout.addWidget(self.notes, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
