@@ -12,19 +12,16 @@ Every file passes the bounded reader first. The input shape comes from the file,
 
 from __future__ import annotations
 
-import io
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
 
 from gui_app.core.files.reading import MODEL_LIMIT, FileReadError, read_bounded
 from gui_app.core.importing.assemble import assemble, checked_input_shape, project_name
 from gui_app.core.importing.blocks import Item
 from gui_app.core.importing.branches import ContainerBuilder, place
 from gui_app.core.importing.graph import Graph, GraphShapeError, chain_of, take_normalisation
+from gui_app.core.importing.program_files import load_program
 from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult, InputShapeNeededError
 from gui_app.core.importing.torch_graphs import TraceError, program_graph
 from gui_app.core.text.printable import first_line
@@ -93,15 +90,13 @@ def import_graph(path: Path, graph: Graph, options: ImportOptions, name: str | N
 
 
 def _program_file_graph(path: Path) -> Graph:
-    """A ``.pt2`` file's graph; the bytes are read bounded, and loading builds no Python objects but tensors."""
+    """A ``.pt2`` file's graph; the bytes are read bounded, and loading unpickles nothing but tensors."""
     try:
         raw = read_bounded(path, MODEL_LIMIT)
     except FileReadError as exc:
         raise ImportFileError(str(exc)) from None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            program = torch.export.load(io.BytesIO(raw))
+        program = load_program(raw)
     except Exception as exc:  # torch.export.load raises many types for a damaged archive; all mean "not one"
         raise ImportFileError(f"{path.name}: not a readable torch.export program ({first_line(exc)})") from None
     try:

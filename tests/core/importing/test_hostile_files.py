@@ -6,6 +6,7 @@ A marker file proves that code in a Python file never runs unless the user trust
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 import zipfile
@@ -176,3 +177,26 @@ def test_a_python_file_that_is_not_python_is_refused(tmp_path):
     path.write_text("def build_model(:\n", encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"^broken\.py: not valid Python"):
         import_model(path)
+
+
+def test_a_pt2_whose_pickled_part_would_run_code_is_refused_and_never_runs(tmp_path):
+    """torch.export.load falls back to unpickling anything; an import must not."""
+    marker = tmp_path / "marker.txt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_to("pt2", load_preset("linear_regression"), tmp_path / "real.pt2")
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    evil = io.BytesIO()
+    torch.save(Payload(), evil)
+    path = tmp_path / "evil.pt2"
+    with zipfile.ZipFile(tmp_path / "real.pt2") as real, zipfile.ZipFile(path, "w") as out:
+        for name in real.namelist():
+            out.writestr(name, evil.getvalue() if name.endswith("sample_inputs/model.pt") else real.read(name))
+    with pytest.raises(ImportFileError, match=r"^evil\.pt2: not a readable torch.export program"):
+        import_model(path)
+    assert not marker.exists()
+    assert import_model(tmp_path / "real.pt2").report.complete  # a genuine program still loads
