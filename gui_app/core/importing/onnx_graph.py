@@ -16,6 +16,7 @@ and a torchvision ResNet-18 comes back as its one block.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def onnx_file_graph(path: Path) -> Graph:
         raise ImportFileError(f"{path.name}: its weights are in separate files, which NetBuilder does not open")
     try:
         onnx.checker.check_model(model)
-        model = onnx.shape_inference.infer_shapes(model)
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)  # data_prop: shapes computed from shapes
     except Exception as exc:  # the checker raises ValidationError and others; all mean "an invalid model"
         raise ImportFileError(f"{path.name}: not a valid ONNX model ({first_line(exc)})") from None
     return _OnnxReader(model, path.name).graph()
@@ -107,6 +108,8 @@ class _OnnxReader:
         if node.op_type == "Constant":
             self._constant(node)
             return
+        if node.op_type in ("Shape", "Size"):
+            return  # a tensor's shape is not data: what is computed from it (a Reshape's target) is a setting
         data = [self.produced[name] for name in node.input if name in self.produced]
         if not data:
             return  # computed from constants only (a shape, say): not part of the data flow
@@ -377,6 +380,8 @@ def _batch_norm(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
 def _reshape(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
     made.op = "reshape"
     before, after = reader.input_shape(made), made.shape
+    if after is None and before is not None and len(reader.shapes.get(node.output[0]) or []) == 2:
+        after = (math.prod(before),)  # (batch, something): every value of a sample in one vector
     if node.op_type == "Flatten" and int(_attrs(node).get("axis", 1)) != 1:
         raise ValueError("a flatten that keeps more than the batch")
     if before is None or after is None:

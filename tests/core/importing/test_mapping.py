@@ -220,3 +220,27 @@ def test_a_global_mean_maps_to_pooling_and_a_product_of_branches_is_listed():
         "mul (mul): mul is not a NetBuilder layer; it merges 2 branches, of which the longest is kept"
     ]
     assert compile_network(result.spec).output_shape == (2,)
+
+
+def test_an_onnx_flatten_computed_from_the_input_shape_maps(tmp_path):
+    """x.view(x.size(0), -1) as older exporters write it: Shape, Gather, Unsqueeze, Concat, Reshape."""
+    rng = np.random.default_rng(2)
+    weights = {
+        "index": np.array(0, dtype=np.int64),
+        "axes": np.array([0], dtype=np.int64),
+        "rest": np.array([-1], dtype=np.int64),
+        "w": rng.standard_normal((5, 12)).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("Shape", ["r"], ["shape"]),
+        helper.make_node("Gather", ["shape", "index"], ["batch"], axis=0),
+        helper.make_node("Unsqueeze", ["batch", "axes"], ["batch1"]),
+        helper.make_node("Concat", ["batch1", "rest"], ["target"], axis=0),
+        helper.make_node("Reshape", ["r", "target"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "w"], ["y"], transB=1),
+    ]
+    path = _onnx_file(tmp_path / "old.onnx", nodes, weights, ["N", 3, 2, 2], ["N", 5])
+    result = import_model(path)
+    assert [layer.type for layer in result.spec.layers] == ["ReLU", "Flatten", "Linear"]
+    assert result.report.complete
