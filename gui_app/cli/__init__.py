@@ -27,6 +27,8 @@ SUBCOMMANDS = {
     "predict": "predict",
     "data": "data",
     "runs": "runs",
+    "import": "import_model",
+    "draw": "draw",
 }
 
 
@@ -40,6 +42,8 @@ HELP = {
     "predict": "read handwritten digits from image files",
     "data": "show where datasets are found, choose a data folder, download full datasets",
     "runs": "list the runs recorded beside a project: settings changed, best and last accuracy, costs",
+    "import": "bring an ONNX, torch.export (.pt2) or NetBuilder Python model onto the canvas as a project",
+    "draw": "draw a project's network as an SVG picture, without the window",
 }
 
 

@@ -163,6 +163,7 @@ class MainWindow(QMainWindow):
         doc.lock_changed.connect(self._lock_changed)
         doc.undo_stack.indexChanged.connect(self._update_edit_actions)
         self.files.project_loaded.connect(self.project_loaded)
+        self.files.model_imported.connect(self._set_trained_model)
         for source in (self.files, self.data_actions, self.run_history):
             source.status_message.connect(self.statusBar().showMessage)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)

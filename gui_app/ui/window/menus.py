@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMenuBar, QMessag
 
 from gui_app import __version__
 from gui_app.core.export.formats import FORMATS
+from gui_app.ui.window.picture_export import export_picture
 from gui_app.ui.window.project_files import ProjectFileActions, presets
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class WindowActions:
         training: TrainingCommands,
     ) -> None:
         self.window = window
+        self.canvas = canvas
         self.files = files
         self.data = data
         self.document = document
@@ -96,6 +98,9 @@ class WindowActions:
             window, "Re&name Project…", f.rename, tip="The project's name, shown in the title bar and used in exports"
         )
         self.open = _action(window, "&Open…", lambda: f.open(), keys.Open)
+        self.import_model = _action(
+            window, "&Import…", lambda: f.import_model_file(), tip="An ONNX, torch.export or Python model as a project"
+        )
         self.save = _action(window, "&Save", f.save, keys.Save)
         self.save_as = _action(window, "Save &As…", f.save_as, keys.SaveAs)
         self.quit = _action(window, "&Quit", window.close, keys.Quit)
@@ -177,6 +182,7 @@ class WindowActions:
         for name, path in presets():
             self.preset_menu.addAction(name, lambda p=path: self.files.new_from_preset(p))
         file_menu.addAction(self.open)
+        file_menu.addAction(self.import_model)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.fill_recent_menu()
         file_menu.addSeparator()
@@ -192,6 +198,9 @@ class WindowActions:
                 export_menu.addSeparator()
             self.exports[fmt.name] = export_menu.addAction(f"{fmt.label}…", lambda k=fmt.name: self.files.export(k))
         export_menu.addSeparator()
+        self.export_picture_action = export_menu.addAction("&Picture…", self._export_picture)
+        self.export_picture_action.setStatusTip("The design as a PNG (as the canvas shows it) or an SVG")
+        export_menu.addSeparator()
         action = export_menu.addAction("Include Input Normalisation")
         action.setCheckable(True)
         action.setChecked(self.files.include_preprocessing)
@@ -201,6 +210,13 @@ class WindowActions:
         )
         action.toggled.connect(self.files.set_include_preprocessing)
         self.export_preprocessing = action
+
+    def _export_picture(self) -> None:
+        doc = self.document
+        stem = (doc.path.stem if doc.path else doc.spec.name.replace(" ", "_")) or "network"
+        written = export_picture(self.window, self.canvas.network_scene, doc.spec, self.files.last_directory(), stem)
+        if written is not None:
+            self.window.statusBar().showMessage(f"Exported {written.name}", 5000)
 
     def fill_recent_menu(self) -> None:
         """Open Recent lists the remembered files, newest first (disabled when there are none)."""
@@ -225,7 +241,7 @@ class WindowActions:
             action.setEnabled(has_selection and not locked)
         self.copy.setEnabled(has_selection)
         self.paste.setEnabled(not locked)
-        for action in (self.new, self.open):
+        for action in (self.new, self.open, self.import_model):
             action.setEnabled(not locked)
 
 

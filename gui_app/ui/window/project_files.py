@@ -1,4 +1,4 @@
-"""File menu work: new (blank or from a preset), rename, open, recent files, save, save as, exports.
+"""File menu work: new (blank or from a preset), rename, open, import, recent files, save, save as, exports.
 
 A file that fails to open is reported in a message box and the open project stays as it was;
 every save is atomic (see :func:`gui_app.core.files.writing.write_atomic`). Opening a project that
@@ -16,11 +16,13 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from gui_app.core.export.formats import export_format, export_outputs, export_to
 from gui_app.core.export.output_files import ExportError, existing_outputs, refuse_inputs
+from gui_app.core.importing.assemble import trained_model
 from gui_app.core.project.spec import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.core.resources import resources_dir
 from gui_app.ui.document.document import Document
-from gui_app.ui.window import recovery
+from gui_app.ui.window import model_import, recovery
 from gui_app.ui.window.autosave import AutosaveEntry, Autosaver, claim, delete_copy, find_autosaves
+from gui_app.ui.window.import_report import ImportReportDialog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -84,6 +86,8 @@ class ProjectFileActions(QObject):
     project_loaded = Signal(object)
     #: (text, milliseconds) for the window's status bar
     status_message = Signal(str, int)
+    #: File ▸ Import… brought weights (a TrainedModel): the session's trained model follows them
+    model_imported = Signal(object)
 
     def __init__(
         self,
@@ -100,6 +104,8 @@ class ProjectFileActions(QObject):
         self.settings = settings
         #: the session's trained model when its weights fit the network as it is now, else None
         self.trained_model = trained_model
+        #: the report of the last File ▸ Import… (a window-modal dialog, kept so it stays open)
+        self.report_dialog: ImportReportDialog | None = None
 
     def _load(self, spec: NetworkSpec, path: Path | None) -> None:
         self.document.load(spec, path)
@@ -221,6 +227,24 @@ class ProjectFileActions(QObject):
         if not self.offer_recovery(path, skip=just_kept):
             self._load(spec, path)
         self._remember(path)
+        return True
+
+    def import_model_file(self, path: str | Path | None = None) -> bool:
+        """File ▸ Import…: a model file becomes the project (untitled and unsaved), then its report shows."""
+        if self._locked():
+            return False
+        found = model_import.ask_and_import(self.dialog_parent, self.last_directory(), Path(path) if path else None)
+        if found is None or not self.maybe_save():
+            return False
+        result, source = found
+        self.document.load(result.spec.copy(), None, dirty=True)  # the model keeps its own spec
+        self.project_loaded.emit(None)
+        model = trained_model(result)
+        if model is not None:
+            self.model_imported.emit(model)
+        self.report_dialog = ImportReportDialog(result, source.name, self.dialog_parent)
+        self.report_dialog.open()
+        self.status_message.emit(f"Imported {source.name}", 5000)
         return True
 
     # ------------------------------------------------------------------ autosave recovery

@@ -89,6 +89,7 @@ def test_menus_offer_what_users_expect(window: MainWindow) -> None:
         "New",
         "New from Preset",
         "Open…",
+        "Import…",
         "Open Recent",
         "Save",
         "Save As…",
