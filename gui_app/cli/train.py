@@ -1,9 +1,10 @@
 """``netbuilder train FILE``: the GUI's Trainer without a window.
 
-Prints a progress bar on stderr, writes one JSON line per epoch with ``--log`` and a checkpoint
-after every epoch with ``--out``. Ctrl+C or SIGTERM stops at the next batch, keeping the last
-checkpoint (exit 130). Output paths are checked before anything trains (exit 2); a file that cannot
-be written during the run (a full disk) ends it with the reason (exit 1).
+Prints a progress bar on stderr, writes one JSON line per epoch with ``--log`` (and one per
+layer-health probe, ``"kind": "health"``) and a checkpoint after every epoch with ``--out``.
+Ctrl+C or SIGTERM stops at the next batch, keeping the last checkpoint (exit 130). Output paths
+are checked before anything trains (exit 2); a file that cannot be written during the run (a full
+disk) ends it with the reason (exit 1).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from gui_app.cli.data import ProgressBar
 from gui_app.core.project.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 from gui_app.core.text.printable import printable
 from gui_app.core.training.callbacks import Callback, SaveCheckpoints
-from gui_app.core.training.events import FitStatus
+from gui_app.core.training.events import FitStatus, HealthEvent
+from gui_app.core.training.health import HealthProbe, health_record
 
 #: The signals that stop a run at the next batch, with the name the user is told.
 STOP_SIGNALS = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
@@ -49,7 +51,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--val-split", type=float, metavar="F", help="hold out this fraction of the training set")
     parser.add_argument("--out", metavar="CHECKPOINT", help="write a checkpoint here after every epoch")
-    parser.add_argument("--log", metavar="METRICS.jsonl", help="append one JSON line per epoch")
+    parser.add_argument(
+        "--log", metavar="METRICS.jsonl", help="append one JSON line per epoch and per layer-health probe"
+    )
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
     parser.add_argument("--threads", type=at_least_one, metavar="N", help="CPU threads for torch (default: torch's)")
     parser.add_argument("--no-download", action="store_true", help="never download datasets")
@@ -100,7 +104,7 @@ def data_note(data: Any) -> str:
     return "\n".join(lines)
 
 
-class ProgressPrinter:
+class ProgressPrinter(Callback):
     """A Trainer callback: a one-line progress bar on a terminal, epoch lines otherwise."""
 
     def __init__(self, stream: TextIO, quiet: bool) -> None:
@@ -160,7 +164,7 @@ class ProgressPrinter:
 
 
 class RunFiles(Callback):
-    """Writes ``--out``'s checkpoint and ``--log``'s line after every epoch.
+    """Writes ``--out``'s checkpoint and ``--log``'s line after every epoch, and a line per health probe.
 
     A file that cannot be written (a full disk) stops the run there, with the reason in
     ``failure``, rather than training on without the checkpoint the user asked for.
@@ -177,9 +181,16 @@ class RunFiles(Callback):
             if self.checkpoints.failure:
                 self._fail(trainer, self.checkpoints.failure)
                 return
+        self._write_line(trainer, {k: getattr(event, k) for k in LOG_KEYS})
+
+    def on_health(self, trainer: Any, event: HealthEvent) -> None:
+        if self.failure is None:
+            self._write_line(trainer, health_record(event))
+
+    def _write_line(self, trainer: Any, row: dict[str, Any]) -> None:
         try:
             if self.log is not None:
-                self.log.write(json.dumps({k: getattr(event, k) for k in LOG_KEYS}) + "\n")
+                self.log.write(json.dumps(row) + "\n")
                 self.log.flush()
         except OSError as exc:
             self._fail(trainer, f"{self.log_path}: cannot write the log ({exc.strerror or exc})")
@@ -285,7 +296,8 @@ def run_here(spec: Any, config: TrainingConfig, resume: Any, args: argparse.Name
         print(f"netbuilder train: --log {args.log}: cannot be opened ({exc.strerror or exc})", file=sys.stderr)
         return 2
     printer = ProgressPrinter(sys.stderr, args.quiet)
-    trainer = Trainer(spec, config, [files, printer], resume=resume, download=not args.no_download)
+    probe = [HealthProbe()] if args.log else []  # its figures go only into the log
+    trainer = Trainer(spec, config, [files, printer, *probe], resume=resume, download=not args.no_download)
     with StopOnSignals(trainer) as signals:
         try:
             result = trainer.fit()
