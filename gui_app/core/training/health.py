@@ -1,7 +1,8 @@
 """Layer health: what each block of a training network does to a fixed batch of validation images.
 
 A :class:`HealthProbe` is a training callback. Every ``every`` steps (and at each epoch's last
-step) it runs the network's blocks one by one, in eval mode and without gradients, on a probe
+step; on a device so fast that this would cost more than ``max_share`` of the training time,
+less often) it runs the network's blocks one by one, in eval mode and without gradients, on a probe
 batch drawn once at the start of the run, and measures per block: the output's mean and
 standard deviation, the share of dead units (ReLU-like activations only), the share of saturated
 outputs (Sigmoid and Tanh), the norm of the gradient the last step left on the block's weights,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 import operator
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,6 +34,8 @@ from gui_app.core.training.events import BlockHealth, HealthEvent, Verdict
 
 #: Probe every this many optimiser steps; see benchmarks/bench_health.py for why 50.
 DEFAULT_EVERY = 50
+#: ...but never spend more than this share of the training time on it (a fast GPU's short steps).
+DEFAULT_MAX_SHARE = 0.02
 #: Validation images in the probe batch: enough that a unit alive for one image in ten is all but
 #: certain to show (0.9 ** 64 ≈ 0.1 %), few enough that the forward pass costs a fraction of a step.
 DEFAULT_PROBE_SIZE = 64
@@ -193,18 +197,33 @@ class ProbedTrainer(RunningTrainer, Protocol):
 
 
 class HealthProbe(Callback):
-    """Measures every block on a fixed probe batch every ``every`` steps; see the module docstring."""
+    """Measures every block on a fixed probe batch every ``every`` steps; see the module docstring.
 
-    def __init__(self, every: int = DEFAULT_EVERY, probe_size: int = DEFAULT_PROBE_SIZE) -> None:
+    ``max_share`` caps the probe's cost on a fast device, where ``every`` steps take little time:
+    a probe due less than its own cost divided by ``max_share`` after the last one is skipped
+    (the probe at an epoch's end always runs). None probes every ``every`` steps, whatever it costs.
+    """
+
+    def __init__(
+        self,
+        every: int = DEFAULT_EVERY,
+        probe_size: int = DEFAULT_PROBE_SIZE,
+        max_share: float | None = DEFAULT_MAX_SHARE,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         if every < 1 or probe_size < 1:
             raise ValueError(f"every and probe_size must be at least 1, not {every} and {probe_size}")
-        self.every, self.probe_size = every, probe_size
+        if max_share is not None and not 0 < max_share <= 1:
+            raise ValueError(f"max_share must be above 0 and at most 1, not {max_share}")
+        self.every, self.probe_size, self.max_share, self.clock = every, probe_size, max_share, clock
         self.probe_x: torch.Tensor | None = None
         self.blocks: list[tuple[int, nn.Module, list[nn.Parameter]]] = []
         self.weighted: list[int] = []
         self.params: list[nn.Parameter] = []
         self.param_slot = torch.zeros(0, dtype=torch.long)
+        #: the weights before the step that is to be probed; None when the next step is not
         self._before: list[torch.Tensor] | None = None
+        self._next_allowed = -math.inf
 
     def due(self, step: int, steps_per_epoch: int) -> bool:
         """Whether the probe runs after global step ``step`` (1-based): every N-th, and each epoch's last."""
@@ -218,27 +237,30 @@ class HealthProbe(Callback):
         self.params = [p for _, _, params in self.blocks for p in params]
         slots = [slot for slot, index in enumerate(self.weighted) for _ in self.blocks[index][2]]
         self.param_slot = torch.tensor(slots, dtype=torch.long)
-        self._before = None
-        self._keep_weights_if_due(trainer)
+        self._next_allowed = -math.inf
+        self._plan_next_step(trainer)
 
     def on_step_end(self, trainer: ProbedTrainer) -> None:
-        if self.probe_x is None:
-            return
-        if self.due(trainer.step, trainer.steps_per_epoch):
+        if self._before is not None:
+            start = self.clock()
             event = self.measure(trainer)
+            end = self.clock()
+            if self.max_share is not None:
+                self._next_allowed = end + (end - start) * (1 / self.max_share - 1)
             for callback in trainer.callbacks:
                 callback.on_health(trainer, event)
-        self._keep_weights_if_due(trainer)
+        self._plan_next_step(trainer)
 
     def on_fit_end(self, trainer: ProbedTrainer, result: object) -> None:
         self.probe_x, self.blocks, self.params, self._before = None, [], [], None  # device memory goes back
 
-    def _keep_weights_if_due(self, trainer: ProbedTrainer) -> None:
-        """Copy the weights when the next step is probed: its update is their change."""
-        if self.due(trainer.step + 1, trainer.steps_per_epoch):
-            self._before = [p.detach().clone() for p in self.params]
-        else:
-            self._before = None
+    def _plan_next_step(self, trainer: ProbedTrainer) -> None:
+        """Copy the weights when the next step is to be probed: its update is their change."""
+        step, per_epoch = trainer.step + 1, max(trainer.steps_per_epoch, 1)
+        probe = self.probe_x is not None and self.due(step, per_epoch)
+        if probe and step % per_epoch != 0:
+            probe = self.clock() >= self._next_allowed
+        self._before = [p.detach().clone() for p in self.params] if probe else None
 
     @torch.no_grad()
     def measure(self, trainer: ProbedTrainer) -> HealthEvent:

@@ -46,7 +46,7 @@ class SetBias(Callback):
 def _train(spec, callbacks=(), every=4, samples=256, **settings):
     """Train ``spec`` on the sample with a probe every ``every`` steps; (result, health events)."""
     log = HealthLog()
-    probe = HealthProbe(every=every, probe_size=64)
+    probe = HealthProbe(every=every, probe_size=64, max_share=None)
     result = Trainer(spec, config(**settings), [*callbacks, probe, log], dataset=mnist_slice(samples, 100)).fit()
     return result, log.events
 
@@ -114,6 +114,15 @@ def test_the_probe_runs_every_n_steps_and_at_each_epochs_end():
     assert [(e.step, e.epoch, e.batch) for e in events] == [(3, 1, 3), (4, 1, 4), (6, 2, 2), (8, 2, 4)]
 
 
+def test_on_a_fast_device_the_probe_keeps_to_its_share_of_the_time():
+    ticks = iter(range(1000))  # a clock that moves one second each time it is read
+    probe = HealthProbe(every=1, probe_size=16, max_share=0.25, clock=lambda: next(ticks))
+    log = HealthLog()
+    Trainer(mlp_spec(), config(epochs=2), [probe, log], dataset=mnist_slice(128, 50)).fit()
+    # a probe costs one tick, so the next may start three ticks after it; each epoch's end is probed
+    assert [event.step for event in log.events] == [1, 4, 7, 8]
+
+
 def test_the_probe_leaves_the_run_exactly_as_it_was():
     # Dropout and BatchNorm would change the run if the probe ran them in training mode
     spec = _layers(
@@ -168,7 +177,7 @@ def test_the_docs_list_every_rule_with_its_threshold():
         assert rule.condition in row.group(0), rule.name
 
 
-@pytest.mark.parametrize(("every", "size"), [(0, 64), (10, 0)])
-def test_a_probe_of_nothing_is_refused(every, size):
-    with pytest.raises(ValueError, match="at least 1"):
-        HealthProbe(every, size)
+@pytest.mark.parametrize(("every", "size", "share"), [(0, 64, None), (10, 0, None), (10, 64, 0.0), (10, 64, 2.0)])
+def test_a_probe_of_nothing_is_refused(every, size, share):
+    with pytest.raises(ValueError, match=r"at least 1|above 0"):
+        HealthProbe(every, size, share)
