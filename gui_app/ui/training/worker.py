@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from gui_app.core.data.downloads import DownloadProgress
 from gui_app.core.training.devices import release_cached_memory
 from gui_app.core.training.evaluation import evaluate_model
+from gui_app.core.training.events import HealthEvent
+from gui_app.core.training.health import HealthProbe
 from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, FitResult, Trainer
 
 
@@ -40,6 +42,9 @@ class _SignalCallback(Callback):
     def on_epoch_end(self, trainer: Trainer, event: EpochEvent) -> None:
         self.worker.epoch_done.emit(event)
 
+    def on_health(self, trainer: Trainer, event: HealthEvent) -> None:
+        self.worker.health_done.emit(event)
+
     def on_error(self, trainer: Trainer, error: ErrorEvent) -> None:
         self.worker.failed.emit(error.message)
 
@@ -55,6 +60,8 @@ class TrainingWorker(QObject):
     batch_done = Signal(object)
     #: a core EpochEvent
     epoch_done = Signal(object)
+    #: a core HealthEvent: every block's layer health (the probe caps its own cost, so its rate)
+    health_done = Signal(object)
     failed = Signal(str)
     #: (FitResult, EvaluationResult or None) when a run ends, whatever the outcome
     finished = Signal(object, object)
@@ -66,8 +73,11 @@ class TrainingWorker(QObject):
 
     @Slot(object)
     def run(self, trainer: Trainer) -> None:
-        """Train (blocking this worker's thread), then evaluate a classifier on the test split."""
-        trainer.callbacks.append(_SignalCallback(self))
+        """Train (blocking this worker's thread), then evaluate a classifier on the test split.
+
+        Every run in the window has a layer-health probe (its cost is capped in the core).
+        """
+        trainer.callbacks += [HealthProbe(), _SignalCallback(self)]
         result = trainer.fit()
         evaluation = self._evaluate(trainer, result)
         self.finished.emit(result, evaluation)

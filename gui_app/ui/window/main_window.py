@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         panel.run_finished.connect(self._run_finished)
         panel.config_changed.connect(self._config_changed)
         doc.changed.connect(panel.network_changed)
+        panel.runner.worker.health_done.connect(self.canvas.network_scene.show_health)
         panel.data_note.download_requested.connect(self.data_actions.download)
         panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
         scene = self.canvas.network_scene
@@ -279,6 +280,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ training
     def _run_started(self) -> None:
+        self.canvas.network_scene.clear_health()  # the last run's figures
         self.document.lock(LOCK_REASON)
 
     def _run_finished(self, model) -> None:
