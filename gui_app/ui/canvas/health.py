@@ -21,8 +21,8 @@ from gui_app.core.training.events import BlockHealth, HealthEvent
 from gui_app.core.training.health import RULES_BY_NAME
 from gui_app.ui.theme import CanvasColours, health_colour
 
-BADGE_WIDTH = 78.0
-BADGE_HEIGHT = 30.0
+BADGE_WIDTH = 80.0
+BADGE_HEIGHT = 38.0
 #: Points a strip keeps: the latest probes of the run (older ones scroll off the left).
 HISTORY = 80
 
@@ -34,8 +34,8 @@ STRIP_FIGURES = (
     ("update_ratio", "update ratio", True, (1e-5, 1e-1)),
     ("std", "output std", False, ()),
 )
-#: The log-scale strip's range: 1e-7 (bottom) to 1 (top).
-LOG_RANGE = (-7.0, 0.0)
+#: The log-scale strip's range: 1e-6 (bottom) to 1 (top).
+LOG_RANGE = (-6.0, 0.0)
 
 FIGURE_WORDS = (
     ("mean", "output mean"),
@@ -148,7 +148,8 @@ class HealthBadge(QGraphicsItem):
             y = _y(guide, area, low, high, log_scale)
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
         points = list(self.history)
-        step = area.width() / max(HISTORY - 1, 1)
+        # the run so far spans the strip; once it holds HISTORY points, older ones scroll off
+        step = area.width() / max(len(points) - 1, 1)
         start = area.right() - step * (len(points) - 1)
         path, drawing = QPainterPath(), False
         for i, value in enumerate(points):

@@ -12,7 +12,7 @@ from gui_app.core.training.callbacks import Callback
 from gui_app.core.training.health import RULES_BY_NAME, HealthProbe
 from gui_app.core.training.trainer import Trainer
 from gui_app.ui.canvas import NetworkCanvas
-from gui_app.ui.canvas.health import HealthBadge
+from gui_app.ui.canvas.health import BADGE_HEIGHT, HealthBadge
 from gui_app.ui.document.document import Document
 from gui_app.ui.theme import health_colour
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
@@ -59,7 +59,7 @@ def _badge(view: NetworkCanvas, index: int) -> HealthBadge:
 
 def _dot_colour(view: NetworkCanvas, badge: HealthBadge) -> QColor:
     """The colour the scene paints at the centre of the badge's dot."""
-    centre = badge.mapToScene(QPointF(10, 15))
+    centre = badge.mapToScene(QPointF(10, BADGE_HEIGHT / 2))
     image = QImage(9, 9, QImage.Format.Format_ARGB32)
     image.fill(0)
     painter = QPainter(image)
