@@ -32,7 +32,7 @@ from gui_app.core.analysis.messages import layer_number
 from gui_app.core.training.callbacks import Callback, RunningTrainer
 from gui_app.core.training.events import BlockHealth, HealthEvent, Verdict
 
-#: Probe every this many optimiser steps; see benchmarks/bench_health.py for why 50.
+#: Probe every this many optimiser steps (why 50: docs/training.md, Benchmarks; bench_health.py).
 DEFAULT_EVERY = 50
 #: ...but never spend more than this share of the training time on it (a fast GPU's short steps).
 DEFAULT_MAX_SHARE = 0.02
@@ -236,7 +236,8 @@ class HealthProbe(Callback):
         self.weighted = [index for index, _, params in self.blocks if params]
         self.params = [p for _, _, params in self.blocks for p in params]
         slots = [slot for slot, index in enumerate(self.weighted) for _ in self.blocks[index][2]]
-        self.param_slot = torch.tensor(slots, dtype=torch.long)
+        device = self.params[0].device if self.params else None
+        self.param_slot = torch.tensor(slots, dtype=torch.long, device=device)
         self._next_allowed = -math.inf
         self._plan_next_step(trainer)
 
@@ -333,7 +334,7 @@ class HealthProbe(Callback):
         def per_block(tensors: list[torch.Tensor]) -> torch.Tensor:
             squares = torch.stack(torch._foreach_norm(tensors)).float().square()
             total = torch.zeros(len(self.weighted), device=squares.device)
-            return total.index_add_(0, self.param_slot.to(squares.device), squares).sqrt()
+            return total.index_add_(0, self.param_slot, squares).sqrt()
 
         # a parameter the loss did not reach has no gradient: it counts as zero
         grads = [p.grad if p.grad is not None else p.detach().new_zeros(0) for p in params]
