@@ -1,6 +1,7 @@
 """``netbuilder train FILE``: the GUI's Trainer without a window.
 
-Prints a progress bar on stderr, writes one JSON line per epoch with ``--log`` and a checkpoint
+Prints a progress bar on stderr, writes one JSON line per epoch with ``--log`` (and one per
+layer-health probe, ``"kind": "health"``) and a checkpoint
 after every epoch with ``--out``, and records the run beside the project (``NAME.runs/``, see
 ``core/training/runs.py``) unless ``--no-record``. When early stopping ends the run, ``--out``
 is left holding the best epoch's checkpoint, the weights early stopping restores. Ctrl+C or
@@ -29,7 +30,8 @@ from gui_app.core.project.run_config import DATASETS, OPTIMIZERS, SCHEDULERS, Tr
 from gui_app.core.text.printable import printable
 from gui_app.core.training.callbacks import Callback, SaveCheckpoints
 from gui_app.core.training.checkpoints import save_checkpoint
-from gui_app.core.training.events import FitStatus
+from gui_app.core.training.events import FitStatus, HealthEvent
+from gui_app.core.training.health import HealthProbe, health_record
 from gui_app.core.training.runs import RunRecorder, runs_folder_for
 
 #: The signals that stop a run at the next batch, with the name the user is told.
@@ -65,7 +67,9 @@ def add_parser(subparsers: Any) -> None:
     )
     add_settings_options(parser)
     parser.add_argument("--out", metavar="CHECKPOINT", help="write a checkpoint here after every epoch")
-    parser.add_argument("--log", metavar="METRICS.jsonl", help="append one JSON line per epoch")
+    parser.add_argument(
+        "--log", metavar="METRICS.jsonl", help="append one JSON line per epoch and per layer-health probe"
+    )
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
     parser.add_argument("--threads", type=at_least_one, metavar="N", help="CPU threads for torch (default: torch's)")
     parser.add_argument("--no-download", action="store_true", help="never download datasets")
@@ -141,7 +145,7 @@ def data_note(data: Any) -> str:
     return "\n".join(lines)
 
 
-class ProgressPrinter:
+class ProgressPrinter(Callback):
     """A Trainer callback: a one-line progress bar on a terminal, epoch lines otherwise."""
 
     def __init__(self, stream: TextIO, quiet: bool) -> None:
@@ -201,7 +205,7 @@ class ProgressPrinter:
 
 
 class RunFiles(Callback):
-    """Writes ``--out``'s checkpoint and ``--log``'s line after every epoch.
+    """Writes ``--out``'s checkpoint and ``--log``'s line after every epoch, and a line per health probe.
 
     A file that cannot be written (a full disk) stops the run there, with the reason in
     ``failure``, rather than training on without the checkpoint the user asked for.
@@ -218,9 +222,16 @@ class RunFiles(Callback):
             if self.checkpoints.failure:
                 self._fail(trainer, self.checkpoints.failure)
                 return
+        self._write_line(trainer, log_record(event))
+
+    def on_health(self, trainer: Any, event: HealthEvent) -> None:
+        if self.failure is None:
+            self._write_line(trainer, health_record(event))
+
+    def _write_line(self, trainer: Any, row: dict[str, Any]) -> None:
         try:
             if self.log is not None:
-                self.log.write(json.dumps(log_record(event)) + "\n")
+                self.log.write(json.dumps(row) + "\n")
                 self.log.flush()
         except OSError as exc:
             self._fail(trainer, f"{self.log_path}: cannot write the log ({exc.strerror or exc})")
@@ -337,7 +348,8 @@ def run_here(spec: Any, config: TrainingConfig, resume: Any, args: argparse.Name
     printer = ProgressPrinter(sys.stderr, args.quiet)
     bundled = is_bundled(args.file)
     recorder = None if args.no_record or bundled else RunRecorder(runs_folder_for(args.file))
-    callbacks = [files, printer, *([recorder] if recorder else [])]
+    probe = [HealthProbe()] if args.log else []  # its figures go only into the log
+    callbacks = [files, printer, *([recorder] if recorder else []), *probe]
     trainer = Trainer(spec, config, callbacks, resume=resume, download=not args.no_download)
     with StopOnSignals(trainer) as signals:
         try:

@@ -194,3 +194,18 @@ def category_icon(category: str, size: int = 20) -> QIcon:
     painter.drawText(0, 0, size, size, Qt.AlignmentFlag.AlignCenter, CATEGORY_GLYPHS.get(category, "?"))
     painter.end()
     return QIcon(pixmap)
+
+
+#: Layer-health verdicts (core ``Verdict`` values) -> (light scheme, dark scheme) colours: the
+#: status bar's green, and the canvas's warning amber and error red, each readable on its blocks.
+HEALTH_COLOURS = {
+    "healthy": ("#2E9E5B", "#4CC38A"),
+    "suspicious": ("#C77700", "#F0A830"),
+    "broken": ("#D7263D", "#FF5C5C"),
+}
+
+
+def health_colour(verdict: str, dark: bool) -> QColor:
+    """The colour of a layer-health verdict in the light or dark scheme."""
+    light_colour, dark_colour = HEALTH_COLOURS.get(verdict, ("#7D8796", "#9AA3AF"))
+    return QColor(dark_colour if dark else light_colour)

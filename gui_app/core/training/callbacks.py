@@ -14,7 +14,7 @@ from typing import Protocol
 from gui_app.core.data.downloads import DownloadProgress
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.training.checkpoints import Checkpoint, save_checkpoint
-from gui_app.core.training.events import BatchEvent, EpochEvent, ErrorEvent
+from gui_app.core.training.events import BatchEvent, EpochEvent, ErrorEvent, HealthEvent
 from gui_app.core.training.results import FitResult
 
 
@@ -39,9 +39,11 @@ class Callback:
     """Hooks a Trainer calls, from the thread that runs ``fit``; each default does nothing.
 
     In one run the order is: ``on_download`` (while the data downloads, if it does),
-    ``on_fit_start``, then per epoch ``on_batch_end`` (throttled) and ``on_epoch_end``, then
-    ``on_error`` if the run failed, and ``on_fit_end`` always, last. Callbacks are called in
-    the order the Trainer holds them: its own early stopping first, then the caller's.
+    ``on_fit_start``, then per epoch ``on_step_end`` after every optimiser step, ``on_batch_end``
+    (throttled) and ``on_epoch_end``, then ``on_error`` if the run failed, and ``on_fit_end``
+    always, last. Callbacks are called in the order the Trainer holds them: its own early
+    stopping first, then the caller's. A :class:`~gui_app.core.training.health.HealthProbe`
+    among them sends ``on_health`` to every callback, right after the step it probed.
 
     A hook may end the run by calling ``trainer.stop()`` (or setting ``trainer.should_stop``);
     the loop honours it before the next batch.
@@ -52,6 +54,15 @@ class Callback:
 
     def on_fit_start(self, trainer: RunningTrainer) -> None:
         """Data loaded and checked, model on its device; training begins."""
+
+    def on_step_end(self, trainer: RunningTrainer) -> None:
+        """After every optimiser step (``trainer.step`` counts it); the gradients are still there.
+
+        Called for every batch, so a callback that acts here must be cheap or throttle itself.
+        """
+
+    def on_health(self, trainer: RunningTrainer, event: HealthEvent) -> None:
+        """A health probe's figures for every block (only with a ``HealthProbe`` in the run)."""
 
     def on_batch_end(self, trainer: RunningTrainer, event: BatchEvent) -> None:
         """Throttled: at most every ``trainer.event_interval`` seconds, and at each epoch's end."""

@@ -108,3 +108,43 @@ class ErrorEvent:
     message: str
     kind: ErrorKind
     step: int | None = None
+
+
+class Verdict(StrEnum):
+    """What a health probe concludes about one block (see :mod:`gui_app.core.training.health`)."""
+
+    HEALTHY = "healthy"
+    SUSPICIOUS = "suspicious"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True)
+class BlockHealth:
+    """One block's figures on the probe images; a figure is None where it does not apply."""
+
+    #: the block's 0-based position in the network (the canvas shows ``index + 1``)
+    index: int
+    type: str
+    mean: float | None
+    std: float | None
+    #: share of units (features, or channels of a feature map) at zero for every probe image
+    dead: float | None
+    #: share of outputs within a hair of a Sigmoid's or Tanh's bounds
+    saturated: float | None
+    grad_norm: float | None
+    #: norm of the last step's change of the block's weights over their norm
+    update_ratio: float | None
+    verdict: Verdict
+    #: names of the health rules the block breaks, worst first
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HealthEvent:
+    """A health probe's figures for every block, after training step ``step``."""
+
+    epoch: int
+    batch: int
+    batches: int
+    step: int
+    blocks: tuple[BlockHealth, ...]

@@ -524,6 +524,7 @@ class Trainer:
         if self.scheduler_when == "batch" and self.scheduler is not None:
             self.scheduler.step()
         self.step += 1
+        self._emit("on_step_end")  # before the next zero_grad: a health probe reads the gradients
         correct = None
         if tally.classify:
             correct = (out.argmax(1) == labels).sum()

@@ -18,7 +18,7 @@ about the network), and uids, the only stable names a block has, live only as lo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal, Slot
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -31,9 +31,11 @@ from gui_app.core.analysis.repair import problems
 from gui_app.core.layers.catalogue import CATALOGUE
 from gui_app.core.layers.containers import CONTAINERS
 from gui_app.core.project.blocks import TOP, Lane, Place, walk
-from gui_app.core.project.spec import STRUCTURAL, Change, LayerSpec
+from gui_app.core.project.spec import STRUCTURAL, Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs, format_shape
+from gui_app.core.training.events import HealthEvent
 from gui_app.ui.canvas.container_items import CollapseToggle, ContainerItem, FrameState
+from gui_app.ui.canvas.health import BADGE_HEIGHT, HealthBadge
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, BlockItem, BlockState, InsertionMarker
 from gui_app.ui.canvas.layout import HEADER, CanvasLayout, LaneGeometry, lay_out
 from gui_app.ui.document.document import Document
@@ -76,12 +78,16 @@ class NetworkScene(QGraphicsScene):
         #: what each item was last drawn from (its compiler result, warning, names, cost, fix)
         self._shown: dict[int, tuple] = {}
         self._places: dict[int, Place] = {}
+        #: each block's layer-health badge, by uid, while a run's figures are current
+        self.health_badges: dict[int, HealthBadge] = {}
         document.changed.connect(self._document_changed)
         self.sync()
 
     # ------------------------------------------------------------------ sync
     def _document_changed(self, change: Change) -> None:
         parts = change.each()
+        if any(part.kind not in _KEEPS_HEALTH for part in parts):
+            self.clear_health()  # the figures were measured on the network as it was
         if any(part.kind in STRUCTURAL for part in parts):
             self.sync()
             return
@@ -226,7 +232,7 @@ class NetworkScene(QGraphicsScene):
 
     def set_dark(self, dark: bool) -> None:
         self.colours = canvas_colours(dark)
-        for item in [self.input_item, self.output_item, *self.items_by_uid.values()]:
+        for item in [self.input_item, self.output_item, *self.items_by_uid.values(), *self.health_badges.values()]:
             item.set_colours(self.colours)
         for item in self.items():
             if isinstance(item, CollapseToggle):
@@ -263,6 +269,31 @@ class NetworkScene(QGraphicsScene):
 
     def lane_remove_clicked(self, uid: int, lane: int) -> None:
         self.lane_remove_requested.emit(uid, lane)
+
+    # ------------------------------------------------------------------ layer health
+    @Slot(object)
+    def show_health(self, event: HealthEvent) -> None:
+        """Add a health probe's figures to the badges of its blocks (created at the first probe).
+
+        A block whose type differs from the probe's (figures of another network) is left alone.
+        """
+        layers = self.document.spec.layers
+        for block in event.blocks:
+            if block.index >= len(layers) or layers[block.index].type != block.type:
+                continue
+            uid = layers[block.index].uid
+            badge = self.health_badges.get(uid)
+            if badge is None:
+                badge = HealthBadge(self.colours, self.items_by_uid[uid])
+                badge.setPos(BLOCK_WIDTH + 8, (BLOCK_HEIGHT - BADGE_HEIGHT) / 2)
+                self.health_badges[uid] = badge
+            badge.add(block, event)
+
+    def clear_health(self) -> None:
+        """Take every health badge away (a new run, or an edit that made the figures stale)."""
+        for badge in self.health_badges.values():
+            self.removeItem(badge)
+        self.health_badges.clear()
 
     # ------------------------------------------------------------------ selection
     def selected_uids(self) -> list[int]:
@@ -387,6 +418,10 @@ class NetworkScene(QGraphicsScene):
                 for y in range(top, int(rect.bottom()) + 1, step)
             ]
         )
+
+
+#: Changes after which a run's health figures still describe the network: its name, its settings.
+_KEEPS_HEALTH = frozenset({ChangeKind.NAME, ChangeKind.TRAINING})
 
 
 def _layer_state(

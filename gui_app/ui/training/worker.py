@@ -20,6 +20,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from gui_app.core.data.downloads import DownloadProgress
 from gui_app.core.training.devices import release_cached_memory
 from gui_app.core.training.evaluation import evaluate_model
+from gui_app.core.training.events import HealthEvent
+from gui_app.core.training.health import HealthProbe
 from gui_app.core.training.inspection_sources import weights_snapshot
 from gui_app.core.training.trained_model import TrainedModel
 from gui_app.core.training.trainer import BatchEvent, Callback, EpochEvent, ErrorEvent, Trainer
@@ -45,6 +47,9 @@ class _SignalCallback(Callback):
             self.worker.weights_at_epoch.emit(weights_snapshot(trainer, event))
         self.worker.epoch_done.emit(event)
 
+    def on_health(self, trainer: Trainer, event: HealthEvent) -> None:
+        self.worker.health_done.emit(event)
+
     def on_error(self, trainer: Trainer, error: ErrorEvent) -> None:
         self.worker.failed.emit(error.message)
 
@@ -62,6 +67,8 @@ class TrainingWorker(QObject):
     epoch_done = Signal(object)
     #: a core TrainedModel, a CPU copy of the weights at an epoch's end (only while ``wants_weights`` is set)
     weights_at_epoch = Signal(object)
+    #: a core HealthEvent: every block's layer health (the probe caps its own cost, so its rate)
+    health_done = Signal(object)
     failed = Signal(str)
     #: the EvaluationResult of the run's best weights, just before ``finished``, when they are
     #: not the weights the run left (so "Use best weights" shows theirs at once)
@@ -78,8 +85,11 @@ class TrainingWorker(QObject):
 
     @Slot(object)
     def run(self, trainer: Trainer) -> None:
-        """Train (blocking this worker's thread), then evaluate a classifier on the test split."""
-        trainer.callbacks.append(_SignalCallback(self))
+        """Train (blocking this worker's thread), then evaluate a classifier on the test split.
+
+        Every run in the window has a layer-health probe (its cost is capped in the core).
+        """
+        trainer.callbacks += [HealthProbe(), _SignalCallback(self)]
         result = trainer.fit()
         evaluation = self._evaluate(trainer, result.model)
         if result.best is not None and result.best.model is not result.model:

@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         panel.weights_chosen.connect(self._set_trained_model)
         self.run_history.model_reopened.connect(self._set_trained_model)
         doc.changed.connect(panel.network_changed)
+        panel.runner.worker.health_done.connect(self.canvas.network_scene.show_health)
         panel.data_note.download_requested.connect(self.data_actions.download)
         panel.data_note.folder_requested.connect(self.data_actions.ask_folder)
         panel.evaluation.test_image_chosen.connect(self.show_test_image)
@@ -319,6 +320,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ training
     def _run_started(self) -> None:
+        self.canvas.network_scene.clear_health()  # the last run's figures
         self.document.lock(LOCK_REASON)
         self.window_actions.follow_training(True)
 

@@ -18,7 +18,16 @@ from gui_app.core.training.events import ErrorKind, FitStatus
 from gui_app.core.training.trainer import Trainer
 from tests.core.training_fixtures import DATA, config, mlp_spec, mnist_slice
 
-HOOKS = ("on_download", "on_fit_start", "on_batch_end", "on_epoch_end", "on_error", "on_fit_end")
+HOOKS = (
+    "on_download",
+    "on_fit_start",
+    "on_step_end",
+    "on_health",
+    "on_batch_end",
+    "on_epoch_end",
+    "on_error",
+    "on_fit_end",
+)
 
 
 class Recording(Callback):
@@ -34,6 +43,12 @@ class Recording(Callback):
 
     def on_fit_start(self, trainer):
         self.calls.append("on_fit_start")
+
+    def on_step_end(self, trainer):
+        self.calls.append("on_step_end")
+
+    def on_health(self, trainer, event):
+        self.calls.append("on_health")
 
     def on_batch_end(self, trainer, event):
         self.calls.append("on_batch_end")
@@ -62,7 +77,7 @@ def test_the_hooks_come_in_their_exact_order(tmp_path):
         mlp_spec(), config(epochs=2), [SaveCheckpoints(path), recording], dataset=mnist_slice(128, 50), event_interval=0
     )
     assert trainer.fit().status == FitStatus.COMPLETED
-    epoch = ["on_batch_end"] * 4 + ["on_epoch_end"]  # 128 samples in batches of 32
+    epoch = ["on_step_end", "on_batch_end"] * 4 + ["on_epoch_end"]  # 128 samples in batches of 32
     assert recording.calls == ["on_fit_start", *epoch, *epoch, "on_fit_end"]
     # a checkpoint callback listed first has written the epoch before the next callback hears of it
     assert recording.checkpoint_epochs == [1, 2]
@@ -216,6 +231,7 @@ def test_the_command_line_resumes_a_one_cycle_run_for_the_schedules_length(tmp_p
     code = main(["train", str(project), "--resume", str(out), "--epochs", "5", *common])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert [json.loads(line)["epoch"] for line in log.read_text().splitlines()] == [3]
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [row["epoch"] for row in rows if row.get("kind") != "health"] == [3]
     assert "OneCycleLR schedule was planned for 3 epochs; resuming for 3 in all" in captured.err
     assert captured.out.startswith("completed: 3 epoch(s)")
