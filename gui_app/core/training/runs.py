@@ -57,6 +57,8 @@ STATUSES = (RUNNING, *(str(s) for s in FitStatus))
 #: The newest this many run folders are read; older ones are counted, not read.
 MAX_RUNS = 1000
 _TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
+#: The largest process id ``os.kill`` takes (a C ``int``); a larger one is a damaged record.
+MAX_PID = 2**31 - 1
 _RUN_KEYS = {"format", "version", "started", "status", "error", "seconds", "pid", "host", "best_epoch", "history"}
 
 
@@ -309,7 +311,7 @@ def _record(folder: Path, data: dict[str, Any], spec: NetworkSpec) -> RunRecord:
     if not _number(seconds) or not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"{RUN_FILE}: seconds {short_repr(seconds)} is not a duration")
     pid, host = data.get("pid"), data.get("host")
-    if not (_whole(pid) and pid > 0 and isinstance(host, str) and len(host) <= 255):
+    if not (_whole(pid) and 0 < pid <= MAX_PID and isinstance(host, str) and len(host) <= 255):
         raise ValueError(f"{RUN_FILE}: pid and host must name the process that recorded it")
     compiled = compile_network(spec)
     if not compiled.ok:
@@ -342,10 +344,16 @@ def _history(rows: Any) -> list[dict[str, Any]]:
 
 
 def _started(value: Any) -> datetime:
+    """The recorder writes local time without a zone; one with a zone could not be sorted beside it."""
     try:
-        return datetime.fromisoformat(value)
+        started = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise ValueError(f"{RUN_FILE}: started {short_repr(value)} is not a date and time") from None
+    if started.tzinfo is not None:
+        raise ValueError(
+            f"{RUN_FILE}: started {short_repr(value)} carries a time zone; a run records local time without one"
+        )
+    return started
 
 
 def _text_or_none(value: Any, key: str) -> str | None:
@@ -373,7 +381,7 @@ def _alive(pid: int, host: str) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: a number no process can have
         return False
     except PermissionError:  # another user's process holds the number: alive
         return True
