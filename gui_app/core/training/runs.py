@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.costs import network_costs
 from gui_app.core.files.reading import MODEL_LIMIT, PROJECT_LIMIT, FileReadError, check_regular_file, read_bounded
+from gui_app.core.files.strict_json import JsonTextError, load_json_text
 from gui_app.core.files.writing import write_atomic
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file, save_spec
@@ -388,34 +389,12 @@ def _alive(pid: int, host: str) -> bool:
     return True
 
 
-#: An integer with more digits than this is refused before ``int()`` converts it (a crafted file).
-_MAX_INT_DIGITS = 40
-
-
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
-        raise ValueError(f"{RUN_FILE}: holds an integer of {len(digits):,} digits")
-    return int(digits)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    repeated = next((key for i, key in enumerate(keys) if key in keys[:i]), None)
-    if repeated is not None:
-        raise ValueError(f"{RUN_FILE}: the key {short_repr(repeated)} appears twice")
-    return dict(pairs)
-
-
 def _load_json(raw: bytes) -> dict[str, Any]:
-    """``run.json``'s object: UTF-8 (a BOM allowed), no duplicate keys, no endless integers."""
+    """``run.json``'s object, through the project file's gate (see :mod:`~gui_app.core.files.strict_json`)."""
     try:
-        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_keys, parse_int=_bounded_int)
-    except UnicodeDecodeError:
-        raise ValueError(f"{RUN_FILE}: not a text file (it is not UTF-8)") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{RUN_FILE}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except RecursionError:
-        raise ValueError(f"{RUN_FILE}: the JSON is nested too deeply") from None
+        data = load_json_text(raw, "run record")
+    except JsonTextError as exc:
+        raise ValueError(f"{RUN_FILE}: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{RUN_FILE}: must hold a JSON object, not {type_phrase(data)}")
     return data
