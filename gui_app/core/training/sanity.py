@@ -73,7 +73,13 @@ class SanityMessage:
 
 
 def first_loss_message(first: float, classes: int, loss: str) -> SanityMessage | None:
-    """The message for a classifier whose first loss is far from ln(classes), or None."""
+    """The message for a classifier whose first loss is far from ln(classes) or not a number, or None."""
+    if not math.isfinite(first):  # NaN compares false both ways: it would read as "far below"
+        return SanityMessage(
+            "first_loss",
+            f"The first loss was not a number ({first}): usually the inputs hold NaN or infinite values, or "
+            "a layer's weights do (a checkpoint or an initialisation gone wrong).",
+        )
     expected = math.log(classes)
     if FIRST_LOSS_LOW * expected <= first <= FIRST_LOSS_HIGH * expected:
         return None

@@ -153,3 +153,10 @@ def test_nll_loss_on_raw_outputs_is_named_not_called_a_rate_too_high():
     assert result.verdict == Verdict.BELOW_ZERO and not result.learned and min(result.losses) < 0
     assert result.describe().startswith("No: the loss went below 0: NLLLoss needs LogSoftmax before it")
     assert result.to_dict()["verdict"] == "below_zero"
+
+
+@pytest.mark.parametrize("first", [float("nan"), float("inf")], ids=["nan", "inf"])
+def test_a_first_loss_that_is_not_a_number_is_said_so_not_called_a_leak(first):
+    text = first_loss_message(first, 10, "CrossEntropyLoss").text
+    assert text.startswith(f"The first loss was not a number ({first}): usually the inputs hold NaN or infinite")
+    assert "ln(10)" not in text and "leak" not in text
