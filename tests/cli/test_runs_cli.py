@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -119,3 +120,40 @@ def test_a_bundled_preset_trains_without_recording_into_the_app(capsys):
     )
     assert not preset.with_suffix(".runs").exists()
     assert "not recorded: a bundled preset keeps no runs; save a copy to keep them" in capsys.readouterr().err
+
+
+def _hand_written_run(runs, name, **record):
+    """A run folder written by hand (no training): an untrained network and a record of no epochs."""
+    folder = runs / name
+    folder.mkdir(parents=True)
+    save_spec(mlp_spec(hidden=8), folder / "network.json")
+    content = {
+        "format": "netbuilder-run",
+        "version": 1,
+        "started": "2025-05-01T14:03:22",
+        "status": "completed",
+        "error": None,
+        "seconds": 1.0,
+        "pid": 1,
+        "host": "elsewhere",
+        "best_epoch": None,
+        "history": [],
+        **record,
+    }
+    (folder / "run.json").write_text(json.dumps(content))
+
+
+@pytest.mark.parametrize("as_json", [[], ["--json"]], ids=["table", "json"])
+def test_runs_lists_odd_records_as_broken_without_a_traceback(tmp_path, capsys, as_json):
+    runs = tmp_path / "net.runs"
+    _hand_written_run(runs, "good")
+    _hand_written_run(runs, "zoned", started="2025-05-01T14:03:22+00:00")
+    _hand_written_run(runs, "huge-pid", status="running", host=socket.gethostname(), pid=2**40)
+    _hand_written_run(runs, "year-one", started="0001-01-01T00:00:00")
+    assert main(["runs", str(runs), *as_json]) == 0
+    out = capsys.readouterr().out
+    assert "zoned: run.json: started '2025-05-01T14:03:22+00:00' carries a time zone" in out
+    assert "huge-pid: run.json: pid and host must name the process that recorded it" in out
+    assert "Traceback" not in out
+    if as_json:
+        assert [run["name"] for run in json.loads(out)["runs"]] == ["year-one", "good"]

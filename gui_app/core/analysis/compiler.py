@@ -218,7 +218,8 @@ def _compile_container(layer: LayerSpec, shape: Shape, result: LayerResult) -> L
     outputs = [(layer.lane_name(n), lane.shape) for n, lane in enumerate(lanes) if lane.shape is not None]
     if layer.type == "Residual":
         (_, body), (_, shortcut) = outputs
-        output = residual_output(shape, body, shortcut, not layer.lanes[1])  # type: ignore[index]
+        body_types = [block.type for block in layer.lanes[0]]  # type: ignore[index]
+        output = residual_output(shape, body, shortcut, not layer.lanes[1], body_types)  # type: ignore[index]
     else:
         output = parallel_output(outputs, result.kwargs["merge"])
     params = sum(lane.params for lane in lanes)

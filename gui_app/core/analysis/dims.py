@@ -1,10 +1,11 @@
-"""What each dimension of a shape means: N (batch), C (channels or features of a step), H, W,
+"""What each dimension of a shape means: N (batch), C (channels or features of a step), D, H, W,
 L (length or time) and F (features), as MATLAB's Analyze labels them.
 
 A shape alone does not say it: 16×100 is 16 channels of length 100 before a Conv1d and 16 steps
 of 100 features before an LSTM. So the names follow the network: a layer that makes a shape names
 it (a Conv2d makes C, H, W), layers that only change values keep their input's names, and a shape
-that a reshape made fresh takes the names of the first layer that reads it.
+that a reshape made fresh takes the names of the first layer that reads it. What each layer reads
+and makes is the table in :mod:`gui_app.core.layers.layouts`.
 """
 
 from __future__ import annotations
@@ -12,22 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gui_app.core.analysis.compiler import CompiledNetwork, Shape
-from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.layers.layouts import Names, first_deciding, keeps_layout, makes, reads
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 
 BATCH = "N"
-Names = tuple[str, ...]
-
-#: The layout each layer that reads a particular layout expects (without the batch).
-_READS: dict[str, Names] = {
-    "Conv1d": ("C", "L"),
-    "LSTM": ("L", "C"),
-    "GRU": ("L", "C"),
-    "Conv2d": ("C", "H", "W"),
-}
-#: Categories whose layers leave the meaning of each dimension as it was.
-_KEEPING_CATEGORIES = frozenset({"Activation", "Regularisation", "Normalisation", "Pooling"})
-_KEEPING_TYPES = frozenset({"Identity"})
 #: Names of a shape nothing says more about, by rank.
 _DEFAULT: dict[int, Names] = {0: (), 1: ("F",), 2: ("L", "C"), 3: ("C", "H", "W")}
 
@@ -58,21 +47,15 @@ def shape_with_names(shape: Shape, names: Names) -> str:
     return "×".join((BATCH, *map(str, shape))) + f" ({', '.join(names)})"
 
 
-def _keeps_names(layer: LayerSpec) -> bool:
-    return layer.type in _KEEPING_TYPES or CATALOGUE[layer.type].category in _KEEPING_CATEGORIES
-
-
 def _output_names(layer: LayerSpec, out: Shape, before: Names, layers: list[LayerSpec], after: int) -> Names:
     rank = len(out)
-    if _keeps_names(layer) and len(before) == rank:
+    if keeps_layout(layer.type) and len(before) == rank:
         return before
     if layer.type == "Linear" and rank > 1 and len(before) == rank:
         return before  # a Linear maps the last dimension and keeps its meaning
-    made = _READS.get(layer.type)
-    if made is not None and layer.type.startswith("Conv") and len(made) == rank:
+    made = makes(layer.type, rank)
+    if made is not None:
         return made
-    if CATALOGUE[layer.type].category == "Recurrent" and rank == 2:
-        return ("L", "C")  # the whole sequence, one hidden state per step
     if rank == 1:
         return ("F",)
     return _fresh(rank, layers, after)
@@ -80,13 +63,8 @@ def _output_names(layer: LayerSpec, out: Shape, before: Names, layers: list[Laye
 
 def _fresh(rank: int, layers: list[LayerSpec], start: int) -> Names:
     """Names of a shape of ``rank`` dims entering ``layers[start]``: the layout its reader expects."""
-    for layer in layers[start:]:
-        wanted = _READS.get(layer.type)
-        if wanted is not None:
-            return wanted if len(wanted) == rank else _default(rank)
-        if not _keeps_names(layer):
-            break
-    return _default(rank)
+    reader = first_deciding(layer.type for layer in layers[start:])
+    return (reads(reader, rank) if reader is not None else None) or _default(rank)
 
 
 def _default(rank: int) -> Names:

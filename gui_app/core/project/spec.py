@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gui_app.core.files.reading import PROJECT_LIMIT, FileReadError, read_bounded
+from gui_app.core.files.strict_json import JsonTextError, load_json_text
 from gui_app.core.files.writing import write_atomic  # callers also import it from here
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.layers.containers import is_container
@@ -387,7 +388,7 @@ def spec_from_dict(data: Any) -> NetworkSpec:
 
 
 def _check_tree(data: dict[str, Any]) -> None:
-    """Refuse duplicate keys and unsafe characters anywhere in the document, naming the path.
+    """Refuse duplicate keys (marked by the JSON reader) and unsafe characters anywhere, naming the path.
 
     Walked with a stack rather than recursion: ``json.loads`` accepts nesting deeper than a
     recursive walk could follow.
@@ -484,68 +485,11 @@ def load_spec(text: str | bytes) -> NetworkSpec:
     """
     if len(text) > MAX_FILE_BYTES:
         raise ProjectFileError(f"the file is larger than {format_bytes(MAX_FILE_BYTES)}")
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ProjectFileError("not a text file (it is not UTF-8)") from None
-    text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise ProjectFileError("the file is empty")
     try:
-        data = json.loads(text, object_pairs_hook=_JsonObject.from_pairs, parse_int=_parse_int)
-    except json.JSONDecodeError as exc:
-        raise ProjectFileError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise ProjectFileError("not a project file: the JSON is nested too deeply") from None
-    except _LongIntegerError as exc:
+        data = load_json_text(text, "project file", keep_duplicates=True)
+    except JsonTextError as exc:
         raise ProjectFileError(str(exc)) from None
     return spec_from_dict(data)
-
-
-#: Longer integers are refused before they are converted: no size in a project needs more, and
-#: ``int()`` of thousands of digits is slow (Python refuses past 4,300 with a bare ValueError).
-MAX_INT_DIGITS = 40
-
-
-class _LongIntegerError(ValueError):
-    pass
-
-
-def _parse_int(digits: str) -> int:
-    count = len(digits.lstrip("-"))
-    if count > MAX_INT_DIGITS:
-        raise _LongIntegerError(
-            f"not a project file: it holds an integer of {count:,} digits (at most {MAX_INT_DIGITS} are read)"
-        )
-    return int(digits)
-
-
-class _JsonObject(dict):
-    """A JSON object that remembers the keys it held twice, for :func:`_check_tree` to report.
-
-    ``json.loads`` keeps the last of duplicate keys silently; refusing them in the hook itself
-    could not say where in the document they are.
-    """
-
-    __slots__ = ("duplicates",)
-
-    @classmethod
-    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> _JsonObject:
-        obj = cls(pairs)
-        obj.duplicates = [] if len(obj) == len(pairs) else _repeated([key for key, _ in pairs])
-        return obj
-
-
-def _repeated(keys: list[str]) -> list[str]:
-    """Each key that occurs more than once, once, in the order of its second occurrence."""
-    seen: set[str] = set()
-    repeated: list[str] = []
-    for key in keys:
-        if key in seen and key not in repeated:
-            repeated.append(key)
-        seen.add(key)
-    return repeated
 
 
 def load_spec_file(path: str | os.PathLike[str]) -> NetworkSpec:

@@ -5,7 +5,8 @@ afterwards) for about 100 batches while the rate grows from ``start_lr`` to ``en
 same factor each step, recording each batch's loss and a smoothed loss. The smoothed loss is an
 exponential moving average with bias correction (so its first values are not pulled towards 0).
 The sweep stops early once the smoothed loss exceeds ``divergence`` times the lowest it reached,
-or the loss is not a number: beyond that point the rates only blow the network up.
+or the loss is not a number: beyond that point the rates only blow the network up. It stops at
+once, suggesting nothing, at a loss below 0 (NLLLoss without LogSoftmax), which no rate cures.
 
 The suggested rate is a tenth of the rate at which the smoothed loss was lowest. At that rate
 the loss is about to turn upwards, so it is the edge of stability, not a rate to train at; a
@@ -27,6 +28,7 @@ from typing import Any
 from gui_app.core.project.run_config import TRAINING_PARAMS
 from gui_app.core.training.optimisation import ConfigError
 from gui_app.core.training.probing import Probe, batches
+from gui_app.core.training.sanity import below_zero_text, rose_past
 from gui_app.core.training.trainer import Trainer
 
 #: The fraction by which the smoothed loss must fall below its start for a rate to be suggested.
@@ -41,6 +43,8 @@ class SweepEnd(StrEnum):
 
     COMPLETED = "completed"
     DIVERGED = "diverged"
+    #: a loss below 0 (NLLLoss without LogSoftmax): the note says why, no rate is suggested
+    BELOW_ZERO = "below_zero"
     STOPPED = "stopped"
 
 
@@ -53,7 +57,7 @@ class LRFinderSettings:
     steps: int = 100
     #: the weight of the past in the smoothed loss (0: no smoothing)
     smoothing: float = 0.9
-    #: stop once the smoothed loss is this many times the lowest so far
+    #: stop once the smoothed loss is this many times the lowest so far (judged by the rise; see rose_past)
     divergence: float = 4.0
 
     def __post_init__(self) -> None:
@@ -160,6 +164,12 @@ def sweep(trainer: Trainer, settings: LRFinderSettings, progress: Callable[[LRSt
             group["lr"] = lr
         _out, loss = trainer.train_step(x, target)
         value = float(loss.item())
+        if value < 0:  # no rate makes such a curve mean anything: the loss does not fit the outputs
+            if math.isfinite(value):
+                points.append(LRPoint(lr, value, value))
+                progress(LRStep(step + 1, settings.steps, points[-1]))
+            ended = SweepEnd.BELOW_ZERO
+            break
         if not math.isfinite(value):
             ended = SweepEnd.DIVERGED
             break
@@ -168,8 +178,10 @@ def sweep(trainer: Trainer, settings: LRFinderSettings, progress: Callable[[LRSt
         points.append(LRPoint(lr, value, smoothed))
         progress(LRStep(step + 1, settings.steps, points[-1]))
         best = min(best, smoothed)
-        if smoothed > settings.divergence * best:
+        if rose_past(smoothed, best, settings.divergence):
             ended = SweepEnd.DIVERGED
             break
+    if ended == SweepEnd.BELOW_ZERO:
+        return LRFinderResult(tuple(points), ended, None, None, below_zero_text(trainer.config.loss))
     suggested, min_lr, note = suggest(tuple(points))
     return LRFinderResult(tuple(points), ended, suggested, min_lr, note)

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.costs import network_costs
 from gui_app.core.files.reading import MODEL_LIMIT, PROJECT_LIMIT, FileReadError, check_regular_file, read_bounded
+from gui_app.core.files.strict_json import JsonTextError, load_json_text
 from gui_app.core.files.writing import write_atomic
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec, ProjectFileError, load_spec_file, save_spec
@@ -57,6 +58,8 @@ STATUSES = (RUNNING, *(str(s) for s in FitStatus))
 #: The newest this many run folders are read; older ones are counted, not read.
 MAX_RUNS = 1000
 _TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
+#: The largest process id ``os.kill`` takes (a C ``int``); a larger one is a damaged record.
+MAX_PID = 2**31 - 1
 _RUN_KEYS = {"format", "version", "started", "status", "error", "seconds", "pid", "host", "best_epoch", "history"}
 
 
@@ -309,7 +312,7 @@ def _record(folder: Path, data: dict[str, Any], spec: NetworkSpec) -> RunRecord:
     if not _number(seconds) or not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"{RUN_FILE}: seconds {short_repr(seconds)} is not a duration")
     pid, host = data.get("pid"), data.get("host")
-    if not (_whole(pid) and pid > 0 and isinstance(host, str) and len(host) <= 255):
+    if not (_whole(pid) and 0 < pid <= MAX_PID and isinstance(host, str) and len(host) <= 255):
         raise ValueError(f"{RUN_FILE}: pid and host must name the process that recorded it")
     compiled = compile_network(spec)
     if not compiled.ok:
@@ -342,10 +345,16 @@ def _history(rows: Any) -> list[dict[str, Any]]:
 
 
 def _started(value: Any) -> datetime:
+    """The recorder writes local time without a zone; one with a zone could not be sorted beside it."""
     try:
-        return datetime.fromisoformat(value)
+        started = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         raise ValueError(f"{RUN_FILE}: started {short_repr(value)} is not a date and time") from None
+    if started.tzinfo is not None:
+        raise ValueError(
+            f"{RUN_FILE}: started {short_repr(value)} carries a time zone; a run records local time without one"
+        )
+    return started
 
 
 def _text_or_none(value: Any, key: str) -> str | None:
@@ -373,41 +382,19 @@ def _alive(pid: int, host: str) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: a number no process can have
         return False
     except PermissionError:  # another user's process holds the number: alive
         return True
     return True
 
 
-#: An integer with more digits than this is refused before ``int()`` converts it (a crafted file).
-_MAX_INT_DIGITS = 40
-
-
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
-        raise ValueError(f"{RUN_FILE}: holds an integer of {len(digits):,} digits")
-    return int(digits)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    repeated = next((key for i, key in enumerate(keys) if key in keys[:i]), None)
-    if repeated is not None:
-        raise ValueError(f"{RUN_FILE}: the key {short_repr(repeated)} appears twice")
-    return dict(pairs)
-
-
 def _load_json(raw: bytes) -> dict[str, Any]:
-    """``run.json``'s object: UTF-8 (a BOM allowed), no duplicate keys, no endless integers."""
+    """``run.json``'s object, through the project file's gate (see :mod:`~gui_app.core.files.strict_json`)."""
     try:
-        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_keys, parse_int=_bounded_int)
-    except UnicodeDecodeError:
-        raise ValueError(f"{RUN_FILE}: not a text file (it is not UTF-8)") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{RUN_FILE}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    except RecursionError:
-        raise ValueError(f"{RUN_FILE}: the JSON is nested too deeply") from None
+        data = load_json_text(raw, "run record")
+    except JsonTextError as exc:
+        raise ValueError(f"{RUN_FILE}: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{RUN_FILE}: must hold a JSON object, not {type_phrase(data)}")
     return data

@@ -48,6 +48,22 @@ SLOW_LOSS = 0.5
 DIVERGED_LOSS = 4.0
 
 
+def rose_past(loss: float, lowest: float, factor: float) -> bool:
+    """Whether ``loss`` rose more than ``factor`` times ``lowest`` would be, judged by the difference.
+
+    ``loss > factor * lowest`` is true of every loss once ``lowest`` is below 0 (-1 > 4 × -10);
+    the rise ``loss - lowest`` against ``(factor - 1) × |lowest|`` reads the same either side of 0.
+    """
+    return loss - lowest > (factor - 1) * abs(lowest)
+
+
+def below_zero_text(loss: str) -> str:
+    """Why a loss went below 0, which no loss NetBuilder offers does when used as meant."""
+    if loss == "NLLLoss":
+        return "the loss went below 0: NLLLoss needs LogSoftmax before it (or use CrossEntropyLoss)"
+    return f"the loss went below 0, which {loss or 'the loss'} does only for targets outside its range"
+
+
 @dataclass(frozen=True)
 class SanityMessage:
     """One failed check: which (``first_loss`` or ``not_falling``) and what it usually means."""
@@ -57,7 +73,13 @@ class SanityMessage:
 
 
 def first_loss_message(first: float, classes: int, loss: str) -> SanityMessage | None:
-    """The message for a classifier whose first loss is far from ln(classes), or None."""
+    """The message for a classifier whose first loss is far from ln(classes) or not a number, or None."""
+    if not math.isfinite(first):  # NaN compares false both ways: it would read as "far below"
+        return SanityMessage(
+            "first_loss",
+            f"The first loss was not a number ({first}): usually the inputs hold NaN or infinite values, or "
+            "a layer's weights do (a checkpoint or an initialisation gone wrong).",
+        )
     expected = math.log(classes)
     if FIRST_LOSS_LOW * expected <= first <= FIRST_LOSS_HIGH * expected:
         return None
@@ -165,6 +187,8 @@ class Verdict(StrEnum):
     STUCK = "stuck"
     #: the loss rose far above where it started, or stopped being a number
     DIVERGED = "diverged"
+    #: the loss went below 0: the loss function does not fit the network's outputs
+    BELOW_ZERO = "below_zero"
     STOPPED = "stopped"
 
 
@@ -179,6 +203,8 @@ class LearnCheckResult:
     final_loss: float
     accuracy: float | None
     verdict: Verdict
+    #: the loss function's name, for what a loss below 0 means
+    loss: str = ""
 
     @property
     def learned(self) -> bool:
@@ -219,6 +245,7 @@ class LearnCheckResult:
                 f"No: on {batch} the loss blew up (highest {max(self.losses):.3g}, from {self.losses[0]:.3g}) in "
                 f"{self.steps} steps{accuracy}. The learning rate is far too high (Training ▸ Find Learning Rate)."
             ),
+            Verdict.BELOW_ZERO: f"No: {below_zero_text(self.loss)}; on {batch} it went {change}{accuracy}.",
             Verdict.STUCK: (
                 f"No: on {batch} the loss went only {change}{accuracy}. A network that cannot fit {self.samples} "
                 "samples cannot learn the dataset: look for a learning rate far too low, dead ReLUs (a huge "
@@ -233,7 +260,11 @@ def verdict_of(losses: list[float], final_loss: float, accuracy: float | None, s
     first = losses[0] if losses else math.nan
     if stopped:
         return Verdict.STOPPED
-    if not all(math.isfinite(v) for v in (*losses, final_loss)) or max(losses) > DIVERGED_LOSS * first:
+    if any(v < 0 for v in (*losses, final_loss)):  # first: a loss falling to -inf is not a rate too high
+        return Verdict.BELOW_ZERO
+    if not all(math.isfinite(v) for v in (*losses, final_loss)):
+        return Verdict.DIVERGED
+    if rose_past(max(losses), first, DIVERGED_LOSS):
         return Verdict.DIVERGED
     fitted = accuracy == 1.0 if accuracy is not None else final_loss <= LEARNED_LOSS * first
     if fitted:
@@ -268,7 +299,7 @@ def learn_one_batch(
     final_loss, accuracy = _on_batch(trainer, x, target, None if trainer.data.regression else labels)
     stopped = trainer.should_stop and len(losses) < steps
     verdict = verdict_of(losses, final_loss, accuracy, stopped or not losses)
-    return LearnCheckResult(len(x), len(losses), tuple(losses), final_loss, accuracy, verdict)
+    return LearnCheckResult(len(x), len(losses), tuple(losses), final_loss, accuracy, verdict, trainer.config.loss)
 
 
 @torch.no_grad()

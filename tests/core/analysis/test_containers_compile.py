@@ -117,6 +117,36 @@ def test_a_mismatched_shortcut_is_an_error_with_the_fix_in_words_and_as_data() -
     assert compiled.total_params == sum(p.numel() for p in model.parameters())
 
 
+SEQUENCE_BODIES = {
+    # (10 steps, 64 channels) in; each body gives 10×32
+    "LSTM": [LayerSpec("LSTM", {"hidden_size": 32, "return_sequences": True})],
+    "GRU after a LayerNorm": [LayerSpec("LayerNorm"), LayerSpec("GRU", {"hidden_size": 32, "return_sequences": True})],
+    "Linear": [LayerSpec("Linear", {"out_features": 32}), LayerSpec("GELU")],
+}
+
+
+@pytest.mark.parametrize("body", SEQUENCE_BODIES, ids=list(SEQUENCE_BODIES))
+def test_a_sequence_residual_is_offered_a_linear_on_its_channels_not_a_conv_over_its_steps(body) -> None:
+    spec = NetworkSpec([LayerSpec("Residual", lanes=[SEQUENCE_BODIES[body], []])], (10, 64))
+    result = compile_network(spec).layers[0]
+    assert error_message(result) == (
+        "block 1 (Residual): the body gives 10×32 but the shortcut gives 10×64; they are added, so they must "
+        "match: put a Linear with 32 out_features, then a LayerNorm, in the shortcut, so each step is projected"
+    )
+    spec.replace_lane(Lane(result.uid, result.fix.lane), [LayerSpec(t, dict(p)) for t, p in result.fix.blocks])
+    compiled = compile_network(spec)
+    assert compiled.ok and compiled.output_shape == (10, 32)
+    assert tuple(build_model(spec)(torch.zeros(2, 10, 64)).shape[1:]) == (10, 32)
+
+
+def test_a_signal_residual_keeps_the_one_by_one_conv1d() -> None:
+    body = [LayerSpec("Conv1d", {"out_channels": 32, "kernel_size": 3, "stride": 2, "padding": 1})]
+    spec = NetworkSpec([LayerSpec("Residual", lanes=[body, []])], (10, 64))
+    result = compile_network(spec).layers[0]
+    assert "put a 1×1 Conv1d with 32 output channels and stride 2, then a BatchNorm1d" in error_message(result)
+    assert [t for t, _ in result.fix.blocks] == ["Conv1d", "BatchNorm1d"]
+
+
 def test_a_parallel_that_cannot_join_its_lanes_says_which() -> None:
     spec = NetworkSpec([LayerSpec("Parallel", {"merge": "sum"}, lanes=[[_conv(4)], []])], (3, 8, 8))
     assert error_message(compile_network(spec).layers[0]) == (

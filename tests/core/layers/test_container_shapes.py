@@ -37,6 +37,16 @@ def test_no_projection_is_offered_when_no_stride_gives_the_shape() -> None:
     assert projection_fix((8, 10, 10), (8, 9, 9)) is None  # no stride maps 10 to 9
 
 
+def test_a_sequence_projection_maps_each_step_and_keeps_the_length() -> None:
+    fix = projection_fix((10, 64), (10, 32), sequence=True)
+    x = torch.zeros(2, 10, 64)
+    for type_name, params in fix.blocks:
+        layer = CATALOGUE[type_name]
+        x = layer.build(layer.resolve(params, tuple(x.shape[1:]))).eval()(x)
+    assert [t for t, _ in fix.blocks] == ["Linear", "LayerNorm"] and tuple(x.shape[1:]) == (10, 32)
+    assert projection_fix((10, 64), (5, 32), sequence=True) is None  # a Linear cannot change the length
+
+
 def test_a_residual_mismatch_names_both_shapes_and_says_the_resnet_fix() -> None:
     assert residual_output((8, 4, 4), (8, 4, 4), (8, 4, 4), True) == (8, 4, 4)
     with pytest.raises(ContainerShapeError) as info:

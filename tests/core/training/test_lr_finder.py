@@ -152,3 +152,11 @@ def test_an_unexpected_failure_ends_the_check_with_one_line_and_lets_go_of_the_n
     assert str(error.value) == "the check failed: RuntimeError: mat1 and mat2 shapes cannot be multiplied"
     assert finder.trainer.model is None and finder.trainer.data is None  # released, as after a run
     assert "Traceback" in capsys.readouterr().err  # for a bug report, as fit() does
+
+
+def test_a_loss_below_zero_ends_the_sweep_saying_nllloss_needs_logsoftmax():
+    # The network ends with Linear: NLLLoss of raw outputs falls below 0 and on without bound.
+    result = LRFinder(mlp_spec(), config(loss="NLLLoss"), dataset=mnist_slice()).run()
+    assert result.ended == SweepEnd.BELOW_ZERO and result.suggested_lr is None
+    assert result.note == "the loss went below 0: NLLLoss needs LogSoftmax before it (or use CrossEntropyLoss)"
+    assert result.points[-1].loss < 0 and all(p.loss >= 0 for p in result.points[:-1])

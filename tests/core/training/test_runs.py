@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -121,6 +122,13 @@ def _rewrite(key, value):
     return change
 
 
+def _rewrite_all(**changes):
+    def change(run, content):
+        (run / "run.json").write_text(json.dumps({**content, **changes}))
+
+    return change
+
+
 def _write(name, text):
     return lambda run, _content: (run / name).write_text(text)
 
@@ -137,6 +145,14 @@ BROKEN = {
     "a best epoch it lacks": (_rewrite("best_epoch", 7), "best_epoch 7 is not one of its 1 epochs"),
     "negative seconds": (_rewrite("seconds", -1), "seconds -1 is not a duration"),
     "a bad date": (_rewrite("started", "yesterday"), "started 'yesterday' is not a date"),
+    # beside the good run's local time it could not be sorted (TypeError)
+    "a date with a time zone": (_rewrite("started", "2025-05-01T14:03:22+00:00"), "carries a time zone"),
+    # os.kill raised OverflowError looking for it
+    "a running pid past a C int": (
+        _rewrite_all(status="running", host=socket.gethostname(), pid=2**40),
+        "pid and host must name the process",
+    ),
+    "a pid of 0": (_rewrite("pid", 0), "pid and host must name the process"),
     "a damaged epoch row": (_rewrite("history", [{"epoch": 1}]), "history[0]: no 'epochs'"),
     "epochs out of order": (
         lambda run, c: _rewrite("history", [{**c["history"][0], "epoch": 2}])(run, c),

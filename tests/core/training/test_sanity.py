@@ -139,7 +139,24 @@ def test_a_network_with_dropout_of_one_cannot_learn():
         ([2.3, 1.0], 0.9, 0.5, True, Verdict.STOPPED),
         ([1.0, 0.5, 0.05], 0.05, None, False, Verdict.LEARNED),  # regression: a tenth of the first
         ([1.0, 0.5, 0.3], 0.3, None, False, Verdict.SLOW),
+        # NLLLoss on raw outputs: -10 is "more than 4 × -0.05", which is no blow-up
+        ([-0.05, -1.0, -10.0], -20.0, 1.0, False, Verdict.BELOW_ZERO),
+        ([0.2, -5.0, -float("inf")], -float("inf"), 0.1, False, Verdict.BELOW_ZERO),
     ],
 )
 def test_the_one_batch_verdict(losses, final, accuracy, stopped, verdict):
     assert verdict_of(losses, final, accuracy, stopped) == verdict
+
+
+def test_nll_loss_on_raw_outputs_is_named_not_called_a_rate_too_high():
+    result = LearnCheck(mlp_spec(), config(lr=0.05, loss="NLLLoss"), dataset=mnist_slice()).run()
+    assert result.verdict == Verdict.BELOW_ZERO and not result.learned and min(result.losses) < 0
+    assert result.describe().startswith("No: the loss went below 0: NLLLoss needs LogSoftmax before it")
+    assert result.to_dict()["verdict"] == "below_zero"
+
+
+@pytest.mark.parametrize("first", [float("nan"), float("inf")], ids=["nan", "inf"])
+def test_a_first_loss_that_is_not_a_number_is_said_so_not_called_a_leak(first):
+    text = first_loss_message(first, 10, "CrossEntropyLoss").text
+    assert text.startswith(f"The first loss was not a number ({first}): usually the inputs hold NaN or infinite")
+    assert "ln(10)" not in text and "leak" not in text
