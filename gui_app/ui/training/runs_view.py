@@ -46,6 +46,14 @@ from gui_app.ui.training.plots import TrainingPlots
 COLUMNS = ("Run", "Status", "Changes", "Best (epoch)", "Last", "Params", "MACs", "Time")
 #: How a run is named in the table and the plots' legends: short, and unique to the second.
 RUN_TIME = "%d %b %H:%M:%S"
+
+
+def run_label(run) -> str:
+    """The run's start time as the table and the legends show it; a second run started in the same
+    second (its folder ``…_2``) says which it is, so no two runs share a curve name."""
+    label = run.started.strftime(RUN_TIME)
+    suffix = run.name.rpartition("_")[2] if run.name.count("_") > 1 else ""
+    return f"{label} ({suffix})" if suffix.isdigit() else label
 #: One colour per run, in the order the runs were made (the live run keeps blue and orange).
 RUN_COLOURS = (
     (44, 160, 44),
@@ -301,7 +309,7 @@ class RunsView(QWidget):
         r = self.table.rowCount()
         self.table.insertRow(r)
         cells = (
-            self.records[row.name].started.strftime(RUN_TIME),
+            run_label(self.records[row.name]),
             row.status,
             row.changes_text,
             f"{row.best_figure} ({row.best_epoch})" if row.best_epoch else "–",
@@ -353,7 +361,7 @@ class RunsView(QWidget):
         history = run.history
         self.plots.show_run(
             name,
-            run.started.strftime(RUN_TIME),
+            run_label(run),
             self.colours[name],
             [e.epoch for e in history],
             [e.val_loss for e in history],

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from gui_app.core.training.runs import RunRecorder
 from gui_app.core.training.trainer import Trainer
 from gui_app.ui.training.plots import TrainingPlots
-from gui_app.ui.training.runs_view import RUN_TIME, RunsView, pareto_front
+from gui_app.ui.training.runs_view import RunsView, pareto_front, run_label
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
 
 
@@ -47,7 +47,7 @@ def _rows(view):
 def test_the_table_lists_each_run_newest_first_with_what_changed(view):
     first, second = view.listing.runs
     rows = _rows(view)
-    assert [row[0] for row in rows] == [second.started.strftime(RUN_TIME), first.started.strftime(RUN_TIME)]
+    assert [row[0] for row in rows] == [run_label(second), run_label(first)]
     assert rows[0][2] == "network (12.7k → 25.4k params), lr 0.05 → 0.1" and rows[1][2] == "first run"
     assert rows[0][5:7] == [
         "25.4k",
@@ -57,7 +57,7 @@ def test_the_table_lists_each_run_newest_first_with_what_changed(view):
 
 def test_ticking_a_run_adds_its_curves_with_its_values(view):
     run = view.listing.runs[0]
-    name = f"{run.started.strftime(RUN_TIME)} (validation)"
+    name = f"{run_label(run)} (validation)"
     view.set_ticked(run.name, True)
     x, y = view.plots.accuracy.series[name].data()
     assert list(x) == [1, 2] and list(y) == [e.val_accuracy for e in run.history]
@@ -75,7 +75,7 @@ def test_each_ticked_run_has_its_own_colour(view):
     for run in view.listing.runs:
         view.set_ticked(run.name, True)
     pens = {
-        view.plots.accuracy.curves[f"{r.started.strftime(RUN_TIME)} (validation)"].opts["pen"].color().name()
+        view.plots.accuracy.curves[f"{run_label(r)} (validation)"].opts["pen"].color().name()
         for r in view.listing.runs
     }
     assert len(pens) == 2
@@ -93,7 +93,7 @@ def test_delete_asks_first(view, monkeypatch, answer, kept):
     view.delete_button.click()
     assert len(asked) == 1 and run.name in asked[0]
     assert run.folder.exists() is kept and (view.table.rowCount() == 2) is kept
-    assert (f"{run.started.strftime(RUN_TIME)} (validation)" in view.plots.accuracy.series) is kept
+    assert (f"{run_label(run)} (validation)" in view.plots.accuracy.series) is kept
 
 
 def test_a_broken_run_is_a_row_saying_why(view):
