@@ -1,8 +1,9 @@
 """A NetBuilder Python export, read as text: nothing in the file runs.
 
 The export (:mod:`gui_app.core.export.python_source`) is a ``build_model()`` that returns one
-``nn.Sequential(...)`` call of layer calls with literal arguments, and the literals ``NAME``,
-``INPUT_SHAPE``, ``MEAN`` and ``STD``. This module parses the file with :mod:`ast`, reads only
+``nn.Sequential(...)`` call of layer calls with literal arguments (a container as
+``Residual(body=..., shortcut=...)`` or ``Parallel(lanes=[...], merge=...)`` of such lanes), and the
+literals ``NAME``, ``INPUT_SHAPE``, ``MEAN`` and ``STD``. This module parses the file with :mod:`ast`, reads only
 literals (:func:`ast.literal_eval`), checks every argument against the layer's
 :class:`~gui_app.core.layers.definitions.ParamDef` before anything is built, and builds NetBuilder's
 own class of the same name on the meta device to read it back. The weights come from
