@@ -46,8 +46,8 @@ def test_an_onnx_file_becomes_a_project_and_a_model_file_and_exits_0(tmp_path, c
         torch.testing.assert_close(model.build()(x), expected(x))
 
 
-def test_parts_that_do_not_map_are_printed_and_exit_1_with_the_project_written(tmp_path, capsys):
-    source = tmp_path / "resnet_like.py"
+def _model_file(folder, forward: str):
+    source = folder / "branchy.py"
     source.write_text(
         "import torch\nfrom torch import nn\n"
         "class Net(nn.Module):\n"
@@ -55,16 +55,32 @@ def test_parts_that_do_not_map_are_printed_and_exit_1_with_the_project_written(t
         "        super().__init__()\n"
         "        self.conv = nn.Conv2d(2, 2, 3, padding=1)\n"
         "    def forward(self, x):\n"
-        "        return (self.conv(x) + x).flatten(1)\n",
+        f"        return {forward}\n",
         encoding="utf-8",
     )
+    return source
+
+
+def test_parts_that_do_not_map_are_printed_and_exit_1_with_the_project_written(tmp_path, capsys):
+    source = _model_file(tmp_path, "torch.cat([self.conv(x), x], dim=2).flatten(1)")
     out = tmp_path / "p.json"
     assert main(["import", str(source), "-o", str(out), "--trust-code", "--input-shape", "2,4,4"]) == 1
     printed = capsys.readouterr().out
     assert (
-        "not mapped: add (add): residual add: the identity shortcut is left out (containers not available)" in printed
+        "not mapped: cat (cat): parallel branches merged by concat: lane 2 (the input itself) left out "
+        "(a concatenation along dim 2; a Parallel block concatenates along dim 1 only)" in printed
     )
     assert [layer.type for layer in load_spec_file(out).layers] == ["Conv2d", "Flatten"]
+
+
+def test_a_residual_add_imports_as_a_residual_block_and_exits_0(tmp_path, capsys):
+    source = _model_file(tmp_path, "(self.conv(x) + x).flatten(1)")
+    out = tmp_path / "p.json"
+    assert main(["import", str(source), "-o", str(out), "--trust-code", "--input-shape", "2,4,4"]) == 0
+    assert "not mapped" not in capsys.readouterr().out
+    layers = load_spec_file(out).layers
+    assert [layer.type for layer in layers] == ["Residual", "Flatten"]
+    assert [[block.type for block in lane] for lane in layers[0].lanes] == [["Conv2d"], []]
 
 
 def test_a_python_file_is_refused_without_trust_code_and_exit_2(tmp_path, capsys):

@@ -15,11 +15,12 @@ from typing import Any
 
 import torch
 
-from gui_app.core.analysis.compiler import CompileError, build_model, compile_network
+from gui_app.core.analysis.compiler import CompileError, LayerResult, build_model, compile_network
 from gui_app.core.analysis.messages import layer_label
 from gui_app.core.importing.blocks import MappedLayer
 from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
+from gui_app.core.project.blocks import walk
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.project.validation import MAX_NAME, validate_input_shape, validate_name
 from gui_app.core.training.trained_model import MODEL_FORMAT, ModelFileError, TrainedModel
@@ -58,7 +59,7 @@ def assemble(
     source: str = "",
 ) -> ImportResult:
     """The project the blocks make, with the weights the file had for them."""
-    spec = NetworkSpec([LayerSpec(layer.type, dict(layer.params)) for layer in layers], input_shape, name)
+    spec = NetworkSpec([_block(layer) for layer in layers], input_shape, name)
     if not layers:
         report.note("no part of the file mapped onto a block: the project has no layers")
     _tidy(spec)
@@ -72,29 +73,40 @@ def assemble(
     return ImportResult(spec, report, state, mean, std, source)
 
 
+def _block(layer: MappedLayer) -> LayerSpec:
+    """The block of a mapped layer, a container's lanes with their blocks."""
+    lanes = None if layer.lanes is None else [[_block(inner) for inner in lane] for lane in layer.lanes]
+    return LayerSpec(layer.type, dict(layer.params), lanes=lanes)
+
+
 def _tidy(spec: NetworkSpec) -> None:
     """Leave out settings at their defaults, and sizes the compiler infers as they were."""
-    for layer in spec.layers:
-        entry = CATALOGUE[layer.type]
-        layer.params = {
+    for place in walk(spec.layers):
+        entry = CATALOGUE[place.block.type]
+        place.block.params = {
             key: value
-            for key, value in layer.params.items()
+            for key, value in place.block.params.items()
             if entry.param_index[key].inferred or not _same(entry.param_index[key].default, value)
         }
-    compiled = compile_network(spec)
-    shape = tuple(spec.input_shape)
-    for layer, result in zip(spec.layers, compiled.layers, strict=True):
-        if result.error is not None:
+    _drop_inferred(spec.layers, compile_network(spec).layers)
+
+
+def _drop_inferred(blocks: list[LayerSpec], results: list[LayerResult]) -> None:
+    """Sizes the compiler infers from each block's input, left out where they are what it infers
+    (up to the first block with an error, whose input is not known past it)."""
+    for layer, result in zip(blocks, results, strict=True):
+        if result.error is not None or result.input_shape is None:
             return
+        for lane, lane_results in zip(layer.lanes or (), result.lanes, strict=True):
+            _drop_inferred(lane, lane_results)
         entry = CATALOGUE[layer.type]
         for key in [k for k in layer.params if entry.param_index[k].inferred]:
             without = {k: v for k, v in layer.params.items() if k != key}
             try:
-                if entry.resolve(without, shape).get(key) == result.kwargs.get(key):
+                if entry.resolve(without, result.input_shape).get(key) == result.kwargs.get(key):
                     layer.params = without
             except ParamError:
                 continue  # this size is needed as written
-        shape = result.output_shape or shape
 
 
 def _same(default: Any, value: Any) -> bool:

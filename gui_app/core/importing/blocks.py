@@ -3,7 +3,8 @@
 Every reader (the Python source, a traced module, a ``.pt2`` program, an ONNX graph) turns its
 file into these, and :mod:`gui_app.core.importing.assemble` turns them into a project. A layer's
 ``params`` are already checked against its catalogue entry; ``weights`` are its own
-``state_dict`` (keys without the layer's position), empty when the file has none.
+``state_dict`` (keys without the layer's position), empty when the file has none; a container's
+are the container module's own (``body.0.weight``, ``lanes.1.0.bias``), its lanes' blocks' included.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ import torch
 
 @dataclass
 class MappedLayer:
-    """One catalogue block with its parameters and (where the file has them) its weights."""
+    """One catalogue block with its parameters and (where the file has them) its weights.
+
+    ``lanes`` holds a container's lanes (Residual: body, shortcut; Parallel: lane1, ...), each
+    a chain of blocks again; None for a plain layer.
+    """
 
     type: str
     params: dict[str, Any]
     origin: str
     weights: dict[str, torch.Tensor] = field(default_factory=dict)
+    lanes: list[list[MappedLayer]] | None = None
 
 
 @dataclass
@@ -38,6 +44,9 @@ class Join:
     dim: int | None = None
     #: why a merge that is neither an add nor a concatenation (a product, say) maps to no block
     problem: str | None = None
+    #: the container the file itself names (a Python export's ``Residual(...)``/``Parallel(...)``):
+    #: its lanes are kept in their order; None: the container is chosen from the merge
+    container: str | None = None
 
 
 @dataclass

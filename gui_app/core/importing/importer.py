@@ -20,6 +20,7 @@ from gui_app.core.files.reading import MODEL_LIMIT, FileReadError, read_bounded
 from gui_app.core.importing.assemble import assemble, checked_input_shape, project_name
 from gui_app.core.importing.blocks import Item
 from gui_app.core.importing.branches import ContainerBuilder, place
+from gui_app.core.importing.containers import CORE_CONTAINERS
 from gui_app.core.importing.graph import Graph, GraphShapeError, chain_of, take_normalisation
 from gui_app.core.importing.program_files import load_program
 from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult, InputShapeNeededError
@@ -32,11 +33,15 @@ IMPORT_SUFFIXES = (".onnx", ".pt2", ".py")
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """What the user said: the input shape (None: the file's), and whether a Python file may run."""
+    """What the user said: the input shape (None: the file's), and whether a Python file may run.
+
+    ``containers`` makes merged branches into blocks (the core's Residual and Parallel; None: the
+    main branch only, the rest reported).
+    """
 
     input_shape: tuple[int, ...] | None = None
     trust_code: bool = False
-    containers: ContainerBuilder | None = None
+    containers: ContainerBuilder | None = CORE_CONTAINERS
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:

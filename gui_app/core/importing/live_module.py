@@ -13,6 +13,7 @@ from torch import nn
 from gui_app.core.importing.assemble import assemble, checked_input_shape, project_name
 from gui_app.core.importing.blocks import Item, MappedLayer
 from gui_app.core.importing.branches import ContainerBuilder, place
+from gui_app.core.importing.containers import CORE_CONTAINERS
 from gui_app.core.importing.graph import GraphShapeError, chain_of, decimal_values, take_normalisation
 from gui_app.core.importing.modules import can_map, leaf_modules, map_module
 from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult
@@ -24,7 +25,7 @@ def import_module(
     input_shape: tuple[int, ...],
     name: str,
     source: str = "",
-    containers: ContainerBuilder | None = None,
+    containers: ContainerBuilder | None = CORE_CONTAINERS,
 ) -> ImportResult:
     """The project ``model`` maps onto (its weights included); :class:`ImportFileError` if it cannot be read."""
     shape = checked_input_shape(input_shape, source or name)

@@ -247,7 +247,7 @@ def _map_resnet(module: nn.Module, origin: str) -> MappedLayer | Skipped:
     from gui_app.core.layers.resnet import build_resnet18
 
     classes = getattr(getattr(module, "fc", None), "out_features", None)
-    not_18 = Skipped(origin, "a ResNet other than ResNet-18 (its residual blocks need containers, not available)")
+    not_18 = Skipped(origin, "a ResNet other than ResNet-18 (only that one maps, onto the ResNet18 block)")
     if not isinstance(classes, int):
         return not_18
     try:

@@ -1,8 +1,9 @@
 """A NetBuilder Python export, read as text: nothing in the file runs.
 
 The export (:mod:`gui_app.core.export.python_source`) is a ``build_model()`` that returns one
-``nn.Sequential(...)`` call of layer calls with literal arguments, and the literals ``NAME``,
-``INPUT_SHAPE``, ``MEAN`` and ``STD``. This module parses the file with :mod:`ast`, reads only
+``nn.Sequential(...)`` call of layer calls with literal arguments (a container as
+``Residual(body=..., shortcut=...)`` or ``Parallel(lanes=[...], merge=...)`` of such lanes), and the
+literals ``NAME``, ``INPUT_SHAPE``, ``MEAN`` and ``STD``. This module parses the file with :mod:`ast`, reads only
 literals (:func:`ast.literal_eval`), checks every argument against the layer's
 :class:`~gui_app.core.layers.definitions.ParamDef` before anything is built, and builds NetBuilder's
 own class of the same name on the meta device to read it back. The weights come from
@@ -26,11 +27,12 @@ from torch import nn
 
 from gui_app.core.files.reading import PROJECT_LIMIT, FileReadError, read_bounded
 from gui_app.core.importing.assemble import assemble, checked_input_shape, project_name
-from gui_app.core.importing.blocks import MappedLayer, Skipped
+from gui_app.core.importing.blocks import Item, Join, MappedLayer, Skipped
 from gui_app.core.importing.branches import place
 from gui_app.core.importing.modules import map_module
 from gui_app.core.importing.report import ImportFileError, ImportReport, ImportResult, InputShapeNeededError
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
+from gui_app.core.layers.containers import MERGES
 from gui_app.core.text.printable import first_line, short_repr
 from gui_app.core.training.trained_model import ModelFileError, load_payload
 
@@ -63,9 +65,10 @@ def import_python(path: Path, options: Any) -> ImportResult:
 
         return import_trusted(path, options)
     report = ImportReport()
-    items = _layers(export.calls, "")
-    weights = _attach_weights(path, items, report)
-    layers = place([item for _, item in items], report, options.containers)
+    leaves: list[tuple[str, MappedLayer]] = []
+    items = _layers(export.calls, "", leaves)
+    weights = _attach_weights(path, leaves, report)
+    layers = place(items, report, options.containers)
     shape = options.input_shape or export.literals.get("INPUT_SHAPE")
     if shape is None:
         raise InputShapeNeededError(f"{path.name}: it has no INPUT_SHAPE; give the shape with --input-shape C,H,W")
@@ -131,17 +134,68 @@ def _literal(node: ast.expr) -> Any:
 # ---------------------------------------------------------------------- the layer calls
 
 
-def _layers(calls: list[ast.expr], prefix: str) -> list[tuple[str, MappedLayer | Skipped]]:
-    """(state-dict prefix, block) for each call, nested ``nn.Sequential`` calls flattened."""
-    found: list[tuple[str, MappedLayer | Skipped]] = []
+def _layers(calls: list[ast.expr], prefix: str, leaves: list[tuple[str, MappedLayer]]) -> list[Item]:
+    """The block of each call, nested ``nn.Sequential`` calls flattened; ``leaves`` gets each layer
+    with its state-dict prefix in the file (``4.body.0``), where its weights are."""
+    found: list[Item] = []
     for i, call in enumerate(calls):
         key = f"{prefix}{i}"
         if _is_sequential(call):
             assert isinstance(call, ast.Call)
-            found += _layers(list(call.args), f"{key}.")
+            found += _layers(list(call.args), f"{key}.", leaves)
         else:
-            found.append((key, _layer(call)))
+            found.append(_item(call, key, leaves))
     return found
+
+
+def _item(node: ast.expr, key: str, leaves: list[tuple[str, MappedLayer]]) -> Item:
+    if isinstance(node, ast.Call) and _dotted(node.func) in _CONTAINER_CALLS:
+        return _container(node, key, leaves)
+    layer = _layer(node)
+    if isinstance(layer, MappedLayer):
+        leaves.append((key, layer))
+    return layer
+
+
+#: The container classes a Python export defines and calls, and the lanes each call names.
+_CONTAINER_CALLS = {"Residual": ("body", "shortcut"), "Parallel": ("lanes", "merge")}
+
+
+def _container(node: ast.Call, key: str, leaves: list[tuple[str, MappedLayer]]) -> Item:
+    """``Residual(body=..., shortcut=...)`` or ``Parallel(lanes=[...], merge=...)`` as a join of its lanes.
+
+    The lanes are kept as written (the body first); each is an ``nn.Sequential(...)`` of blocks,
+    ``nn.Identity()`` (none) or one block; a lane's weights are at ``KEY.body.`` / ``KEY.lanes.N.``.
+    """
+    kind = _dotted(node.func)
+    origin = f"line {node.lineno}: {kind}"
+    names = _CONTAINER_CALLS[kind]
+    arguments = dict(zip(names, node.args, strict=False)) | {k.arg: k.value for k in node.keywords if k.arg}
+    unknown = [name for name in arguments if name not in names]
+    if len(node.args) > len(names) or len(arguments) != len(node.args) + len(node.keywords) or unknown:
+        return Skipped(origin, f"its arguments do not fit {kind}({', '.join(names)})")
+    if kind == "Residual":
+        body, shortcut = arguments.get("body"), arguments.get("shortcut")
+        if body is None:
+            return Skipped(origin, "a Residual without its body")
+        lanes = [_lane(body, f"{key}.body", leaves), _lane(shortcut, f"{key}.shortcut", leaves)]
+        return Join("add", lanes, origin, container=kind)
+    merge = _literal(arguments["merge"]) if "merge" in arguments else "concat"
+    written = arguments.get("lanes")
+    if merge not in MERGES or not isinstance(written, ast.List | ast.Tuple):
+        return Skipped(origin, f"a Parallel needs lanes=[...] and merge one of {', '.join(MERGES)}")
+    lanes = [_lane(lane, f"{key}.lanes.{n}", leaves) for n, lane in enumerate(written.elts)]
+    return Join("concat" if merge == "concat" else "add", lanes, origin, dim=1, container=kind)
+
+
+def _lane(node: ast.expr | None, key: str, leaves: list[tuple[str, MappedLayer]]) -> list[Item]:
+    """A container's lane: the blocks of an ``nn.Sequential(...)``, or one block (nothing: the identity)."""
+    if node is None:
+        return []
+    if _is_sequential(node):
+        assert isinstance(node, ast.Call)
+        return _layers(list(node.args), f"{key}.", leaves)
+    return [_item(node, key, leaves)]
 
 
 def _layer(node: ast.expr) -> MappedLayer | Skipped:
@@ -227,7 +281,7 @@ _CALLEES = _callees()
 # ---------------------------------------------------------------------- weights and scaling
 
 
-def _attach_weights(path: Path, items: list[tuple[str, MappedLayer | Skipped]], report: ImportReport) -> bool:
+def _attach_weights(path: Path, items: list[tuple[str, MappedLayer]], report: ImportReport) -> bool:
     """Put ``NAME.weights.pt`` (if it is there) on the blocks; True when the file had weights."""
     file = path.with_suffix(WEIGHTS_SUFFIX)
     if not file.exists():
@@ -239,11 +293,10 @@ def _attach_weights(path: Path, items: list[tuple[str, MappedLayer | Skipped]], 
         return False
     used: set[str] = set()
     for key, item in items:
-        if isinstance(item, MappedLayer):
-            prefix = f"{key}."
-            mine = {k[len(prefix) :]: v for k, v in state.items() if isinstance(k, str) and k.startswith(prefix)}
-            item.weights = {k: v for k, v in mine.items() if isinstance(v, torch.Tensor)}
-            used |= {prefix + k for k in item.weights}
+        prefix = f"{key}."
+        mine = {k[len(prefix) :]: v for k, v in state.items() if isinstance(k, str) and k.startswith(prefix)}
+        item.weights = {k: v for k, v in mine.items() if isinstance(v, torch.Tensor)}
+        used |= {prefix + k for k in item.weights}
     unused = [k for k in state if k not in used]
     if unused:
         report.add(file.name, f"{len(unused)} weight(s) belong to no block ({short_repr(unused[0])}, ...)")

@@ -79,6 +79,37 @@ def test_code_inside_an_export_lookalike_is_read_as_text_and_never_runs(tmp_path
     assert result.spec.name == "looks_exported"
 
 
+CONTAINER_CALLS = [
+    ("Residual(nn.Linear(4, 4), lanes=[])", "line 3: Residual: its arguments do not fit Residual(body, shortcut)"),
+    ("Residual(shortcut=nn.Identity())", "line 3: Residual: a Residual without its body"),
+    (
+        "Parallel(lanes=[nn.Identity(), nn.Linear(4, 4)], merge=TOUCH)",
+        "line 3: Parallel: a Parallel needs lanes=[...] and merge one of concat, sum",
+    ),
+    (
+        "Parallel(lanes=lanes_from(TOUCH))",
+        "line 3: Parallel: a Parallel needs lanes=[...] and merge one of concat, sum",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "line"), CONTAINER_CALLS)
+def test_container_calls_that_are_not_an_exports_are_listed_and_never_run(tmp_path, call, line):
+    marker = tmp_path / "marker.txt"
+    touch = f"__import__('pathlib').Path({str(marker)!r}).write_text('ran')"
+    path = tmp_path / "containers.py"
+    path.write_text(
+        "INPUT_SHAPE = (4,)\n"
+        "def build_model():\n"
+        f"    return nn.Sequential({call.replace('TOUCH', touch)}, nn.ReLU())\n",
+        encoding="utf-8",
+    )
+    result = import_model(path)
+    assert not marker.exists()
+    assert [layer.type for layer in result.spec.layers] == ["ReLU"]
+    assert result.report.lines() == [line]
+
+
 def test_a_weights_file_that_would_run_code_is_not_loaded(tmp_path):
     marker = tmp_path / "marker.txt"
     spec = load_preset("linear_regression")

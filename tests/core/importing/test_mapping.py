@@ -67,20 +67,33 @@ class _Residual(nn.Module):
         return self.head(torch.flatten(x, 1))
 
 
-def test_a_residual_add_is_reported_when_containers_are_not_there():
-    result = import_module(_Residual(projection=False), (3, 16, 16), "resnet-like")
+@pytest.mark.parametrize(("projection", "shortcut"), [(False, []), (True, ["Conv2d"])])
+def test_a_residual_add_becomes_a_residual_block_with_its_weights(projection, shortcut):
+    torch.manual_seed(0)
+    model = _Residual(projection).eval()
+    result = import_module(model, (3, 16, 16), "resnet-like")
     assert [layer.type for layer in result.spec.layers] == [
         "Conv2d",
         "ReLU",
-        "Conv2d",
-        "BatchNorm2d",
+        "Residual",
         "ReLU",
         "AdaptiveAvgPool2d",
         "Flatten",
         "Linear",
     ]
+    lanes = result.spec.layers[2].lanes
+    assert [[block.type for block in lane] for lane in lanes] == [["Conv2d", "BatchNorm2d"], shortcut]
+    assert result.report.complete, result.report.lines()
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(_outputs(result, x), model(x))
+
+
+def test_an_import_told_to_make_no_containers_keeps_the_body_and_says_why():
+    result = import_module(_Residual(projection=False), (3, 16, 16), "resnet-like", containers=None)
+    assert [layer.type for layer in result.spec.layers][:4] == ["Conv2d", "ReLU", "Conv2d", "BatchNorm2d"]
     assert result.report.lines() == [
-        "add (add): residual add: the identity shortcut is left out (containers not available)"
+        "add (add): residual add: the identity shortcut is left out (this import makes no containers)"
     ]
     assert compile_network(result.spec).ok
 
@@ -123,10 +136,65 @@ def test_a_concatenation_of_branches_is_recognised_as_a_parallel_block():
     recorder = _Recorder()
     import_module(_Inception(), (3, 8, 8), "p", containers=recorder)
     assert recorder.calls == [("parallel", [["Conv2d"], ["Conv2d", "ReLU"]], "concat", 1)]
-    plain = import_module(_Inception(), (3, 8, 8), "p")
-    assert plain.report.lines() == [
-        "cat (cat): parallel branches merged by concat: lane 2 (Conv2d, ReLU) left out (containers not available)"
+    torch.manual_seed(0)
+    model = _Inception().eval()
+    result = import_module(model, (3, 8, 8), "p")
+    block = result.spec.layers[0]
+    assert (block.type, block.params) == ("Parallel", {})  # merge "concat" is the default
+    assert [[layer.type for layer in lane] for lane in block.lanes] == [["Conv2d"], ["Conv2d", "ReLU"]]
+    assert result.report.complete, result.report.lines()
+    x = torch.rand(2, 3, 8, 8)
+    torch.testing.assert_close(_outputs(result, x), model(x))
+
+
+class _ConcatAlong(nn.Module):
+    """Branches concatenated along ``dim``; a Parallel block concatenates along dim 1 only."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        return torch.cat([self.a(x), self.b(x)], dim=self.dim).flatten(1)
+
+
+@pytest.mark.parametrize("dim", [2, -1])
+def test_a_concatenation_along_another_dim_keeps_the_first_lane_and_says_why(dim):
+    result = import_module(_ConcatAlong(dim), (3, 4, 4), "along")
+    assert [layer.type for layer in result.spec.layers] == ["Conv2d", "Flatten"]
+    assert result.report.lines() == [
+        f"cat (cat): parallel branches merged by concat: lane 2 (Conv2d) left out "
+        f"(a concatenation along dim {dim}; a Parallel block concatenates along dim 1 only)"
     ]
+
+
+class _SumOfThree(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(4, 3), nn.Linear(4, 3), nn.Linear(4, 3)
+
+    def forward(self, x):
+        return torch.stack([self.a(x), self.b(x), self.c(x)]).sum(0)
+
+
+def test_an_onnx_sum_of_three_branches_is_a_parallel_sum(tmp_path):
+    torch.manual_seed(0)
+    model = _SumOfThree().eval()
+    path = tmp_path / "sum3.onnx"
+    weights = {f"{n}.{k}": v.detach().numpy() for n in "abc" for k, v in getattr(model, n).named_parameters()}
+    nodes = [helper.make_node("Gemm", ["x", f"{n}.weight", f"{n}.bias"], [n], transB=1) for n in "abc"] + [
+        helper.make_node("Sum", ["a", "b", "c"], ["y"])
+    ]
+    _onnx_file(path, nodes, weights, [1, 4], [1, 3])
+    result = import_model(path)
+    block = result.spec.layers[0]
+    assert (block.type, block.params, len(block.lanes)) == ("Parallel", {"merge": "sum"}, 3)
+    assert result.report.complete, result.report.lines()
+    x = torch.rand(2, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(_outputs(result, x), model(x))
 
 
 def _onnx_file(path, nodes, initializers, in_dims, out_dims):

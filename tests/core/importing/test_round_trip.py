@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from gui_app.core.analysis.compiler import build_model, compile_network
+from gui_app.core.analysis.compiler import build_model, compile_network, walk_results
 from gui_app.core.export.formats import export_to
 from gui_app.core.importing.importer import import_model
 from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.layers.containers import is_container
+from gui_app.core.project.blocks import walk
 from gui_app.core.project.presets import PRESET_ORDER, load_preset
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.trained_model import TrainedModel
@@ -24,22 +26,35 @@ from gui_app.core.training.trained_model import TrainedModel
 SUFFIX = {"python": ".py", "onnx": ".onnx", "pt2": ".pt2"}
 
 
-def described(spec: NetworkSpec) -> list[tuple[str, str, tuple[int, ...] | None]]:
-    """(type, the torch module's own description, output shape) of every block, as compiled."""
+def described(spec: NetworkSpec) -> list[tuple[tuple, str, str, tuple[int, ...] | None]]:
+    """(where, type, the torch module's own description, output shape) of every block of the
+    tree, as compiled: a container by its settings, the blocks of its lanes by their own."""
     compiled = compile_network(spec)
     assert compiled.ok, [layer.error for layer in compiled.errors]
     found = []
-    for result in compiled.layers:
-        with torch.device("meta"):
-            module = CATALOGUE[result.type].build(result.kwargs)
-        found.append((result.type, repr(module), result.output_shape))
+    for result in walk_results(compiled.layers):
+        if is_container(result.type):
+            description = f"{len(result.lanes)} lanes, {result.kwargs}"
+        else:
+            with torch.device("meta"):
+                description = repr(CATALOGUE[result.type].build(result.kwargs))
+        found.append((result.address, result.type, description, result.output_shape))
     return found
+
+
+def _kept(blocks: list[LayerSpec]) -> list[LayerSpec]:
+    return [
+        LayerSpec(
+            block.type, dict(block.params), lanes=None if block.lanes is None else [_kept(lane) for lane in block.lanes]
+        )
+        for block in blocks
+        if block.type != "Dropout"
+    ]
 
 
 def without_dropout(spec: NetworkSpec) -> NetworkSpec:
     """What an inference graph holds: ONNX exports leave Dropout out (it does nothing in eval mode)."""
-    layers = [LayerSpec(layer.type, dict(layer.params)) for layer in spec.layers if layer.type != "Dropout"]
-    return NetworkSpec(layers, spec.input_shape, spec.name, spec.training)
+    return NetworkSpec(_kept(spec.layers), spec.input_shape, spec.name, spec.training)
 
 
 def trained(spec: NetworkSpec) -> TrainedModel:
@@ -90,6 +105,86 @@ def test_every_preset_comes_back_as_the_same_network_with_the_same_outputs(tmp_p
         want = model.build()(scaled(x, model.mean, model.std))
         got = imported(scaled(x, result.mean, result.std))
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_the_resnet18_preset_comes_back_as_residual_blocks_with_the_same_lanes(tmp_path):
+    """Its blocks are Residuals: every one comes back with its body and shortcut, nothing reported."""
+    spec = load_preset("cifar10_resnet18")
+    result = export_and_import("pt2", spec, tmp_path, trained(spec))
+    assert result.spec.to_dict()["layers"] == tidied(spec).to_dict()["layers"]
+    assert [layer.type for layer in result.spec.layers].count("Residual") == 8
+    assert result.report.lines() == []
+
+
+def tidied(spec: NetworkSpec) -> NetworkSpec:
+    """The spec as an import writes it: settings at their defaults left out (the presets write kernel_size=3)."""
+    copy = spec.copy()
+    for place in walk(copy.layers):
+        params = CATALOGUE[place.block.type].param_index
+        place.block.params = {k: v for k, v in place.block.params.items() if v != params[k].default}
+    return copy
+
+
+def parallel_network() -> NetworkSpec:
+    """A Parallel concat of a convolution, a Residual and the input itself, then a head."""
+    residual = LayerSpec(
+        "Residual",
+        lanes=[
+            [LayerSpec("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}), LayerSpec("BatchNorm2d")],
+            [],
+        ],
+    )
+    parallel = LayerSpec(
+        "Parallel",
+        lanes=[[LayerSpec("Conv2d", {"out_channels": 2, "kernel_size": 1}), LayerSpec("ReLU")], [residual], []],
+    )
+    layers = [
+        LayerSpec("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1}),
+        parallel,
+        LayerSpec("ReLU"),
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", {"out_features": 5}),
+    ]
+    return NetworkSpec(layers, (3, 6, 6), "parallel")
+
+
+@pytest.mark.parametrize("kind", ["python", "onnx", "pt2"])
+def test_a_parallel_concat_network_comes_back_with_its_lanes_and_outputs(tmp_path, kind):
+    spec = parallel_network()
+    model = trained(spec)
+    result = export_and_import(kind, spec, tmp_path, model)
+    assert described(result.spec) == described(spec)
+    assert [[b.type for b in lane] for lane in result.spec.layers[1].lanes] == [["Conv2d", "ReLU"], ["Residual"], []]
+    assert result.report.complete, result.report.lines()
+    assert result.state_dict is not None
+    imported = TrainedModel(result.spec, result.state_dict).build()
+    x = torch.rand(3, *spec.input_shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = model.build()(scaled(x, model.mean, model.std))
+        got = imported(scaled(x, result.mean, result.std))
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_a_python_export_keeps_its_containers_as_written(tmp_path):
+    """A Parallel sum of two lanes stays a Parallel (a graph's add of two would be a Residual), and a
+    Residual's shortcut stays its shortcut though it is the longer lane."""
+    conv = {"out_channels": 3, "kernel_size": 1}
+    layers = [
+        LayerSpec("Parallel", {"merge": "sum"}, lanes=[[LayerSpec("Conv2d", conv)], [LayerSpec("Conv2d", conv)]]),
+        LayerSpec("Residual", lanes=[[], [LayerSpec("Conv2d", conv), LayerSpec("ReLU")]]),
+        LayerSpec("Flatten"),
+    ]
+    spec = NetworkSpec(layers, (3, 4, 4), "written")
+    model = trained(spec)
+    result = export_and_import("python", spec, tmp_path, model)
+    assert result.spec.to_dict()["layers"] == spec.to_dict()["layers"]
+    assert result.report.complete, result.report.lines()
+    x = torch.rand(2, 3, 4, 4)
+    with torch.no_grad():
+        want = model.build()(scaled(x, model.mean, model.std))
+        torch.testing.assert_close(
+            TrainedModel(result.spec, result.state_dict).build()(scaled(x, result.mean, result.std)), want
+        )
 
 
 @pytest.mark.parametrize("key", ["mnist_cnn_small", "cifar10_lenet", "linear_regression"])
