@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         # Side by side they would squeeze both at 1280×800: tabs give each the full width.
         self.tabifyDockWidget(self.training_dock, self.draw_dock)
         # A tab beside the inspector: what the selected block makes of an image, at the full height.
-        self.block_view = BlockView(self.document.spec.copy)
+        self.block_view = BlockView(lambda: self.document.spec.copy(keep_uids=True))
         self.block_dock = self._dock(
             "blockViewDock", "Block view", self.block_view, Qt.DockWidgetArea.RightDockWidgetArea
         )
