@@ -352,27 +352,49 @@ class TrainingPanel(QWidget):
         trainer = Trainer(
             spec, config, [SanityChecks(self._sanity_failed.emit), *self.callbacks_provider()], resume=resume
         )
-        self.best_button.show_run(None)
-        self.sanity_note.clear()
-        self.sanity_note.setVisible(False)
-        self.plots.clear(config.epochs)
-        self.evaluation.set_result(None)
-        self.epoch_bar.setValue(0)
-        self.run_bar.setFormat("run %p%")
-        self.run_bar.setValue(0)
+        self._clear_run(config.epochs)
         self._started_at = time.perf_counter()
         self._paused_total = 0.0
         self._paused_at = None
         self._training = False
         self._last_epoch = ""
-        self.eta_label.setText("–")
-        self.data_note.show_note("")
         self.tabs.setCurrentWidget(self.plots)
         self.runner.start(trainer)  # from here on the runner holds it: ``self.trainer`` reads it there
         self._set_activity(f"Loading {config.dataset}…")
         self._set_running(True)
         self.run_started.emit()
         return True
+
+    def forget_run(self) -> None:
+        """Another project (New, Open, Reopen): nothing of the last run may be offered or shown,
+        neither its best weights, its checkpoint, its outcome, its checks nor its evaluation."""
+        if self.is_running():
+            return  # the project cannot change during a run (the document is locked)
+        self.last_result = None
+        self._error = None
+        self._network_problem = False
+        self._clear_run(None)
+        self.epoch_label.setText("Epoch –")
+        for label in (self.speed_label, self.lr_label):
+            label.setText("–")
+        self._show_status("Ready.")
+        self._update_buttons()
+
+    def _clear_run(self, epochs: int | None) -> None:
+        """Empty what a run fills: for the next run of ``epochs``, or for none (``forget_run``)."""
+        self.best_button.show_run(None)
+        self._clear_sanity_note()
+        self.plots.clear(epochs)
+        self.evaluation.set_result(None)
+        self.epoch_bar.setValue(0)
+        self.run_bar.setFormat("run %p%")
+        self.run_bar.setValue(0)
+        self.eta_label.setText("–")
+        self.data_note.show_note("")
+
+    def _clear_sanity_note(self) -> None:
+        self.sanity_note.clear()
+        self.sanity_note.setVisible(False)
 
     @Slot()
     def pause(self) -> None:

@@ -263,6 +263,7 @@ class MainWindow(QMainWindow):
         self.canvas.network_scene.clearSelection()
         self.inspector.show_selection([])
         self._set_trained_model(None)
+        self.training_panel.forget_run()
         self.training_panel.set_config(self.document.spec.training)
         QTimer.singleShot(0, self.canvas.frame_for_reading)
         self._update_title()

@@ -26,7 +26,7 @@ class RunHistory(QObject):
 
     #: (text, milliseconds) for the window's status bar
     status_message = Signal(str, int)
-    #: the TrainedModel a reopened run left (its best weights, else its last), for the window
+    #: the TrainedModel a reopened run left (its best weights, else its last, else None), for the window
     model_reopened = Signal(object)
 
     def __init__(self, parent: QWidget, document: Document, panel: TrainingPanel) -> None:
@@ -68,9 +68,10 @@ class RunHistory(QObject):
         if not self.document.replace_network(run.spec, f"Reopen run {run.label}"):
             return False
         self.panel.set_config(self.document.spec.training)
+        # The session's last run is not the reopened one: its best weights, checks and evaluation go.
+        self.panel.forget_run()
         model = self._weights_of(run)
-        if model is not None:
-            self.model_reopened.emit(model)
+        self.model_reopened.emit(model)  # None: the window must not keep the previous network's
         kept = f"; its epoch-{int(model.metrics.get('epochs', 0))} weights are in use" if model else ""
         self.status_message.emit(
             f"Reopened the run of {run.label}: its network and settings{kept} (Undo undoes it)", 8000

@@ -90,3 +90,37 @@ def test_reopening_a_run_is_one_undo_step(window, tmp_path):
     assert window.training_panel.config() == before_training
     doc.redo()
     assert _layers(doc.spec) == _layers(other)
+
+
+@pytest.mark.parametrize("then", ["new", "open", "reopen"])
+def test_nothing_of_the_last_run_is_offered_after_another_project_comes_in(window, qtbot, tmp_path, then):
+    spec = mlp_spec(hidden=32)
+    spec.set_training(config(data_dir=str(DATA), epochs=4, lr=0.1))  # best at epoch 3 of 4, as above
+    _open_saved(window, tmp_path, spec)
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000):
+        assert panel.start()
+    assert panel.best_button.isEnabled() and panel.evaluation.result is not None
+    assert panel.save_checkpoint_button.isEnabled() and panel.plots.per_class.bars is not None
+    if then == "new":
+        window.files.new_from_spec(mlp_spec(hidden=8))
+    elif then == "open":
+        other = tmp_path / "other.json"
+        save_spec(mlp_spec(hidden=8), other)
+        window.files.open(str(other))
+    else:
+        view = window.run_history.view
+        view.select_run(view.listing.runs[0].name)
+        view.reopen_button.click()
+    button = panel.best_button
+    assert not button.isEnabled() and button.text() == "Use best weights"
+    reopened = window.trained_model
+    button.click()
+    assert window.trained_model is reopened  # no model of the last run comes back
+    if then == "reopen":  # the reopened run's own best weights, from its folder
+        assert reopened is not None and reopened.metrics["epochs"] == 3
+    else:
+        assert reopened is None
+    assert panel.evaluation.result is None and panel.evaluation.note.isVisibleTo(panel.evaluation)
+    assert not panel.save_checkpoint_button.isEnabled()  # its checkpoint is not this project's
+    assert panel.plots.per_class.bars is None and panel.status.text() == "Ready."
