@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui_app.core.analysis.compiler import CompiledNetwork
+from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.spec import ChangeKind, ProjectFileError
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs
 from gui_app.core.training.answers import SampleAnswer
@@ -176,9 +178,8 @@ class MainWindow(QMainWindow):
         self.status_size.setToolTip("Memory of the parameters and buffers (float32)")
         self.status_costs = QLabel()
         self.status_costs.setObjectName("statusCosts")
-        self.status_costs.setToolTip("Multiply-accumulates and activation memory of one sample through the network")
         for label in (self.status_params, self.status_size, self.status_costs, self.status_state):
-            label.setContentsMargins(8, 0, 8, 0)
+            label.setContentsMargins(4, 0, 4, 0)
             bar.addPermanentWidget(label)
 
     def _style_banner(self) -> None:
@@ -203,8 +204,7 @@ class MainWindow(QMainWindow):
         compiled = doc.compiled
         self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
         self.status_size.setText(format_bytes(compiled.size_bytes))
-        macs, activations = doc.costs.total_macs, doc.costs.total_activation_bytes
-        self.status_costs.setText(f"{format_macs(macs)} MACs · {format_bytes(activations)} activations per sample")
+        self._show_costs(compiled)
         problem = doc.first_problem()
         if panel.is_running():  # "Ready to train" would be false now
             self.status_state.setText("● Training…")
@@ -222,6 +222,25 @@ class MainWindow(QMainWindow):
         self._update_edit_actions()
         if change is None or any(part.kind in (ChangeKind.NAME, ChangeKind.RESET) for part in change.each()):
             self._update_title()  # a rename (or its undo) or a new project; dirt and path have their signals
+
+    def _show_costs(self, compiled: CompiledNetwork) -> None:
+        """One sample's MACs and activation memory; a dash while a block has an error, since the
+        blocks after it have no shape and their share is unknown (a partial sum would be false)."""
+        if not compiled.ok:
+            first = compiled.errors[0]
+            self.status_costs.setText("— MACs")
+            self.status_costs.setToolTip(
+                f"Not counted: {layer_label(first.address or first.index, first.type)} has an error, so the "
+                "blocks from there on have no shape to count. Fix it to see the network's costs."
+            )
+            return
+        macs, activations = self.document.costs.total_macs, self.document.costs.total_activation_bytes
+        # Short, so that the canvas's hint beside it is not clipped at 1280×800; the tooltip explains.
+        self.status_costs.setText(f"{format_macs(macs)} MACs · {format_bytes(activations)}/sample")
+        self.status_costs.setToolTip(
+            f"One sample through the network: {macs:,} multiply-accumulates (MACs) and "
+            f"{format_bytes(activations)} of activations (the blocks' float32 outputs)"
+        )
 
     def _update_title(self, *_args) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")
