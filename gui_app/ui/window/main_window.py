@@ -360,9 +360,12 @@ class MainWindow(QMainWindow):
         if self.training_panel.is_running():
             self.statusBar().showMessage("⚠ Stop the training first: the checks are for before a run.", 6000)
             return None
-        if self.probe_dialog is not None:  # the previous one is closed: join its thread, then let it go
-            self.probe_dialog.stop_and_wait()
-            self.probe_dialog.deleteLater()
+        previous = self.probe_dialog
+        if previous is not None:  # closed, and its thread joined; unless a step outlasted the wait
+            if previous.is_running():
+                self.statusBar().showMessage("⚠ The last check is still stopping: try again once it has.", 6000)
+                return None
+            previous.deleteLater()
         self.probe_dialog = kind(self.document.spec.copy(), self.training_panel.config(), self)
         self.probe_dialog.open()
         self.probe_dialog.start()
@@ -452,8 +455,13 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             panel.stop_and_wait(10_000)
-        if self.probe_dialog is not None:
-            self.probe_dialog.stop_and_wait()
+        probe = self.probe_dialog
+        if probe is not None and not probe.stop_and_wait():
+            # As for a download below: the dialog (and its thread) must not be destroyed running.
+            self.statusBar().showMessage("Waiting for the check to stop…")
+            probe.probe_thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            event.ignore()
+            return
         if not self.data_actions.stop_and_wait():
             # A stalled connection: close once the download thread has given up, not before
             # (a QThread destroyed while running takes the process down).
