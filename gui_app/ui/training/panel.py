@@ -187,6 +187,7 @@ class TrainingPanel(QWidget):
     def _make_tabs(self) -> None:
         self.settings = TrainingSettingsForm()
         self.settings.config_changed.connect(self.config_changed)
+        self.settings.config_changed.connect(self._settings_edited)
         self.plots = TrainingPlots()
         self.evaluation = EvaluationView()
         self.tabs = QTabWidget()
@@ -311,7 +312,15 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ contract
     def set_config(self, config: TrainingConfig) -> None:
         """Show ``config`` in the form (no ``config_changed``)."""
+        if config != self.config():
+            self._settings_edited()
         self.settings.set_config(config)
+
+    @Slot(object)
+    def _settings_edited(self, _config: object = None) -> None:
+        # What the last run's first batches said was said of other settings.
+        if not self.is_running():
+            self._clear_sanity_note()
 
     def config(self) -> TrainingConfig:
         return self.settings.config()
@@ -424,8 +433,12 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def network_changed(self, _change: object = None) -> None:
-        """The edited network changed: a "cannot train" message is checked again (idle only)."""
-        if self.trainer is not None or not self._network_problem:
+        """The edited network changed: a "cannot train" message is checked again, and what the
+        last run's first batches said (of another network) goes (idle only)."""
+        if self.trainer is not None:
+            return
+        self._clear_sanity_note()
+        if not self._network_problem:
             return
         spec = self.spec_provider()
         compiled = compile_network(spec)  # once: the lint reuses it
@@ -557,7 +570,8 @@ class TrainingPanel(QWidget):
 
     @Slot(object)
     def _on_sanity(self, message: SanityMessage) -> None:
-        """A check of the first batches failed: one line each, kept until the next run starts."""
+        """A check of the first batches failed: one line each, kept until the network, the settings
+        or the project change, or the next run starts."""
         lines = [line for line in self.sanity_note.text().split("\n") if line]
         self.sanity_note.setText("\n".join([*lines, f"Check: {message.text}"]))
         self.sanity_note.setVisible(True)

@@ -176,3 +176,26 @@ def test_a_check_that_outlasts_the_wait_is_kept_alive_and_the_window_waits_for_i
         probe.released.set()
     qtbot.waitUntil(lambda: not window.isVisible())  # closed once the check's thread ended
     assert not dialog.is_running()
+
+
+@pytest.mark.parametrize("change", ["network", "settings", "set settings", "new project"])
+def test_what_the_first_batches_said_goes_when_the_network_or_the_settings_change(qtbot, change):
+    spec = mlp_spec()
+    panel = TrainingPanel(spec.copy)
+    qtbot.addWidget(panel)
+    panel.set_config(config(data_dir=str(DATA), lr=1e-7))  # the loss does not fall: a check says so
+    try:
+        with qtbot.waitSignal(panel.run_finished, timeout=FINISHED):
+            assert panel.start()
+        qtbot.waitUntil(lambda: panel.sanity_note.isVisibleTo(panel))
+    finally:
+        assert panel.stop_and_wait(10_000)
+    if change == "network":
+        panel.network_changed()
+    elif change == "settings":
+        panel.settings.lr.setValue(0.05)  # a user's edit
+    elif change == "set settings":
+        panel.set_config(config(data_dir=str(DATA), lr=0.05))  # an undo of one
+    else:
+        panel.forget_run()
+    assert not panel.sanity_note.isVisibleTo(panel) and panel.sanity_note.text() == ""
