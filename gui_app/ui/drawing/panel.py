@@ -223,6 +223,13 @@ class DrawPanel(QWidget):
         """BUNDLED or TRAINED: the model that reads the pad now."""
         return str(self.model_selector.currentData())
 
+    def reader_name(self) -> str:
+        """The model that reads the pad now, in words ("the bundled MNIST model")."""
+        if self.current_source() != TRAINED or self._trained is None:
+            return f"the {BUNDLED}"
+        source = self._trained.source
+        return f"the trained model from {source}" if source and source != TRAINED else f"the model {TRAINED}"
+
     def _set_trained_enabled(self, enabled: bool, tip: str) -> None:
         item = self.model_selector.model().item(1)  # type: ignore[attr-defined]
         item.setEnabled(enabled)

@@ -386,12 +386,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("⚠ The draw pad shows 28×28 grey images only", 6000)
             return
         origin = f"Test image #{answer.index}, true class {answer.name(answer.true)}"
-        self.draw_panel.show_image(answer.image, f"{origin} (from Training ▸ Evaluation)")
-        verdict = "wrong" if answer.wrong else "right"
+        reading = self.draw_panel.show_image(answer.image, f"{origin} (from Training ▸ Evaluation)")
+        if reading is None:  # the pad's status says why
+            self.statusBar().showMessage(f"⚠ {origin}: not shown, the draw pad has no model to read it", 8000)
+            return
+        # The pad's model may not be the evaluated one (after a reopen or New): say what it read.
+        verdict = "right" if reading.digit == answer.true else "wrong"
         where = "" if not self.draw_dock.visibleRegion().isEmpty() else " (the Draw a digit tab)"
         self.statusBar().showMessage(
-            f"{origin}, answered {answer.name(answer.predicted)} ({answer.confidence:.1%}, {verdict}): "
-            f"shown on the draw pad{where}",
+            f"{origin}: shown on the draw pad{where}, where {self.draw_panel.reader_name()} reads "
+            f"{answer.name(reading.digit)} ({reading.confidence:.1%}, {verdict})",
             8000,
         )
 
