@@ -309,6 +309,10 @@ class _SampleScroll(QScrollArea):
             grid.relayout()
 
 
+#: What the evaluation tab says before any classifier was trained.
+NO_RESULT_NOTE = "Train a classifier to see its confusion matrix, per-class accuracy and sample predictions."
+
+
 class EvaluationView(QWidget):
     """The three views side by side, or a note until a classifier has been trained.
 
@@ -324,7 +328,7 @@ class EvaluationView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.note = QLabel("Train a classifier to see its confusion matrix, per-class accuracy and sample predictions.")
+        self.note = QLabel(NO_RESULT_NOTE)
         self.note.setAlignment(Qt.AlignCenter)
         self.note.setWordWrap(True)
         self.confusion = ConfusionMatrixView()
@@ -381,9 +385,11 @@ class EvaluationView(QWidget):
         column.addWidget(self.listing, 1)
         return pane
 
-    def set_result(self, result: EvaluationResult | None) -> None:
+    def set_result(self, result: EvaluationResult | None, note: str = NO_RESULT_NOTE) -> None:
+        """Show ``result``; None shows ``note`` instead (why there is nothing to show)."""
         self.result = result
         if result is None:
+            self.note.setText(note)
             self._stack.setCurrentIndex(0)
             self.answer_list.set_rows(None, np.zeros(0, dtype=np.int64))
             return

@@ -603,9 +603,9 @@ class TrainingPanel(QWidget):
     @Slot(object, object)
     def _weights_chosen(self, model: object, evaluation: object) -> None:
         """*Use best weights* ticked or unticked: the evaluation and the window follow."""
-        if evaluation is not None:
-            self.evaluation.set_result(evaluation)
         epochs = int(model.metrics.get("epochs", 0))
+        # No evaluation of these weights (not a classifier, or it failed): the other epoch's must go.
+        self.evaluation.set_result(evaluation, f"The weights of epoch {epochs} were not evaluated on the test split.")
         self._show_status(f"Using the weights of epoch {epochs}{_figure(model.metrics)}.")
         self.weights_chosen.emit(model)
 
