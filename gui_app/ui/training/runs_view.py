@@ -34,11 +34,13 @@ from gui_app.core.text.numbers import format_count, format_macs
 from gui_app.core.training.runs import (
     RUNNING,
     BrokenRun,
+    RunFileError,
     RunListing,
     RunRecord,
     RunRow,
     delete_run,
     list_runs,
+    read_run,
     run_rows,
 )
 from gui_app.ui.training.plots import TrainingPlots
@@ -237,9 +239,38 @@ class RunsView(QWidget):
 
     @Slot()
     def refresh(self, *_args: object) -> None:
-        """Read the runs folder again (after an epoch, a run, a deletion); ticks and selection stay."""
+        """Read the runs folder again (after a run, a deletion); ticks, selection and scrolling stay."""
         selected = self.selected_name()
         self.listing = list_runs(self.folder) if self.folder is not None else RunListing(Path())
+        self._show_listing(selected)
+
+    def update_run(self, folder: Path) -> None:
+        """Read the one run ``folder`` again (the run training now, after each of its epochs) and
+        update its row and curves; every other run is as it was. Its first epoch adds its row,
+        which reads the whole folder once."""
+        index = next((i for i, run in enumerate(self.listing.runs) if run.folder == folder), None)
+        if index is None or folder.parent != self.folder:
+            self.refresh()
+            return
+        try:
+            record = read_run(folder)
+        except RunFileError:  # it broke meanwhile: the whole listing says how
+            self.refresh()
+            return
+        self.listing.runs[index] = record
+        self.rows = run_rows(self.listing)
+        self.records[record.name] = record
+        row = next(row for row in self.rows if row.name == record.name)
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == record.name:
+                with QSignalBlocker(self.table):
+                    self._set_row(r, row)
+        if record.name in self.ticked:
+            self._show_curves(record.name)
+        self._draw_pareto()
+        self._selection_changed()
+
+    def _show_listing(self, selected: str | None) -> None:
         self.rows = run_rows(self.listing)
         self.records = {run.name: run for run in self.listing.runs}
         self.broken = {broken.name: broken for broken in self.listing.broken}
@@ -249,9 +280,11 @@ class RunsView(QWidget):
         self.ticked &= self.records.keys()
         for name in self.ticked:  # a running run's curves grow with each epoch
             self._show_curves(name)
+        scrolled = self.table.verticalScrollBar().value()
         self._fill_table()
         self._describe()
-        self.select_run(selected or "")
+        self.select_run(selected or "", scroll=False)  # the user's place in the table stays
+        self.table.verticalScrollBar().setValue(scrolled)
         self._draw_pareto()
 
     def selected_name(self) -> str | None:
@@ -259,12 +292,13 @@ class RunsView(QWidget):
         return self.table.item(items[0].row(), 0).data(Qt.ItemDataRole.UserRole) if items else None
 
     @Slot(str)
-    def select_run(self, name: str) -> None:
-        """Select the row of run ``name`` (a click in the Pareto view lands here)."""
+    def select_run(self, name: str, scroll: bool = True) -> None:
+        """Select the row of run ``name`` (a click in the Pareto view lands here) and scroll to it."""
         for row in range(self.table.rowCount()):
             if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == name:
                 self.table.selectRow(row)
-                self.table.scrollToItem(self.table.item(row, 0))
+                if scroll:
+                    self.table.scrollToItem(self.table.item(row, 0))
                 return
         self.table.clearSelection()
         self._selection_changed()
@@ -300,6 +334,9 @@ class RunsView(QWidget):
     def _add_row(self, row: RunRow) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)
+        self._set_row(r, row)
+
+    def _set_row(self, r: int, row: RunRow) -> None:
         cells = (
             self.records[row.name].started.strftime(RUN_TIME),
             row.status,

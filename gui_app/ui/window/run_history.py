@@ -37,7 +37,7 @@ class RunHistory(QObject):
         panel.tabs.addTab(self.view, "Runs")
         self.recorder: RunRecorder | None = None
         panel.callbacks_provider = self._callbacks
-        panel.runner.worker.epoch_done.connect(self.view.refresh)
+        panel.runner.worker.epoch_done.connect(self._epoch_done)
         panel.run_finished.connect(self._run_finished)
         document.path_changed.connect(self._path_changed)
         self.view.reopen_requested.connect(self.reopen)
@@ -52,6 +52,14 @@ class RunHistory(QObject):
     @Slot(object)
     def _path_changed(self, path: Path | None) -> None:
         self.view.set_folder(runs_folder_for(path) if path is not None else None)
+
+    @Slot(object)
+    def _epoch_done(self, _event: object) -> None:
+        # Only this run's folder is read again: the others did not change, and a project with
+        # hundreds of runs would be re-read on the UI thread after every epoch.
+        folder = self.recorder.folder if self.recorder is not None else None
+        if folder is not None:
+            self.view.update_run(folder)
 
     @Slot(object)
     def _run_finished(self, _model: object) -> None:
