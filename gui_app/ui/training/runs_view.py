@@ -45,6 +45,8 @@ from gui_app.core.training.runs import (
 )
 from gui_app.ui.training.plots import TrainingPlots
 
+REOPEN_TIP = "Put this run's network and settings into the project (one undo step)"
+REOPEN_LOCKED = "A run is training: stop it or let it end to reopen another"
 COLUMNS = ("Run", "Status", "Changes", "Best (epoch)", "Last", "Params", "MACs", "Time")
 #: How a run is named in the table and the plots' legends: short, and unique to the second.
 RUN_TIME = "%d %b %H:%M:%S"
@@ -174,6 +176,8 @@ class RunsView(QWidget):
         self.broken: dict[str, BrokenRun] = {}
         self.colours: dict[str, tuple[int, int, int]] = {}
         self.ticked: set[str] = set()
+        #: a run is training: nothing may be reopened into the locked project meanwhile
+        self._training = False
         self._build()
         self.set_folder(None)
 
@@ -182,7 +186,7 @@ class RunsView(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.reopen_button = QPushButton("Reopen")
-        self.reopen_button.setToolTip("Put this run's network and settings into the project (one undo step)")
+        self.reopen_button.setToolTip(REOPEN_TIP)
         self.reopen_button.clicked.connect(self._reopen_clicked)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Delete this run's folder, its checkpoints included")
@@ -286,6 +290,12 @@ class RunsView(QWidget):
         self.select_run(selected or "", scroll=False)  # the user's place in the table stays
         self.table.verticalScrollBar().setValue(scrolled)
         self._draw_pareto()
+
+    def set_training(self, training: bool) -> None:
+        """While a run trains, *Reopen* is off (the project's network is locked until it ends)."""
+        self._training = training
+        self.reopen_button.setToolTip(REOPEN_LOCKED if training else REOPEN_TIP)
+        self._selection_changed()
 
     def selected_name(self) -> str | None:
         items = self.table.selectedItems()
@@ -401,7 +411,7 @@ class RunsView(QWidget):
     def _selection_changed(self) -> None:
         name = self.selected_name()
         run = self.records.get(name) if name else None
-        self.reopen_button.setEnabled(run is not None)
+        self.reopen_button.setEnabled(run is not None and not self._training)
         self.delete_button.setEnabled(name is not None and (run is None or run.state != RUNNING))
         self._draw_pareto()
 

@@ -189,3 +189,31 @@ class _AfterEpoch(QObject):
 def _rows_of(view):
     table = view.table
     return [[table.item(r, c).text() for c in range(table.columnCount())] for r in range(table.rowCount())]
+
+
+def test_reopen_is_off_during_a_run_and_reopening_the_projects_own_network_adds_no_undo_step(window, qtbot, tmp_path):
+    spec = mlp_spec(hidden=16)
+    spec.set_training(config(data_dir=str(DATA), epochs=2))
+    _open_saved(window, tmp_path, spec)
+    panel, view = window.training_panel, window.run_history.view
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000):
+        assert panel.start()
+    (run,) = view.listing.runs
+    view.select_run(run.name)
+    assert view.reopen_button.isEnabled()
+    with qtbot.waitSignal(panel.run_started, timeout=5000):
+        assert panel.start()
+    try:
+        view.select_run(run.name)
+        assert not view.reopen_button.isEnabled() and "training" in view.reopen_button.toolTip()
+    finally:
+        with qtbot.waitSignal(panel.run_finished, timeout=120_000):
+            panel.stop()
+    view.select_run(run.name)
+    assert view.reopen_button.isEnabled()
+    stack = window.document.undo_stack
+    steps = stack.count()
+    view.reopen_button.click()  # the run has the project's network and settings
+    assert stack.count() == steps and not window.document.dirty
+    assert "has its network and settings already" in window.statusBar().currentMessage()
+    assert window.trained_model is not None  # its weights are in use all the same
