@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -34,6 +34,10 @@ _RIGHT = "#2a8a3a"
 THUMB = 36
 
 
+#: (rows, columns) an arrow key moves the confusion matrix's frame by
+_STEPS = {Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0), Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1)}
+
+
 class ConfusionMatrixView(QWidget):
     """Rows are true classes, columns predicted ones; each cell coloured by its share of the row.
 
@@ -52,6 +56,9 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
         self.setMouseTracking(True)
+        # The keyboard reaches every cell: arrows move the frame, Enter or Space lists its images.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Confusion matrix")
         self.matrix = np.zeros((0, 0), dtype=np.int64)
         #: the cell whose images are listed, framed on the matrix
         self.selected_cell: tuple[int, int] | None = None
@@ -68,7 +75,7 @@ class ConfusionMatrixView(QWidget):
     # ------------------------------------------------------------------ data
     def set_matrix(self, matrix: np.ndarray, names: tuple[str, ...]) -> None:
         self.matrix = np.asarray(matrix, dtype=np.int64)
-        self.selected_cell = None
+        self.select_cell(None)
         self.names = tuple(names[i] if i < len(names) else str(i) for i in range(len(self.matrix)))
         self._label_width = self._left_for(self.names)  # measured once here, not per cell per paint
         self.updateGeometry()
@@ -190,6 +197,9 @@ class ConfusionMatrixView(QWidget):
             painter.drawRect(cell.adjusted(1, 1, -1, -1))
             painter.setPen(QPen(Qt.GlobalColor.black, 1))
             painter.drawRect(cell.adjusted(2.5, 2.5, -2.5, -2.5))
+        if self.hasFocus():  # where the keys act: around the whole matrix, in the focus colour
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2, Qt.PenStyle.DashLine))
+            painter.drawRect(QRectF(left - 1, top - 1, self.width() - left, self.height() - top))
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -213,14 +223,41 @@ class ConfusionMatrixView(QWidget):
         if cell is None:
             QToolTip.hideText()
             return
-        t, p = cell
+        QToolTip.showText(event.globalPos(), self.cell_text(*cell), self)
+
+    def cell_text(self, t: int, p: int) -> str:
+        """What cell (t, p) holds, in words (its tooltip, and what a screen reader says)."""
         count, name = int(self.matrix[t, p]), self.names[t]
         share = count / max(int(self.matrix[t].sum()), 1)
-        text = f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
-        QToolTip.showText(event.globalPos(), text, self)
+        return f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
 
     def select_cell(self, cell: tuple[int, int] | None) -> None:
         self.selected_cell = cell
+        self.setAccessibleDescription(self.cell_text(*cell) if cell is not None else "")
+        self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        n = len(self.matrix)
+        key = event.key()
+        if n and key in _STEPS:
+            dt, dp = _STEPS[key]
+            t, p = self.selected_cell if self.selected_cell is not None else (0, 0)
+            if self.selected_cell is not None:
+                t, p = min(max(t + dt, 0), n - 1), min(max(p + dp, 0), n - 1)
+            self.select_cell((t, p))
+        elif n and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            if self.selected_cell is None:
+                self.select_cell((0, 0))
+            self.cell_clicked.emit(*self.selected_cell)
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
         self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
