@@ -35,6 +35,7 @@ from gui_app.core.analysis.messages import block_name
 from gui_app.core.data.dataset_types import DatasetError
 from gui_app.core.digits.reader import Prediction
 from gui_app.core.project.spec import NetworkSpec
+from gui_app.core.text.class_names import class_name
 from gui_app.core.text.numbers import format_shape
 from gui_app.core.training.inspection import (
     MAX_UNITS,
@@ -391,7 +392,7 @@ class BlockView(QWidget):
 
     def _class_name(self, index: int) -> str:
         names = self._probes.class_names if self._probes is not None else ()
-        return names[index] if index < len(names) else str(index)
+        return class_name(names, index)
 
     def _show_output(self) -> None:
         self.shown_output = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui_app.core.text.class_names import class_name
 from gui_app.core.training.evaluation import EvaluationResult
-from gui_app.ui.training.drilldown import AnswerList, image_pixmap
+from gui_app.ui.pictures import to_qimage
+from gui_app.ui.training.drilldown import AnswerList
 from gui_app.ui.training.per_class import PerClassAccuracyPlot
 
 _WRONG = "#d03030"
@@ -76,7 +78,7 @@ class ConfusionMatrixView(QWidget):
     def set_matrix(self, matrix: np.ndarray, names: tuple[str, ...]) -> None:
         self.matrix = np.asarray(matrix, dtype=np.int64)
         self.select_cell(None)
-        self.names = tuple(names[i] if i < len(names) else str(i) for i in range(len(self.matrix)))
+        self.names = tuple(class_name(names, i) for i in range(len(self.matrix)))
         self._label_width = self._left_for(self.names)  # measured once here, not per cell per paint
         self.updateGeometry()
         self.update()
@@ -296,16 +298,18 @@ class SampleGrid(QWidget):
                 widget.hide()  # gone now, not at the next turn of the event loop
                 widget.deleteLater()
         self.cells.clear()
-        name = lambda k: names[k] if k < len(names) else str(k)  # noqa: E731
         for i, image in enumerate(images):
             wrong = int(predicted[i]) != int(true[i])
             cell = QLabel()
             cell.setAlignment(Qt.AlignCenter)
-            cell.setPixmap(image_pixmap(image).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.FastTransformation))
+            cell.setPixmap(
+                QPixmap.fromImage(to_qimage(image)).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.FastTransformation)
+            )
             color = _WRONG if wrong else _RIGHT
             cell.setStyleSheet(f"border: {2 if wrong else 1}px solid {color}; background: black;")
-            cell.setToolTip(f"predicted {name(int(predicted[i]))}, true {name(int(true[i]))}")
-            caption = QLabel(f"{name(int(predicted[i]))}" + (f" ({name(int(true[i]))})" if wrong else ""))
+            answered, truth = class_name(names, int(predicted[i])), class_name(names, int(true[i]))
+            cell.setToolTip(f"predicted {answered}, true {truth}")
+            caption = QLabel(answered + (f" ({truth})" if wrong else ""))
             caption.setAlignment(Qt.AlignCenter)
             caption.setStyleSheet(f"color: {color}; font-size: 8pt;" + (" font-weight: bold;" if wrong else ""))
             self.cells.append((cell, caption))
@@ -441,7 +445,7 @@ class EvaluationView(QWidget):
 
     def _name(self, label: int) -> str:
         names = self.result.class_names if self.result is not None else ()
-        return names[label] if label < len(names) else str(label)
+        return class_name(names, label)
 
     @Slot()
     def show_samples(self) -> None:

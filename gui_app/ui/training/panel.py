@@ -35,6 +35,7 @@ from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
+from gui_app.core.text.class_names import class_name
 from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, resumed_length, save_checkpoint
 from gui_app.core.training.sanity import SanityChecks, SanityMessage
 from gui_app.core.training.trained_model import ModelFileError
@@ -122,8 +123,7 @@ def _weakest_class(per_class: tuple[float, ...], names: tuple[str, ...]) -> str:
     if len(seen) < 2:
         return ""
     share, label = min(seen)
-    name = names[label] if label < len(names) else str(label)
-    return f", weakest class {name} at {share:.1%}"
+    return f", weakest class {class_name(names, label)} at {share:.1%}"
 
 
 class TrainingPanel(QWidget):
