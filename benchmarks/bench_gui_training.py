@@ -76,10 +76,10 @@ def _open_block_view(panel: TrainingPanel, spec: NetworkSpec) -> BlockView:
     """The block view on screen, wired to the run as the window wires it, showing block 2 (Linear)."""
     from gui_app.ui.inspecting.block_view import BlockView
 
-    view = BlockView(spec.copy)
+    view = BlockView(lambda: spec.copy(keep_uids=True))
     view.resize(400, 500)
     view.show()
-    view.show_block(1)
+    view.show_block(spec.layers[1].uid)
     worker = panel.runner.worker
     worker.weights_at_epoch.connect(view.set_epoch_weights)
     worker.wants_weights.set()

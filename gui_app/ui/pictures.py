@@ -80,9 +80,12 @@ def heat_over_grey(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
 
 
 def to_qimage(picture: np.ndarray) -> QImage:
-    """A QImage that owns a copy of an H×W×3 uint8 array (rows of any width: bytesPerLine is given)."""
-    pixels = np.ascontiguousarray(picture)
+    """A QImage that owns a copy of a uint8 picture: H×W grey or H×W×3 colour (rows of any
+    width: bytesPerLine is given, so a 28-pixel row is not read as if padded to 32 bits)."""
+    pixels = np.ascontiguousarray(picture, dtype=np.uint8)
     height, width = pixels.shape[:2]
+    if pixels.ndim == 2:
+        return QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
     return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
 
 

@@ -350,9 +350,10 @@ class NetworkSpec:
                 return i
         raise KeyError(uid)
 
-    def copy(self) -> NetworkSpec:
-        """An independent deep copy with fresh uids and no connected callbacks."""
-        layers = [layer.copy() for layer in self.layers]
+    def copy(self, *, keep_uids: bool = False) -> NetworkSpec:
+        """An independent deep copy with no connected callbacks: fresh uids, or the same ones
+        (``keep_uids``: a view that names the document's blocks by uid in its copy)."""
+        layers = [layer.copy(keep_uids=keep_uids) for layer in self.layers]
         return NetworkSpec(layers, self.input_shape, self.name, replace(self.training))
 
     # ------------------------------------------------------------------ serialisation

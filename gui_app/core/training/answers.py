@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gui_app.core.text.class_names import class_name
+
 #: How many of the most probable classes each sample keeps.
 TOP_K = 3
 
@@ -31,7 +33,7 @@ class SampleAnswer:
 
     def name(self, label: int) -> str:
         """Class ``label``'s name (its number when the dataset names none)."""
-        return self.class_names[label] if 0 <= label < len(self.class_names) else str(label)
+        return class_name(self.class_names, label)
 
     @property
     def predicted(self) -> int:

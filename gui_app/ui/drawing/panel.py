@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QImage, QPalette, QPixmap, QResizeEvent
+from PySide6.QtGui import QFont, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
@@ -35,6 +35,7 @@ from gui_app.core.digits.reader import (
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel
 from gui_app.ui.drawing.pad import DrawPad
 from gui_app.ui.drawing.saliency_view import SaliencyView
+from gui_app.ui.pictures import to_qimage
 
 #: While drawing, predict at most this often (ms); the end of a stroke always predicts at once.
 THROTTLE_MS = 80
@@ -223,6 +224,13 @@ class DrawPanel(QWidget):
         """BUNDLED or TRAINED: the model that reads the pad now."""
         return str(self.model_selector.currentData())
 
+    def reader_name(self) -> str:
+        """The model that reads the pad now, in words ("the bundled MNIST model")."""
+        if self.current_source() != TRAINED or self._trained is None:
+            return f"the {BUNDLED}"
+        source = self._trained.source
+        return f"the trained model from {source}" if source and source != TRAINED else f"the model {TRAINED}"
+
     def _set_trained_enabled(self, enabled: bool, tip: str) -> None:
         item = self.model_selector.model().item(1)  # type: ignore[attr-defined]
         item.setEnabled(enabled)
@@ -325,8 +333,7 @@ class DrawPanel(QWidget):
         self.reading_changed.emit(None)
 
     def _show_input(self, image: np.ndarray) -> None:
-        pixels = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
-        qimage = QImage(pixels.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
+        qimage = to_qimage((np.clip(image, 0, 1) * 255).astype(np.uint8))
         side = 28 * INPUT_ZOOM
         self.model_input.setPixmap(
             QPixmap.fromImage(qimage).scaled(

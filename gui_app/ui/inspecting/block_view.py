@@ -35,6 +35,7 @@ from gui_app.core.analysis.messages import block_name
 from gui_app.core.data.dataset_types import DatasetError
 from gui_app.core.digits.reader import Prediction
 from gui_app.core.project.spec import NetworkSpec
+from gui_app.core.text.class_names import class_name
 from gui_app.core.text.numbers import format_shape
 from gui_app.core.training.inspection import (
     MAX_UNITS,
@@ -66,7 +67,8 @@ MAX_BARS = 256
 
 
 class BlockView(QWidget):
-    """See the module docstring. ``spec_provider`` returns the network on the canvas (a copy)."""
+    """See the module docstring. ``spec_provider`` returns the network on the canvas (a copy that
+    keeps the blocks' uids: the view names the selected block by uid and finds it in each copy)."""
 
     def __init__(self, spec_provider: Callable[[], NetworkSpec], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +84,9 @@ class BlockView(QWidget):
         self._probe_problem = ""
         self._index = 0
         self._pad_image: torch.Tensor | None = None
+        #: the selected block's uid, and its place in ``_spec`` (found again at each refresh: an
+        #: edit such as a move, an insertion above it or an undo shifts it)
+        self._block_uid: int | None = None
         self._block: int | None = None
         self._outputs: list[BlockOutput] | None = None
         self._input_problem = ""
@@ -191,9 +196,10 @@ class BlockView(QWidget):
         if self._active:
             self._edit_timer.start()
 
-    def show_block(self, index: int | None) -> None:
-        """Show block ``index`` (0-based, as in the Sequential), or None for no selection."""
-        self._block = index
+    def show_block(self, uid: int | None) -> None:
+        """Show the block ``uid`` (a block inside a container shows the container's output), or
+        None for no selection."""
+        self._block_uid = uid
         self.refresh()
 
     @Slot(object)
@@ -254,6 +260,7 @@ class BlockView(QWidget):
         if self._spec is None:
             self._spec = self.spec_provider()
             self._drop_network()
+        self._block = _top_level_index(self._spec, self._block_uid)
         if self._inspected is None and not self._build_network():
             self._show_nothing(self._network_problem)
             return
@@ -385,7 +392,7 @@ class BlockView(QWidget):
 
     def _class_name(self, index: int) -> str:
         names = self._probes.class_names if self._probes is not None else ()
-        return names[index] if index < len(names) else str(index)
+        return class_name(names, index)
 
     def _show_output(self) -> None:
         self.shown_output = None
@@ -462,6 +469,16 @@ class BlockView(QWidget):
 
 
 # ---------------------------------------------------------------------- small parts
+
+
+def _top_level_index(spec: NetworkSpec, uid: int | None) -> int | None:
+    """Where block ``uid`` is in the Sequential: its own place, or its outermost container's."""
+    if uid is None:
+        return None
+    try:
+        return spec.place(uid).address[0]
+    except KeyError:  # deleted since it was selected
+        return None
 
 
 def _toggle(parent: QWidget, text: str, name: str, tip: str) -> QToolButton:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from gui_app.core.text.class_names import class_name
 from gui_app.core.training.answers import SampleAnswer, SplitAnswers
+from gui_app.ui.pictures import to_qimage
 
 THUMB_SIDE = 42
 ITEM_SIZE = QSize(128, 48)
@@ -21,14 +23,6 @@ WRONG, RIGHT = QColor("#d03030"), QColor("#2a8a3a")
 #: the item role that holds a row's test index
 TEST_INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def image_pixmap(image: np.ndarray) -> QPixmap:
-    """A uint8 (H, W) or (H, W, 3) array -> QPixmap (copied, so the array may go away)."""
-    image = np.ascontiguousarray(image)
-    h, w = image.shape[:2]
-    kind = QImage.Format.Format_Grayscale8 if image.ndim == 2 else QImage.Format.Format_RGB888
-    return QPixmap.fromImage(QImage(image.data, w, h, image.strides[0], kind).copy())
 
 
 def answer_tooltip(answer: SampleAnswer) -> str:
@@ -66,7 +60,7 @@ class AnswerListModel(QAbstractListModel):
         test_index = int(self.indices[row])
         if test_index not in self._pixmaps:
             assert self.answers is not None
-            picture = image_pixmap(self.answers.image(test_index))
+            picture = QPixmap.fromImage(to_qimage(self.answers.image(test_index)))
             self._pixmaps[test_index] = picture.scaled(
                 THUMB_SIDE, THUMB_SIDE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
             )
@@ -146,7 +140,7 @@ class AnswerDelegate(QStyledItemDelegate):
             bar = QColor(colour)
             bar.setAlpha(45)
             painter.fillRect(QRect(left, top, max(1, int(width * float(probability))), line), bar)
-            name = names[label] if label < len(names) else str(label)
+            name = class_name(names, label)
             caption = f"{probability:.1%}" if probability >= 0.0005 else "<0.1%"
             painter.setPen(colour)
             room = width - self.metrics.horizontalAdvance(caption) - 8

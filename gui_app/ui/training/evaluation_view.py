@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -25,13 +25,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui_app.core.text.class_names import class_name
 from gui_app.core.training.evaluation import EvaluationResult
-from gui_app.ui.training.drilldown import AnswerList, image_pixmap
+from gui_app.ui.pictures import to_qimage
+from gui_app.ui.training.drilldown import AnswerList
 from gui_app.ui.training.per_class import PerClassAccuracyPlot
 
 _WRONG = "#d03030"
 _RIGHT = "#2a8a3a"
 THUMB = 36
+
+
+#: (rows, columns) an arrow key moves the confusion matrix's frame by
+_STEPS = {Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0), Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1)}
 
 
 class ConfusionMatrixView(QWidget):
@@ -52,6 +58,9 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.setObjectName("confusionMatrix")
         self.setMouseTracking(True)
+        # The keyboard reaches every cell: arrows move the frame, Enter or Space lists its images.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Confusion matrix")
         self.matrix = np.zeros((0, 0), dtype=np.int64)
         #: the cell whose images are listed, framed on the matrix
         self.selected_cell: tuple[int, int] | None = None
@@ -68,8 +77,8 @@ class ConfusionMatrixView(QWidget):
     # ------------------------------------------------------------------ data
     def set_matrix(self, matrix: np.ndarray, names: tuple[str, ...]) -> None:
         self.matrix = np.asarray(matrix, dtype=np.int64)
-        self.selected_cell = None
-        self.names = tuple(names[i] if i < len(names) else str(i) for i in range(len(self.matrix)))
+        self.select_cell(None)
+        self.names = tuple(class_name(names, i) for i in range(len(self.matrix)))
         self._label_width = self._left_for(self.names)  # measured once here, not per cell per paint
         self.updateGeometry()
         self.update()
@@ -190,6 +199,9 @@ class ConfusionMatrixView(QWidget):
             painter.drawRect(cell.adjusted(1, 1, -1, -1))
             painter.setPen(QPen(Qt.GlobalColor.black, 1))
             painter.drawRect(cell.adjusted(2.5, 2.5, -2.5, -2.5))
+        if self.hasFocus():  # where the keys act: around the whole matrix, in the focus colour
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2, Qt.PenStyle.DashLine))
+            painter.drawRect(QRectF(left - 1, top - 1, self.width() - left, self.height() - top))
 
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -213,14 +225,41 @@ class ConfusionMatrixView(QWidget):
         if cell is None:
             QToolTip.hideText()
             return
-        t, p = cell
+        QToolTip.showText(event.globalPos(), self.cell_text(*cell), self)
+
+    def cell_text(self, t: int, p: int) -> str:
+        """What cell (t, p) holds, in words (its tooltip, and what a screen reader says)."""
         count, name = int(self.matrix[t, p]), self.names[t]
         share = count / max(int(self.matrix[t].sum()), 1)
-        text = f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
-        QToolTip.showText(event.globalPos(), text, self)
+        return f"true {name}, predicted {self.names[p]}: {count:,} ({share:.1%} of the {name}s)"
 
     def select_cell(self, cell: tuple[int, int] | None) -> None:
         self.selected_cell = cell
+        self.setAccessibleDescription(self.cell_text(*cell) if cell is not None else "")
+        self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        n = len(self.matrix)
+        key = event.key()
+        if n and key in _STEPS:
+            dt, dp = _STEPS[key]
+            t, p = self.selected_cell if self.selected_cell is not None else (0, 0)
+            if self.selected_cell is not None:
+                t, p = min(max(t + dt, 0), n - 1), min(max(p + dp, 0), n - 1)
+            self.select_cell((t, p))
+        elif n and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            if self.selected_cell is None:
+                self.select_cell((0, 0))
+            self.cell_clicked.emit(*self.selected_cell)
+        else:
+            super().keyPressEvent(event)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
         self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -259,16 +298,18 @@ class SampleGrid(QWidget):
                 widget.hide()  # gone now, not at the next turn of the event loop
                 widget.deleteLater()
         self.cells.clear()
-        name = lambda k: names[k] if k < len(names) else str(k)  # noqa: E731
         for i, image in enumerate(images):
             wrong = int(predicted[i]) != int(true[i])
             cell = QLabel()
             cell.setAlignment(Qt.AlignCenter)
-            cell.setPixmap(image_pixmap(image).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.FastTransformation))
+            cell.setPixmap(
+                QPixmap.fromImage(to_qimage(image)).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.FastTransformation)
+            )
             color = _WRONG if wrong else _RIGHT
             cell.setStyleSheet(f"border: {2 if wrong else 1}px solid {color}; background: black;")
-            cell.setToolTip(f"predicted {name(int(predicted[i]))}, true {name(int(true[i]))}")
-            caption = QLabel(f"{name(int(predicted[i]))}" + (f" ({name(int(true[i]))})" if wrong else ""))
+            answered, truth = class_name(names, int(predicted[i])), class_name(names, int(true[i]))
+            cell.setToolTip(f"predicted {answered}, true {truth}")
+            caption = QLabel(answered + (f" ({truth})" if wrong else ""))
             caption.setAlignment(Qt.AlignCenter)
             caption.setStyleSheet(f"color: {color}; font-size: 8pt;" + (" font-weight: bold;" if wrong else ""))
             self.cells.append((cell, caption))
@@ -309,6 +350,10 @@ class _SampleScroll(QScrollArea):
             grid.relayout()
 
 
+#: What the evaluation tab says before any classifier was trained.
+NO_RESULT_NOTE = "Train a classifier to see its confusion matrix, per-class accuracy and sample predictions."
+
+
 class EvaluationView(QWidget):
     """The three views side by side, or a note until a classifier has been trained.
 
@@ -324,7 +369,7 @@ class EvaluationView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.note = QLabel("Train a classifier to see its confusion matrix, per-class accuracy and sample predictions.")
+        self.note = QLabel(NO_RESULT_NOTE)
         self.note.setAlignment(Qt.AlignCenter)
         self.note.setWordWrap(True)
         self.confusion = ConfusionMatrixView()
@@ -381,9 +426,11 @@ class EvaluationView(QWidget):
         column.addWidget(self.listing, 1)
         return pane
 
-    def set_result(self, result: EvaluationResult | None) -> None:
+    def set_result(self, result: EvaluationResult | None, note: str = NO_RESULT_NOTE) -> None:
+        """Show ``result``; None shows ``note`` instead (why there is nothing to show)."""
         self.result = result
         if result is None:
+            self.note.setText(note)
             self._stack.setCurrentIndex(0)
             self.answer_list.set_rows(None, np.zeros(0, dtype=np.int64))
             return
@@ -398,7 +445,7 @@ class EvaluationView(QWidget):
 
     def _name(self, label: int) -> str:
         names = self.result.class_names if self.result is not None else ()
-        return names[label] if label < len(names) else str(label)
+        return class_name(names, label)
 
     @Slot()
     def show_samples(self) -> None:

@@ -34,6 +34,8 @@ from gui_app.core.training.sanity import LEARN_STEPS, LearnCheck, LearnCheckResu
 
 #: The fewest seconds between two progress signals (the result carries every point anyway).
 PROGRESS_INTERVAL = 0.05
+#: How long closing waits for the probe to stop (ms); a step may outlast it (a stalled download).
+STOP_WAIT_MS = 10_000
 RAW_COLOUR, SMOOTH_COLOUR, SUGGESTED_COLOUR, CURRENT_COLOUR = (120, 160, 220), (31, 100, 200), (46, 158, 91), (140,) * 3
 
 
@@ -103,9 +105,10 @@ class _ProbeDialog(QDialog):
             layout.addWidget(widget, 1 if widget is self.plot else 0)
         self.probe: Probe | None = None
         self.worker = ProbeWorker()
-        self.thread = QThread(self)
-        self.thread.setObjectName("NetBuilder probe")
-        self.worker.moveToThread(self.thread)
+        #: not ``thread``, which would hide QObject.thread() (the thread this dialog lives in)
+        self.probe_thread = QThread(self)
+        self.probe_thread.setObjectName("NetBuilder probe")
+        self.worker.moveToThread(self.probe_thread)
         self._run_requested.connect(self.worker.run)
         self.worker.progressed.connect(self._on_progress)
         self.worker.finished.connect(self._on_finished)
@@ -114,21 +117,24 @@ class _ProbeDialog(QDialog):
     def start(self, probe: Probe) -> None:
         """Run ``probe`` on this dialog's thread."""
         self.probe = probe
-        self.thread.start()
+        self.probe_thread.start()
         self._run_requested.emit(probe)
 
     def is_running(self) -> bool:
-        return self.thread.isRunning()
+        return self.probe_thread.isRunning()
 
-    def stop_and_wait(self, timeout_ms: int = 10_000) -> bool:
-        """Stop the probe within a step and join the thread; False if it did not end in time."""
+    def stop_and_wait(self, timeout_ms: int | None = None) -> bool:
+        """Stop the probe within a step and join the thread; False if it did not end in time.
+
+        Then the thread still runs: this dialog must stay alive until its ``probe_thread``
+        finishes (a QThread destroyed while running takes the process down)."""
         if self.probe is not None:
             self.probe.stop()
-        self.thread.quit()
-        return bool(self.thread.wait(timeout_ms))
+        self.probe_thread.quit()
+        return bool(self.probe_thread.wait(STOP_WAIT_MS if timeout_ms is None else timeout_ms))
 
     def _ended(self, text: str, colour: str = "") -> None:
-        self.thread.quit()
+        self.probe_thread.quit()
         self.status.setText(text)
         self.status.setStyleSheet(f"color: {colour};" if colour else "")
         self.close_button.setText("Close")
@@ -155,8 +161,10 @@ class _ProbeDialog(QDialog):
         raise NotImplementedError
 
     def done(self, code: int) -> None:
-        """Closing (Cancel, Close, Escape, the title bar) stops the probe and joins its thread first."""
-        self.stop_and_wait()
+        """Closing (Cancel, Close, Escape, the title bar) stops the probe and joins its thread first;
+        a thread that outlasts the wait keeps the (hidden) dialog alive, and the window holds it."""
+        if not self.stop_and_wait():
+            self.status.setText("Stopping…")
         super().done(code)
 
     def closeEvent(self, event: QCloseEvent) -> None:

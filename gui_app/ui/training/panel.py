@@ -35,6 +35,7 @@ from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import NetworkSpec
+from gui_app.core.text.class_names import class_name
 from gui_app.core.training.checkpoints import Checkpoint, load_checkpoint, resumed_length, save_checkpoint
 from gui_app.core.training.sanity import SanityChecks, SanityMessage
 from gui_app.core.training.trained_model import ModelFileError
@@ -122,8 +123,7 @@ def _weakest_class(per_class: tuple[float, ...], names: tuple[str, ...]) -> str:
     if len(seen) < 2:
         return ""
     share, label = min(seen)
-    name = names[label] if label < len(names) else str(label)
-    return f", weakest class {name} at {share:.1%}"
+    return f", weakest class {class_name(names, label)} at {share:.1%}"
 
 
 class TrainingPanel(QWidget):
@@ -187,6 +187,7 @@ class TrainingPanel(QWidget):
     def _make_tabs(self) -> None:
         self.settings = TrainingSettingsForm()
         self.settings.config_changed.connect(self.config_changed)
+        self.settings.config_changed.connect(self._settings_edited)
         self.plots = TrainingPlots()
         self.evaluation = EvaluationView()
         self.tabs = QTabWidget()
@@ -311,7 +312,15 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ contract
     def set_config(self, config: TrainingConfig) -> None:
         """Show ``config`` in the form (no ``config_changed``)."""
+        if config != self.config():
+            self._settings_edited()
         self.settings.set_config(config)
+
+    @Slot(object)
+    def _settings_edited(self, _config: object = None) -> None:
+        # What the last run's first batches said was said of other settings.
+        if not self.is_running():
+            self._clear_sanity_note()
 
     def config(self) -> TrainingConfig:
         return self.settings.config()
@@ -352,27 +361,49 @@ class TrainingPanel(QWidget):
         trainer = Trainer(
             spec, config, [SanityChecks(self._sanity_failed.emit), *self.callbacks_provider()], resume=resume
         )
-        self.best_button.show_run(None)
-        self.sanity_note.clear()
-        self.sanity_note.setVisible(False)
-        self.plots.clear(config.epochs)
-        self.evaluation.set_result(None)
-        self.epoch_bar.setValue(0)
-        self.run_bar.setFormat("run %p%")
-        self.run_bar.setValue(0)
+        self._clear_run(config.epochs)
         self._started_at = time.perf_counter()
         self._paused_total = 0.0
         self._paused_at = None
         self._training = False
         self._last_epoch = ""
-        self.eta_label.setText("–")
-        self.data_note.show_note("")
         self.tabs.setCurrentWidget(self.plots)
         self.runner.start(trainer)  # from here on the runner holds it: ``self.trainer`` reads it there
         self._set_activity(f"Loading {config.dataset}…")
         self._set_running(True)
         self.run_started.emit()
         return True
+
+    def forget_run(self) -> None:
+        """Another project (New, Open, Reopen): nothing of the last run may be offered or shown,
+        neither its best weights, its checkpoint, its outcome, its checks nor its evaluation."""
+        if self.is_running():
+            return  # the project cannot change during a run (the document is locked)
+        self.last_result = None
+        self._error = None
+        self._network_problem = False
+        self._clear_run(None)
+        self.epoch_label.setText("Epoch –")
+        for label in (self.speed_label, self.lr_label):
+            label.setText("–")
+        self._show_status("Ready.")
+        self._update_buttons()
+
+    def _clear_run(self, epochs: int | None) -> None:
+        """Empty what a run fills: for the next run of ``epochs``, or for none (``forget_run``)."""
+        self.best_button.show_run(None)
+        self._clear_sanity_note()
+        self.plots.clear(epochs)
+        self.evaluation.set_result(None)
+        self.epoch_bar.setValue(0)
+        self.run_bar.setFormat("run %p%")
+        self.run_bar.setValue(0)
+        self.eta_label.setText("–")
+        self.data_note.show_note("")
+
+    def _clear_sanity_note(self) -> None:
+        self.sanity_note.clear()
+        self.sanity_note.setVisible(False)
 
     @Slot()
     def pause(self) -> None:
@@ -402,8 +433,12 @@ class TrainingPanel(QWidget):
 
     @Slot()
     def network_changed(self, _change: object = None) -> None:
-        """The edited network changed: a "cannot train" message is checked again (idle only)."""
-        if self.trainer is not None or not self._network_problem:
+        """The edited network changed: a "cannot train" message is checked again, and what the
+        last run's first batches said (of another network) goes (idle only)."""
+        if self.trainer is not None:
+            return
+        self._clear_sanity_note()
+        if not self._network_problem:
             return
         spec = self.spec_provider()
         compiled = compile_network(spec)  # once: the lint reuses it
@@ -535,7 +570,8 @@ class TrainingPanel(QWidget):
 
     @Slot(object)
     def _on_sanity(self, message: SanityMessage) -> None:
-        """A check of the first batches failed: one line each, kept until the next run starts."""
+        """A check of the first batches failed: one line each, kept until the network, the settings
+        or the project change, or the next run starts."""
         lines = [line for line in self.sanity_note.text().split("\n") if line]
         self.sanity_note.setText("\n".join([*lines, f"Check: {message.text}"]))
         self.sanity_note.setVisible(True)
@@ -567,9 +603,9 @@ class TrainingPanel(QWidget):
     @Slot(object, object)
     def _weights_chosen(self, model: object, evaluation: object) -> None:
         """*Use best weights* ticked or unticked: the evaluation and the window follow."""
-        if evaluation is not None:
-            self.evaluation.set_result(evaluation)
         epochs = int(model.metrics.get("epochs", 0))
+        # No evaluation of these weights (not a classifier, or it failed): the other epoch's must go.
+        self.evaluation.set_result(evaluation, f"The weights of epoch {epochs} were not evaluated on the test split.")
         self._show_status(f"Using the weights of epoch {epochs}{_figure(model.metrics)}.")
         self.weights_chosen.emit(model)
 

@@ -8,12 +8,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from gui_app.core.text.class_names import class_name
+
 _ABOVE_MEAN, _BELOW_MEAN, _NO_SAMPLE = "#2a8a3a", "#c08020", "#b0b0b0"
 
 
 def class_labels(names: Sequence[str], count: int) -> list[str]:
     """Axis labels for ``count`` classes: their names when short (digits), else their numbers."""
-    named = [names[i] if i < len(names) else str(i) for i in range(count)]
+    named = [class_name(names, i) for i in range(count)]
     return named if all(len(name) <= 3 for name in named) else [str(i) for i in range(count)]
 
 
@@ -61,7 +63,7 @@ class PerClassAccuracyPlot(pg.PlotWidget):
         item.setRange(xRange=(-0.6, len(values) - 0.4), yRange=(0.0, 1.0), padding=0.06)
         lines = []
         for i, share in enumerate(self.accuracy):
-            name = names[i] if i < len(names) else str(i)
+            name = class_name(names, i)
             lines.append(f"{name}: {share:.1%}" if np.isfinite(share) else f"{name}: no sample")
         self.setToolTip("\n".join(lines))
 

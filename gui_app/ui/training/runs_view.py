@@ -34,15 +34,19 @@ from gui_app.core.text.numbers import format_count, format_macs
 from gui_app.core.training.runs import (
     RUNNING,
     BrokenRun,
+    RunFileError,
     RunListing,
     RunRecord,
     RunRow,
     delete_run,
     list_runs,
+    read_run,
     run_rows,
 )
 from gui_app.ui.training.plots import TrainingPlots
 
+REOPEN_TIP = "Put this run's network and settings into the project (one undo step)"
+REOPEN_LOCKED = "A run is training: stop it or let it end to reopen another"
 COLUMNS = ("Run", "Status", "Changes", "Best (epoch)", "Last", "Params", "MACs", "Time")
 #: How a run is named in the table and the plots' legends: short, and unique to the second.
 RUN_TIME = "%d %b %H:%M:%S"
@@ -180,6 +184,8 @@ class RunsView(QWidget):
         self.broken: dict[str, BrokenRun] = {}
         self.colours: dict[str, tuple[int, int, int]] = {}
         self.ticked: set[str] = set()
+        #: a run is training: nothing may be reopened into the locked project meanwhile
+        self._training = False
         self._build()
         self.set_folder(None)
 
@@ -188,7 +194,7 @@ class RunsView(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.reopen_button = QPushButton("Reopen")
-        self.reopen_button.setToolTip("Put this run's network and settings into the project (one undo step)")
+        self.reopen_button.setToolTip(REOPEN_TIP)
         self.reopen_button.clicked.connect(self._reopen_clicked)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Delete this run's folder, its checkpoints included")
@@ -245,9 +251,38 @@ class RunsView(QWidget):
 
     @Slot()
     def refresh(self, *_args: object) -> None:
-        """Read the runs folder again (after an epoch, a run, a deletion); ticks and selection stay."""
+        """Read the runs folder again (after a run, a deletion); ticks, selection and scrolling stay."""
         selected = self.selected_name()
         self.listing = list_runs(self.folder) if self.folder is not None else RunListing(Path())
+        self._show_listing(selected)
+
+    def update_run(self, folder: Path) -> None:
+        """Read the one run ``folder`` again (the run training now, after each of its epochs) and
+        update its row and curves; every other run is as it was. Its first epoch adds its row,
+        which reads the whole folder once."""
+        index = next((i for i, run in enumerate(self.listing.runs) if run.folder == folder), None)
+        if index is None or folder.parent != self.folder:
+            self.refresh()
+            return
+        try:
+            record = read_run(folder)
+        except RunFileError:  # it broke meanwhile: the whole listing says how
+            self.refresh()
+            return
+        self.listing.runs[index] = record
+        self.rows = run_rows(self.listing)
+        self.records[record.name] = record
+        row = next(row for row in self.rows if row.name == record.name)
+        for r in range(self.table.rowCount()):
+            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == record.name:
+                with QSignalBlocker(self.table):
+                    self._set_row(r, row)
+        if record.name in self.ticked:
+            self._show_curves(record.name)
+        self._draw_pareto()
+        self._selection_changed()
+
+    def _show_listing(self, selected: str | None) -> None:
         self.rows = run_rows(self.listing)
         self.records = {run.name: run for run in self.listing.runs}
         self.broken = {broken.name: broken for broken in self.listing.broken}
@@ -257,22 +292,31 @@ class RunsView(QWidget):
         self.ticked &= self.records.keys()
         for name in self.ticked:  # a running run's curves grow with each epoch
             self._show_curves(name)
+        scrolled = self.table.verticalScrollBar().value()
         self._fill_table()
         self._describe()
-        self.select_run(selected or "")
+        self.select_run(selected or "", scroll=False)  # the user's place in the table stays
+        self.table.verticalScrollBar().setValue(scrolled)
         self._draw_pareto()
+
+    def set_training(self, training: bool) -> None:
+        """While a run trains, *Reopen* is off (the project's network is locked until it ends)."""
+        self._training = training
+        self.reopen_button.setToolTip(REOPEN_LOCKED if training else REOPEN_TIP)
+        self._selection_changed()
 
     def selected_name(self) -> str | None:
         items = self.table.selectedItems()
         return self.table.item(items[0].row(), 0).data(Qt.ItemDataRole.UserRole) if items else None
 
     @Slot(str)
-    def select_run(self, name: str) -> None:
-        """Select the row of run ``name`` (a click in the Pareto view lands here)."""
+    def select_run(self, name: str, scroll: bool = True) -> None:
+        """Select the row of run ``name`` (a click in the Pareto view lands here) and scroll to it."""
         for row in range(self.table.rowCount()):
             if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == name:
                 self.table.selectRow(row)
-                self.table.scrollToItem(self.table.item(row, 0))
+                if scroll:
+                    self.table.scrollToItem(self.table.item(row, 0))
                 return
         self.table.clearSelection()
         self._selection_changed()
@@ -308,6 +352,9 @@ class RunsView(QWidget):
     def _add_row(self, row: RunRow) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)
+        self._set_row(r, row)
+
+    def _set_row(self, r: int, row: RunRow) -> None:
         cells = (
             run_label(self.records[row.name]),
             row.status,
@@ -372,7 +419,7 @@ class RunsView(QWidget):
     def _selection_changed(self) -> None:
         name = self.selected_name()
         run = self.records.get(name) if name else None
-        self.reopen_button.setEnabled(run is not None)
+        self.reopen_button.setEnabled(run is not None and not self._training)
         self.delete_button.setEnabled(name is not None and (run is None or run.state != RUNNING))
         self._draw_pareto()
 

@@ -48,7 +48,7 @@ class BlockViewLink(QObject):
         if not shiboken6.isValid(self.scene) or not shiboken6.isValid(self.view):
             return  # items leaving a scene that is being destroyed
         uids = self.scene.selected_uids()
-        self.view.show_block(self.document.spec.index_of(uids[0]) if len(uids) == 1 else None)
+        self.view.show_block(uids[0] if len(uids) == 1 else None)
 
     @Slot()
     def _stroke_finished(self) -> None:

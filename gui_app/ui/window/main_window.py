@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui_app.core.analysis.compiler import CompiledNetwork
+from gui_app.core.analysis.messages import layer_label
 from gui_app.core.project.spec import ChangeKind, ProjectFileError
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs
 from gui_app.core.training.answers import SampleAnswer
@@ -125,7 +127,7 @@ class MainWindow(QMainWindow):
         # Side by side they would squeeze both at 1280×800: tabs give each the full width.
         self.tabifyDockWidget(self.training_dock, self.draw_dock)
         # A tab beside the inspector: what the selected block makes of an image, at the full height.
-        self.block_view = BlockView(self.document.spec.copy)
+        self.block_view = BlockView(lambda: self.document.spec.copy(keep_uids=True))
         self.block_dock = self._dock(
             "blockViewDock", "Block view", self.block_view, Qt.DockWidgetArea.RightDockWidgetArea
         )
@@ -178,9 +180,8 @@ class MainWindow(QMainWindow):
         self.status_size.setToolTip("Memory of the parameters and buffers (float32)")
         self.status_costs = QLabel()
         self.status_costs.setObjectName("statusCosts")
-        self.status_costs.setToolTip("Multiply-accumulates and activation memory of one sample through the network")
         for label in (self.status_params, self.status_size, self.status_costs, self.status_state):
-            label.setContentsMargins(8, 0, 8, 0)
+            label.setContentsMargins(4, 0, 4, 0)
             bar.addPermanentWidget(label)
 
     def _style_banner(self) -> None:
@@ -205,8 +206,7 @@ class MainWindow(QMainWindow):
         compiled = doc.compiled
         self.status_params.setText(f"{format_count(compiled.total_params)} parameters")
         self.status_size.setText(format_bytes(compiled.size_bytes))
-        macs, activations = doc.costs.total_macs, doc.costs.total_activation_bytes
-        self.status_costs.setText(f"{format_macs(macs)} MACs · {format_bytes(activations)} activations per sample")
+        self._show_costs(compiled)
         problem = doc.first_problem()
         if panel.is_running():  # "Ready to train" would be false now
             self.status_state.setText("● Training…")
@@ -224,6 +224,25 @@ class MainWindow(QMainWindow):
         self._update_edit_actions()
         if change is None or any(part.kind in (ChangeKind.NAME, ChangeKind.RESET) for part in change.each()):
             self._update_title()  # a rename (or its undo) or a new project; dirt and path have their signals
+
+    def _show_costs(self, compiled: CompiledNetwork) -> None:
+        """One sample's MACs and activation memory; a dash while a block has an error, since the
+        blocks after it have no shape and their share is unknown (a partial sum would be false)."""
+        if not compiled.ok:
+            first = compiled.errors[0]
+            self.status_costs.setText("— MACs")
+            self.status_costs.setToolTip(
+                f"Not counted: {layer_label(first.address or first.index, first.type)} has an error, so the "
+                "blocks from there on have no shape to count. Fix it to see the network's costs."
+            )
+            return
+        macs, activations = self.document.costs.total_macs, self.document.costs.total_activation_bytes
+        # Short, so that the canvas's hint beside it is not clipped at 1280×800; the tooltip explains.
+        self.status_costs.setText(f"{format_macs(macs)} MACs · {format_bytes(activations)}/sample")
+        self.status_costs.setToolTip(
+            f"One sample through the network: {macs:,} multiply-accumulates (MACs) and "
+            f"{format_bytes(activations)} of activations (the blocks' float32 outputs)"
+        )
 
     def _update_title(self, *_args) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — NetBuilder")
@@ -265,6 +284,7 @@ class MainWindow(QMainWindow):
         self.canvas.network_scene.clearSelection()
         self.inspector.show_selection([])
         self._set_trained_model(None)
+        self.training_panel.forget_run()
         self.training_panel.set_config(self.document.spec.training)
         QTimer.singleShot(0, self.canvas.frame_for_reading)
         self._update_title()
@@ -345,9 +365,12 @@ class MainWindow(QMainWindow):
         if self.training_panel.is_running():
             self.statusBar().showMessage("⚠ Stop the training first: the checks are for before a run.", 6000)
             return None
-        if self.probe_dialog is not None:  # the previous one is closed: join its thread, then let it go
-            self.probe_dialog.stop_and_wait()
-            self.probe_dialog.deleteLater()
+        previous = self.probe_dialog
+        if previous is not None:  # closed, and its thread joined; unless a step outlasted the wait
+            if previous.is_running():
+                self.statusBar().showMessage("⚠ The last check is still stopping: try again once it has.", 6000)
+                return None
+            previous.deleteLater()
         self.probe_dialog = kind(self.document.spec.copy(), self.training_panel.config(), self)
         self.probe_dialog.open()
         self.probe_dialog.start()
@@ -368,12 +391,16 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("⚠ The draw pad shows 28×28 grey images only", 6000)
             return
         origin = f"Test image #{answer.index}, true class {answer.name(answer.true)}"
-        self.draw_panel.show_image(answer.image, f"{origin} (from Training ▸ Evaluation)")
-        verdict = "wrong" if answer.wrong else "right"
+        reading = self.draw_panel.show_image(answer.image, f"{origin} (from Training ▸ Evaluation)")
+        if reading is None:  # the pad's status says why
+            self.statusBar().showMessage(f"⚠ {origin}: not shown, the draw pad has no model to read it", 8000)
+            return
+        # The pad's model may not be the evaluated one (after a reopen or New): say what it read.
+        verdict = "right" if reading.digit == answer.true else "wrong"
         where = "" if not self.draw_dock.visibleRegion().isEmpty() else " (the Draw a digit tab)"
         self.statusBar().showMessage(
-            f"{origin}, answered {answer.name(answer.predicted)} ({answer.confidence:.1%}, {verdict}): "
-            f"shown on the draw pad{where}",
+            f"{origin}: shown on the draw pad{where}, where {self.draw_panel.reader_name()} reads "
+            f"{answer.name(reading.digit)} ({reading.confidence:.1%}, {verdict})",
             8000,
         )
 
@@ -437,8 +464,13 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             panel.stop_and_wait(10_000)
-        if self.probe_dialog is not None:
-            self.probe_dialog.stop_and_wait()
+        probe = self.probe_dialog
+        if probe is not None and not probe.stop_and_wait():
+            # As for a download below: the dialog (and its thread) must not be destroyed running.
+            self.statusBar().showMessage("Waiting for the check to stop…")
+            probe.probe_thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            event.ignore()
+            return
         if not self.data_actions.stop_and_wait():
             # A stalled connection: close once the download thread has given up, not before
             # (a QThread destroyed while running takes the process down).

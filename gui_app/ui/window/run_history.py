@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.callbacks import Callback
 from gui_app.core.training.runs import RunRecord, RunRecorder, runs_folder_for
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_trained_model
@@ -26,7 +27,7 @@ class RunHistory(QObject):
 
     #: (text, milliseconds) for the window's status bar
     status_message = Signal(str, int)
-    #: the TrainedModel a reopened run left (its best weights, else its last), for the window
+    #: the TrainedModel a reopened run left (its best weights, else its last, else None), for the window
     model_reopened = Signal(object)
 
     def __init__(self, parent: QWidget, document: Document, panel: TrainingPanel) -> None:
@@ -37,7 +38,8 @@ class RunHistory(QObject):
         panel.tabs.addTab(self.view, "Runs")
         self.recorder: RunRecorder | None = None
         panel.callbacks_provider = self._callbacks
-        panel.runner.worker.epoch_done.connect(self.view.refresh)
+        panel.runner.worker.epoch_done.connect(self._epoch_done)
+        panel.run_started.connect(self._run_started)
         panel.run_finished.connect(self._run_finished)
         document.path_changed.connect(self._path_changed)
         self.view.reopen_requested.connect(self.reopen)
@@ -54,27 +56,44 @@ class RunHistory(QObject):
         self.view.set_folder(runs_folder_for(path) if path is not None else None)
 
     @Slot(object)
+    def _epoch_done(self, _event: object) -> None:
+        # Only this run's folder is read again: the others did not change, and a project with
+        # hundreds of runs would be re-read on the UI thread after every epoch.
+        folder = self.recorder.folder if self.recorder is not None else None
+        if folder is not None:
+            self.view.update_run(folder)
+
+    @Slot()
+    def _run_started(self) -> None:
+        self.view.set_training(True)
+
+    @Slot(object)
     def _run_finished(self, _model: object) -> None:
+        self.view.set_training(False)
         self.view.refresh()
         if self.recorder is not None and self.recorder.failure:
             self.status_message.emit(f"⚠ {self.recorder.failure}", 10_000)
 
     @Slot(object)
     def reopen(self, run: RunRecord) -> bool:
-        """Put ``run``'s network and settings into the project (one undo step) and use its weights."""
+        """Put ``run``'s network and settings into the project (one undo step, none when they are
+        the project's already) and use its weights."""
         if self.panel.is_running():
             self.status_message.emit("⚠ A run is training: stop it before reopening another", 6000)
             return False
-        if not self.document.replace_network(run.spec, f"Reopen run {run.label}"):
+        # The same network and settings: an undo step that changes nothing would only mislead.
+        unchanged = _same_network_and_settings(run.spec, self.document.spec)
+        if not unchanged and not self.document.replace_network(run.spec, f"Reopen run {run.label}"):
             return False
         self.panel.set_config(self.document.spec.training)
+        # The session's last run is not the reopened one: its best weights, checks and evaluation go.
+        self.panel.forget_run()
         model = self._weights_of(run)
-        if model is not None:
-            self.model_reopened.emit(model)
+        self.model_reopened.emit(model)  # None: the window must not keep the previous network's
         kept = f"; its epoch-{int(model.metrics.get('epochs', 0))} weights are in use" if model else ""
-        self.status_message.emit(
-            f"Reopened the run of {run.label}: its network and settings{kept} (Undo undoes it)", 8000
-        )
+        what = "the project has its network and settings already" if unchanged else "its network and settings"
+        undo = "" if unchanged else " (Undo undoes it)"
+        self.status_message.emit(f"Reopened the run of {run.label}: {what}{kept}{undo}", 8000)
         return True
 
     def _weights_of(self, run: RunRecord) -> TrainedModel | None:
@@ -87,3 +106,12 @@ class RunHistory(QObject):
             except ModelFileError as exc:
                 self.status_message.emit(f"⚠ {exc}", 8000)
         return None
+
+
+def _same_network_and_settings(a: NetworkSpec, b: NetworkSpec) -> bool:
+    """The same blocks (uids aside), input and training settings: reopening changes nothing."""
+    return (
+        a.to_dict()["layers"] == b.to_dict()["layers"]
+        and tuple(a.input_shape) == tuple(b.input_shape)
+        and a.training == b.training
+    )

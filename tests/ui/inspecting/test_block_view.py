@@ -42,10 +42,20 @@ def _direct(network: nn.Sequential, k: int, sample: torch.Tensor) -> np.ndarray:
         return network[: k + 1](normalise_input(sample, (0.1307,), (0.3081,)).unsqueeze(0))[0].numpy()
 
 
+def _canvas_of(spec: NetworkSpec) -> BlockView:
+    """A view of ``spec`` as the window makes one (its copies keep the uids the canvas names)."""
+    return BlockView(lambda: spec.copy(keep_uids=True))
+
+
+def _select(view: BlockView, k: int) -> None:
+    """Select block k (0-based) as the canvas would: by its uid."""
+    view.show_block(view.spec_provider().layers[k].uid)
+
+
 @pytest.fixture
 def cnn_view(qtbot) -> tuple[BlockView, TrainedModel]:
     spec = _with_data(load_preset("mnist_cnn_small"))
-    view = BlockView(spec.copy)
+    view = _canvas_of(spec)
     qtbot.addWidget(view)
     model = _trained(spec)
     view.set_trained_model(model)
@@ -67,7 +77,7 @@ def test_the_feature_maps_shown_for_block_k_are_the_first_k_plus_one_modules_on_
     view.next_image()
     view.next_image()
     for k in (0, 2, 3, 6):
-        view.show_block(k)
+        _select(view, k)
         shown = view.shown_output
         assert shown is not None and shown.index == k and shown.kind is DisplayKind.MAPS
         np.testing.assert_allclose(shown.values, _direct(network, k, probes.image(2)), atol=1e-5)
@@ -79,7 +89,7 @@ def test_the_feature_maps_shown_for_block_k_are_the_first_k_plus_one_modules_on_
 
 def test_the_last_block_shows_class_probabilities_and_the_answer(cnn_view) -> None:
     view, model = cnn_view
-    view.show_block(12)
+    _select(view, 12)
     shown = view.shown_output
     assert shown is not None and shown.kind is DisplayKind.PROBABILITIES
     scores = torch.from_numpy(_direct(model.build(), 12, load_probe_images(config(), (1, 28, 28)).image(0)))
@@ -92,7 +102,7 @@ def test_the_pad_source_shows_the_drawn_digit(cnn_view) -> None:
     view, model = cnn_view
     image = torch.zeros(28, 28)
     image[6:22, 12:16] = 1.0  # a "1"
-    view.show_block(0)
+    _select(view, 0)
     view.set_source(PAD)
     assert "Draw a digit" in view.output_message.text() and view.shown_output is None
     view.set_pad_reading(Prediction(1, (0.1,) * 10, image))
@@ -104,12 +114,12 @@ def test_the_pad_source_shows_the_drawn_digit(cnn_view) -> None:
 
 def test_the_weights_tab_draws_the_first_linear_units_as_28x28_images(qtbot) -> None:
     spec = _with_data(mlp_spec(hidden=20))
-    view = BlockView(spec.copy)
+    view = _canvas_of(spec)
     qtbot.addWidget(view)
     model = _trained(spec)
     view.set_trained_model(model)
     view.show()
-    view.show_block(1)
+    _select(view, 1)
     assert view.shown_weights is not None and view.shown_weights.tiles.shape == (20, 28, 28)
     np.testing.assert_array_equal(view.shown_weights.tiles[4], model.state_dict["1.weight"][4].reshape(28, 28).numpy())
     assert view.weights_stack.currentWidget() is view.weights and view.weights.image() is not None
@@ -119,17 +129,17 @@ def test_the_weights_tab_draws_the_first_linear_units_as_28x28_images(qtbot) -> 
     np.testing.assert_array_equal(
         view.shown_weights.tiles[4], retrained.state_dict["1.weight"][4].reshape(28, 28).numpy()
     )
-    view.show_block(3)  # the second Linear sees units, not pixels
+    _select(view, 3)  # the second Linear sees units, not pixels
     assert view.shown_weights is None and "first Linear" in view.weights_message.text()
 
 
 def test_an_untrained_network_is_shown_with_its_initial_weights_and_says_so(qtbot) -> None:
     spec = _with_data(mlp_spec(hidden=20))
-    view = BlockView(spec.copy)
+    view = _canvas_of(spec)
     qtbot.addWidget(view)
     view.set_trained_model(_trained(mlp_spec(hidden=21)))  # trained for another network
     view.show()
-    view.show_block(1)
+    _select(view, 1)
     assert UNTRAINED in view.info.text() and view.shown_output is not None
 
 
@@ -144,12 +154,12 @@ def test_an_untrained_network_is_shown_with_its_initial_weights_and_says_so(qtbo
 def test_an_image_the_network_cannot_take_is_explained(qtbot, tmp_path, changes, input_shape, source, message) -> None:
     spec = mlp_spec(hidden=8, input_shape=input_shape)
     spec.set_training(spec.training.replace(data_dir=str(tmp_path if changes else DATA), device="cpu", **changes))
-    view = BlockView(spec.copy)
+    view = _canvas_of(spec)
     qtbot.addWidget(view)
     view.show()
     view.set_source(source)
     view.set_pad_reading(Prediction(1, (0.1,) * 10, torch.ones(28, 28)))
-    view.show_block(1)
+    _select(view, 1)
     assert view.shown_output is None
     assert message in view.output_message.text()
 
@@ -160,11 +170,11 @@ def test_a_hidden_view_computes_nothing_until_it_is_shown(qtbot) -> None:
 
     def provider() -> NetworkSpec:
         calls.append(1)
-        return spec.copy()
+        return spec.copy(keep_uids=True)
 
     view = BlockView(provider)
     qtbot.addWidget(view)
-    view.show_block(1)
+    view.show_block(spec.layers[1].uid)
     view.network_changed()
     assert calls == [] and view.shown_output is None
     view.show()
@@ -272,3 +282,24 @@ def test_no_weights_are_copied_while_the_block_view_is_hidden(window: MainWindow
     qtbot.waitUntil(lambda: not window.training_panel.runner.worker.wants_weights.is_set())
     window.block_dock.raise_()
     qtbot.waitUntil(lambda: window.training_panel.runner.worker.wants_weights.is_set())
+
+
+def test_the_block_view_keeps_naming_the_selected_block_after_edits_shift_it(window: MainWindow, qtbot) -> None:
+    _open(window, _with_data(load_preset("mnist_cnn_small")), 2)  # block 3, the first ReLU
+    view, doc = window.block_view, window.document
+    uid = doc.spec.layers[2].uid
+    qtbot.waitUntil(lambda: view.shown_output is not None)
+    assert "Block 3: ReLU" in view.info.text()
+
+    def shows_relu_at(k: int) -> bool:
+        shown = view.shown_output
+        return f"Block {k + 1}: ReLU" in view.info.text() and shown is not None and shown.index == k
+
+    doc.move_layer(uid, 1)  # moved up
+    qtbot.waitUntil(lambda: shows_relu_at(1))
+    assert doc.add_layer("Dropout", 0) is not None  # a block above it
+    qtbot.waitUntil(lambda: shows_relu_at(2))
+    doc.undo_stack.undo()
+    qtbot.waitUntil(lambda: shows_relu_at(1))
+    doc.undo_stack.undo()
+    qtbot.waitUntil(lambda: shows_relu_at(2) and doc.spec.index_of(uid) == 2)

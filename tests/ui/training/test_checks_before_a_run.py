@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog
 
+from gui_app.ui.training import lr_finder_dialog
 from gui_app.ui.training.lr_finder_dialog import LearnCheckDialog, LRFinderDialog
 from gui_app.ui.training.panel import TrainingPanel
 from gui_app.ui.training.settings_form import TrainingSettingsForm
+from gui_app.ui.window import main_window
 from gui_app.ui.window.main_window import MainWindow
 from tests.core.training_fixtures import DATA, config, mlp_spec
 
@@ -126,3 +130,72 @@ def test_the_window_finds_a_rate_sets_it_in_one_undo_step_and_refuses_during_a_r
         if dialog is not None:
             dialog.stop_and_wait()
         window.document.undo_stack.setClean()
+
+
+class _StuckProbe:
+    """A probe whose step outlasts any wait (a stalled download): it ends only when released."""
+
+    def __init__(self) -> None:
+        self.running, self.released = threading.Event(), threading.Event()
+
+    def run(self, _progress) -> None:
+        self.running.set()
+        self.released.wait()
+
+    def stop(self) -> None:
+        """Heard, but the step in progress does not look."""
+
+
+def test_a_check_that_outlasts_the_wait_is_kept_alive_and_the_window_waits_for_it(qtbot, tmp_path, monkeypatch):
+    probe = _StuckProbe()
+
+    class StuckCheckDialog(LearnCheckDialog):
+        def start(self, _probe=None) -> None:
+            super().start(probe)
+
+    monkeypatch.setattr(main_window, "LearnCheckDialog", StuckCheckDialog)
+    monkeypatch.setattr(lr_finder_dialog, "STOP_WAIT_MS", 1)  # the wait gives up at once: the probe is stuck
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, autosave_dir=tmp_path / "autosave")
+    qtbot.addWidget(window)
+    window.files.new_from_spec(mlp_spec())
+    window.show()
+    try:
+        window.check_can_learn()
+        dialog = window.probe_dialog
+        qtbot.waitUntil(probe.running.is_set)
+        dialog.close_button.click()  # Cancel: the probe does not stop in time
+        assert not dialog.isVisible() and dialog.is_running()
+        window.check_can_learn()
+        assert window.probe_dialog is dialog and shiboken6.isValid(dialog)  # not deleted while running
+        assert "still stopping" in window.statusBar().currentMessage()
+        window.document.undo_stack.setClean()
+        window.close()
+        assert window.isVisible() and window.statusBar().currentMessage() == "Waiting for the check to stop…"
+    finally:
+        probe.released.set()
+    qtbot.waitUntil(lambda: not window.isVisible())  # closed once the check's thread ended
+    assert not dialog.is_running()
+
+
+@pytest.mark.parametrize("change", ["network", "settings", "set settings", "new project"])
+def test_what_the_first_batches_said_goes_when_the_network_or_the_settings_change(qtbot, change):
+    spec = mlp_spec()
+    panel = TrainingPanel(spec.copy)
+    qtbot.addWidget(panel)
+    panel.set_config(config(data_dir=str(DATA), lr=1e-7))  # the loss does not fall: a check says so
+    try:
+        with qtbot.waitSignal(panel.run_finished, timeout=FINISHED):
+            assert panel.start()
+        qtbot.waitUntil(lambda: panel.sanity_note.isVisibleTo(panel))
+    finally:
+        assert panel.stop_and_wait(10_000)
+    if change == "network":
+        panel.network_changed()
+    elif change == "settings":
+        panel.settings.lr.setValue(0.05)  # a user's edit
+    elif change == "set settings":
+        panel.set_config(config(data_dir=str(DATA), lr=0.05))  # an undo of one
+    else:
+        panel.forget_run()
+    assert not panel.sanity_note.isVisibleTo(panel) and panel.sanity_note.text() == ""

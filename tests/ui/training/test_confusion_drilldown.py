@@ -96,3 +96,42 @@ def test_a_new_result_goes_back_to_the_samples(view, evaluated):
     _click_cell(view, *evaluated.worst_cell())
     view.set_result(evaluated.result)
     assert view.listing.currentWidget() is view.sample_scroll and view.confusion.selected_cell is None
+
+
+def test_the_keyboard_moves_through_the_matrix_and_opens_a_cell(view, evaluated, qtbot):
+    matrix = view.confusion
+    assert matrix.focusPolicy() == Qt.FocusPolicy.StrongFocus and matrix.accessibleName() == "Confusion matrix"
+    matrix.setFocus()
+    qtbot.waitUntil(matrix.hasFocus)
+    focused_frame = _highlight_pixels(matrix)
+    true, predicted = evaluated.worst_cell()
+    qtbot.keyClick(matrix, Qt.Key.Key_Down)  # the first key frames the top-left cell
+    assert matrix.selected_cell == (0, 0)
+    for _ in range(true):
+        qtbot.keyClick(matrix, Qt.Key.Key_Down)
+    for _ in range(12):  # past the last column: the frame stops there
+        qtbot.keyClick(matrix, Qt.Key.Key_Right)
+    assert matrix.selected_cell == (true, 9)
+    for _ in range(9 - predicted):
+        qtbot.keyClick(matrix, Qt.Key.Key_Left)
+    assert matrix.selected_cell == (true, predicted)
+    assert matrix.accessibleDescription().startswith(f"true {true}, predicted {predicted}: ")
+    assert view.listing.currentWidget() is not view.answer_list  # moving lists nothing yet
+    qtbot.keyClick(matrix, Qt.Key.Key_Return)
+    assert view.listing.currentWidget() is view.answer_list
+    assert view.answer_list.test_indices() == evaluated.expected_cell(true, predicted)
+    view.show_samples()
+    qtbot.keyClick(matrix, Qt.Key.Key_Up)  # after Samples the frame starts again at the top left
+    qtbot.keyClick(matrix, Qt.Key.Key_Space)
+    assert view.answer_list.test_indices() == evaluated.expected_cell(0, 0)
+    assert focused_frame > 0
+    matrix.clearFocus()
+    qtbot.waitUntil(lambda: not matrix.hasFocus())
+    assert _highlight_pixels(matrix) == 0  # the focus frame goes with the focus
+
+
+def _highlight_pixels(widget) -> int:
+    """How many pixels of the widget are painted in the focus colour."""
+    image = widget.grab().toImage()
+    colour = widget.palette().color(widget.palette().ColorRole.Highlight).rgb()
+    return sum(image.pixel(x, y) == colour for x in range(image.width()) for y in range(image.height()))

@@ -297,3 +297,17 @@ def test_a_resumed_one_cycle_run_gets_the_schedules_length(make_panel, qtbot, tm
     with qtbot.waitSignal(panel.run_finished, timeout=60_000):
         assert panel.resume_from_file(str(path))
     assert panel.last_result.error is None and panel.last_result.epochs_completed == 2
+
+
+def test_best_weights_without_an_evaluation_do_not_keep_the_last_epochs(make_panel, qtbot):
+    panel = make_panel(mlp_spec(hidden=32), epochs=4, lr=0.1)  # best at epoch 3 of 4
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000):
+        assert panel.start()
+    last = panel.evaluation.result
+    assert last is not None and panel.best_button.isEnabled()
+    panel.best_button.set_best_evaluation(None)  # the best weights' evaluation failed
+    panel.best_button.click()
+    assert panel.evaluation.result is None
+    assert panel.evaluation.note.text() == "The weights of epoch 3 were not evaluated on the test split."
+    panel.best_button.click()  # back to the last epoch's weights, and their evaluation
+    assert panel.evaluation.result is last
