@@ -151,9 +151,8 @@ class SetInputShape(Fix):
 
 
 def copy_keeping_uids(spec: NetworkSpec) -> NetworkSpec:
-    """An independent copy whose blocks keep their uids (unlike ``NetworkSpec.copy``)."""
-    layers = [layer.copy(keep_uids=True) for layer in spec.layers]
-    return NetworkSpec(layers, spec.input_shape, spec.name, spec.training.replace())
+    """An independent copy whose blocks keep their uids, lanes included (what a fix edits)."""
+    return spec.copy(keep_uids=True)
 
 
 def error_remedy(index: int, type_name: str, error: ParamError, in_shape: Shape, uid: int | None = None) -> Fix | None:
