@@ -58,6 +58,8 @@ def run_label(run) -> str:
     label = run.started.strftime(RUN_TIME)
     suffix = run.name.rpartition("_")[2] if run.name.count("_") > 1 else ""
     return f"{label} ({suffix})" if suffix.isdigit() else label
+
+
 #: One colour per run, in the order the runs were made (the live run keeps blue and orange).
 RUN_COLOURS = (
     (44, 160, 44),

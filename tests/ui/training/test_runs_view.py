@@ -75,8 +75,7 @@ def test_each_ticked_run_has_its_own_colour(view):
     for run in view.listing.runs:
         view.set_ticked(run.name, True)
     pens = {
-        view.plots.accuracy.curves[f"{run_label(r)} (validation)"].opts["pen"].color().name()
-        for r in view.listing.runs
+        view.plots.accuracy.curves[f"{run_label(r)} (validation)"].opts["pen"].color().name() for r in view.listing.runs
     }
     assert len(pens) == 2
 
