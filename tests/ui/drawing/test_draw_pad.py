@@ -35,15 +35,6 @@ def pad(qtbot) -> DrawPad:
     return widget
 
 
-@pytest.fixture
-def panel(qtbot) -> DrawPanel:
-    widget = DrawPanel()
-    qtbot.addWidget(widget)
-    widget.resize(760, 420)
-    widget.show()
-    return widget
-
-
 def _digit(name: str, height: float = 0.7, slant: float = 0.0, pen: float = 1 / 14) -> StrokeDigit:
     label, strokes = GLYPHS[name]
     return StrokeDigit(name, label, place(strokes, height, slant), pen)

@@ -8,15 +8,6 @@ from gui_app.ui.drawing.panel import DrawPanel
 from tests.data.handwriting.replay import replay_stroke
 
 
-@pytest.fixture
-def panel(qtbot) -> DrawPanel:
-    widget = DrawPanel()
-    qtbot.addWidget(widget)
-    widget.resize(760, 420)
-    widget.show()
-    return widget
-
-
 @pytest.mark.parametrize(
     ("stroke", "reason"),
     [([(0.5, 0.5)], "a dot"), ([(0.3, 0.55), (0.45, 0.55), (0.62, 0.56)], "a dash")],

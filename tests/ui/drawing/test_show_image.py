@@ -8,20 +8,9 @@ import torch
 
 from gui_app.core.data.idx_files import read_idx
 from gui_app.core.digits.reader import DigitReader, load_bundled_model
-from gui_app.ui.drawing.panel import DrawPanel
 from tests.data.handwriting.replay import replay_stroke
 from tests.mnist_subset import RAW
 from tests.ui.drawing.shown_input import shown_input_pixels
-
-
-@pytest.fixture
-def panel(qtbot) -> DrawPanel:
-    widget = DrawPanel()
-    qtbot.addWidget(widget)
-    widget.resize(760, 420)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 def test_a_given_image_replaces_the_drawing_and_is_read_as_it_is(panel):
