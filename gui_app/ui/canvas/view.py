@@ -54,8 +54,8 @@ class NetworkCanvas(QGraphicsView):
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setStatusTip(
-            "Drag a block to move it · drag empty space to pan · Shift+drag to select · Ctrl+wheel to zoom · "
-            "↑/↓ select, Alt+↑/↓ move · ←/→ collapse/expand a container"
+            "Drag a block to move it · drag space to pan · Shift+drag to select · Ctrl+wheel to zoom · "
+            "↑/↓ select · Alt+↑/↓ move · ←/→ fold"
         )
         self.banner = QLabel(self)
         self.banner.setObjectName("canvasLockBanner")
