@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import traceback
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -106,7 +107,7 @@ def batches(trainer: Trainer, count: int) -> Iterator[tuple[torch.Tensor, torch.
         epoch += 1
 
 
-class Probe(Generic[ResultT, ProgressT]):
+class Probe(ABC, Generic[ResultT, ProgressT]):
     """A check run on the network and settings of a run; :meth:`stop` from any thread.
 
     Subclasses implement :meth:`_probe`, which gets the prepared trainer (its state is restored
@@ -138,5 +139,6 @@ class Probe(Generic[ResultT, ProgressT]):
         with prepared(self.trainer) as trainer, restored(trainer):
             return self._probe(trainer, progress or (lambda _step: None))
 
+    @abstractmethod
     def _probe(self, trainer: Trainer, progress: Callable[[ProgressT], None]) -> ResultT:
-        raise NotImplementedError
+        """The check itself, on the prepared run (its state is put back afterwards)."""

@@ -146,6 +146,7 @@ class _ProbeDialog(QDialog):
 
     # The slots live here only: a subclass overriding a slot the base connected would have it
     # called directly in the worker's thread (PySide6 6.11, measured), so they hand over instead.
+    # Each dialog defines ``_show_progress`` and ``_show_result``, plain methods these slots call.
     @Slot(object)
     def _on_progress(self, steps: tuple[Any, ...]) -> None:
         self._show_progress(steps)
@@ -153,12 +154,6 @@ class _ProbeDialog(QDialog):
     @Slot(object)
     def _on_finished(self, result: Any) -> None:
         self._show_result(result)
-
-    def _show_progress(self, steps: tuple[Any, ...]) -> None:
-        raise NotImplementedError
-
-    def _show_result(self, result: Any) -> None:
-        raise NotImplementedError
 
     def done(self, code: int) -> None:
         """Closing (Cancel, Close, Escape, the title bar) stops the probe and joins its thread first;
