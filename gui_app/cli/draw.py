@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from gui_app.cli import HELP
+from gui_app.core.export.output_files import existing_outputs
 from gui_app.core.export.picture import network_svg
 from gui_app.core.files.writing import write_atomic
 from gui_app.core.project.spec import ProjectFileError, load_spec_file
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     except ProjectFileError as exc:
         return _fail(str(exc), 2)
     out = Path(args.output)
-    if (out.exists() or out.is_symlink()) and not args.force:
+    if existing_outputs([out]) and not args.force:
         return _fail(f"{out}: exists; pass --force to replace it", 2)
     try:
         write_atomic(out, network_svg(spec))

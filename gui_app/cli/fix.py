@@ -21,6 +21,7 @@ from pathlib import Path
 from gui_app.cli import HELP
 from gui_app.core.analysis.messages import block_name
 from gui_app.core.analysis.repair import Problem, fix_all
+from gui_app.core.export.output_files import existing_outputs, same_file
 from gui_app.core.files.writing import write_atomic
 from gui_app.core.project.spec import ProjectFileError, load_spec_file
 from gui_app.core.text.printable import printable
@@ -43,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     except ProjectFileError as exc:
         return _fail(str(exc), 2)
     out = Path(args.output)
-    if (out.exists() or out.is_symlink()) and not args.force:
-        what = "is the input" if _same_file(out, Path(args.file)) else "exists"
+    if existing_outputs([out]) and not args.force:
+        what = "is the input" if same_file(out, args.file) else "exists"
         return _fail(f"{out}: {what}; pass --force to replace it", 2)
     repair = fix_all(spec)
     for change in repair.applied:
@@ -63,13 +64,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _where(problem: Problem) -> str:
     return f"{block_name(problem.index)}: " if problem.index is not None else "network: "
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.samefile(b)
-    except OSError:  # one of them cannot be reached: then they are not one file we could replace
-        return False
 
 
 def _fail(message: str, status: int) -> int:

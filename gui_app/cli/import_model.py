@@ -22,6 +22,7 @@ from pathlib import Path
 from gui_app.cli import HELP
 from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.messages import error_message
+from gui_app.core.export.output_files import existing_outputs, same_file
 from gui_app.core.files.writing import write_atomic
 from gui_app.core.importing.assemble import trained_model
 from gui_app.core.importing.importer import ImportOptions, import_model, parse_input_shape
@@ -78,11 +79,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _refused_outputs(source: Path, out: Path, weights: Path, force: bool) -> str:
     for path in (out, weights):
-        if path.exists() and source.exists() and path.resolve() == source.resolve():
+        if source.exists() and same_file(path, source):
             return f"{path}: is the file being imported"
     if not out.parent.is_dir():
         return f"{out.parent}: no such folder"
-    existing = [p for p in (out, weights) if p.exists() or p.is_symlink()]
+    existing = existing_outputs([out, weights])
     if existing and not force:
         names = ", ".join(str(p) for p in existing)
         return f"would replace {names}; pass --force to replace {'it' if len(existing) == 1 else 'them'}"
