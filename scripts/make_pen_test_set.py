@@ -4,7 +4,9 @@ Two kinds of digit that the training never sees: MNIST's TEST split (150 of each
 as pen strokes with its own seed, and the hand-made glyphs of tests/data/handwriting/
 stroke_digits.py (25 styles, 20 copies each), both written with a uniform pen 4-8% of a
 200-400 px picture, turned, sheared, stretched into wide pictures and wobbled
-(gui_app/core/digits/pen_styles.py). The training script redraws the TRAINING split only.
+(gui_app/core/digits/pen_styles.py). Then the same two again as a tablet that keeps only 8-12
+evenly spaced points of the pen's path records them ("tablet": the next 100 MNIST test digits of
+each class, and 20 more copies of each glyph). The training script redraws the TRAINING split only.
 
     .venv/bin/python scripts/make_pen_test_set.py
 """
@@ -29,11 +31,22 @@ from tests.data.handwriting.stroke_digits import GLYPHS  # noqa: E402
 
 DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist")
 #: Not the training script's seed (0 and up): a different draw of every pen variation.
-SEED, GLYPH_SEED = 2718, 2719
+SEED, GLYPH_SEED, TABLET_SEED = 2718, 2719, 2720
+#: The first half: the pen variations as the training draws them, unsampled (straight segments).
+PEN_STYLE = PenStyle()
+#: The tablet half: every digit a few evenly spaced points of its path, strokes mostly joined.
+TABLET_STYLE = PenStyle(sampled=1.0, points=(8, 12))
 
 
-def mnist_test_digits(data_dir: Path | None, per_digit: int, rng: np.random.Generator) -> list[PenDigit]:
-    """``per_digit`` of each digit from MNIST's test split (the first ones), as pen strokes."""
+def mnist_test_digits(
+    data_dir: Path | None,
+    per_digit: int,
+    rng: np.random.Generator,
+    skip: int = 0,
+    style: PenStyle = PEN_STYLE,
+    source: str = "mnist-test",
+) -> list[PenDigit]:
+    """``per_digit`` of each digit from MNIST's test split (after the first ``skip``), as pen strokes."""
     dirs = [data_dir] if data_dir else list(DATA_DIRS)
     for folder in dirs:
         found = [find_idx_file([folder], stem) for stem in IDX_FILES[2:]]
@@ -42,25 +55,25 @@ def mnist_test_digits(data_dir: Path | None, per_digit: int, rng: np.random.Gene
             break
     else:
         raise SystemExit(f"MNIST's test split not found in {', '.join(map(str, dirs))}")
-    chosen = np.concatenate([np.flatnonzero(labels == d)[:per_digit] for d in range(10)])
+    chosen = np.concatenate([np.flatnonzero(labels == d)[skip : skip + per_digit] for d in range(10)])
     strokes = digit_strokes(images[chosen] / 255.0)
-    style = PenStyle()
     out = []
     for lines, label in zip(strokes, labels[chosen], strict=True):
         placed, size, pen = pen_digit(lines, int(label), rng, style)
-        out.append(PenDigit(int(label), placed, size, pen, "mnist-test"))
+        out.append(PenDigit(int(label), placed, size, pen, source))
     return out
 
 
-def glyph_digits(copies: int, rng: np.random.Generator) -> list[PenDigit]:
+def glyph_digits(
+    copies: int, rng: np.random.Generator, style: PenStyle = PEN_STYLE, source: str = "glyphs"
+) -> list[PenDigit]:
     """Every hand-made glyph ``copies`` times, each a fresh draw of the pen variations."""
-    style = PenStyle()
     out = []
     for label, strokes in GLYPHS.values():
         lines = [np.array(stroke, dtype=np.float32) for stroke in strokes]
         for _ in range(copies):
             placed, size, pen = pen_digit(lines, label, rng, style, variants=False)
-            out.append(PenDigit(label, placed, size, pen, "glyphs"))
+            out.append(PenDigit(label, placed, size, pen, source))
     return out
 
 
@@ -68,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-digit", type=int, default=150, help="MNIST test digits of each class")
     parser.add_argument("--copies", type=int, default=20, help="pen copies of each hand-made glyph")
+    parser.add_argument("--tablet", type=int, default=100, help="MNIST test digits of each class in the tablet half")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=PEN_SET)
     args = parser.parse_args(argv)
     # one generator each, so either half can be made again on its own (the tests remake the glyphs)
     mnist = mnist_test_digits(args.data_dir, args.per_digit, np.random.default_rng(SEED))
     digits = mnist + glyph_digits(args.copies, np.random.default_rng(GLYPH_SEED))
+    tablet = np.random.default_rng(TABLET_SEED)
+    digits += mnist_test_digits(args.data_dir, args.tablet, tablet, args.per_digit, TABLET_STYLE, "tablet")
+    digits += glyph_digits(args.copies, tablet, TABLET_STYLE, "tablet")
     save_pen_set(digits, args.out)
     print(f"{args.out}: {len(digits)} pen digits ({args.out.stat().st_size / 1024:.0f} KiB)")
     return 0

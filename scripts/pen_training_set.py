@@ -4,8 +4,11 @@ Every training digit is redrawn once as pen strokes (gui_app/core/digits/pen_str
 polylines, straight segments, a uniform round pen 4-8% of the picture), with the stroke variants
 pen writers use (flags and feet on 1s, bars and hooks on 7s), plus digits made from scratch in
 styles MNIST has few of (open 4s, 9s with straight and curled tails, flat-topped 3s, 7s with a
-hook, flagged 1s: gui_app/core/digits/pen_styles.py). Each picture then goes through the app's
-own preprocessing (``mnist_image``), exactly as ``netbuilder predict`` and the pad do.
+hook, flagged 1s, 5s with the bar first or last: gui_app/core/digits/pen_styles.py). Half of
+them are drawn as a tablet records them: 6-16 evenly spaced points of the pen's path, the strokes
+in writing order and mostly joined by the pen's move between them. Each picture then goes
+through the app's own preprocessing (``mnist_image``), exactly as ``netbuilder predict`` and the
+pad do.
 
 Redrawing takes a few minutes on one core, so the result is cached (in /tmp by default, never in
 git), keyed by the seed, the number of digits and the source of the modules that draw them.
@@ -26,8 +29,9 @@ from gui_app.core.digits.pen_styles import SYNTHETIC_LABELS, PenStyle, pen_digit
 from gui_app.core.digits.preprocessing import mnist_image
 
 #: Smaller pictures than a user's 200-400 px draw the same 28×28 image after preprocessing,
-#: three times faster: the pen width, as a share of the picture, is what matters.
-TRAINING_STYLE = PenStyle(side=(96, 160))
+#: three times faster: the pen width, as a share of the picture, is what matters. Half the digits
+#: are a tablet's few evenly spaced points of the pen's path (6-16, strokes mostly joined).
+TRAINING_STYLE = PenStyle(side=(96, 160), sampled=0.5, points=(6, 16))
 CACHE_DIR = Path("/tmp/netbuilder-pen-cache")
 
 

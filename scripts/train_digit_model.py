@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch spelling)
@@ -34,17 +35,23 @@ from gui_app.core.data.idx_files import find_idx_file, read_idx  # noqa: E402
 from gui_app.core.digits.preprocessing import BOX, CENTRE, INK_THRESHOLD, MNIST_MEAN, MNIST_STD  # noqa: E402
 from gui_app.core.project.spec import LayerSpec, NetworkSpec  # noqa: E402
 from gui_app.core.training.trained_model import TrainedModel, save_trained_model  # noqa: E402
-from scripts import pen_training_set  # noqa: E402
+from scripts import letter_training_set, pen_training_set  # noqa: E402
+
+if TYPE_CHECKING:
+    from gui_app.core.digits.reader import DigitReader
 
 DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist")
 
 
-def digit_network_spec() -> NetworkSpec:
-    """A small VGG-style CNN (about 150k parameters) made only of catalogue layers."""
+def digit_network_spec(width: float = 1.0) -> NetworkSpec:
+    """A small VGG-style CNN (about 150k parameters; ``width`` scales every layer's channels)
+    made only of catalogue layers."""
 
     def conv(channels: int) -> list[LayerSpec]:
         return [
-            LayerSpec("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1, "bias": False}),
+            LayerSpec(
+                "Conv2d", {"out_channels": round(channels * width), "kernel_size": 3, "padding": 1, "bias": False}
+            ),
             LayerSpec("BatchNorm2d", {}),
             LayerSpec("ReLU", {}),
         ]
@@ -243,7 +250,27 @@ def evaluate_file(path: Path, data_dir: Path | None, threads: int) -> int:
         f"{path.name}: MNIST test accuracy {direct:.2%} on the images as they are, "
         f"{through_app:.2%} through the app's preprocessing (gui_app.core.digits.preprocessing.mnist_image)"
     )
+    _evaluate_pen_set(reader)
     return 0
+
+
+def _evaluate_pen_set(reader: DigitReader) -> None:
+    """The project's pen-style test set (tests/data/handwriting/pen_digits.npz), per part and digit."""
+    from tests.data.handwriting.pen_digits import load_pen_set, pictures
+
+    digits = load_pen_set()
+    predictions = reader.read_many(list(pictures(digits)), invert=None)
+    right: dict[str, list[bool]] = {}
+    per_digit = [[0, 0] for _ in range(10)]
+    for digit, prediction in zip(digits, predictions, strict=True):
+        ok = prediction is not None and prediction.is_digit and prediction.digit == digit.label
+        right.setdefault(digit.source, []).append(ok)
+        per_digit[digit.label][0] += ok
+        per_digit[digit.label][1] += 1
+    every = [ok for oks in right.values() for ok in oks]
+    parts = ", ".join(f"{source} {sum(oks) / len(oks):.2%} of {len(oks)}" for source, oks in right.items())
+    print(f"pen-style test set: {sum(every) / len(every):.2%} of {len(every)} ({parts})")
+    print("  per digit: " + ", ".join(f"{d}: {r / n:.1%}" for d, (r, n) in enumerate(per_digit)))
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -253,6 +280,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=float, default=1.0, help="channels of every layer, times the base network's")
     parser.add_argument("--threads", type=int, default=1, help="more than one thread slows down on a busy, shared CPU")
     parser.add_argument(
         "--clean-fraction", type=float, default=0.2, help="share of each batch left un-augmented (MNIST as it is)"
@@ -270,6 +298,16 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--pen-digits", type=int, default=30000, help="redraw this many training images as pen strokes (0: all)"
     )
     parser.add_argument("--pen-cache", type=Path, default=Path("/tmp/netbuilder-pen-cache"))
+    parser.add_argument(
+        "--letters-per-batch",
+        type=int,
+        default=16,
+        help="not-a-digit shapes (scripts/letter_training_set.py) added to each batch, target: equal scores; 0: none",
+    )
+    parser.add_argument("--letters", type=int, default=500, help="pictures of each not-a-digit shape")
+    parser.add_argument(
+        "--letter-weight", type=float, default=0.5, help="weight of the equal-scores loss on the not-a-digit shapes"
+    )
     parser.add_argument(
         "--init", type=Path, metavar="MODEL", help="start from this saved model's weights (fine-tuning) instead of anew"
     )
@@ -302,6 +340,7 @@ class _Run:
     gen: torch.Generator
     data: tuple[torch.Tensor, ...]  # train images, train labels, test images, test labels
     pen: tuple[torch.Tensor, torch.Tensor]  # pen-drawn training digits and their labels
+    letters: torch.Tensor  # not-a-digit shapes, to be given equal scores
     steps: int
 
 
@@ -317,8 +356,9 @@ def _start_run(args: argparse.Namespace) -> _Run:
     if args.pen_per_batch:
         count = args.pen_digits or len(xtr)
         pen = pen_training_set.cached(xtr[:count], ytr[:count], args.seed, args.synthetic, args.pen_cache)
+    letters = letter_training_set.build(args.letters, args.seed) if args.letters_per_batch else xtr[:0]
 
-    spec = digit_network_spec()
+    spec = digit_network_spec(args.width)
     model = build_model(spec, seed=args.seed)
     if args.init:
         from gui_app.core.training.trained_model import load_trained_model
@@ -334,12 +374,13 @@ def _start_run(args: argparse.Namespace) -> _Run:
         optimizer, max_lr=args.lr, total_steps=args.epochs * steps, pct_start=0.2
     )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
-    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, (xtr, ytr, xte, yte), pen, steps)
+    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, (xtr, ytr, xte, yte), pen, letters, steps)
 
 
 def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
     """One optimiser step on the images ``idx``: the first share as they are, the rest augmented,
-    plus ``--pen-per-batch`` pen-drawn digits (turned and distorted, but keeping their pen width)."""
+    plus ``--pen-per-batch`` pen-drawn digits (turned and distorted, but keeping their pen width)
+    and ``--letters-per-batch`` not-a-digit shapes, whose loss is the cross-entropy to equal scores."""
     xtr, ytr = run.data[0], run.data[1]
     xb, yb = xtr[idx], ytr[idx]
     n_clean = int(len(idx) * run.args.clean_fraction)
@@ -349,9 +390,17 @@ def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
         pick = torch.randint(len(run.pen[1]), (run.args.pen_per_batch,), generator=run.gen)
         parts.append(augment(run.pen[0][pick], run.gen, thickness=False))
         yb = torch.cat([yb, run.pen[1][pick]])
+    if len(run.letters):
+        pick = torch.randint(len(run.letters), (run.args.letters_per_batch,), generator=run.gen)
+        parts.append(augment(run.letters[pick], run.gen, thickness=False))
     xb = torch.cat(parts)
     logits = run.model((xb - MNIST_MEAN) / MNIST_STD)
-    loss = run.loss_fn(logits, yb)
+    loss = run.loss_fn(logits[: len(yb)], yb)
+    if len(run.letters):
+        # cross-entropy to equal scores, less its floor ln(10): 0 when the model is as unsure as can be
+        shapes = logits[len(yb) :]
+        unsure = (-F.log_softmax(shapes, dim=1).mean(1) - math.log(shapes.shape[1])).mean()
+        loss = loss + run.args.letter_weight * unsure
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     run.optimizer.step()

@@ -217,13 +217,14 @@ def _paper(lines: list[list[tuple[float, float]]], side: int = 300, pen: float =
     return pen_picture([np.array(line, dtype=np.float32) * side for line in lines], (side, side), pen)
 
 
-def test_a_dot_a_dash_and_a_scribble_are_no_digit_with_a_reason(tmp_path: Path, capsys) -> None:
+def test_a_dot_a_dash_a_scribble_and_a_letter_are_no_digit_with_a_reason(tmp_path: Path, capsys) -> None:
     zigzag = [[(0.05 + 0.9 * (i % 2), 0.05 + 0.9 * i / 23) for i in range(24)]]
     pictures = {
         "dot": _paper([[(0.5, 0.5)]]),
         "dash": _paper([[(0.3, 0.5), (0.6, 0.52)]]),
         "scribble": _paper(zigzag),
         "one": _paper([[(0.5, 0.35), (0.49, 0.65)]], pen=12.0),  # short and thin: still a 1
+        "H": _paper([[(0.3, 0.2), (0.3, 0.8)], [(0.7, 0.2), (0.7, 0.8)], [(0.3, 0.5), (0.7, 0.5)]]),
     }
     files = [str(_save(picture, tmp_path / f"{name}.png")) for name, picture in pictures.items()]
     code, lines, err = _run(capsys, *files, "--json")
@@ -233,6 +234,7 @@ def test_a_dot_a_dash_and_a_scribble_are_no_digit_with_a_reason(tmp_path: Path, 
         assert record["digit"] is None and record["reason"].startswith(reason), record
         assert len(record["probabilities"]) == 10
     assert records[3]["digit"] == 1 and "reason" not in records[3]
+    assert records[4]["digit"] is None and records[4]["reason"].startswith("not like any digit"), records[4]
 
     code, lines, _ = _run(capsys, *files)
     assert code == 0
@@ -242,9 +244,11 @@ def test_a_dot_a_dash_and_a_scribble_are_no_digit_with_a_reason(tmp_path: Path, 
 
 # ------------------------------------------------------------------ the project's pen-style test set
 
-#: The bundled model's share of the pen set read right (measured: see docs/digit-model.md), less a
-#: margin of six digits in 2,000, so a model that reads pen writing worse fails here.
-PEN_SET_ACCURACY = 0.97
+#: The bundled model's share of each part of the pen set read right (measured: see
+#: docs/digit-model.md), less a margin of a few digits, so a model that reads pen writing worse
+#: fails here. The tablet part is harder for every model (a few sampled points of a path whose
+#: order, for MNIST's digits, is guessed from a skeleton): the model before pen training read 91.1%.
+PEN_SET_ACCURACY = {"pen strokes": 0.97, "tablet": 0.94}
 
 
 def test_the_bundled_model_reads_the_pen_style_test_set(tmp_path: Path, capsys) -> None:
@@ -253,6 +257,10 @@ def test_the_bundled_model_reads_the_pen_style_test_set(tmp_path: Path, capsys) 
     code, lines, err = _run(capsys, *files, "--json")
     assert code == 0, err
     read = [json.loads(line)["digit"] for line in lines]
-    correct = sum(digit == d.label for digit, d in zip(read, digits, strict=True))
-    print(f"pen-style test set: {correct}/{len(digits)} = {correct / len(digits):.2%}")
-    assert correct / len(digits) >= PEN_SET_ACCURACY
+    for part, floor in PEN_SET_ACCURACY.items():
+        mine = [
+            (digit, d) for digit, d in zip(read, digits, strict=True) if (d.source == "tablet") == (part == "tablet")
+        ]
+        correct = sum(digit == d.label for digit, d in mine)
+        print(f"pen-style test set, {part}: {correct}/{len(mine)} = {correct / len(mine):.2%}")
+        assert correct / len(mine) >= floor, part

@@ -6,6 +6,9 @@ meets those shapes rarely, so the training script (and the project's pen-style t
 MNIST digits that way: :func:`skeletonise` thins the ink to one-pixel lines (Zhang-Suen, a
 whole batch at once), :func:`trace` follows them into polylines, :func:`simplify` keeps the
 corners (Douglas-Peucker), and :func:`render` draws polylines with an antialiased round pen.
+A tablet that keeps only a few evenly spaced points of the pen's path draws coarser digits still:
+:func:`writing_order` puts the polylines in an order a writer could have drawn them and
+:func:`sample_along` keeps that many points, so each digit is a handful of straight segments.
 numpy only, no Qt; cheap enough to redraw MNIST's 60,000 training digits in a few minutes.
 """
 
@@ -140,6 +143,85 @@ def simplify(line: Polyline, tolerance: float) -> Polyline:
     return line[keep]
 
 
+def writing_order(lines: Sequence[Polyline]) -> list[Polyline]:
+    """``lines`` in an order and direction a writer could have drawn them.
+
+    A skeleton's polylines come in no particular order and break at every junction. People start
+    a stroke near the top (a little to the left); at a junction the pen goes straight on (through
+    an 8's crossing, along a 4's bar), so the next line is the one leaving the pen's position
+    with the smallest turn; when no line leaves from there the pen is lifted and the next stroke
+    starts, again, at the highest free end.
+    """
+    left = [line for line in lines if len(line)]
+    if not left:
+        return []
+    points = np.concatenate(left)
+    touching = 0.08 * float(max(np.ptp(points, axis=0).max(), 1e-6))  # a junction's pieces meet here
+    ordered = [_pop_highest(left)]
+    while left:
+        path = ordered[-1]
+        heading = path[-1] - path[max(0, len(path) - 4)]
+        best: tuple[float, int, int] | None = None
+        for i, line in enumerate(left):
+            for k in (0, -1):
+                if float(np.hypot(*(line[k] - path[-1]))) > touching:
+                    continue
+                entered = line if k == 0 else line[::-1]
+                turn = _turn(heading, entered[min(3, len(entered) - 1)] - entered[0])
+                if best is None or turn < best[0]:
+                    best = (turn, i, k)
+        if best is None:
+            ordered.append(_pop_highest(left))
+        else:
+            ordered.append(left.pop(best[1])[:: 1 if best[2] == 0 else -1])
+    return ordered
+
+
+def _pop_highest(lines: list[Polyline]) -> Polyline:
+    """Take the line with the highest end (a little to the left) out of ``lines``, from that end."""
+    _, first, end = min((float(line[k, 1] + 0.3 * line[k, 0]), i, k) for i, line in enumerate(lines) for k in (0, -1))
+    return lines.pop(first)[:: 1 if end == 0 else -1]
+
+
+def _turn(heading: np.ndarray, direction: np.ndarray) -> float:
+    """The angle (radians, 0..pi) between two directions; 0 when either is undefined."""
+    norms = float(np.hypot(*heading) * np.hypot(*direction))
+    if norms < 1e-9:
+        return 0.0
+    return float(np.arccos(np.clip(float(heading @ direction) / norms, -1.0, 1.0)))
+
+
+def sample_along(lines: Sequence[Polyline], points: int, pen_up: bool = True) -> list[Polyline]:
+    """What a tablet that keeps ``points`` evenly spaced points of the pen's path records.
+
+    ``pen_up=True``: the path runs through all the strokes in order, the pen's move between two
+    strokes included, as recordings that keep only the sampled points join them; the digit becomes
+    one polyline of ``points - 1`` straight segments. ``pen_up=False``: each stroke is sampled on
+    its own, with a share of the points as long as its share of the ink (at least 2 each).
+    """
+    lines = [line for line in lines if len(line)]
+    if not lines:
+        return []
+    if pen_up:
+        return [_evenly_spaced(np.concatenate(lines), points)]
+    lengths = np.array([_length(line) for line in lines])
+    shares = np.maximum(2, np.round(points * lengths / max(float(lengths.sum()), 1e-6))).astype(int)
+    return [_evenly_spaced(line, int(n)) for line, n in zip(lines, shares, strict=True)]
+
+
+def _length(line: Polyline) -> float:
+    return float(np.hypot(*np.diff(line, axis=0).T).sum()) if len(line) > 1 else 0.0
+
+
+def _evenly_spaced(path: Polyline, points: int) -> Polyline:
+    """``points`` points at equal distances along ``path``, both its ends included."""
+    if len(path) < 2:
+        return np.repeat(path[:1], 2, axis=0)
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(path, axis=0).T))])
+    at = np.linspace(0.0, along[-1], max(2, points))
+    return np.stack([np.interp(at, along, path[:, 0]), np.interp(at, along, path[:, 1])], 1).astype(np.float32)
+
+
 def render(lines: Sequence[Polyline], size: tuple[int, int], pen: float) -> np.ndarray:
     """Ink (0..1, H×W float32) of ``lines`` (pixel coordinates) drawn with a round pen ``pen`` px wide.
 
@@ -170,6 +252,8 @@ def render(lines: Sequence[Polyline], size: tuple[int, int], pen: float) -> np.n
 def digit_strokes(images: np.ndarray, upsample: int = 2, threshold: float = 0.35) -> list[list[Polyline]]:
     """MNIST-style digits (N×28×28, ink 1) -> each one's strokes, in 28×28 pixel coordinates.
 
+    The strokes come in :func:`writing_order`, so that a tablet's sampling of them has a path.
+
     The images are doubled in size first (bilinear) so that the skeleton follows the stroke's
     middle more smoothly than on the coarse 28×28 grid.
     """
@@ -178,7 +262,7 @@ def digit_strokes(images: np.ndarray, upsample: int = 2, threshold: float = 0.35
         images = _upsample(images, upsample)
     skeletons = skeletonise(images > threshold)
     offset = (upsample - 1) / (2 * upsample)  # pixel centres of the finer grid in coarse pixels
-    return [[line / upsample - offset for line in trace(s)] for s in skeletons]
+    return [writing_order([line / upsample - offset for line in trace(s)]) for s in skeletons]
 
 
 def _upsample(images: np.ndarray, factor: int) -> np.ndarray:

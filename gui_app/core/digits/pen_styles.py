@@ -3,10 +3,11 @@
 :mod:`pen_strokes` turns an MNIST digit into the polylines a pen would draw; this module varies
 them the way pen writers do and MNIST rarely shows: 1s with a flag and a foot, 7s with a bar
 through the stem or a hook at the start, open 4s, 9s with a straight or a curled tail, flat-
-topped 3s (:func:`synthetic_glyph` makes these from scratch, with random proportions), writing
-that fills a wide box, hand wobble at the sampled points, and a uniform pen 4-8% of the picture
-wide (:func:`pen_picture`). Every draw comes from the ``numpy`` generator passed in, so a seed
-fixes the result. numpy only, no Qt.
+topped 3s, 5s with the bar drawn first or last (:func:`synthetic_glyph` makes these from
+scratch, with random proportions), writing that fills a wide box, a tablet that keeps only a
+few evenly spaced points of the pen's path (``PenStyle.sampled``), hand wobble at the sampled
+points, and a uniform pen 4-8% of the picture wide (:func:`pen_picture`). Every draw comes from
+the ``numpy`` generator passed in, so a seed fixes the result. numpy only, no Qt.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gui_app.core.digits.pen_strokes import Polyline, render, simplify
+from gui_app.core.digits.pen_strokes import Polyline, render, sample_along, simplify
 
 #: Digits :func:`synthetic_glyph` can make.
-SYNTHETIC_LABELS = (1, 3, 4, 7, 9)
+SYNTHETIC_LABELS = (1, 3, 4, 5, 7, 9)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class PenStyle:
     shear: float = 0.3
     tolerance: tuple[float, float] = (0.5, 1.2)  #: straight-segment tolerance, 28×28 pixels
     wobble: tuple[float, float] = (0.0, 0.012)  #: jitter of each point, share of the digit's size
+    sampled: float = 0.0  #: chance that the pen's path keeps only a few evenly spaced points
+    points: tuple[int, int] = (8, 16)  #: how many, when it does (both ends included)
+    pen_up: float = 0.75  #: chance that the path joins the strokes (the pen's move between them drawn)
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16) -> Polyline:
@@ -65,7 +69,8 @@ def add_flag_and_foot(lines: list[Polyline], rng: np.random.Generator) -> list[P
     top, bottom = points[np.argmin(points[:, 1])], points[np.argmax(points[:, 1])]
     angle = math.radians(rng.uniform(25, 55))
     length = height * rng.uniform(0.15, 0.4)
-    out = [*lines, _line(tuple(top), (top[0] - length * math.sin(angle), top[1] + length * math.cos(angle)))]
+    # in writing order: the flag up to the top, the stem down, then the foot
+    out = [_line((top[0] - length * math.sin(angle), top[1] + length * math.cos(angle)), tuple(top)), *lines]
     if rng.random() < 0.35:
         half = height * rng.uniform(0.15, 0.35)
         out.append(_line((bottom[0] - half, bottom[1]), (bottom[0] + half * rng.uniform(0.7, 1.2), bottom[1])))
@@ -139,9 +144,25 @@ def synthetic_glyph(label: int, rng: np.random.Generator) -> list[Polyline]:
         else:
             upper = _arc(w / 2, 0.24, w / 2, 0.24, 200, 450)
         return [np.concatenate([upper, _arc(w / 2, 0.7, w * u(0.5, 0.6), 0.3, -90, 160)])]
+    if label == 5:
+        return _five(rng)
     if label == 1:
         return add_flag_and_foot([_line((0.3, 0.0), (0.3 + u(-0.08, 0.03), 1.0))], rng)
     raise ValueError(f"no synthetic glyph for {label}")
+
+
+def _five(rng: np.random.Generator) -> list[Polyline]:
+    """A 5: its bar drawn last (a second stroke) or first (one stroke, right to left, then down)."""
+    u = rng.uniform
+    w, drop = u(0.45, 0.65), u(0.35, 0.5)
+    corner = (u(0.0, 0.1), 0.0)
+    ry = (1.0 - drop) / 2 * u(0.95, 1.05)
+    belly = _arc(w / 2, 1.0 - ry, w * u(0.5, 0.6), ry, 225, u(480, 510))
+    body = np.concatenate([_line(corner, (u(-0.03, 0.05), drop)), belly])
+    bar = _line(corner, (w + u(-0.05, 0.1), u(-0.05, 0.03)))
+    if rng.random() < 0.5:
+        return [body, bar]
+    return [np.concatenate([bar[::-1], body])]
 
 
 # ----------------------------------------------------------------------------- the picture
@@ -162,9 +183,14 @@ def pen_lines(
     matrix = np.array([[cos * stretch, -sin + shear], [sin * stretch, cos]], dtype=np.float32)
     low, high = _extent(lines)
     centre = (low + high) / 2
-    # the tolerance is given in pixels of MNIST's 20-pixel box: in the lines' units, that share
-    tolerance = rng.uniform(*style.tolerance) * float((high - low).max()) / 20
-    moved = [simplify((line - centre) @ matrix.T, tolerance) for line in lines]
+    moved = [(line - centre) @ matrix.T for line in lines]
+    if style.sampled and rng.random() < style.sampled:
+        count = int(rng.integers(style.points[0], style.points[1] + 1))
+        moved = sample_along(moved, count, pen_up=bool(rng.random() < style.pen_up))
+    else:
+        # the tolerance is given in pixels of MNIST's 20-pixel box: in the lines' units, that share
+        tolerance = rng.uniform(*style.tolerance) * float((high - low).max()) / 20
+        moved = [simplify(line, tolerance) for line in moved]
     low, high = _extent(moved)
     span = np.maximum(high - low, 1e-6)
     scale = min(size) * rng.uniform(*style.fill) / float(span.max())

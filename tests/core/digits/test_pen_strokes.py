@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui_app.core.digits.pen_strokes import digit_strokes, render, simplify, skeletonise, trace
+from gui_app.core.digits.pen_strokes import (
+    digit_strokes,
+    render,
+    sample_along,
+    simplify,
+    skeletonise,
+    trace,
+    writing_order,
+)
 from gui_app.core.digits.pen_styles import SYNTHETIC_LABELS, PenStyle, pen_digit, pen_picture, synthetic_glyph
 from scripts.make_pen_test_set import GLYPH_SEED, glyph_digits
 from tests.data.handwriting.pen_digits import PEN_SET, load_pen_set
@@ -87,3 +95,45 @@ def test_the_committed_pen_set_is_what_the_script_makes() -> None:
             assert np.abs(a - b).max() <= 0.051  # stored to a tenth of a pixel
     assert PEN_SET.stat().st_size < 1_000_000
     assert sorted({d.label for d in load_pen_set(PEN_SET)}) == list(range(10))
+
+
+def test_a_skeleton_is_written_from_its_top_end_in_one_continuing_path() -> None:
+    # a 7 traced in pieces, in no order: the top stroke right to left, the stem bottom up
+    stem = np.array([[12.0, 24.0], [16.0, 12.0], [18.0, 5.0]], dtype=np.float32)
+    top = np.array([[18.0, 5.0], [6.0, 5.0]], dtype=np.float32)
+    first, second = writing_order([stem, top])
+    assert first[0].tolist() == [6.0, 5.0] and first[-1].tolist() == [18.0, 5.0]  # top-left end first
+    assert second[0].tolist() == [18.0, 5.0] and second[-1].tolist() == [12.0, 24.0]  # entered at the pen
+
+
+def test_a_tablet_keeps_evenly_spaced_points_of_the_path_pen_moves_included() -> None:
+    stroke = np.array([[0.0, 0.0], [0.0, 10.0]], dtype=np.float32)
+    bar = np.array([[10.0, 10.0], [10.0, 0.0]], dtype=np.float32)  # 10 away: the pen's move is part of the path
+    (path,) = sample_along([stroke, bar], 7)
+    assert len(path) == 7
+    steps = np.hypot(*np.diff(path, axis=0).T)
+    assert np.allclose(steps, 5.0, atol=1e-5)  # 30 units of path in 6 equal steps
+    assert path[0].tolist() == [0.0, 0.0] and path[-1].tolist() == [10.0, 0.0]
+    apart = sample_along([stroke, bar], 8, pen_up=False)
+    assert [len(line) for line in apart] == [4, 4] and apart[1][0].tolist() == [10.0, 10.0]
+
+
+def test_a_sampled_pen_digit_is_a_few_straight_segments() -> None:
+    glyph = synthetic_glyph(3, np.random.default_rng(1))
+    style = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, wobble=(0.0, 0.0))
+    (line,), size, pen = pen_digit(glyph, 3, np.random.default_rng(2), style)
+    assert len(line) == 8
+    picture = pen_picture([line], size, pen)
+    assert 0.01 < (picture < 128).mean() < 0.3
+
+
+def test_at_a_junction_the_pen_goes_straight_on_and_lifts_for_the_next_stroke() -> None:
+    # an open 4 traced in pieces that meet where the bar crosses the stem (at x 14, y 16)
+    arm = np.array([[4.0, 4.0], [4.0, 10.0], [4.0, 16.0], [9.0, 16.0], [14.0, 16.0]], dtype=np.float32)
+    bar_end = np.array([[14.0, 16.0], [17.0, 16.0], [20.0, 16.0]], dtype=np.float32)
+    stem_top = np.array([[14.0, 16.0], [14.0, 10.0], [14.0, 4.0]], dtype=np.float32)
+    stem_foot = np.array([[14.0, 16.0], [14.0, 20.0], [14.0, 24.0]], dtype=np.float32)
+    order = writing_order([stem_foot, stem_top, bar_end, arm])
+    assert [line[0].tolist() for line in order] == [[4.0, 4.0], [14.0, 16.0], [14.0, 4.0], [14.0, 16.0]]
+    assert order[1][-1].tolist() == [20.0, 16.0]  # along the bar, not up or down the stem
+    assert order[3][-1].tolist() == [14.0, 24.0]  # the stem from its top, straight down through the bar

@@ -7,7 +7,9 @@ import pytest
 
 from gui_app.core.data.idx_files import read_idx
 from gui_app.core.data.locations import sample_dir
+from gui_app.core.digits.pen_letters import LETTERS, letter_strokes
 from gui_app.core.digits.pen_strokes import render
+from gui_app.core.digits.pen_styles import PenStyle, pen_digit, pen_picture
 from gui_app.core.digits.reader import DigitReader
 from gui_app.core.digits.rejection import InkShape, not_a_digit
 from tests.data.handwriting.pen_digits import load_pen_set, pictures
@@ -72,8 +74,13 @@ def test_mnist_ones_still_read_as_1(reader) -> None:
 def test_pen_written_ones_still_read_as_1(reader) -> None:
     ones = [d for d in load_pen_set() if d.label == 1]
     predictions = reader.read_many(list(pictures(ones)))
-    read_as_one = sum(p is not None and p.is_digit and p.digit == 1 for p in predictions)
-    assert read_as_one / len(ones) >= 0.97, f"{read_as_one} of {len(ones)} pen 1s read as 1"
+    # thin and short as many are, none is taken for a dot or a dash
+    assert not [p.reason for p in predictions if p.reason and p.reason.startswith(("a dot", "a dash"))]
+    # a tablet's few points turn some flagged 1s into 7s (docs/digit-model.md): a lower floor there
+    for tablet, floor in ((False, 0.97), (True, 0.9)):
+        part = [p for p, d in zip(predictions, ones, strict=True) if (d.source == "tablet") == tablet]
+        read_as_one = sum(p is not None and p.is_digit and p.digit == 1 for p in part)
+        assert read_as_one / len(part) >= floor, f"{read_as_one} of {len(part)} pen 1s read as 1 (tablet: {tablet})"
 
 
 @pytest.mark.parametrize("height", [0.15, 0.25, 0.4])
@@ -83,3 +90,40 @@ def test_short_thin_ones_on_the_pad_read_as_1(reader, height: float, pen: float)
     picture = _pad([[(0.5, 0.5 - height / 2), (0.49, 0.5 + height / 2)]], pen)
     prediction = reader.read(picture, invert=False)
     assert prediction is not None and prediction.is_digit and prediction.digit == 1, prediction
+
+
+#: Shapes the training never shows (it shows those of LETTERS): they are not digits either.
+UNSEEN_SHAPES = {
+    "N": [[(0.0, 1.0), (0.0, 0.0), (0.6, 1.0), (0.6, 0.0)]],
+    "F": [[(0.55, 0.0), (0.0, 0.0), (0.0, 1.0)], [(0.0, 0.5), (0.4, 0.5)]],
+}
+
+
+def _shape_pictures(strokes: list[list[tuple[float, float]]], seed: int, count: int = 20) -> list[np.ndarray]:
+    """``count`` pen pictures of a shape, each corner moved a little, as pen_letters varies them."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        lines = [
+            np.array(s, dtype=np.float32) + rng.uniform(-0.06, 0.06, (len(s), 2)).astype(np.float32) for s in strokes
+        ]
+        out.append(pen_picture(*pen_digit(lines, -1, rng, PenStyle(sampled=0.3))))
+    return out
+
+
+@pytest.mark.parametrize("name", [*LETTERS, *UNSEEN_SHAPES])
+def test_letter_like_shapes_are_not_digits(reader, name: str) -> None:
+    # the training's own draws are seeded from 20,000 up; these are other pictures of the shapes
+    pictures = _shape_pictures(LETTERS.get(name) or UNSEEN_SHAPES[name], seed=4242 + ord(name))
+    predictions = reader.read_many(pictures)
+    refused = [p for p in predictions if p is not None and not p.is_digit]
+    assert len(refused) >= 0.9 * len(pictures), [(p.digit, round(p.confidence, 2)) for p in predictions if p]
+    assert all(p.reason and p.reason.startswith("not like any digit") for p in refused)
+
+
+def test_the_letters_vary_from_draw_to_draw_but_keep_their_strokes() -> None:
+    rng = np.random.default_rng(0)
+    first, second = letter_strokes("H", rng), letter_strokes("H", rng)
+    assert [len(s) for s in first] == [len(s) for s in LETTERS["H"]] == [len(s) for s in second]
+    assert not np.array_equal(first[0], second[0])
+    assert np.abs(first[0] - np.array(LETTERS["H"][0])).max() <= 0.06

@@ -19,8 +19,9 @@ from gui_app.core.digits.pen_strokes import Polyline
 from gui_app.core.digits.pen_styles import pen_picture
 
 PEN_SET = Path(__file__).with_name("pen_digits.npz")
-#: What ``source`` holds: MNIST's test split redrawn as pen strokes, or the hand-made glyphs.
-SOURCES = ("mnist-test", "glyphs")
+#: What ``source`` holds: MNIST's test split redrawn as pen strokes, the hand-made glyphs, or
+#: either as a tablet records them (a few evenly spaced points of the pen's path).
+SOURCES = ("mnist-test", "glyphs", "tablet")
 
 
 @dataclass(frozen=True)

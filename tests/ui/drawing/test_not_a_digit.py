@@ -1,4 +1,4 @@
-"""The panel says "draw a digit" for ink that is not one (a dot, a dash), and reads a 1 as 1."""
+"""The panel says "draw a digit" for ink that is not one (a dot, a dash, a letter), and reads a 1 as 1."""
 
 from __future__ import annotations
 
@@ -27,3 +27,12 @@ def test_a_short_stroke_down_is_a_1_and_clears_the_message(panel: DrawPanel) -> 
     replay_stroke(panel.pad, [(0.5, 0.38), (0.5, 0.5), (0.49, 0.62)])
     assert panel.predicted.text() == "1"
     assert panel.confidence.text().endswith("sure") and panel.confidence.toolTip() == ""
+
+
+def test_a_letter_on_the_pad_asks_for_a_digit(panel: DrawPanel) -> None:
+    # an H, three strokes, as someone would write it on the pad
+    for stroke in ([(0.3, 0.25), (0.3, 0.75)], [(0.65, 0.25), (0.66, 0.75)], [(0.3, 0.5), (0.65, 0.52)]):
+        replay_stroke(panel.pad, stroke)
+    assert panel.predicted.text() == "–"
+    assert panel.confidence.text() == "draw a digit"
+    assert panel.confidence.toolTip().startswith("not like any digit")
