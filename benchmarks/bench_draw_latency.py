@@ -48,6 +48,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--digits", type=int, default=120, help="stroke digits to replay")
     parser.add_argument("--pictures", type=int, default=2000, help="pictures for the batched CLI path")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the app leaves one core to Qt)")
+    parser.add_argument(
+        "--compare", type=Path, metavar="MODEL", help="also time this model's forward pass beside the bundled one's"
+    )
     return parser.parse_args()
 
 
@@ -135,6 +138,25 @@ def _time_batched(reader: DigitReader, count: int) -> None:
     assert all(r is not None for r in results)
 
 
+def _compare_models(reader: DigitReader, other: Path, images: list[torch.Tensor]) -> None:
+    """The bundled model's forward pass and ``other``'s, interleaved on the same pad images."""
+    from gui_app.core.digits.reader import DigitReader
+
+    second = DigitReader.from_file(other)
+    second.warm_up()
+    times: dict[str, list[float]] = {"bundled": [], other.name: []}
+    for _ in range(5):
+        for image in images:
+            for name, each in (("bundled", reader), (other.name, second)):
+                start = time.perf_counter()
+                each.probabilities(image)
+                times[name].append(time.perf_counter() - start)
+    for name, values in times.items():
+        print(f"model forward (1 image), {name:<20} {_ms(values)}")
+    ratio = statistics.median(times[other.name]) / statistics.median(times["bundled"])
+    print(f"forward {other.name} / bundled = {ratio:.2f}")
+
+
 def main() -> int:
     args = _parse_args()
     torch.set_num_threads(args.threads)
@@ -152,11 +174,15 @@ def main() -> int:
     digits = variants()[:: max(1, len(variants()) // args.digits)][: args.digits]
 
     timings = _Timings()
+    images = []
     for digit in digits:
         timings.end_to_end.append(_time_release(app, panel, digit))
         reader = _time_parts(panel, timings)
+        images.append(panel.last_prediction.image)
 
     _print_latency(timings, len(digits))
+    if args.compare:
+        _compare_models(reader, args.compare, images)
     _time_batched(reader, args.pictures)
     return 0
 

@@ -37,7 +37,12 @@ LETTERS: dict[str, list[Stroke]] = {
 
 def letter_strokes(name: str, rng: np.random.Generator, jitter: float = 0.06) -> list[Polyline]:
     """``name``'s strokes with each corner moved a little (``jitter`` of the box), so no two are alike."""
+    return jittered(LETTERS[name], rng, jitter)
+
+
+def jittered(strokes: list[Stroke], rng: np.random.Generator, jitter: float = 0.06) -> list[Polyline]:
+    """``strokes`` as polylines, each point moved by up to ``jitter`` either way in x and y."""
     return [
         (np.array(stroke, dtype=np.float32) + rng.uniform(-jitter, jitter, (len(stroke), 2))).astype(np.float32)
-        for stroke in LETTERS[name]
+        for stroke in strokes
     ]
