@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gui_app.core.digits.pen_styles import pen_picture
+
 Point = tuple[float, float]
 Stroke = list[Point]
 
@@ -147,24 +149,7 @@ def render_picture(digit: StrokeDigit, size: tuple[int, int], pen_px: float | No
     """
     height, width = size
     side = min(height, width)
-    ox, oy = (width - side) / 2, (height - side) / 2
+    origin = np.array([(width - side) / 2, (height - side) / 2], dtype=np.float32)
     pen = pen_px if pen_px is not None else max(1.0, digit.pen_ratio * side)
-    radius = pen / 2
-    ink = np.zeros((height, width), dtype=np.float32)
-    reach = radius + 1.5
-    for stroke in digit.strokes:
-        points = [(ox + x * side, oy + y * side) for x, y in stroke]
-        for (x0, y0), (x1, y1) in zip(points, points[1:] or points, strict=False):
-            # only the pixels near this segment: distance to it, then an antialiased round pen
-            r0, r1 = max(0, int(min(y0, y1) - reach)), min(height, int(max(y0, y1) + reach) + 1)
-            c0, c1 = max(0, int(min(x0, x1) - reach)), min(width, int(max(x0, x1) + reach) + 1)
-            if r0 >= r1 or c0 >= c1:
-                continue
-            ys, xs = np.mgrid[r0:r1, c0:c1].astype(np.float32) + 0.5
-            dx, dy = x1 - x0, y1 - y0
-            length2 = dx * dx + dy * dy
-            t = np.clip(((xs - x0) * dx + (ys - y0) * dy) / length2, 0, 1) if length2 > 0 else 0.0
-            dist = np.hypot(xs - (x0 + t * dx), ys - (y0 + t * dy))
-            window = ink[r0:r1, c0:c1]
-            np.maximum(window, np.clip(radius + 0.5 - dist, 0, 1), out=window)
-    return (255 - ink * 255).round().astype(np.uint8)
+    lines = [np.array(stroke, dtype=np.float32) * side + origin for stroke in digit.strokes]
+    return pen_picture(lines, size, pen)
