@@ -14,21 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
-#: One hue per catalogue category (palette icons, block headers).
-CATEGORY_COLOURS = {
-    "Linear": "#4C7BD9",
-    "Convolution": "#2E9E8F",
-    "Pooling": "#5FA84A",
-    "Normalisation": "#9B6BD3",
-    "Activation": "#E08A2E",
-    "Regularisation": "#C4577A",
-    "Recurrent": "#3F9BC9",
-    "Shape": "#7D8796",
-    "Models": "#B5883E",
-    "Containers": "#2E86AB",
-    "Input": "#56606E",
-    "Output": "#56606E",
-}
+from gui_app.core.layers.colours import CATEGORY_COLOURS, FALLBACK_COLOUR
 
 #: A short glyph per category, drawn in the palette icons.
 CATEGORY_GLYPHS = {
@@ -184,7 +170,7 @@ def category_icon(category: str, size: int = 20) -> QIcon:
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(CATEGORY_COLOURS.get(category, "#7D8796")))
+    painter.setBrush(QColor(CATEGORY_COLOURS.get(category, FALLBACK_COLOUR)))
     painter.drawRoundedRect(1, 1, size - 2, size - 2, 4, 4)
     painter.setPen(QColor("#FFFFFF"))
     font = painter.font()

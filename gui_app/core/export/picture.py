@@ -17,25 +17,12 @@ from xml.sax.saxutils import escape, quoteattr
 from gui_app.core.analysis.compiler import CompiledNetwork, LayerResult, compile_network
 from gui_app.core.analysis.messages import layer_number
 from gui_app.core.layers.catalogue import CATALOGUE
+from gui_app.core.layers.colours import CATEGORY_COLOURS, FALLBACK_COLOUR
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.text.numbers import format_count, format_shape
 from gui_app.core.text.printable import printable
 
-#: One hue per category, as the canvas's block headers have them.
-CATEGORY_COLOURS = {
-    "Linear": "#4C7BD9",
-    "Convolution": "#2E9E8F",
-    "Pooling": "#5FA84A",
-    "Normalisation": "#9B6BD3",
-    "Activation": "#E08A2E",
-    "Regularisation": "#C4577A",
-    "Recurrent": "#3F9BC9",
-    "Attention and embedding": "#3F9BC9",
-    "Upsampling and padding": "#5FA84A",
-    "Shape": "#7D8796",
-    "Models": "#B5883E",
-}
-_END_COLOUR = "#56606E"
+_END_COLOUR = CATEGORY_COLOURS["Input"]
 _ERROR_COLOUR = "#D7263D"
 _TEXT, _MUTED, _PAPER = "#1F2328", "#5F6B7A", "#FFFFFF"
 
@@ -112,7 +99,7 @@ def _end_box(layout: Layout, y: int, label: str, detail: str) -> str:
 
 def _block(layout: Layout, y: int, result: LayerResult) -> str:
     entry = CATALOGUE[result.type]
-    colour = CATEGORY_COLOURS.get(entry.category, _END_COLOUR)
+    colour = CATEGORY_COLOURS.get(entry.category, FALLBACK_COLOUR)
     border = _ERROR_COLOUR if result.error else colour
     x, width = layout.margin, layout.width
     heading = f"#{layer_number(result.index)}  {result.type}"

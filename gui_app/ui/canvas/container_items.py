@@ -16,10 +16,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsSceneMouseEvent
 
+from gui_app.core.layers.colours import CATEGORY_COLOURS
 from gui_app.ui.canvas.fix_badge import BADGE_GAP, BADGE_HEIGHT, FixBadge
 from gui_app.ui.canvas.items import GAP
 from gui_app.ui.canvas.layout import HEADER, LABEL, MERGE, FrameGeometry
-from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
+from gui_app.ui.theme import CanvasColours
 
 TOGGLE = 18.0
 _ADD_LANE = "＋ lane"
@@ -207,7 +208,7 @@ class ContainerItem(QGraphicsObject):
     # ------------------------------------------------------------------ painting
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        accent = QColor(CATEGORY_COLOURS.get("Containers", "#2E86AB"))
+        accent = QColor(CATEGORY_COLOURS["Containers"])
         if self.show_arrow and self.pos() == self.layout_pos:
             _paint_arrow(painter, self.colours, self._width / 2, 0.0)
         self._paint_frame(painter, accent)

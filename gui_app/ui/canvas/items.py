@@ -15,8 +15,9 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from gui_app.core.analysis.messages import Where, block_number
+from gui_app.core.layers.colours import CATEGORY_COLOURS, FALLBACK_COLOUR
 from gui_app.ui.canvas.fix_badge import FixBadge
-from gui_app.ui.theme import CATEGORY_COLOURS, CanvasColours
+from gui_app.ui.theme import CanvasColours
 
 BLOCK_WIDTH = 300.0
 BLOCK_HEIGHT = 50.0
@@ -170,7 +171,7 @@ class BlockItem(QGraphicsObject):
         clip = QPainterPath()
         clip.addRect(QRectF(0, 0, 7, BLOCK_HEIGHT))
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(CATEGORY_COLOURS.get(self.state.category, "#7D8796")))
+        painter.setBrush(QColor(CATEGORY_COLOURS.get(self.state.category, FALLBACK_COLOUR)))
         painter.drawPath(strip.intersected(clip))
 
     def _paint_title_line(self, painter: QPainter, left: float, right: float) -> None:

@@ -191,3 +191,11 @@ def test_the_project_format_lists_every_type_under_its_category():
     for category, layers in by_category().items():
         listed = {name.split("(")[0].strip() for name in rows.get(category, "").split(",")}
         assert {layer.name for layer in layers} <= listed, category
+
+
+def test_every_category_has_its_own_colour_for_the_canvas_and_pictures() -> None:
+    from gui_app.core.layers.colours import CATEGORY_COLOURS, FALLBACK_COLOUR
+
+    missing = [c for c in CATEGORIES if c not in CATEGORY_COLOURS]
+    assert not missing, missing
+    assert all(colour.startswith("#") and len(colour) == 7 for colour in [*CATEGORY_COLOURS.values(), FALLBACK_COLOUR])
