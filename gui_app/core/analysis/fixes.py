@@ -32,7 +32,7 @@ class Fix(ABC):
 
     def apply(self, spec: NetworkSpec) -> NetworkSpec:
         """The fixed network, a copy; :class:`ParamError` when the validator refuses the result."""
-        fixed = copy_keeping_uids(spec)
+        fixed = spec.copy(keep_uids=True)
         self._edit(fixed)
         return fixed
 
@@ -148,11 +148,6 @@ class SetInputShape(Fix):
 
     def _edit(self, spec: NetworkSpec) -> None:
         spec.set_input_shape(self.shape)
-
-
-def copy_keeping_uids(spec: NetworkSpec) -> NetworkSpec:
-    """An independent copy whose blocks keep their uids, lanes included (what a fix edits)."""
-    return spec.copy(keep_uids=True)
 
 
 def error_remedy(index: int, type_name: str, error: ParamError, in_shape: Shape, uid: int | None = None) -> Fix | None:

@@ -350,6 +350,11 @@ class NetworkSpec:
                 return i
         raise KeyError(uid)
 
+    def same_network(self, other: NetworkSpec) -> bool:
+        """The same input shape and blocks, lanes and parameters included (uids aside: they are
+        the process's names for blocks, not part of the network)."""
+        return tuple(self.input_shape) == tuple(other.input_shape) and self.layers == other.layers
+
     def copy(self, *, keep_uids: bool = False) -> NetworkSpec:
         """An independent deep copy with no connected callbacks: fresh uids, or the same ones
         (``keep_uids``: a view that names the document's blocks by uid in its copy)."""

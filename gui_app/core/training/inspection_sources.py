@@ -53,9 +53,7 @@ def weights_fit(model: TrainedModel | None, spec: NetworkSpec) -> bool:
     """True when ``model`` was trained for exactly ``spec``'s input and blocks."""
     if model is None:
         return False
-    return tuple(model.spec.input_shape) == tuple(spec.input_shape) and (
-        model.spec.to_dict()["layers"] == spec.to_dict()["layers"]
-    )
+    return model.spec.same_network(spec)
 
 
 @dataclass

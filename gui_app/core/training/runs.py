@@ -412,9 +412,7 @@ _SETTING_NAMES = {f.name: f.name for f in fields(TrainingConfig)} | {
 def settings_changes(previous: RunRecord, run: RunRecord) -> list[str]:
     """What ``run`` changed from ``previous``: ``["network (109.4k → 25.8k params)", "lr 0.01 → 0.1"]``."""
     changes = []
-    if previous.spec.to_dict()["layers"] != run.spec.to_dict()["layers"] or tuple(previous.spec.input_shape) != tuple(
-        run.spec.input_shape
-    ):
+    if not previous.spec.same_network(run.spec):
         size = f"{format_count(previous.parameters)} → {format_count(run.parameters)} params"
         changes.append(f"network ({size})" if previous.parameters != run.parameters else "network")
     old, new = previous.config.to_dict(), run.config.to_dict()

@@ -30,7 +30,7 @@ from gui_app.core.analysis.messages import Where, block_number
 from gui_app.core.analysis.repair import problems
 from gui_app.core.layers.catalogue import CATALOGUE
 from gui_app.core.layers.containers import CONTAINERS
-from gui_app.core.project.blocks import TOP, Lane, Place, walk
+from gui_app.core.project.blocks import TOP, Lane, Place, count_blocks, walk
 from gui_app.core.project.spec import STRUCTURAL, Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs, format_shape
 from gui_app.core.training.events import HealthEvent
@@ -323,10 +323,6 @@ class NetworkScene(QGraphicsScene):
         self.select_uids([layer.uid for layer in self.document.spec.layers])
 
     # ------------------------------------------------------------------ insertion positions
-    def insertion_index(self, scene_y: float) -> int:
-        """Where a block dropped at ``scene_y`` on the top-level chain lands (0 = first, n = before Output)."""
-        return self.layout.top_lane.index_at(scene_y)
-
     def drop_target(self, scene_pos: QPointF) -> tuple[Lane, int]:
         """The lane and the gap in it that a drop at ``scene_pos`` lands in (the innermost lane there)."""
         lane = self.layout.lane_at(scene_pos.x(), scene_pos.y())
@@ -437,7 +433,7 @@ def _layer_state(
     (a collapsed container: its output shape, parameters and what it holds)."""
     layer_type = CATALOGUE[layer.type]
     if layer.lanes is not None:
-        inside = sum(1 for _ in walk([layer])) - 1
+        inside = count_blocks([layer]) - 1
         summary = f"{inside} block{'s' if inside != 1 else ''} · {_merge_words(layer, result)}"
     else:
         summary = result.summary or layer_type.summary({**layer_type.defaults(), **layer.params})

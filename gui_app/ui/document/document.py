@@ -17,7 +17,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from gui_app.core.analysis.compiler import LayerResult, compile_network, walk_results
 from gui_app.core.analysis.costs import network_costs
 from gui_app.core.analysis.dims import network_dims
-from gui_app.core.analysis.fixes import Fix, copy_keeping_uids
+from gui_app.core.analysis.fixes import Fix
 from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.messages import block_name, error_message
 from gui_app.core.analysis.repair import Problem, problems
@@ -189,7 +189,7 @@ class Document(QObject):
         try:
             length = len(blocks_in(self.spec.layers, lane))
             index = length if index is None else max(0, min(index, length))
-            trial = copy_keeping_uids(self.spec)
+            trial = self.spec.copy(keep_uids=True)
             for offset, block in enumerate(blocks):
                 trial.insert_block(lane, index + offset, block.copy())
         except (ParamError, KeyError, IndexError, ValueError) as exc:  # all mean: it cannot go there
@@ -229,7 +229,7 @@ class Document(QObject):
         # The block the group lands before: the first at or after ``index`` that does not move.
         before = next((uid for uid in chain[max(0, index) :] if uid not in group), None)
         command = MoveBlocksCommand(self.spec, group, lane, before, _move_text(self.spec, group))
-        trial = copy_keeping_uids(self.spec)
+        trial = self.spec.copy(keep_uids=True)
         try:
             MoveBlocksCommand(trial, group, lane, before, "").redo()
         except (ParamError, KeyError, IndexError) as exc:  # all mean: it cannot go there
@@ -246,7 +246,7 @@ class Document(QObject):
         except KeyError:
             return False
         at = len(lanes or []) if at is None else at
-        trial = copy_keeping_uids(self.spec)
+        trial = self.spec.copy(keep_uids=True)
         try:
             trial.add_lane(container, at)
         except (ParamError, IndexError) as exc:
@@ -256,7 +256,7 @@ class Document(QObject):
 
     def remove_lane(self, container: int, lane: int) -> bool:
         """Take lane ``lane`` (and its blocks) out of a Parallel; one undo step."""
-        trial = copy_keeping_uids(self.spec)
+        trial = self.spec.copy(keep_uids=True)
         try:
             trial.remove_lane(container, lane)
         except (ParamError, KeyError, IndexError) as exc:

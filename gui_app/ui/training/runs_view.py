@@ -281,8 +281,7 @@ class RunsView(QWidget):
                     self._set_row(r, row)
         if record.name in self.ticked:
             self._show_curves(record.name)
-        self._draw_pareto()
-        self._selection_changed()
+        self._selection_changed()  # redraws the Pareto view too
 
     def _show_listing(self, selected: str | None) -> None:
         self.rows = run_rows(self.listing)

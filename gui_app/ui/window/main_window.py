@@ -414,9 +414,7 @@ class MainWindow(QMainWindow):
         if model is None:
             return None
         spec = self.document.spec
-        if model.spec.to_dict()["layers"] != spec.to_dict()["layers"] or tuple(model.spec.input_shape) != tuple(
-            spec.input_shape
-        ):
+        if not model.spec.same_network(spec):
             return None
         return model.state_dict
 

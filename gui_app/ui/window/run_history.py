@@ -110,8 +110,4 @@ class RunHistory(QObject):
 
 def _same_network_and_settings(a: NetworkSpec, b: NetworkSpec) -> bool:
     """The same blocks (uids aside), input and training settings: reopening changes nothing."""
-    return (
-        a.to_dict()["layers"] == b.to_dict()["layers"]
-        and tuple(a.input_shape) == tuple(b.input_shape)
-        and a.training == b.training
-    )
+    return a.same_network(b) and a.training == b.training

@@ -4,7 +4,7 @@ Residual's mismatched shortcut gets the projection ResNet uses; a fix keeps ever
 from __future__ import annotations
 
 from gui_app.core.analysis.compiler import compile_network
-from gui_app.core.analysis.fixes import ReplaceLane, SetParams, copy_keeping_uids
+from gui_app.core.analysis.fixes import ReplaceLane, SetParams
 from gui_app.core.analysis.lint import lint_network
 from gui_app.core.analysis.repair import fix_all, problems
 from gui_app.core.project.blocks import walk
@@ -68,5 +68,5 @@ def test_a_fix_of_a_top_level_block_keeps_every_container_whole_with_its_uids():
     assert [(p.block.uid, p.address) for p in walk(fixed.layers)] == [
         (p.block.uid, p.address) for p in walk(spec.layers)
     ]
-    copy = copy_keeping_uids(spec)
+    copy = spec.copy(keep_uids=True)
     assert copy.to_json() == spec.to_json() and copy.layers[3] is not spec.layers[3]
