@@ -18,6 +18,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,9 +83,10 @@ def _window(app: QApplication) -> MainWindow:
     from gui_app.core.project.presets import load_preset
     from gui_app.ui.window.main_window import MainWindow
 
-    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "NetBuilder", "bench-block-view")
-    settings.clear()
-    window = MainWindow(settings)
+    # settings and autosaves in a folder of their own, never the user's
+    work = Path(tempfile.mkdtemp(prefix="netbuilder-bench-block-view-"))
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, autosave_dir=work / "autosave")
     window.document.load(load_preset("mnist_cnn_small"), None)
     window.project_loaded()
     window.resize(1280, 800)

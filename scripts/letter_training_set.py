@@ -17,9 +17,6 @@ from gui_app.core.digits.pen_styles import pen_digit, pen_picture
 from gui_app.core.digits.preprocessing import mnist_image
 from scripts.pen_training_set import TRAINING_STYLE
 
-#: Not a digit: no label, so :func:`pen_digit` adds no digit's variants (flags, bars).
-NO_LABEL = -1
-
 
 def build(per_shape: int, seed: int) -> torch.Tensor:
     """N×1×28×28 float: ``per_shape`` pen pictures of every shape in ``LETTERS``, preprocessed."""
@@ -27,7 +24,7 @@ def build(per_shape: int, seed: int) -> torch.Tensor:
     out = []
     for name in LETTERS:
         for _ in range(per_shape):
-            placed, size, pen = pen_digit(letter_strokes(name, rng), NO_LABEL, rng, TRAINING_STYLE)
+            placed, size, pen = pen_digit(letter_strokes(name, rng), -1, rng, TRAINING_STYLE, variants=False)
             image = mnist_image(pen_picture(placed, size, pen), invert=True)
             if image is not None:
                 out.append(image)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,9 +72,10 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
-    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "NetBuilder", "screenshot")
-    settings.clear()
-    window = MainWindow(settings)
+    # settings and autosaves in a folder of their own, never the user's
+    work = Path(tempfile.mkdtemp(prefix="netbuilder-screenshot-"))
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, autosave_dir=work / "autosave")
     window.document.load(load_preset("mnist_cnn_small"), None)
     window.project_loaded()
     window.resize(1280, 800)

@@ -37,7 +37,7 @@ from gui_app.core.data.datasets import IDX_FILES  # noqa: E402
 from gui_app.core.data.idx_files import find_idx_file, read_idx  # noqa: E402
 from gui_app.core.digits.preprocessing import BOX, CENTRE, INK_THRESHOLD, MNIST_MEAN, MNIST_STD  # noqa: E402
 from gui_app.core.project.spec import LayerSpec, NetworkSpec  # noqa: E402
-from gui_app.core.training.trained_model import TrainedModel, save_trained_model  # noqa: E402
+from gui_app.core.training.trained_model import TrainedModel, load_trained_model, save_trained_model  # noqa: E402
 from scripts import letter_training_set, pen_training_set  # noqa: E402
 
 if TYPE_CHECKING:
@@ -239,7 +239,6 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 10
 def evaluate_file(path: Path, data_dir: Path | None, threads: int) -> int:
     """Print a saved model's accuracy on the 10,000 MNIST test images."""
     from gui_app.core.digits.reader import DigitReader
-    from gui_app.core.training.trained_model import load_trained_model
 
     torch.set_num_threads(threads)
     model = load_trained_model(path)
@@ -302,7 +301,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--pen-digits", type=int, default=0, help="redraw this many training images as pen strokes (0: all)"
     )
-    parser.add_argument("--pen-cache", type=Path, default=Path("/tmp/netbuilder-pen-cache"))
+    parser.add_argument("--pen-cache", type=Path, default=pen_training_set.CACHE_DIR)
     parser.add_argument(
         "--letters-per-batch",
         type=int,
@@ -366,8 +365,6 @@ def _start_run(args: argparse.Namespace) -> _Run:
     spec = digit_network_spec(args.width)
     model = build_model(spec, seed=args.seed)
     if args.init:
-        from gui_app.core.training.trained_model import load_trained_model
-
         model.load_state_dict(load_trained_model(args.init).state_dict)
         print(f"starting from {args.init}", flush=True)
     n_params = sum(p.numel() for p in model.parameters())
