@@ -9,10 +9,10 @@ cannot be read or OUT is refused or cannot be written.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from gui_app.cli import HELP
+from gui_app.cli.messages import fail
 from gui_app.core.export.output_files import existing_outputs
 from gui_app.core.export.picture import network_svg
 from gui_app.core.files.writing import write_atomic
@@ -33,18 +33,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = load_spec_file(args.file)
     except ProjectFileError as exc:
-        return _fail(str(exc), 2)
+        return fail("draw", str(exc), 2)
     out = Path(args.output)
     if existing_outputs([out]) and not args.force:
-        return _fail(f"{out}: exists; pass --force to replace it", 2)
+        return fail("draw", f"{out}: exists; pass --force to replace it", 2)
     try:
         write_atomic(out, network_svg(spec))
     except OSError as exc:
-        return _fail(f"{out}: cannot be written ({exc.strerror or exc})", 2)
+        return fail("draw", f"{out}: cannot be written ({exc.strerror or exc})", 2)
     print(printable(f"wrote {out}"))
     return 0
-
-
-def _fail(message: str, status: int) -> int:
-    print(f"netbuilder draw: {printable(message)}", file=sys.stderr)
-    return status

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from gui_app.cli import HELP
+from gui_app.cli.messages import fail
 from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.export.formats import FORMAT_NAMES, ExportFormat, export_format, export_outputs, export_to
@@ -53,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec, trained = _load(Path(args.file), args.weights)
     except (ProjectFileError, ModelFileError) as exc:
-        return _fail(str(exc), 2)
+        return fail("export", str(exc), 2)
     compiled = compile_network(spec)
     if not compiled.ok:
         first = compiled.errors[0]
-        return _fail(f"{Path(args.file).name}: {error_message(first)}", 1)
+        return fail("export", f"{Path(args.file).name}: {error_message(first)}", 1)
     out = Path(args.output)
     if not out.parent.is_dir():
-        return _fail(f"{out.parent}: no such folder", 2)
+        return fail("export", f"{out.parent}: no such folder", 2)
     fmt = export_format(args.format)
     _notes(fmt, trained, args)
     weights = trained if fmt.takes_weights else None
@@ -68,17 +69,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         refuse_inputs(outputs, [args.file, args.weights])
     except ExportError as exc:
-        return _fail(str(exc), 2)
+        return fail("export", str(exc), 2)
     existing = existing_outputs(outputs)
     if existing and not args.force:
         names = ", ".join(str(p) for p in existing)
-        return _fail(f"would replace {names}; pass --force to replace {'it' if len(existing) == 1 else 'them'}", 2)
+        return fail(
+            "export", f"would replace {names}; pass --force to replace {'it' if len(existing) == 1 else 'them'}", 2
+        )
     try:
         written = export_to(fmt.name, spec, out, weights, include_preprocessing=not args.exclude_preprocessing)
     except WeightsMismatchError as exc:
-        return _fail(str(exc), 2)
+        return fail("export", str(exc), 2)
     except ExportError as exc:
-        return _fail(str(exc), 1)
+        return fail("export", str(exc), 1)
     print(printable(f"wrote {' and '.join(str(p) for p in written)}"))
     return 0
 
@@ -110,8 +113,3 @@ def _load(path: Path, weights: str | None) -> tuple[NetworkSpec, TrainedModel | 
 
 def _note(message: str) -> None:
     print(f"netbuilder export: note: {printable(message)}", file=sys.stderr)
-
-
-def _fail(message: str, status: int) -> int:
-    print(f"netbuilder export: {printable(message)}", file=sys.stderr)
-    return status

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from gui_app.cli import HELP
+from gui_app.cli.messages import fail
 from gui_app.core.analysis.messages import block_name
 from gui_app.core.analysis.repair import Problem, fix_all
 from gui_app.core.export.output_files import existing_outputs, same_file
@@ -42,18 +43,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         spec = load_spec_file(args.file)
     except ProjectFileError as exc:
-        return _fail(str(exc), 2)
+        return fail("fix", str(exc), 2)
     out = Path(args.output)
     if existing_outputs([out]) and not args.force:
         what = "is the input" if same_file(out, args.file) else "exists"
-        return _fail(f"{out}: {what}; pass --force to replace it", 2)
+        return fail("fix", f"{out}: {what}; pass --force to replace it", 2)
     repair = fix_all(spec)
     for change in repair.applied:
         print(printable(str(change)))
     try:
         write_atomic(out, repair.spec.to_json())
     except OSError as exc:
-        return _fail(f"{out}: cannot be written ({exc.strerror or exc})", 2)
+        return fail("fix", f"{out}: cannot be written ({exc.strerror or exc})", 2)
     count = len(repair.applied)
     print(printable(f"wrote {out} ({count} fix{'es' if count != 1 else ''})"))
     for problem in repair.left:
@@ -64,8 +65,3 @@ def run(args: argparse.Namespace) -> int:
 
 def _where(problem: Problem) -> str:
     return f"{block_name(problem.index)}: " if problem.index is not None else "network: "
-
-
-def _fail(message: str, status: int) -> int:
-    print(f"netbuilder fix: {printable(message)}", file=sys.stderr)
-    return status

@@ -16,10 +16,10 @@ with the parts that mapped), 2 when FILE cannot be read or is refused, or an out
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from gui_app.cli import HELP
+from gui_app.cli.messages import fail
 from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.messages import error_message
 from gui_app.core.export.output_files import existing_outputs, same_file
@@ -56,23 +56,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         shape = parse_input_shape(args.input_shape) if args.input_shape is not None else None
     except ValueError as exc:
-        return _fail(f"--input-shape {exc}", 2)
+        return fail("import", f"--input-shape {exc}", 2)
     source, out = Path(args.file), Path(args.output)
     weights = out.with_suffix(WEIGHTS_SUFFIX)
     refusal = _refused_outputs(source, out, weights, args.force)
     if refusal:
-        return _fail(refusal, 2)
+        return fail("import", refusal, 2)
     try:
         result = import_model(source, ImportOptions(input_shape=shape, trust_code=args.trust_code))
     except ImportFileError as exc:
-        return _fail(str(exc), 2)
+        return fail("import", str(exc), 2)
     try:
         write_atomic(out, result.spec.to_json())
         model = trained_model(result)
         if model is not None:
             save_trained_model(model, weights)
     except OSError as exc:
-        return _fail(f"{out}: cannot be written ({exc.strerror or exc})", 2)
+        return fail("import", f"{out}: cannot be written ({exc.strerror or exc})", 2)
     _print_result(result, out, weights if model is not None else None)
     return 0 if result.report.complete else 1
 
@@ -102,8 +102,3 @@ def _print_result(result: ImportResult, out: Path, weights: Path | None) -> None
     compiled = compile_network(result.spec)
     for layer in compiled.errors:
         print(printable(f"error: {error_message(layer)}"))
-
-
-def _fail(message: str, status: int) -> int:
-    print(f"netbuilder import: {printable(message)}", file=sys.stderr)
-    return status
