@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gui_app.core.digits import pen_strokes, pen_styles, preprocessing
+from gui_app.core.digits import pen_glyphs, pen_strokes, pen_styles, preprocessing
+from gui_app.core.digits.pen_glyphs import SYNTHETIC_LABELS, synthetic_glyph
 from gui_app.core.digits.pen_strokes import digit_strokes
-from gui_app.core.digits.pen_styles import SYNTHETIC_LABELS, PenStyle, pen_digit, pen_picture, synthetic_glyph
+from gui_app.core.digits.pen_styles import PenStyle, pen_digit, pen_picture
 from gui_app.core.digits.preprocessing import mnist_image
 
 #: Smaller pictures than a user's 200-400 px draw the same 28×28 image after preprocessing,
@@ -36,7 +37,7 @@ CACHE_DIR = Path("/tmp/netbuilder-pen-cache")
 
 
 def _cache_key(n_digits: int, seed: int, synthetic: int) -> str:
-    sources = b"".join(Path(m.__file__).read_bytes() for m in (pen_strokes, pen_styles, preprocessing))
+    sources = b"".join(Path(m.__file__).read_bytes() for m in (pen_strokes, pen_styles, pen_glyphs, preprocessing))
     sources += Path(__file__).read_bytes()
     return hashlib.sha256(sources + f"{n_digits}/{seed}/{synthetic}".encode()).hexdigest()[:16]
 

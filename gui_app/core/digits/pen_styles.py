@@ -1,13 +1,12 @@
 """How people write digits with a pen, as random variations of stroke polylines.
 
 :mod:`pen_strokes` turns an MNIST digit into the polylines a pen would draw; this module varies
-them the way pen writers do and MNIST rarely shows: 1s with a flag and a foot, 7s with a bar
-through the stem or a hook at the start, open 4s, 9s with a straight or a curled tail, flat-
-topped 3s, 5s with the bar drawn first or last (:func:`synthetic_glyph` makes these from
-scratch, with random proportions), writing that fills a wide box, a tablet that keeps only a
-few evenly spaced points of the pen's path (``PenStyle.sampled``), hand wobble at the sampled
-points, and a uniform pen 4-8% of the picture wide (:func:`pen_picture`). Every draw comes from
-the ``numpy`` generator passed in, so a seed fixes the result. numpy only, no Qt.
+them the way pen writers do and MNIST rarely shows (1s with a flag and a foot, 7s with a bar
+through the stem or a hook at the start; :mod:`pen_glyphs` draws whole digits from scratch) and
+places them in a picture: writing that fills a wide box, a tablet that keeps only a few evenly
+spaced points of the pen's path (``PenStyle.sampled``), hand wobble at the sampled points, and a
+uniform pen 4-8% of the picture wide (:func:`pen_picture`). Every draw comes from the ``numpy``
+generator passed in, so a seed fixes the result. numpy only, no Qt.
 """
 
 from __future__ import annotations
@@ -19,9 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from gui_app.core.digits.pen_strokes import Polyline, render, sample_along, simplify
-
-#: Digits :func:`synthetic_glyph` can make.
-SYNTHETIC_LABELS = (1, 3, 4, 5, 7, 9)
 
 
 @dataclass(frozen=True)
@@ -41,12 +37,14 @@ class PenStyle:
     pen_up: float = 0.75  #: chance that the path joins the strokes (the pen's move between them drawn)
 
 
-def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16) -> Polyline:
+def ellipse_arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16) -> Polyline:
+    """``n`` points on an ellipse from ``start`` to ``end`` degrees (0 = right, 90 = down, y down)."""
     angles = np.radians(np.linspace(start, end, n))
     return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], 1).astype(np.float32)
 
 
-def _line(*points: tuple[float, float]) -> Polyline:
+def polyline(*points: tuple[float, float]) -> Polyline:
+    """The points as one stroke (K×2 float32)."""
     return np.array(points, dtype=np.float32)
 
 
@@ -70,10 +68,10 @@ def add_flag_and_foot(lines: list[Polyline], rng: np.random.Generator) -> list[P
     angle = math.radians(rng.uniform(25, 55))
     length = height * rng.uniform(0.15, 0.4)
     # in writing order: the flag up to the top, the stem down, then the foot
-    out = [_line((top[0] - length * math.sin(angle), top[1] + length * math.cos(angle)), tuple(top)), *lines]
+    out = [polyline((top[0] - length * math.sin(angle), top[1] + length * math.cos(angle)), tuple(top)), *lines]
     if rng.random() < 0.35:
         half = height * rng.uniform(0.15, 0.35)
-        out.append(_line((bottom[0] - half, bottom[1]), (bottom[0] + half * rng.uniform(0.7, 1.2), bottom[1])))
+        out.append(polyline((bottom[0] - half, bottom[1]), (bottom[0] + half * rng.uniform(0.7, 1.2), bottom[1])))
     return out
 
 
@@ -88,11 +86,11 @@ def add_bar_or_hook(lines: list[Polyline], rng: np.random.Generator) -> list[Pol
         x = float(near[:, 0].mean()) if len(near) else float(points[:, 0].mean())
         half = width * rng.uniform(0.18, 0.32)
         tilt = height * rng.uniform(-0.04, 0.04)
-        return [*lines, _line((x - half, y + tilt), (x + half * rng.uniform(0.8, 1.2), y - tilt))]
+        return [*lines, polyline((x - half, y + tilt), (x + half * rng.uniform(0.8, 1.2), y - tilt))]
     upper = points[points[:, 1] < low[1] + 0.3 * height]
     corner = upper[np.argmin(upper[:, 0])]
     drop = height * rng.uniform(0.1, 0.25)
-    return [_line((corner[0] - drop * rng.uniform(0, 0.3), corner[1] + drop), tuple(corner)), *lines]
+    return [polyline((corner[0] - drop * rng.uniform(0, 0.3), corner[1] + drop), tuple(corner)), *lines]
 
 
 VARIANTS: dict[int, tuple[float, Callable[[list[Polyline], np.random.Generator], list[Polyline]]]] = {
@@ -107,62 +105,6 @@ def vary(lines: list[Polyline], label: int, rng: np.random.Generator) -> list[Po
     if variant is not None and rng.random() < chance:
         return variant(lines, rng)
     return lines
-
-
-# ----------------------------------------------------------------------------- digits from scratch
-
-
-def synthetic_glyph(label: int, rng: np.random.Generator) -> list[Polyline]:
-    """A digit drawn from scratch in a style MNIST has few of, with random proportions (y down)."""
-    u = rng.uniform
-    if label == 4:
-        bar, stem, w = u(0.5, 0.7), u(0.35, 0.55), u(0.5, 0.75)
-        if rng.random() < 0.6:  # open: a down stroke, then the bar
-            arm = _line((u(0.0, 0.15), u(0.0, 0.1)), (u(-0.05, 0.05), bar), (w, bar + u(-0.04, 0.04)))
-        else:  # closed, as a pen writes it: one diagonal
-            arm = _line((stem + u(-0.05, 0.05), 0.0), (0.0, bar), (w, bar + u(-0.04, 0.04)))
-        return [arm, _line((stem, u(0.0, 0.1)), (stem + u(-0.08, 0.03), 1.0))]
-    if label == 9:
-        rx, ry = u(0.18, 0.3), u(0.17, 0.27)
-        head = _arc(0.3, ry, rx, ry, 10, -350)
-        right = (0.3 + rx * u(0.9, 1.02), ry * u(0.9, 1.2))
-        if rng.random() < 0.5:
-            tail = _line(right, (right[0] - u(-0.05, 0.2), 1.0))
-        else:
-            tail = np.concatenate([_line(right), _arc(right[0] - 0.2, 0.75, 0.2, 0.25, 0, 120, 8)])
-        return [head, tail]
-    if label == 7:
-        w = u(0.45, 0.7)
-        top = _line((0.0, u(-0.03, 0.05)), (w, 0.0), (u(0.1, 0.35), 1.0))
-        if rng.random() < 0.4:
-            top = np.concatenate([_line((u(-0.02, 0.04), u(0.12, 0.25))), top])
-        return [top]
-    if label == 3:
-        w = u(0.45, 0.6)
-        if rng.random() < 0.5:
-            upper = _line((0.0, 0.0), (w, 0.0), (u(0.15, 0.3), u(0.35, 0.45)))
-        else:
-            upper = _arc(w / 2, 0.24, w / 2, 0.24, 200, 450)
-        return [np.concatenate([upper, _arc(w / 2, 0.7, w * u(0.5, 0.6), 0.3, -90, 160)])]
-    if label == 5:
-        return _five(rng)
-    if label == 1:
-        return add_flag_and_foot([_line((0.3, 0.0), (0.3 + u(-0.08, 0.03), 1.0))], rng)
-    raise ValueError(f"no synthetic glyph for {label}")
-
-
-def _five(rng: np.random.Generator) -> list[Polyline]:
-    """A 5: its bar drawn last (a second stroke) or first (one stroke, right to left, then down)."""
-    u = rng.uniform
-    w, drop = u(0.45, 0.65), u(0.35, 0.5)
-    corner = (u(0.0, 0.1), 0.0)
-    ry = (1.0 - drop) / 2 * u(0.95, 1.05)
-    belly = _arc(w / 2, 1.0 - ry, w * u(0.5, 0.6), ry, 225, u(480, 510))
-    body = np.concatenate([_line(corner, (u(-0.03, 0.05), drop)), belly])
-    bar = _line(corner, (w + u(-0.05, 0.1), u(-0.05, 0.03)))
-    if rng.random() < 0.5:
-        return [body, bar]
-    return [np.concatenate([bar[::-1], body])]
 
 
 # ----------------------------------------------------------------------------- the picture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gui_app.core.digits.pen_glyphs import SYNTHETIC_LABELS, synthetic_glyph
 from gui_app.core.digits.pen_strokes import (
     digit_strokes,
     render,
@@ -14,7 +15,7 @@ from gui_app.core.digits.pen_strokes import (
     trace,
     writing_order,
 )
-from gui_app.core.digits.pen_styles import SYNTHETIC_LABELS, PenStyle, pen_digit, pen_picture, synthetic_glyph
+from gui_app.core.digits.pen_styles import PenStyle, pen_digit, pen_picture
 from scripts.make_pen_test_set import GLYPH_SEED, glyph_digits
 from tests.data.handwriting.pen_digits import PEN_SET, load_pen_set
 
@@ -137,3 +138,28 @@ def test_at_a_junction_the_pen_goes_straight_on_and_lifts_for_the_next_stroke() 
     assert [line[0].tolist() for line in order] == [[4.0, 4.0], [14.0, 16.0], [14.0, 4.0], [14.0, 16.0]]
     assert order[1][-1].tolist() == [20.0, 16.0]  # along the bar, not up or down the stem
     assert order[3][-1].tolist() == [14.0, 24.0]  # the stem from its top, straight down through the bar
+
+
+@pytest.mark.parametrize("label", SYNTHETIC_LABELS)
+def test_a_digit_from_scratch_is_written_from_its_upper_half(label: int) -> None:
+    # writers start a digit at its top; a stroke traced backwards (a 6 from its loop, a 9 from its
+    # tail) would put a tablet's pen moves where no writer makes them
+    rng = np.random.default_rng(label)
+    for _ in range(50):
+        glyph = synthetic_glyph(label, rng)
+        ys = np.concatenate(glyph)[:, 1]
+        assert glyph[0][0, 1] < 0.5 * (ys.min() + ys.max())
+
+
+def test_a_flagged_one_reaches_no_further_left_than_a_seven_top() -> None:
+    rng = np.random.default_rng(0)
+    ones = [synthetic_glyph(1, rng)[0] for _ in range(300)]
+    reach = np.array([stroke[:, 0].max() - stroke[:, 0].min() for stroke in ones])
+    assert reach.max() <= 0.36 + 0.08 + 1e-6 and (reach > 0.25).any()  # flag, plus the stem's lean
+    sevens = [synthetic_glyph(7, rng)[0] for _ in range(300)]
+    assert min(float(s[:, 0].max() - s[:, 0].min()) for s in sevens) >= 0.45
+
+
+def test_there_is_no_glyph_for_a_non_digit() -> None:
+    with pytest.raises(ValueError, match="no synthetic glyph for 10"):
+        synthetic_glyph(10, np.random.default_rng(0))
