@@ -79,6 +79,13 @@ class FixBadge(QGraphicsObject):
         event.accept()
 
 
+def beside_fix(fix: FixBadge, height: float) -> QPointF:
+    """Where another badge ``height`` tall goes on the Fix badge's row: in its place, or right of it
+    while it shows (a block is as wide as ``BLOCK_WIDTH``, a container's frame as wide as its lanes)."""
+    x = fix.x() + (BADGE_WIDTH + BADGE_GAP if fix.isVisible() else 0.0)
+    return QPointF(x, fix.y() + (BADGE_HEIGHT - height) / 2)
+
+
 def _paint_wrench(painter: QPainter, centre: QPointF) -> None:
     """A wrench, drawn (a font may have no wrench glyph): an open ring on a diagonal handle."""
     painter.save()

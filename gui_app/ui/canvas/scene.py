@@ -35,6 +35,7 @@ from gui_app.core.project.spec import STRUCTURAL, Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs, format_shape
 from gui_app.core.training.events import HealthEvent
 from gui_app.ui.canvas.container_items import CollapseToggle, ContainerItem, FrameState
+from gui_app.ui.canvas.fix_badge import beside_fix
 from gui_app.ui.canvas.health import BADGE_HEIGHT, HealthBadge
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, BlockItem, BlockState, InsertionMarker
 from gui_app.ui.canvas.layout import HEADER, CanvasLayout, LaneGeometry, lay_out
@@ -93,6 +94,7 @@ class NetworkScene(QGraphicsScene):
             return
         self._update_blocks({part.uid for part in parts if part.uid is not None})
         self._update_ends()
+        self._place_health_badges()  # a Fix badge that came or went moves them
 
     def detach(self) -> None:
         """Stop following the document (a scene about to be thrown away)."""
@@ -104,6 +106,8 @@ class NetworkScene(QGraphicsScene):
         self._places = {place.block.uid: place for place in walk(layers)}
         self.collapsed &= {uid for uid, place in self._places.items() if place.block.lanes is not None}
         self.layout = layout = lay_out(layers, self.collapsed)
+        for badge in self.health_badges.values():
+            badge.setParentItem(None)  # kept while the item it stands by may be replaced (a collapse)
         created = self._make_items(layout)
         free = bool(layout.frames)
         for uid, (x, y) in layout.positions.items():
@@ -121,6 +125,7 @@ class NetworkScene(QGraphicsScene):
         # block that moved has a new index in its result, so it is among them).
         self._update_blocks(created)
         self._update_ends()
+        self._place_health_badges()
         self._update_rect()
 
     def _make_items(self, layout: CanvasLayout) -> set[int]:
@@ -284,16 +289,33 @@ class NetworkScene(QGraphicsScene):
             uid = layers[block.index].uid
             badge = self.health_badges.get(uid)
             if badge is None:
-                badge = HealthBadge(self.colours, self.items_by_uid[uid])
-                badge.setPos(BLOCK_WIDTH + 8, (BLOCK_HEIGHT - BADGE_HEIGHT) / 2)
-                self.health_badges[uid] = badge
+                badge = self.health_badges[uid] = HealthBadge(self.colours)
             badge.add(block, event)
+        self._place_health_badges()
+
+    def _place_health_badges(self) -> None:
+        """Each health badge beside its block's item (a block, or a container's header) and its
+        Fix badge; a badge whose block is no longer on show goes."""
+        for uid, badge in list(self.health_badges.items()):
+            item = self.items_by_uid.get(uid)
+            if item is None:
+                self._remove_badge(self.health_badges.pop(uid))
+                continue
+            if badge.parentItem() is not item:
+                badge.setParentItem(item)
+            if badge.scene() is None:
+                self.addItem(badge)
+            badge.setPos(beside_fix(item.fix_badge, BADGE_HEIGHT))
 
     def clear_health(self) -> None:
         """Take every health badge away (a new run, or an edit that made the figures stale)."""
         for badge in self.health_badges.values():
-            self.removeItem(badge)
+            self._remove_badge(badge)
         self.health_badges.clear()
+
+    def _remove_badge(self, badge: HealthBadge) -> None:
+        if badge.scene() is self:
+            self.removeItem(badge)
 
     # ------------------------------------------------------------------ selection
     def selected_uids(self) -> list[int]:

@@ -8,11 +8,14 @@ import torch
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
+from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.callbacks import Callback
 from gui_app.core.training.health import RULES_BY_NAME, HealthProbe
 from gui_app.core.training.trainer import Trainer
 from gui_app.ui.canvas import NetworkCanvas
+from gui_app.ui.canvas.container_items import ContainerItem
 from gui_app.ui.canvas.health import BADGE_HEIGHT, HealthBadge
+from gui_app.ui.canvas.items import BLOCK_WIDTH
 from gui_app.ui.document.document import Document
 from gui_app.ui.theme import health_colour
 from tests.core.training_fixtures import config, mlp_spec, mnist_slice
@@ -104,3 +107,45 @@ def test_figures_of_another_network_are_not_shown(canvas, dead_relu_events):
     doc.remove_layers([doc.spec.layers[0].uid])  # Linear is now block 1, where the probe had Flatten
     canvas.network_scene.show_health(dead_relu_events[-1])
     assert canvas.network_scene.health_badges == {}
+
+
+def _residual_mlp() -> NetworkSpec:
+    body = [LayerSpec("Linear", {"out_features": 32}), LayerSpec("ReLU")]
+    layers = [
+        LayerSpec("Flatten"),
+        LayerSpec("Linear", {"out_features": 32}),
+        LayerSpec("Residual", lanes=[body, []]),
+        LayerSpec("Linear", {"out_features": 10}),
+    ]
+    return NetworkSpec(layers, (1, 28, 28), "Residual MLP", config())
+
+
+def test_a_container_badge_sits_beside_its_frame_and_follows_a_collapse(qtbot) -> None:
+    events = Events()
+    spec = _residual_mlp()
+    Trainer(
+        spec, config(), [HealthProbe(every=2, probe_size=32, max_share=None), events], dataset=mnist_slice(256, 100)
+    ).fit()
+    view = NetworkCanvas(Document(spec))
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    scene = view.network_scene
+    residual = spec.layers[2].uid
+    scene.show_health(events.events[-1])
+    badge = scene.health_badges[residual]
+
+    def beside(item_width: float) -> bool:
+        item = scene.items_by_uid[residual]
+        right = item.mapToScene(QPointF(item_width, 0)).x()
+        return badge.parentItem() is item and badge.scene() is scene and badge.sceneBoundingRect().left() >= right
+
+    frame = scene.items_by_uid[residual]
+    assert isinstance(frame, ContainerItem) and frame.width > BLOCK_WIDTH
+    assert beside(frame.width)  # not on the frame's own header, where a block's badge would be
+    scene.set_collapsed([residual], True)
+    assert scene.health_badges[residual] is badge and beside(BLOCK_WIDTH)
+    scene.set_collapsed([residual], False)
+    assert beside(scene.items_by_uid[residual].width)
+    scene.show_health(events.events[-1])  # the next probe adds to the same badge, still on show
+    assert badge.isVisible() and len(badge.history) == 2
