@@ -8,6 +8,7 @@ emitted, so views read a consistent ``(spec, compiled, warnings)`` triple.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,12 +189,16 @@ class Document(QObject):
             return []
         try:
             length = len(blocks_in(self.spec.layers, lane))
-            index = length if index is None else max(0, min(index, length))
-            trial = self.spec.copy(keep_uids=True)
+        except _REFUSALS as exc:
+            self.edit_refused.emit(_reason(exc))
+            return []
+        index = length if index is None else max(0, min(index, length))
+
+        def insert(trial: NetworkSpec) -> None:
             for offset, block in enumerate(blocks):
                 trial.insert_block(lane, index + offset, block.copy())
-        except (ParamError, KeyError, IndexError, ValueError) as exc:  # all mean: it cannot go there
-            self.edit_refused.emit(_reason(exc))
+
+        if self._tried(insert) is None:
             return []
         ok = self._push(InsertLayersCommand(self.spec, index, blocks, text, lane))
         return [block.uid for block in blocks] if ok else []
@@ -228,16 +233,10 @@ class Document(QObject):
             return False
         # The block the group lands before: the first at or after ``index`` that does not move.
         before = next((uid for uid in chain[max(0, index) :] if uid not in group), None)
-        command = MoveBlocksCommand(self.spec, group, lane, before, _move_text(self.spec, group))
-        trial = self.spec.copy(keep_uids=True)
-        try:
-            MoveBlocksCommand(trial, group, lane, before, "").redo()
-        except (ParamError, KeyError, IndexError) as exc:  # all mean: it cannot go there
-            self.edit_refused.emit(_reason(exc))
+        trial = self._tried(lambda trial: MoveBlocksCommand(trial, group, lane, before, "").redo())
+        if trial is None or trial.to_dict() == self.spec.to_dict():
             return False
-        if trial.to_dict() == self.spec.to_dict():
-            return False
-        return self._push(command)
+        return self._push(MoveBlocksCommand(self.spec, group, lane, before, _move_text(self.spec, group)))
 
     def add_lane(self, container: int, at: int | None = None) -> bool:
         """Give a Parallel another (empty) lane, at ``at`` (after its last when None); one undo step."""
@@ -246,23 +245,27 @@ class Document(QObject):
         except KeyError:
             return False
         at = len(lanes or []) if at is None else at
-        trial = self.spec.copy(keep_uids=True)
-        try:
-            trial.add_lane(container, at)
-        except (ParamError, IndexError) as exc:
-            self.edit_refused.emit(_reason(exc))
+        if self._tried(lambda trial: trial.add_lane(container, at)) is None:
             return False
         return self._push(AddLaneCommand(self.spec, container, at))
 
     def remove_lane(self, container: int, lane: int) -> bool:
         """Take lane ``lane`` (and its blocks) out of a Parallel; one undo step."""
-        trial = self.spec.copy(keep_uids=True)
-        try:
-            trial.remove_lane(container, lane)
-        except (ParamError, KeyError, IndexError) as exc:
-            self.edit_refused.emit(_reason(exc))
+        if self._tried(lambda trial: trial.remove_lane(container, lane)) is None:
             return False
         return self._push(RemoveLaneCommand(self.spec, container, lane))
+
+    def _tried(self, edit: Callable[[NetworkSpec], object]) -> NetworkSpec | None:
+        """``edit`` made on a copy of the network (same uids): the copy, or None when the spec's
+        validating methods refused it (the reason goes to :attr:`edit_refused`), so a refused
+        edit never reaches the undo stack."""
+        trial = self.spec.copy(keep_uids=True)
+        try:
+            edit(trial)
+        except _REFUSALS as exc:
+            self.edit_refused.emit(_reason(exc))
+            return None
+        return trial
 
     def _outermost(self, uids: list[int]) -> list[int]:
         """The blocks of ``uids`` that are in the network and not inside another of them, in tree order."""
@@ -334,10 +337,7 @@ class Document(QObject):
 
     def apply_fix(self, fix: Fix) -> bool:
         """Apply a one-click fix of the network as it is now, as one undo step ("Fix: ...")."""
-        try:
-            fix.apply(self.spec)  # on a copy: refused here, it never reaches the undo stack
-        except (ParamError, KeyError) as exc:  # both mean: the fix no longer fits this network
-            self.edit_refused.emit(_reason(exc))
+        if self._tried(fix.apply_in_place) is None:  # the fix no longer fits this network
             return False
         return self._push(ApplyFixCommand(self.spec, fix, f"Fix: {fix.label}"))
 
@@ -403,6 +403,11 @@ class Document(QObject):
             self.path_changed.emit(target)
         self.undo_stack.setClean()
         self.dirty_changed.emit(False)
+
+
+#: What the spec's edits raise when an edit cannot be made: a value the validator refuses
+#: (ParamError is a ValueError), a block or lane that is gone (KeyError), a lane out of range.
+_REFUSALS = (ValueError, KeyError, IndexError)
 
 
 def _reason(exc: Exception) -> str:
