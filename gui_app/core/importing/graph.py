@@ -44,6 +44,13 @@ class GraphNode:
     constant: torch.Tensor | None = None
     shape: tuple[int, ...] | None = None
 
+    def become(self, mapped: MappedLayer | Skipped | list[MappedLayer]) -> None:
+        """Take what a reader mapped the operation to: its block(s), or why it maps to none."""
+        if isinstance(mapped, Skipped):
+            self.problem = mapped.reason
+        else:
+            self.layers = mapped if isinstance(mapped, list) else [mapped]
+
 
 class GraphShapeError(ValueError):
     """The graph is not one input flowing to one output through nested branches."""

@@ -242,6 +242,28 @@ def _shapes(module: nn.Module) -> dict[str, tuple[int, ...]]:
     return {key: tuple(tensor.shape) for key, tensor in module.state_dict().items()}
 
 
+def resnet18_from_state(state: dict[str, torch.Tensor], origin: str, without_fc: str) -> MappedLayer | Skipped:
+    """The ResNet18 block with the weights a file keeps under ResNet-18's own names (``fc.weight``, ...).
+
+    A graph reader (torch.export, ONNX) sees a ResNet's operators, not its module: this rebuilds the
+    module from the weights and maps it. ``without_fc`` says why when the classifier is missing.
+    """
+    from gui_app.core.layers.resnet import build_resnet18
+
+    classes = state.get("fc.weight")
+    if classes is None:
+        return Skipped(origin, without_fc)
+    try:
+        model = build_resnet18(int(classes.shape[0]))
+        reference = model.state_dict()
+        for key in [k for k in reference if k.endswith("num_batches_tracked")]:
+            state.setdefault(key, reference[key])  # a counter, which inference files need not keep
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        return Skipped(origin, f"a ResNet other than ResNet-18 ({first_line(exc)})")
+    return map_module(model, origin)
+
+
 def _map_resnet(module: nn.Module, origin: str) -> MappedLayer | Skipped:
     """torchvision's ResNet maps onto the ResNet18 block when it is exactly a ResNet-18."""
     from gui_app.core.layers.resnet import build_resnet18

@@ -27,7 +27,7 @@ from torch import nn
 from gui_app.core.files.reading import MODEL_LIMIT, FileReadError, read_bounded
 from gui_app.core.importing.blocks import MappedLayer, Skipped
 from gui_app.core.importing.graph import Graph, GraphNode
-from gui_app.core.importing.modules import map_module
+from gui_app.core.importing.modules import map_module, resnet18_from_state
 from gui_app.core.importing.report import ImportFileError
 from gui_app.core.importing.torch_graphs import global_average
 from gui_app.core.text.printable import first_line
@@ -201,13 +201,6 @@ def _dims(value: Any) -> list[int | None]:
     return [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
 
 
-def _set(made: GraphNode, mapped: MappedLayer | Skipped, extra: list[MappedLayer] | None = None) -> None:
-    if isinstance(mapped, Skipped):
-        made.problem = mapped.reason
-    else:
-        made.layers = [mapped, *(extra or [])]
-
-
 def _padding(attrs: dict[str, Any], dims: int, stride: tuple[int, ...]) -> tuple[int, ...] | str:
     auto = attrs.get("auto_pad", "NOTSET")
     if auto == "VALID":
@@ -249,7 +242,8 @@ def _conv(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
     module = cls(*channels, tuple(weight.shape[2:]), bias=own_bias, **settings)
     _load(module, weight=weight, bias=bias if own_bias else None)
     norm = _identity_norm(folded, channels[1], None if own_bias else bias, made.origin) if folded else None
-    _set(made, map_module(module, made.origin), [norm] if norm is not None else None)
+    mapped = map_module(module, made.origin)
+    made.become(mapped if isinstance(mapped, Skipped) or norm is None else [mapped, norm])
 
 
 def _named_like(node: Any, index: int, weight_index: int) -> bool:
@@ -295,7 +289,7 @@ def _gemm(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
         bias = (bias * float(attrs.get("beta", 1.0))).expand(weight.shape[0])
     module = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
     _load(module, weight=weight, bias=bias)
-    _set(made, map_module(module, made.origin))
+    made.become(map_module(module, made.origin))
 
 
 def _matmul(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
@@ -305,7 +299,7 @@ def _matmul(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
     module = nn.Linear(matrix.shape[0], matrix.shape[1], bias=False)
     _load(module, weight=matrix.T)
     made.op = "matmul"
-    _set(made, map_module(module, made.origin))
+    made.become(map_module(module, made.origin))
 
 
 def _add(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
@@ -323,7 +317,7 @@ def _add(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
     module = nn.Linear(linear.weights["weight"].shape[1], out_features)
     _load(module, weight=linear.weights["weight"], bias=constant.expand(out_features))
     source.op = ""
-    _set(source, map_module(module, source.origin))
+    source.become(map_module(module, source.origin))
 
 
 def _scaled(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
@@ -351,7 +345,7 @@ def _pool(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
         cls = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}[dims]
         # without padding the choice does not matter: the default keeps the project tidy
         settings["count_include_pad"] = bool(attrs.get("count_include_pad", 0)) or not any(padding)
-    _set(made, map_module(cls(kernel, **settings), made.origin))
+    made.become(map_module(cls(kernel, **settings), made.origin))
 
 
 def _global_pool(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
@@ -362,7 +356,7 @@ def _global_pool(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
         if average
         else {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d}
     )
-    _set(made, map_module(classes[dims](1), made.origin))
+    made.become(map_module(classes[dims](1), made.origin))
 
 
 def _batch_norm(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
@@ -374,7 +368,7 @@ def _batch_norm(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
     cls = {0: nn.BatchNorm1d, 1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}[dims]
     module = cls(scale.numel(), eps=float(attrs.get("epsilon", 1e-5)), momentum=1.0 - float(attrs.get("momentum", 0.9)))
     _load(module, weight=scale, bias=bias, running_mean=mean, running_var=var)
-    _set(made, map_module(module, made.origin))
+    made.become(map_module(module, made.origin))
 
 
 def _reshape(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
@@ -410,7 +404,7 @@ def _reduce_mean(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
 def _dropout(reader: _OnnxReader, node: Any, made: GraphNode) -> None:
     ratio = reader.const(node, 1)
     p = float(ratio) if ratio is not None and ratio.numel() == 1 else float(_attrs(node).get("ratio", 0.5))
-    _set(made, map_module(nn.Dropout(p), made.origin))
+    made.become(map_module(nn.Dropout(p), made.origin))
 
 
 def _activation(cls: type[nn.Module], **names: str) -> Callable[[_OnnxReader, Any, GraphNode], None]:
@@ -419,14 +413,14 @@ def _activation(cls: type[nn.Module], **names: str) -> Callable[[_OnnxReader, An
     def handle(_reader: _OnnxReader, node: Any, made: GraphNode) -> None:
         attrs = _attrs(node)
         kwargs = {argument: attrs[attribute] for argument, attribute in names.items() if attribute in attrs}
-        _set(made, map_module(cls(**kwargs), made.origin))
+        made.become(map_module(cls(**kwargs), made.origin))
 
     return handle
 
 
 def _axis_activation(cls: type[nn.Module]) -> Callable[[_OnnxReader, Any, GraphNode], None]:
     def handle(_reader: _OnnxReader, node: Any, made: GraphNode) -> None:
-        _set(made, map_module(cls(dim=int(_attrs(node).get("axis", -1))), made.origin))
+        made.become(map_module(cls(dim=int(_attrs(node).get("axis", -1))), made.origin))
 
     return handle
 
@@ -495,8 +489,6 @@ def _resnet_scope(node: Any) -> str | None:
 
 def _resnet_block(parts: list[Any], constants: dict[str, torch.Tensor], scope: str) -> MappedLayer | Skipped:
     """Rebuild a ResNet-18 from its operators' initializers (its folded BatchNorms as identities)."""
-    from gui_app.core.layers.resnet import build_resnet18
-
     prefix = f"{scope}." if scope else ""
     state: dict[str, torch.Tensor] = {}
     for node in parts:
@@ -505,18 +497,7 @@ def _resnet_block(parts: list[Any], constants: dict[str, torch.Tensor], scope: s
                 state[name[len(prefix) :]] = constants[name]
         if node.op_type == "Conv" and _folded_norm(node):
             _fold_back(node, constants, prefix, state)
-    classes = state.get("fc.weight")
-    if classes is None:
-        return Skipped(scope or "ResNet", "a ResNet whose fc layer is not in the file")
-    try:
-        model = build_resnet18(int(classes.shape[0]))
-        reference = model.state_dict()
-        for key in [k for k in reference if k.endswith("num_batches_tracked")]:
-            state.setdefault(key, reference[key])
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        return Skipped(scope or "ResNet", f"a ResNet other than ResNet-18 ({first_line(exc)})")
-    return map_module(model, scope or "ResNet")
+    return resnet18_from_state(state, scope or "ResNet", "a ResNet whose fc layer is not in the file")
 
 
 def _fold_back(node: Any, constants: dict[str, torch.Tensor], prefix: str, state: dict[str, torch.Tensor]) -> None:

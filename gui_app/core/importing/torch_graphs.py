@@ -19,7 +19,7 @@ from torch import fx, nn
 
 from gui_app.core.importing.blocks import MappedLayer, Skipped
 from gui_app.core.importing.graph import Graph, GraphNode
-from gui_app.core.importing.modules import can_map, is_resnet, map_module
+from gui_app.core.importing.modules import can_map, is_resnet, map_module, resnet18_from_state
 from gui_app.core.text.printable import first_line
 
 # ---------------------------------------------------------------------- ops shared by both kinds
@@ -211,7 +211,7 @@ class _FxReader:
         made = GraphNode(node.name, self._data([*node.args, *node.kwargs.values()]), str(origin))
         made.shape = _fx_shape(node)
         if node.op == "call_module":
-            _set_mapped(made, map_module(self.traced.get_submodule(str(node.target)), str(node.target)))
+            made.become(map_module(self.traced.get_submodule(str(node.target)), str(node.target)))
         else:
             self._function(node, made)
         return made
@@ -229,18 +229,18 @@ class _FxReader:
             made.problem = f"{name} by a constant (only the input scaling of an export maps)"
         elif name in ("view", "reshape"):
             made.op = "reshape"
-            _set_mapped(made, _reshape_layer(self._shape_of(made.inputs), made.shape, made.origin))
+            made.become(_reshape_layer(self._shape_of(made.inputs), made.shape, made.origin))
         elif name == "flatten":
             made.layers = _flatten_layer(values, made.origin)
         elif name == "mean":
             dims = values.get("dim", node.args[1] if len(node.args) > 1 else None)
             mapped = global_average(self._shape_of(made.inputs), dims, bool(values.get("keepdim", False)), made.origin)
-            _set_mapped(made, mapped)
+            made.become(mapped)
         elif name in ("contiguous", "clone", "detach"):
             return  # passes its input through
         else:
             mapped = _module_for(name, values, made.origin)
-            _set_mapped(made, mapped or Skipped(made.origin, f"{name} is not a NetBuilder layer"))
+            made.become(mapped or Skipped(made.origin, f"{name} is not a NetBuilder layer"))
 
     def _shape_of(self, inputs: list[str]) -> tuple[int, ...] | None:
         if not inputs:
@@ -286,15 +286,6 @@ def _fx_values(node: fx.Node) -> dict[str, Any]:
     values.update(dict(zip(names, node.args, strict=False)))
     values.update(node.kwargs)
     return values
-
-
-def _set_mapped(made: GraphNode, mapped: MappedLayer | Skipped | list[MappedLayer]) -> None:
-    if isinstance(mapped, Skipped):
-        made.problem = mapped.reason
-    elif isinstance(mapped, list):
-        made.layers = mapped
-    else:
-        made.layers = [mapped]
 
 
 # ---------------------------------------------------------------------- torch.export programs
@@ -371,17 +362,17 @@ class _ProgramReader:
             made.op = "reshape"
             source = self.nodes.get(made.inputs[0]) if made.inputs else None
             in_shape = source.shape if source is not None else self.input_shape
-            _set_mapped(made, _reshape_layer(in_shape, made.shape, origin))
+            made.become(_reshape_layer(in_shape, made.shape, origin))
         elif op == "flatten":
             made.layers = _flatten_layer(values, origin)
         elif op == "mean" and "dim" in values:
             source = self.nodes.get(made.inputs[0]) if made.inputs else None
             in_shape = source.shape if source is not None else self.input_shape
-            _set_mapped(made, global_average(in_shape, values["dim"], bool(values.get("keepdim", False)), origin))
+            made.become(global_average(in_shape, values["dim"], bool(values.get("keepdim", False)), origin))
         elif op in ("clone", "contiguous", "alias"):
             return made
         else:
-            _set_mapped(made, self._weighted(op, values, tensors, made.shape, origin))
+            made.become(self._weighted(op, values, tensors, made.shape, origin))
         return made
 
     def _tensor(self, node: fx.Node) -> torch.Tensor:
@@ -407,25 +398,15 @@ class _ProgramReader:
         if key not in self.nodes:
             inputs = self._data([*node.args, *node.kwargs.values()])
             self.nodes[key] = GraphNode(key, inputs, path or "ResNet", shape=_val_shape(node))
-            _set_mapped(self.nodes[key], self._resnet_block(path))
+            self.nodes[key].become(self._resnet_block(path))
         self.nodes[key].shape = _val_shape(node)
         self.collapsed[node.name] = key
         return True
 
     def _resnet_block(self, path: str) -> MappedLayer | Skipped:
-        from gui_app.core.layers.resnet import build_resnet18
-
         prefix = f"{path}." if path else ""
         state = {key[len(prefix) :]: t for key, t in self.program.state_dict.items() if key.startswith(prefix)}
-        classes = state.get("fc.weight")
-        if classes is None:
-            return Skipped(path or "ResNet", "a ResNet without its fc layer")
-        try:
-            model = build_resnet18(int(classes.shape[0]))
-            model.load_state_dict(state)
-        except RuntimeError as exc:
-            return Skipped(path or "ResNet", f"a ResNet other than ResNet-18 ({first_line(exc)})")
-        return map_module(model, path or "ResNet")
+        return resnet18_from_state(state, path or "ResNet", "a ResNet without its fc layer")
 
 
 def _val_shape(node: fx.Node) -> tuple[int, ...] | None:
