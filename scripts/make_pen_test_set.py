@@ -38,23 +38,27 @@ PEN_STYLE = PenStyle()
 TABLET_STYLE = PenStyle(sampled=1.0, points=(8, 12))
 
 
+def mnist_test_split(data_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's test images (N×28×28 uint8) and labels, from ``data_dir`` or the usual places."""
+    dirs = [data_dir] if data_dir else list(DATA_DIRS)
+    for folder in dirs:
+        found = [find_idx_file([folder], stem) for stem in IDX_FILES[2:]]
+        if all(found):
+            images, labels = (read_idx(p).numpy() for p in found)
+            return images, labels
+    raise SystemExit(f"MNIST's test split not found in {', '.join(map(str, dirs))}")
+
+
 def mnist_test_digits(
-    data_dir: Path | None,
+    split: tuple[np.ndarray, np.ndarray],
     per_digit: int,
     rng: np.random.Generator,
     skip: int = 0,
     style: PenStyle = PEN_STYLE,
     source: str = "mnist-test",
 ) -> list[PenDigit]:
-    """``per_digit`` of each digit from MNIST's test split (after the first ``skip``), as pen strokes."""
-    dirs = [data_dir] if data_dir else list(DATA_DIRS)
-    for folder in dirs:
-        found = [find_idx_file([folder], stem) for stem in IDX_FILES[2:]]
-        if all(found):
-            images, labels = (read_idx(p).numpy() for p in found)
-            break
-    else:
-        raise SystemExit(f"MNIST's test split not found in {', '.join(map(str, dirs))}")
+    """``per_digit`` of each digit of MNIST's test ``split`` (after the first ``skip``), as pen strokes."""
+    images, labels = split
     chosen = np.concatenate([np.flatnonzero(labels == d)[skip : skip + per_digit] for d in range(10)])
     strokes = digit_strokes(images[chosen] / 255.0)
     out = []
@@ -86,10 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PEN_SET)
     args = parser.parse_args(argv)
     # one generator each, so either half can be made again on its own (the tests remake the glyphs)
-    mnist = mnist_test_digits(args.data_dir, args.per_digit, np.random.default_rng(SEED))
+    split = mnist_test_split(args.data_dir)
+    mnist = mnist_test_digits(split, args.per_digit, np.random.default_rng(SEED))
     digits = mnist + glyph_digits(args.copies, np.random.default_rng(GLYPH_SEED))
     tablet = np.random.default_rng(TABLET_SEED)
-    digits += mnist_test_digits(args.data_dir, args.tablet, tablet, args.per_digit, TABLET_STYLE, "tablet")
+    digits += mnist_test_digits(split, args.tablet, tablet, args.per_digit, TABLET_STYLE, "tablet")
     digits += glyph_digits(args.copies, tablet, TABLET_STYLE, "tablet")
     save_pen_set(digits, args.out)
     print(f"{args.out}: {len(digits)} pen digits ({args.out.stat().st_size / 1024:.0f} KiB)")
