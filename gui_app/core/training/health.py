@@ -193,7 +193,8 @@ class ProbedTrainer(RunningTrainer, Protocol):
     data: Any
     optimizer: torch.optim.Optimizer | None
     steps_per_epoch: int
-    callbacks: list[Callback]
+
+    def emit(self, hook: str, *args: Any) -> None: ...
 
 
 class HealthProbe(Callback):
@@ -248,8 +249,7 @@ class HealthProbe(Callback):
             end = self.clock()
             if self.max_share is not None:
                 self._next_allowed = end + (end - start) * (1 / self.max_share - 1)
-            for callback in trainer.callbacks:
-                callback.on_health(trainer, event)
+            trainer.emit("on_health", event)
         self._plan_next_step(trainer)
 
     def on_fit_end(self, trainer: ProbedTrainer, result: object) -> None:

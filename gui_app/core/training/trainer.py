@@ -254,10 +254,10 @@ class Trainer:
         self.history = []
         status, error = self._run()
         if error is not None:
-            self._emit("on_error", error)
+            self.emit("on_error", error)
         result = self._result(status, error, time.perf_counter() - start)
         self._release()
-        self._emit("on_fit_end", result)
+        self.emit("on_fit_end", result)
         return result
 
     def _run(self) -> tuple[FitStatus, ErrorEvent | None]:
@@ -267,7 +267,7 @@ class Trainer:
             if self.should_stop:  # stopped while the data loaded: do not start at all
                 return FitStatus.STOPPED, None
             self.run_info = self._run_info()
-            self._emit("on_fit_start")
+            self.emit("on_fit_start")
             return self._train_epochs(), None
         except DownloadCancelledError:  # Stop pressed while the data downloaded
             return FitStatus.STOPPED, None
@@ -315,7 +315,9 @@ class Trainer:
             result.warnings += [warning] if warning else []
         return result
 
-    def _emit(self, hook: str, *args: Any) -> None:
+    def emit(self, hook: str, *args: Any) -> None:
+        """Call ``hook`` on every callback in order (a callback with news of its own, as the
+        health probe has, sends it to the others through this)."""
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
 
@@ -352,7 +354,7 @@ class Trainer:
             seed=cfg.seed,
             download=self.download,
             val_split=cfg.val_split,
-            progress=lambda progress: self._emit("on_download", progress),
+            progress=lambda progress: self.emit("on_download", progress),
             cancelled=self._stop.is_set,
         )
         self.dataset = dataset
@@ -459,7 +461,7 @@ class Trainer:
             if event is None:
                 return FitStatus.STOPPED
             self.history.append(event)
-            self._emit("on_epoch_end", event)
+            self.emit("on_epoch_end", event)
             if self._early_stop:
                 return FitStatus.EARLY_STOPPED
             if self.should_stop:
@@ -524,7 +526,7 @@ class Trainer:
         if self.scheduler_when == "batch" and self.scheduler is not None:
             self.scheduler.step()
         self.step += 1
-        self._emit("on_step_end")  # before the next zero_grad: a health probe reads the gradients
+        self.emit("on_step_end")  # before the next zero_grad: a health probe reads the gradients
         correct = None
         if tally.classify:
             correct = (out.argmax(1) == labels).sum()
@@ -569,7 +571,7 @@ class Trainer:
             batch_losses,
             memory_in_use(self.device),
         )
-        self._emit("on_batch_end", event)
+        self.emit("on_batch_end", event)
         clock.restart()
 
     def _wait_while_paused(self) -> None:
