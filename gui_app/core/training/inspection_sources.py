@@ -30,10 +30,9 @@ UNTRAINED = "untrained: its initial random weights"
 class _TrainingRun(Protocol):
     """The part of a running Trainer a snapshot reads (in the training thread)."""
 
-    spec: NetworkSpec
     model: nn.Module | None
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+
+    def snapshot(self, source: str) -> TrainedModel: ...
 
 
 def weights_snapshot(trainer: _TrainingRun, event: EpochEvent) -> TrainedModel | None:
@@ -44,9 +43,7 @@ def weights_snapshot(trainer: _TrainingRun, event: EpochEvent) -> TrainedModel |
     """
     if trainer.model is None:
         return None
-    state = {key: value.detach().to("cpu", copy=True).contiguous() for key, value in trainer.model.state_dict().items()}
-    source = f"after epoch {event.epoch} of {event.epochs}"
-    return TrainedModel(trainer.spec.copy(), state, tuple(trainer.mean), tuple(trainer.std), source)
+    return trainer.snapshot(f"after epoch {event.epoch} of {event.epochs}")
 
 
 def weights_fit(model: TrainedModel | None, spec: NetworkSpec) -> bool:

@@ -608,8 +608,13 @@ class Trainer:
         last = self.history[-1]
         metrics = {k: v for k, v in asdict(last).items() if isinstance(v, float) and k != "seconds"}
         metrics["epochs"] = float(len(self.history))
+        return self.snapshot("trained this session", metrics)
+
+    def snapshot(self, source: str, metrics: dict[str, float] | None = None) -> TrainedModel:
+        """A CPU copy of the network as it is now, with its input scaling (take it between two
+        steps, from the training thread: training on does not change the copy)."""
         state = _on_cpu(self.model.state_dict())
-        return TrainedModel(self.spec.copy(), state, tuple(self.mean), tuple(self.std), "trained this session", metrics)
+        return TrainedModel(self.spec.copy(), state, tuple(self.mean), tuple(self.std), source, dict(metrics or {}))
 
     @property
     def at_epoch_boundary(self) -> bool:
