@@ -2,13 +2,13 @@
 
 Every training digit is redrawn once as pen strokes (gui_app/core/digits/pen_strokes.py: skeleton,
 polylines, straight segments, a uniform round pen 4-8% of the picture), with the stroke variants
-pen writers use (flags and feet on 1s, bars and hooks on 7s), plus digits made from scratch in
-styles MNIST has few of (open 4s, 9s with straight and curled tails, flat-topped 3s, 7s with a
-hook, flagged 1s, 5s with the bar first or last: gui_app/core/digits/pen_styles.py). Half of
-them are drawn as a tablet records them: 6-16 evenly spaced points of the pen's path, the strokes
-in writing order and mostly joined by the pen's move between them. Each picture then goes
-through the app's own preprocessing (``mnist_image``), exactly as ``netbuilder predict`` and the
-pad do.
+pen writers use (flags and feet on 1s, bars and hooks on 7s), plus digits of every class made
+from scratch in the order people write them and in styles MNIST has few of (open 4s, 9s with
+straight and curled tails, 1s with long flags, crossed 7s, 8s in one stroke or two rings, 5s
+with the bar first or last: gui_app/core/digits/pen_glyphs.py). Six in ten of them are drawn as a
+tablet records them: 6-12 evenly spaced points of the pen's path, the strokes in writing order and
+mostly joined by the pen's move between them. Each picture then goes through the app's own
+preprocessing (``mnist_image``), exactly as ``netbuilder predict`` and the pad do.
 
 Redrawing takes a few minutes on one core, so the result is cached (in /tmp by default, never in
 git), keyed by the seed, the number of digits and the source of the modules that draw them.
@@ -30,9 +30,9 @@ from gui_app.core.digits.pen_styles import PenStyle, pen_digit, pen_picture
 from gui_app.core.digits.preprocessing import mnist_image
 
 #: Smaller pictures than a user's 200-400 px draw the same 28×28 image after preprocessing,
-#: three times faster: the pen width, as a share of the picture, is what matters. Half the digits
-#: are a tablet's few evenly spaced points of the pen's path (6-16, strokes mostly joined).
-TRAINING_STYLE = PenStyle(side=(96, 160), sampled=0.5, points=(6, 16))
+#: three times faster: the pen width, as a share of the picture, is what matters. Six digits in ten
+#: are a tablet's few evenly spaced points of the pen's path (6-12, strokes mostly joined).
+TRAINING_STYLE = PenStyle(side=(96, 160), sampled=0.6, points=(6, 12))
 CACHE_DIR = Path("/tmp/netbuilder-pen-cache")
 
 
@@ -49,7 +49,7 @@ def _preprocessed(lines: list, label: int, rng: np.random.Generator) -> torch.Te
 
 
 def build(images: torch.Tensor, labels: torch.Tensor, seed: int, synthetic: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N×1×28×28 float, N labels): the pen copy of ``images`` plus ``synthetic`` digits per style."""
+    """(N×1×28×28 float, N labels): the pen copy of ``images`` plus ``synthetic`` made of each digit."""
     rng = np.random.default_rng(seed + 10_000)  # apart from the training's own torch generator
     out, out_labels = [], []
     start = time.perf_counter()

@@ -296,7 +296,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="pen-drawn digits (scripts/pen_training_set.py) added to each batch of MNIST images; 0: none",
     )
     parser.add_argument(
-        "--synthetic", type=int, default=2000, help="digits drawn from scratch per style (open 4s, ...) in the pen set"
+        "--synthetic", type=int, default=3000, help="of each digit, drawn from scratch (pen_glyphs), in the pen set"
     )
     parser.add_argument(
         "--pen-digits", type=int, default=0, help="redraw this many training images as pen strokes (0: all)"

@@ -33,10 +33,10 @@ def _zero(rng: np.random.Generator) -> Glyph:
 
 
 def _one(rng: np.random.Generator) -> Glyph:
-    """A stem, mostly with a flag up to its top first: 20-65° from the vertical, 10-50% of its height.
+    """A stem, mostly with a flag up to its top first: 20-65° from the vertical, 15-60% of its height.
 
-    The long, flat flags are the 1s a tablet's few points turn into 7s; a 7's top is near level
-    and its stem leans (:func:`_seven`), which is what tells them apart.
+    The long, flat flags are the 1s a tablet's few points turn into 7s; a 7's top is longer, near
+    level, and its stem leans (:func:`_seven`), which is what tells them apart.
     """
     u = rng.uniform
     top, foot = (0.3, 0.0), (0.3 + u(-0.08, 0.04), 1.0)
@@ -44,7 +44,8 @@ def _one(rng: np.random.Generator) -> Glyph:
     if rng.random() < 0.15:
         return [stem]
     angle = math.radians(u(20, 65))
-    length = min(u(0.1, 0.5), 0.36 / math.sin(angle))  # reaching no further left than a 7's top
+    # reaching less far left than a 7's top, and not below the stem's middle
+    length = min(u(0.15, 0.6), 0.42 / math.sin(angle), 0.45 / math.cos(angle))
     flag = line((top[0] - length * math.sin(angle), top[1] + length * math.cos(angle)), top)
     strokes = [np.concatenate([flag, stem[1:]])]
     if rng.random() < 0.3:

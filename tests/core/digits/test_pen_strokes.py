@@ -155,7 +155,7 @@ def test_a_flagged_one_reaches_no_further_left_than_a_seven_top() -> None:
     rng = np.random.default_rng(0)
     ones = [synthetic_glyph(1, rng)[0] for _ in range(300)]
     reach = np.array([stroke[:, 0].max() - stroke[:, 0].min() for stroke in ones])
-    assert reach.max() <= 0.36 + 0.08 + 1e-6 and (reach > 0.25).any()  # flag, plus the stem's lean
+    assert reach.max() <= 0.42 + 0.04 + 1e-6 and (reach > 0.35).any()  # flag, plus the stem's lean
     sevens = [synthetic_glyph(7, rng)[0] for _ in range(300)]
     assert min(float(s[:, 0].max() - s[:, 0].min()) for s in sevens) >= 0.45
 
