@@ -35,8 +35,10 @@ from gui_app.core.project.spec import STRUCTURAL, Change, ChangeKind, LayerSpec
 from gui_app.core.text.numbers import format_bytes, format_count, format_macs, format_shape
 from gui_app.core.training.events import HealthEvent
 from gui_app.ui.canvas.container_items import CollapseToggle, ContainerItem, FrameState
-from gui_app.ui.canvas.fix_badge import beside_fix
+from gui_app.ui.canvas.fix_badge import BADGE_GAP, beside_fix
+from gui_app.ui.canvas.fix_badge import BADGE_WIDTH as FIX_BADGE_WIDTH
 from gui_app.ui.canvas.health import BADGE_HEIGHT, HealthBadge
+from gui_app.ui.canvas.health import BADGE_WIDTH as HEALTH_BADGE_WIDTH
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, GAP, BlockItem, BlockState, InsertionMarker
 from gui_app.ui.canvas.layout import HEADER, CanvasLayout, LaneGeometry, lay_out
 from gui_app.ui.document.document import Document
@@ -232,8 +234,9 @@ class NetworkScene(QGraphicsScene):
 
     def _update_rect(self) -> None:
         rect = self.network_rect()
-        # Room beside the network for the Fix badges and toggles, and around it to scroll to.
-        self.setSceneRect(rect.adjusted(-90, -GAP * 2, 90, GAP * 2))
+        # Room beside the network for the toggles (left), a Fix badge and a health badge (right),
+        # and around it to scroll to.
+        self.setSceneRect(rect.adjusted(-90, -GAP * 2, _RIGHT_MARGIN, GAP * 2))
 
     def set_dark(self, dark: bool) -> None:
         self.colours = canvas_colours(dark)
@@ -440,6 +443,8 @@ class NetworkScene(QGraphicsScene):
 
 #: Changes after which a run's health figures still describe the network: its name, its settings.
 _KEEPS_HEALTH = frozenset({ChangeKind.NAME, ChangeKind.TRAINING})
+#: A Fix badge and a health badge side by side right of a block, and a little air.
+_RIGHT_MARGIN = 2 * BADGE_GAP + FIX_BADGE_WIDTH + HEALTH_BADGE_WIDTH + 6
 
 
 def _layer_state(

@@ -8,6 +8,7 @@ import torch
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
+from gui_app.core.project.blocks import TOP
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.callbacks import Callback
 from gui_app.core.training.health import RULES_BY_NAME, HealthProbe
@@ -143,9 +144,29 @@ def test_a_container_badge_sits_beside_its_frame_and_follows_a_collapse(qtbot) -
     frame = scene.items_by_uid[residual]
     assert isinstance(frame, ContainerItem) and frame.width > BLOCK_WIDTH
     assert beside(frame.width)  # not on the frame's own header, where a block's badge would be
+    assert scene.sceneRect().contains(badge.sceneBoundingRect())  # the view can scroll to it
     scene.set_collapsed([residual], True)
     assert scene.health_badges[residual] is badge and beside(BLOCK_WIDTH)
     scene.set_collapsed([residual], False)
     assert beside(scene.items_by_uid[residual].width)
     scene.show_health(events.events[-1])  # the next probe adds to the same badge, still on show
     assert badge.isVisible() and len(badge.history) == 2
+
+
+def test_a_health_badge_sits_right_of_a_fix_badge_inside_the_scene(qtbot) -> None:
+    # a Softmax before CrossEntropyLoss trains (with a warning) and shows a Fix badge
+    spec = mlp_spec(hidden=32)
+    spec.insert_block(TOP, len(spec.layers), LayerSpec("Softmax", {"dim": 1}))
+    events = Events()
+    Trainer(
+        spec, config(), [HealthProbe(every=2, probe_size=32, max_share=None), events], dataset=mnist_slice(256, 100)
+    ).fit()
+    view = NetworkCanvas(Document(spec))
+    qtbot.addWidget(view)
+    scene = view.network_scene
+    softmax = scene.items_by_uid[spec.layers[-1].uid]
+    assert softmax.fix_badge.isVisible()
+    scene.show_health(events.events[-1])
+    badge = scene.health_badges[spec.layers[-1].uid]
+    assert badge.sceneBoundingRect().left() >= softmax.fix_badge.sceneBoundingRect().right()
+    assert scene.sceneRect().contains(badge.sceneBoundingRect())  # the view can scroll to it
