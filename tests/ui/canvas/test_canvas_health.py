@@ -38,23 +38,32 @@ class Events(Callback):
         self.events.append(event)
 
 
-@pytest.fixture(scope="module")
-def dead_relu_events():
-    """A real run of the 4-block MLP with a dead ReLU, probed every 2 of its 8 steps."""
+def _probed(spec: NetworkSpec, *callbacks: Callback) -> list:
+    """The health events of a real run of ``spec`` (8 steps), probed every 2 steps."""
     events = Events()
     probe = HealthProbe(every=2, probe_size=32, max_share=None)
-    Trainer(mlp_spec(hidden=32), config(), [DeadReLU(), probe, events], dataset=mnist_slice(256, 100)).fit()
+    Trainer(spec, config(), [*callbacks, probe, events], dataset=mnist_slice(256, 100)).fit()
     return events.events
+
+
+def _canvas(qtbot, spec: NetworkSpec) -> NetworkCanvas:
+    view = NetworkCanvas(Document(spec))
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+@pytest.fixture(scope="module")
+def dead_relu_events():
+    """A real run of the 4-block MLP with a dead ReLU."""
+    return _probed(mlp_spec(hidden=32), DeadReLU())
 
 
 @pytest.fixture
 def canvas(qtbot) -> NetworkCanvas:
-    view = NetworkCanvas(Document(mlp_spec(hidden=32)))
-    qtbot.addWidget(view)
-    view.resize(700, 600)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return _canvas(qtbot, mlp_spec(hidden=32))
 
 
 def _badge(view: NetworkCanvas, index: int) -> HealthBadge:
@@ -122,18 +131,12 @@ def _residual_mlp() -> NetworkSpec:
 
 
 def test_a_container_badge_sits_beside_its_frame_and_follows_a_collapse(qtbot) -> None:
-    events = Events()
     spec = _residual_mlp()
-    Trainer(
-        spec, config(), [HealthProbe(every=2, probe_size=32, max_share=None), events], dataset=mnist_slice(256, 100)
-    ).fit()
-    view = NetworkCanvas(Document(spec))
-    qtbot.addWidget(view)
-    view.resize(900, 700)
-    view.show()
+    last = _probed(spec)[-1]
+    view = _canvas(qtbot, spec)  # held: the scene lives as long as its view
     scene = view.network_scene
     residual = spec.layers[2].uid
-    scene.show_health(events.events[-1])
+    scene.show_health(last)
     badge = scene.health_badges[residual]
 
     def beside(item_width: float) -> bool:
@@ -149,7 +152,7 @@ def test_a_container_badge_sits_beside_its_frame_and_follows_a_collapse(qtbot) -
     assert scene.health_badges[residual] is badge and beside(BLOCK_WIDTH)
     scene.set_collapsed([residual], False)
     assert beside(scene.items_by_uid[residual].width)
-    scene.show_health(events.events[-1])  # the next probe adds to the same badge, still on show
+    scene.show_health(last)  # the next probe adds to the same badge, still on show
     assert badge.isVisible() and len(badge.history) == 2
 
 
@@ -157,16 +160,12 @@ def test_a_health_badge_sits_right_of_a_fix_badge_inside_the_scene(qtbot) -> Non
     # a Softmax before CrossEntropyLoss trains (with a warning) and shows a Fix badge
     spec = mlp_spec(hidden=32)
     spec.insert_block(TOP, len(spec.layers), LayerSpec("Softmax", {"dim": 1}))
-    events = Events()
-    Trainer(
-        spec, config(), [HealthProbe(every=2, probe_size=32, max_share=None), events], dataset=mnist_slice(256, 100)
-    ).fit()
-    view = NetworkCanvas(Document(spec))
-    qtbot.addWidget(view)
+    last = _probed(spec)[-1]
+    view = _canvas(qtbot, spec)  # held: the scene lives as long as its view
     scene = view.network_scene
     softmax = scene.items_by_uid[spec.layers[-1].uid]
     assert softmax.fix_badge.isVisible()
-    scene.show_health(events.events[-1])
+    scene.show_health(last)
     badge = scene.health_badges[spec.layers[-1].uid]
     assert badge.sceneBoundingRect().left() >= softmax.fix_badge.sceneBoundingRect().right()
     assert scene.sceneRect().contains(badge.sceneBoundingRect())  # the view can scroll to it
