@@ -305,9 +305,7 @@ class NetworkScene(QGraphicsScene):
                 self._remove_badge(self.health_badges.pop(uid))
                 continue
             if badge.parentItem() is not item:
-                badge.setParentItem(item)
-            if badge.scene() is None:
-                self.addItem(badge)
+                badge.setParentItem(item)  # which puts it in the scene too
             badge.setPos(beside_fix(item.fix_badge, BADGE_HEIGHT))
 
     def clear_health(self) -> None:
