@@ -21,6 +21,15 @@ from gui_app.core.project.validation import validate_lanes, validate_layer
 
 _uids = itertools.count(1)
 
+
+class MissingBlockError(KeyError):
+    """A block or container the network does not hold (gone since the edit was asked for)."""
+
+
+class MissingLaneError(IndexError):
+    """A lane number its container does not have."""
+
+
 #: Where a block is, as messages and the canvas number it: the 0-based index in the top-level
 #: chain, then for each container on the way a lane name and the 0-based index in that lane,
 #: e.g. ``(2, "body", 1)``, shown as "block 3.body.2" (see :mod:`gui_app.core.analysis.messages`).
@@ -108,25 +117,25 @@ def _walk(blocks: Sequence[LayerSpec], lane: Lane, prefix: Address, depth: int) 
 
 
 def locate(layers: Sequence[LayerSpec], uid: int) -> Place:
-    """Where the block with ``uid`` is; :class:`KeyError` if the tree does not hold it."""
+    """Where the block with ``uid`` is; :class:`MissingBlockError` (a KeyError) if the tree does not hold it."""
     for place in walk(layers):
         if place.block.uid == uid:
             return place
-    raise KeyError(uid)
+    raise MissingBlockError(uid)
 
 
 def blocks_in(layers: Sequence[LayerSpec], lane: Lane) -> list[LayerSpec]:
     """The blocks of ``lane``, as a new list (edit the tree with :mod:`~gui_app.core.project.lane_edits`).
 
-    :class:`KeyError` when there is no such container, :class:`IndexError` when it has no such lane.
+    :class:`MissingBlockError` when there is no such container, :class:`MissingLaneError` when it has no such lane.
     """
     if lane.container is None:
         return list(layers)
     container = locate(layers, lane.container).block
     if container.lanes is None:
-        raise KeyError(lane.container)
+        raise MissingBlockError(lane.container)
     if not 0 <= lane.lane < len(container.lanes):
-        raise IndexError(f"a {container.type} has no lane {lane.lane}")
+        raise MissingLaneError(f"a {container.type} has no lane {lane.lane}")
     return list(container.lanes[lane.lane])
 
 

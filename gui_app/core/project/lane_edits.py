@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.layers.containers import CONTAINERS, ContainerRule
-from gui_app.core.project.blocks import Lane, LayerSpec, Place, locate, walk
+from gui_app.core.project.blocks import Lane, LayerSpec, MissingBlockError, MissingLaneError, Place, locate, walk
 
 Lanes = list[list[LayerSpec]]
 
@@ -85,7 +85,7 @@ def lane_removed(layers: Sequence[LayerSpec], container: int, lane: int) -> tupl
         if len(lanes) <= rule.min_lanes:
             raise ParamError(f"a container holds at least {rule.min_lanes} lanes")
         if not 0 <= lane < len(lanes):
-            raise IndexError(f"no lane {lane}")
+            raise MissingLaneError(f"no lane {lane}")
         old.extend(lanes[lane])
         return [*lanes[:lane], *lanes[lane + 1 :]]
 
@@ -108,7 +108,7 @@ def _edited_lane(
 
     def edit_one(lanes: Lanes, _rule: ContainerRule) -> Lanes:
         if not 0 <= lane.lane < len(lanes):
-            raise IndexError(f"no lane {lane.lane}")
+            raise MissingLaneError(f"no lane {lane.lane}")
         return [*lanes[: lane.lane], edit(list(lanes[lane.lane])), *lanes[lane.lane + 1 :]]
 
     return _edited_container(layers, lane.container, edit_one)
@@ -118,10 +118,10 @@ def _edited_container(
     layers: Sequence[LayerSpec], uid: int, edit: Callable[[Lanes, ContainerRule], Lanes]
 ) -> list[LayerSpec]:
     """The tree with the lanes of container ``uid`` replaced by ``edit(lanes, its rule)``, copied
-    along the path to it. :class:`KeyError` if there is no such container."""
+    along the path to it. :class:`MissingBlockError` if there is no such container."""
     tree = _edited_in(layers, uid, edit)
     if tree is None:
-        raise KeyError(uid)
+        raise MissingBlockError(uid)
     return tree
 
 

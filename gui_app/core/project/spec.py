@@ -23,7 +23,18 @@ from gui_app.core.files.writing import write_atomic  # callers also import it fr
 from gui_app.core.layers.catalogue import CATALOGUE, ParamError
 from gui_app.core.layers.containers import is_container
 from gui_app.core.project import lane_edits
-from gui_app.core.project.blocks import TOP, Lane, LayerSpec, Place, check_block, height, lane_depth, locate, walk
+from gui_app.core.project.blocks import (
+    TOP,
+    Lane,
+    LayerSpec,
+    MissingBlockError,
+    Place,
+    check_block,
+    height,
+    lane_depth,
+    locate,
+    walk,
+)
 from gui_app.core.project.events import EventSignal
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.validation import (
@@ -137,8 +148,15 @@ class NetworkSpec:
         self.layers.insert(index, layer)
         self._emit(Change(ChangeKind.INSERT, index, layer.uid))
 
+    def _layer(self, index: int) -> LayerSpec:
+        """The top-level block at ``index``; :class:`MissingBlockError` when the chain has none there."""
+        if not -len(self.layers) <= index < len(self.layers):
+            raise MissingBlockError(f"no block {index + 1} in a chain of {len(self.layers)}")
+        return self.layers[index]
+
     def remove_layer(self, index: int) -> LayerSpec:
         """Remove and return the layer at ``index``."""
+        self._layer(index)
         layer = self.layers.pop(index)
         self._emit(Change(ChangeKind.REMOVE, index, layer.uid))
         return layer
@@ -147,6 +165,7 @@ class NetworkSpec:
         """Move the layer at ``source`` so that it ends up at index ``target``."""
         if source == target:
             return
+        self._layer(source)
         layer = self.layers.pop(source)
         self.layers.insert(target, layer)
         self._emit(Change(ChangeKind.MOVE, target, layer.uid, value=source))
@@ -158,7 +177,7 @@ class NetworkSpec:
         A value of :data:`UNSET`, or ``None`` for an inferred size, takes the key out of the block.
         Raises :class:`ParamError` whose message starts with the block's type and the key.
         """
-        return self._edited(self.layers[index], values)
+        return self._edited(self._layer(index), values)
 
     def edited_block_params(self, uid: int, values: Mapping[str, Any]) -> dict[str, Any]:
         """:meth:`edited_params` of the block ``uid``, wherever it is nested."""
@@ -191,7 +210,7 @@ class NetworkSpec:
         keystroke in the inspector. The block stays the same :class:`LayerSpec` object; one
         ``param`` change per key that differs.
         """
-        return self._replace(self.layers[index], index, None, params)
+        return self._replace(self._layer(index), index, None, params)
 
     def replace_block_params(self, uid: int, params: Mapping[str, Any]) -> bool:
         """:meth:`replace_params` of the block ``uid``, wherever it is nested (same rules)."""
@@ -336,19 +355,19 @@ class NetworkSpec:
 
     # ------------------------------------------------------------------ queries
     def place(self, uid: int) -> Place:
-        """Where block ``uid`` is in the tree, at any depth; :class:`KeyError` if absent."""
+        """Where block ``uid`` is in the tree, at any depth; :class:`MissingBlockError` (a KeyError) if absent."""
         return locate(self.layers, uid)
 
     def block(self, uid: int) -> LayerSpec:
-        """The block ``uid``, at any depth; :class:`KeyError` if absent."""
+        """The block ``uid``, at any depth; :class:`MissingBlockError` (a KeyError) if absent."""
         return self.place(uid).block
 
     def index_of(self, uid: int) -> int:
-        """Position of the layer with ``uid``; :class:`KeyError` if absent."""
+        """Position of the layer with ``uid``; :class:`MissingBlockError` (a KeyError) if absent."""
         for i, layer in enumerate(self.layers):
             if layer.uid == uid:
                 return i
-        raise KeyError(uid)
+        raise MissingBlockError(uid)
 
     def same_network(self, other: NetworkSpec) -> bool:
         """The same input shape and blocks, lanes and parameters included (uids aside: they are

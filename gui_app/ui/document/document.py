@@ -24,7 +24,7 @@ from gui_app.core.analysis.messages import block_name, error_message
 from gui_app.core.analysis.repair import Problem, problems
 from gui_app.core.layers.catalogue import ParamError
 from gui_app.core.layers.containers import is_container
-from gui_app.core.project.blocks import TOP, Lane, blocks_in, walk
+from gui_app.core.project.blocks import TOP, Lane, MissingBlockError, MissingLaneError, blocks_in, walk
 from gui_app.core.project.run_config import TrainingConfig
 from gui_app.core.project.spec import (
     UNSET,
@@ -405,14 +405,14 @@ class Document(QObject):
         self.dirty_changed.emit(False)
 
 
-#: What the spec's edits raise when an edit cannot be made: a value the validator refuses
-#: (ParamError is a ValueError), a block or lane that is gone (KeyError), a lane out of range.
-_REFUSALS = (ValueError, KeyError, IndexError)
+#: What the spec's edits raise when an edit cannot be made: a value the validator refuses, a block
+#: or lane that is gone. Any other error is a bug and is not dressed up as a refused edit.
+_REFUSALS = (ParamError, MissingBlockError, MissingLaneError)
 
 
 def _reason(exc: Exception) -> str:
     """One line for a refused edit (a KeyError's str() is the repr of its key)."""
-    if isinstance(exc, KeyError):
+    if isinstance(exc, MissingBlockError):
         return "that block or lane is no longer in the network"
     return str(exc)
 

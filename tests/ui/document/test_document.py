@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pytest
 
+from gui_app.core.analysis.fixes import Fix, SetParams
 from gui_app.core.project.spec import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.ui.document import document as document_module
 from gui_app.ui.document.document import Document, layers_from_text, layers_to_text
@@ -201,3 +203,25 @@ def test_two_settings_are_two_undo_steps_and_one_setting_dragged_is_one(doc: Doc
     assert doc.undo_stack.count() == 1
     doc.undo()
     assert doc.spec.training == start
+
+
+def test_a_fix_for_a_block_that_is_gone_is_refused_with_a_message(doc: Document, qtbot) -> None:
+    stale = SetParams("set out_features to 5", index=9, values={"out_features": 5})  # the MLP has 6 blocks
+    with qtbot.waitSignal(doc.edit_refused) as blocker:
+        assert not doc.apply_fix(stale)
+    assert blocker.args == ["that block or lane is no longer in the network"]
+    assert doc.undo_stack.count() == 0
+
+
+@dataclass(frozen=True)
+class _BrokenFix(Fix):
+    def _edit(self, spec: NetworkSpec) -> None:
+        raise ValueError("a bug in the fix, not a refusal")
+
+
+def test_a_bug_inside_an_edit_is_raised_not_shown_as_a_refused_edit(doc: Document) -> None:
+    refused: list[str] = []
+    doc.edit_refused.connect(refused.append)
+    with pytest.raises(ValueError, match="a bug in the fix"):
+        doc.apply_fix(_BrokenFix("broken"))
+    assert refused == [] and doc.undo_stack.count() == 0
