@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QGraphicsSceneMouseEvent
 
 from gui_app.core.layers.colours import CATEGORY_COLOURS
 from gui_app.ui.canvas.fix_badge import BADGE_GAP, BADGE_HEIGHT, FixBadge
-from gui_app.ui.canvas.items import GAP
+from gui_app.ui.canvas.items import GAP, block_fonts, paint_arrow
 from gui_app.ui.canvas.layout import HEADER, LABEL, MERGE, FrameGeometry
 from gui_app.ui.theme import CanvasColours
 
@@ -45,21 +45,6 @@ class FrameState:
     #: whether the header offers "+ lane" and each lane label a ✕ (a Parallel within its bounds)
     can_add_lane: bool = False
     can_remove_lane: bool = False
-
-
-_FONTS: list[tuple[QFont, QFont, QFont]] = []
-
-
-def _fonts() -> tuple[QFont, QFont, QFont]:
-    """The title, body and small fonts of a block, made once (after the QApplication exists)."""
-    if not _FONTS:
-        title, body, small = QFont(), QFont(), QFont()
-        title.setPointSizeF(10.5)
-        title.setBold(True)
-        body.setPointSizeF(9.5)
-        small.setPointSizeF(8.5)
-        _FONTS.append((title, body, small))
-    return _FONTS[0]
 
 
 class ContainerItem(QGraphicsObject):
@@ -125,7 +110,7 @@ class ContainerItem(QGraphicsObject):
     def _place_buttons(self) -> None:
         """Where "+ lane" and each lane's ✕ are (worked out with the layout, so clicks find them
         whether or not the frame has been painted)."""
-        small = _fonts()[2]
+        small = block_fonts().small
         metrics = QFontMetrics(small)
         right = self._width - 12 - metrics.horizontalAdvance(self.state.number) - 10
         label_width = metrics.horizontalAdvance(_ADD_LANE) + 12
@@ -210,7 +195,7 @@ class ContainerItem(QGraphicsObject):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         accent = QColor(CATEGORY_COLOURS["Containers"])
         if self.show_arrow and self.pos() == self.layout_pos:
-            _paint_arrow(painter, self.colours, self._width / 2, 0.0)
+            paint_arrow(painter, self.colours, self._width / 2, 0.0)
         self._paint_frame(painter, accent)
         self._paint_header(painter)
         self._paint_lanes(painter, accent)
@@ -242,7 +227,8 @@ class ContainerItem(QGraphicsObject):
     def _paint_header(self, painter: QPainter) -> None:
         """Line 1: the toggle, type, summary and number; line 2: output shape (or the error) and params."""
         c, s = self.colours, self.state
-        title_font, body_font, small_font = _fonts()
+        fonts = block_fonts()
+        title_font, body_font, small_font = fonts.title, fonts.body, fonts.small
         _paint_toggle(painter, self.toggle_rect(), c, expanded=True)
         left, right = self.toggle_rect().right() + 8, self._width - 12
         painter.setFont(small_font)
@@ -280,7 +266,8 @@ class ContainerItem(QGraphicsObject):
     def _paint_lanes(self, painter: QPainter, accent: QColor) -> None:
         """The split under the header, each lane's label and line in, and each empty lane's identity."""
         c = self.colours
-        _, body_font, small_font = _fonts()
+        fonts = block_fonts()
+        body_font, small_font = fonts.body, fonts.small
         split = HEADER + 6
         axes = [axis for axis, *_ in self._lanes]
         painter.setPen(QPen(c.arrow, 1.6))
@@ -322,7 +309,7 @@ class ContainerItem(QGraphicsObject):
         painter.drawLine(QPointF(centre.x(), centre.y() + _MERGE_RADIUS), QPointF(centre.x(), self._height))
         painter.setBrush(c.block)
         painter.setPen(QPen(accent, 1.8))
-        small_font = _fonts()[2]
+        small_font = block_fonts().small
         if self.state.merge == "sum":
             painter.drawEllipse(centre, _MERGE_RADIUS, _MERGE_RADIUS)
             painter.drawLine(centre + QPointF(-5.5, 0), centre + QPointF(5.5, 0))
@@ -382,15 +369,6 @@ def _paint_toggle(painter: QPainter, rect: QRectF, colours: CanvasColours, *, ex
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(colours.block_text)
     painter.drawPolygon(QPolygonF(points))
-
-
-def _paint_arrow(painter: QPainter, colours: CanvasColours, cx: float, top: float) -> None:
-    """The arrow from the block above into this item's top, drawn in the gap above it."""
-    painter.setPen(QPen(colours.arrow, 1.6))
-    painter.drawLine(QPointF(cx, top - GAP + 2), QPointF(cx, top - 7))
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(colours.arrow)
-    painter.drawPolygon(QPolygonF([QPointF(cx - 5, top - 8), QPointF(cx + 5, top - 8), QPointF(cx, top - 1.5)]))
 
 
 def _rect_path(rect: QRectF) -> QPainterPath:

@@ -138,7 +138,7 @@ class BlockItem(QGraphicsObject):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if self.show_arrow and self.pos() == self.layout_pos:
-            self._paint_arrow(painter)
+            paint_arrow(painter, self.colours, BLOCK_WIDTH / 2, 0.0)
         self._paint_frame(painter)
         self._paint_strip(painter)
         left, right = 16.0, BLOCK_WIDTH - 10
@@ -177,14 +177,14 @@ class BlockItem(QGraphicsObject):
     def _paint_title_line(self, painter: QPainter, left: float, right: float) -> None:
         """Line 1: type and key parameters; the block's number on the right."""
         c, s = self.colours, self.state
-        title_font = _fonts().title
+        title_font = block_fonts().title
         painter.setFont(title_font)
         painter.setPen(c.block_text)
         painter.drawText(QPointF(left, 20), s.title)
         x = left + QFontMetrics(title_font).horizontalAdvance(s.title) + 8
         right_limit = right
         if s.index is not None:
-            small = _fonts().small
+            small = block_fonts().small
             painter.setFont(small)
             label = f"#{block_number(s.index)}"
             label_width = QFontMetrics(small).horizontalAdvance(label)
@@ -192,16 +192,18 @@ class BlockItem(QGraphicsObject):
             painter.drawText(QPointF(right - label_width, 19), label)
             right_limit = right - label_width - 8
         if s.summary:
-            painter.setFont(_fonts().body)
+            painter.setFont(block_fonts().body)
             painter.setPen(c.block_subtle)
-            text = QFontMetrics(_fonts().body).elidedText(s.summary, Qt.TextElideMode.ElideRight, int(right_limit - x))
+            text = QFontMetrics(block_fonts().body).elidedText(
+                s.summary, Qt.TextElideMode.ElideRight, int(right_limit - x)
+            )
             painter.drawText(QPointF(x, 20), text)
 
     def _paint_shape_line(self, painter: QPainter, left: float, right: float) -> None:
         """Line 2: output shape (or the error) and parameter count."""
         c, s = self.colours, self.state
-        painter.setFont(_fonts().body)
-        bfm = QFontMetrics(_fonts().body)
+        painter.setFont(block_fonts().body)
+        bfm = QFontMetrics(block_fonts().body)
         count_w = bfm.horizontalAdvance(s.params) if s.params else 0
         if s.params:
             painter.setPen(c.block_subtle)
@@ -218,16 +220,19 @@ class BlockItem(QGraphicsObject):
             line = f"→ {s.shape}" if self.kind == "layer" else s.shape
         painter.drawText(QPointF(left, 39), bfm.elidedText(line, Qt.TextElideMode.ElideRight, avail))
 
-    def _paint_arrow(self, painter: QPainter) -> None:
-        cx = BLOCK_WIDTH / 2
-        painter.setPen(QPen(self.colours.arrow, 1.6))
-        painter.drawLine(QPointF(cx, -GAP + 2), QPointF(cx, -7))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.colours.arrow)
-        painter.drawPolygon(QPolygonF([QPointF(cx - 5, -8), QPointF(cx + 5, -8), QPointF(cx, -1.5)]))
+
+def paint_arrow(painter: QPainter, colours: CanvasColours, cx: float, top: float) -> None:
+    """The arrow from the block above into an item's top at ``top``, drawn in the gap above it."""
+    painter.setPen(QPen(colours.arrow, 1.6))
+    painter.drawLine(QPointF(cx, top - GAP + 2), QPointF(cx, top - 7))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colours.arrow)
+    painter.drawPolygon(QPolygonF([QPointF(cx - 5, top - 8), QPointF(cx + 5, top - 8), QPointF(cx, top - 1.5)]))
 
 
-class _Fonts:
+class BlockFonts:
+    """The title, body and small fonts every block and container on the canvas is written in."""
+
     def __init__(self) -> None:
         self.title = QFont()
         self.title.setPointSizeF(10.5)
@@ -238,13 +243,13 @@ class _Fonts:
         self.small.setPointSizeF(8.5)
 
 
-_FONT_CACHE: list[_Fonts] = []
+_FONT_CACHE: list[BlockFonts] = []
 
 
-def _fonts() -> _Fonts:
-    """Fonts are created once, after the QApplication exists."""
+def block_fonts() -> BlockFonts:
+    """The fonts, created once (after the QApplication exists)."""
     if not _FONT_CACHE:
-        _FONT_CACHE.append(_Fonts())
+        _FONT_CACHE.append(BlockFonts())
     return _FONT_CACHE[0]
 
 
