@@ -6,7 +6,9 @@ stroke_digits.py (25 styles, 20 copies each), both written with a uniform pen 4-
 200-400 px picture, turned, sheared, stretched into wide pictures and wobbled
 (gui_app/core/digits/pen_styles.py). Then the same two again as a tablet that keeps only 8-12
 evenly spaced points of the pen's path records them ("tablet": the next 100 MNIST test digits of
-each class, and 20 more copies of each glyph). The training script redraws the TRAINING split only.
+each class, and 20 more copies of each glyph), and once more as a normalised tablet recording:
+exactly 8 points, the strokes joined, each axis stretched to fill a square ("tablet-box": the next
+100 of each class, 20 more copies of each glyph). The training script redraws the TRAINING split only.
 
     .venv/bin/python scripts/make_pen_test_set.py
 """
@@ -31,11 +33,13 @@ from tests.data.handwriting.stroke_digits import GLYPHS  # noqa: E402
 
 DATA_DIRS = (Path("/work/data/MNIST/raw"), REPO.parent / "shared" / "data" / "mnist")
 #: Not the training script's seed (0 and up): a different draw of every pen variation.
-SEED, GLYPH_SEED, TABLET_SEED = 2718, 2719, 2720
+SEED, GLYPH_SEED, TABLET_SEED, BOX_SEED = 2718, 2719, 2720, 2721
 #: The first half: the pen variations as the training draws them, unsampled (straight segments).
 PEN_STYLE = PenStyle()
 #: The tablet half: every digit a few evenly spaced points of its path, strokes mostly joined.
 TABLET_STYLE = PenStyle(sampled=1.0, points=(8, 12))
+#: The normalised tablet part: 8 points of the whole path, x and y each scaled to fill a square.
+BOX_STYLE = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, box=1.0, wide=0.0)
 
 
 def mnist_test_split(data_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     tablet = np.random.default_rng(TABLET_SEED)
     digits += mnist_test_digits(split, args.tablet, tablet, args.per_digit, TABLET_STYLE, "tablet")
     digits += glyph_digits(args.copies, tablet, TABLET_STYLE, "tablet")
+    box = np.random.default_rng(BOX_SEED)
+    skip = args.per_digit + args.tablet
+    digits += mnist_test_digits(split, args.tablet, box, skip, BOX_STYLE, "tablet-box")
+    digits += glyph_digits(args.copies, box, BOX_STYLE, "tablet-box")
     save_pen_set(digits, args.out)
     print(f"{args.out}: {len(digits)} pen digits ({args.out.stat().st_size / 1024:.0f} KiB)")
     return 0

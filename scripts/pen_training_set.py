@@ -7,7 +7,8 @@ from scratch in the order people write them and in styles MNIST has few of (open
 straight and curled tails, 1s with long flags, crossed 7s, 8s in one stroke or two rings, 5s
 with the bar first or last: gui_app/core/digits/pen_glyphs.py). Six in ten of them are drawn as a
 tablet records them: 6-12 evenly spaced points of the pen's path, the strokes in writing order and
-mostly joined by the pen's move between them. Each picture then goes through the app's own
+mostly joined by the pen's move between them, half of those stretched along each axis to fill
+their box as normalised tablet recordings are. Each picture then goes through the app's own
 preprocessing (``mnist_image``), exactly as ``netbuilder predict`` and the pad do.
 
 Redrawing takes a few minutes on one core, so the result is cached (in /tmp by default, never in
@@ -31,8 +32,9 @@ from gui_app.core.digits.preprocessing import mnist_image
 
 #: Smaller pictures than a user's 200-400 px draw the same 28×28 image after preprocessing,
 #: three times faster: the pen width, as a share of the picture, is what matters. Six digits in ten
-#: are a tablet's few evenly spaced points of the pen's path (6-12, strokes mostly joined).
-TRAINING_STYLE = PenStyle(side=(96, 160), sampled=0.6, points=(6, 12))
+#: are a tablet's few evenly spaced points of the pen's path (6-12, strokes mostly joined), and
+#: half of those are stretched to fill their box along each axis, as normalised recordings are.
+TRAINING_STYLE = PenStyle(side=(96, 160), sampled=0.6, points=(6, 12), box=0.5)
 CACHE_DIR = Path("/tmp/netbuilder-pen-cache")
 
 
@@ -42,8 +44,9 @@ def _cache_key(n_digits: int, seed: int, synthetic: int) -> str:
     return hashlib.sha256(sources + f"{n_digits}/{seed}/{synthetic}".encode()).hexdigest()[:16]
 
 
-def _preprocessed(lines: list, label: int, rng: np.random.Generator) -> torch.Tensor:
-    placed, size, pen = pen_digit(lines, label, rng, TRAINING_STYLE)
+def _preprocessed(lines: list, label: int, rng: np.random.Generator, variants: bool = True) -> torch.Tensor:
+    """One pen picture of ``lines`` as the app sees it; ``variants=False`` for glyphs that have theirs."""
+    placed, size, pen = pen_digit(lines, label, rng, TRAINING_STYLE, variants=variants)
     image = mnist_image(pen_picture(placed, size, pen), invert=True)
     return image if image is not None else torch.zeros(28, 28)
 
@@ -62,7 +65,7 @@ def build(images: torch.Tensor, labels: torch.Tensor, seed: int, synthetic: int)
         print(f"  pen copy: {first + len(strokes)}/{len(images)} ({time.perf_counter() - start:.0f}s)", flush=True)
     for label in SYNTHETIC_LABELS:
         for _ in range(synthetic):
-            out.append(_preprocessed(synthetic_glyph(label, rng), label, rng))
+            out.append(_preprocessed(synthetic_glyph(label, rng), label, rng, variants=False))
             out_labels.append(label)
     return torch.stack(out).unsqueeze(1), torch.tensor(out_labels, dtype=torch.long)
 

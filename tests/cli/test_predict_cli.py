@@ -247,8 +247,14 @@ def test_a_dot_a_dash_a_scribble_and_a_letter_are_no_digit_with_a_reason(tmp_pat
 #: The bundled model's share of each part of the pen set read right (measured: see
 #: docs/digit-model.md), less a margin of a few digits, so a model that reads pen writing worse
 #: fails here. The tablet part is harder for every model (a few sampled points of a path whose
-#: order, for MNIST's digits, is guessed from a skeleton): the model before pen training read 91.0%.
-PEN_SET_ACCURACY = {"pen strokes": 0.97, "tablet": 0.94}
+#: order, for MNIST's digits, is guessed from a skeleton): the model before pen training read 91.0%;
+#: harder still when the recording is stretched to fill its box (the model before read 81.9%).
+PEN_SET_ACCURACY = {"pen strokes": 0.97, "tablet": 0.94, "tablet-box": 0.88}
+
+
+def _part(source: str) -> str:
+    """The part of the pen set a digit of ``source`` counts in (MNIST's and the glyphs' together)."""
+    return source if source.startswith("tablet") else "pen strokes"
 
 
 def test_the_bundled_model_reads_the_pen_style_test_set(tmp_path: Path, capsys) -> None:
@@ -258,9 +264,7 @@ def test_the_bundled_model_reads_the_pen_style_test_set(tmp_path: Path, capsys) 
     assert code == 0, err
     read = [json.loads(line)["digit"] for line in lines]
     for part, floor in PEN_SET_ACCURACY.items():
-        mine = [
-            (digit, d) for digit, d in zip(read, digits, strict=True) if (d.source == "tablet") == (part == "tablet")
-        ]
+        mine = [(digit, d) for digit, d in zip(read, digits, strict=True) if _part(d.source) == part]
         correct = sum(digit == d.label for digit, d in mine)
         print(f"pen-style test set, {part}: {correct}/{len(mine)} = {correct / len(mine):.2%}")
         assert correct / len(mine) >= floor, part

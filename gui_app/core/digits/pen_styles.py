@@ -35,6 +35,7 @@ class PenStyle:
     sampled: float = 0.0  #: chance that the pen's path keeps only a few evenly spaced points
     points: tuple[int, int] = (8, 16)  #: how many, when it does (both ends included)
     pen_up: float = 0.75  #: chance that the path joins the strokes (the pen's move between them drawn)
+    box: float = 0.0  #: chance that a sampled path is stretched to fill its box, each axis on its own
 
 
 def ellipse_arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16) -> Polyline:
@@ -129,6 +130,8 @@ def pen_lines(
     if style.sampled and rng.random() < style.sampled:
         count = int(rng.integers(style.points[0], style.points[1] + 1))
         moved = sample_along(moved, count, pen_up=bool(rng.random() < style.pen_up))
+        if style.box and rng.random() < style.box:
+            moved = fill_box(moved, size[1] / size[0])
     else:
         # the tolerance is given in pixels of MNIST's 20-pixel box: in the lines' units, that share
         tolerance = rng.uniform(*style.tolerance) * float((high - low).max()) / 20
@@ -143,6 +146,18 @@ def pen_lines(
     wobble = rng.uniform(*style.wobble) * float(span.max()) * scale
     placed = [line * scale + origin + rng.normal(0, wobble, line.shape).astype(np.float32) for line in moved]
     return placed, pen
+
+
+def fill_box(lines: list[Polyline], aspect: float) -> list[Polyline]:
+    """``lines`` stretched along each axis on its own until their box is ``aspect`` (width / height).
+
+    Tablet recordings are often normalised so that x and y each run over the whole range: a thin
+    1 or a tall 7 then fills a square, its flag or top stroke stretched long and flat.
+    """
+    low, high = _extent(lines)
+    span = np.maximum(high - low, 1e-6)
+    factor = np.array([aspect * float(span[1]) / float(span[0]), 1.0], dtype=np.float32)
+    return [(line - low) * factor for line in lines]
 
 
 def picture_size(rng: np.random.Generator, style: PenStyle) -> tuple[int, int]:

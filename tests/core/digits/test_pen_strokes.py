@@ -128,6 +128,18 @@ def test_a_sampled_pen_digit_is_a_few_straight_segments() -> None:
     assert 0.01 < (picture < 128).mean() < 0.3
 
 
+def test_a_normalised_tablet_recording_stretches_a_thin_1_to_fill_its_box() -> None:
+    # a slightly leaning upright stroke, five times as tall as it is wide
+    one = [np.array([[10.0, 2.0], [11.0, 14.0], [12.0, 26.0]], dtype=np.float32)]
+    still = {"rotation": 0.0, "shear": 0.0, "wobble": (0.0, 0.0), "wide": 0.0}
+    for box, aspect in ((0.0, 1 / 12), (1.0, 1.0)):
+        style = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, box=box, **still)
+        placed, size, _pen = pen_digit(one, 1, np.random.default_rng(4), style, variants=False)
+        width, height = np.ptp(np.concatenate(placed), axis=0)
+        assert width / height == pytest.approx(aspect, rel=0.1)
+        assert height <= 0.92 * size[0]  # still inside the picture
+
+
 def test_at_a_junction_the_pen_goes_straight_on_and_lifts_for_the_next_stroke() -> None:
     # an open 4 traced in pieces that meet where the bar crosses the stem (at x 14, y 16)
     arm = np.array([[4.0, 4.0], [4.0, 10.0], [4.0, 16.0], [9.0, 16.0], [14.0, 16.0]], dtype=np.float32)

@@ -76,11 +76,12 @@ def test_pen_written_ones_still_read_as_1(reader) -> None:
     predictions = reader.read_many(list(pictures(ones)))
     # thin and short as many are, none is taken for a dot or a dash
     assert not [p.reason for p in predictions if p.reason and p.reason.startswith(("a dot", "a dash"))]
-    # a tablet's few points turn some flagged 1s into 7s (docs/digit-model.md): a lower floor there
-    for tablet, floor in ((False, 0.97), (True, 0.9)):
-        part = [p for p, d in zip(predictions, ones, strict=True) if (d.source == "tablet") == tablet]
+    # a tablet's few points turn some flagged 1s into 7s (docs/digit-model.md); stretched to fill a
+    # square, a flagged 1 is a 7's shape and a straight one a diagonal or a zigzag: lower floors there
+    for source, floor in (("mnist-test", 0.97), ("glyphs", 0.97), ("tablet", 0.93), ("tablet-box", 0.5)):
+        part = [p for p, d in zip(predictions, ones, strict=True) if d.source == source]
         read_as_one = sum(p is not None and p.is_digit and p.digit == 1 for p in part)
-        assert read_as_one / len(part) >= floor, f"{read_as_one} of {len(part)} pen 1s read as 1 (tablet: {tablet})"
+        assert read_as_one / len(part) >= floor, f"{read_as_one} of {len(part)} pen 1s read as 1 ({source})"
 
 
 @pytest.mark.parametrize("height", [0.15, 0.25, 0.4])

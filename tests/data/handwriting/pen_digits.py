@@ -20,8 +20,9 @@ from gui_app.core.digits.pen_styles import pen_picture
 
 PEN_SET = Path(__file__).with_name("pen_digits.npz")
 #: What ``source`` holds: MNIST's test split redrawn as pen strokes, the hand-made glyphs, or
-#: either as a tablet records them (a few evenly spaced points of the pen's path).
-SOURCES = ("mnist-test", "glyphs", "tablet")
+#: either as a tablet records them (a few evenly spaced points of the pen's path), as they are or
+#: normalised so that x and y each fill the box ("tablet-box").
+SOURCES = ("mnist-test", "glyphs", "tablet", "tablet-box")
 
 
 @dataclass(frozen=True)
