@@ -31,7 +31,8 @@ class Fix(ABC):
     label: str
 
     def apply(self, spec: NetworkSpec) -> NetworkSpec:
-        """The fixed network, a copy; :class:`ParamError` when the validator refuses the result."""
+        """The fixed network, a copy; :class:`ParamError` when the validator refuses the result,
+        :class:`~gui_app.core.project.blocks.MissingBlockError` when a block it names is gone."""
         fixed = spec.copy(keep_uids=True)
         self._edit(fixed)
         return fixed

@@ -127,7 +127,9 @@ def locate(layers: Sequence[LayerSpec], uid: int) -> Place:
 def blocks_in(layers: Sequence[LayerSpec], lane: Lane) -> list[LayerSpec]:
     """The blocks of ``lane``, as a new list (edit the tree with :mod:`~gui_app.core.project.lane_edits`).
 
-    :class:`MissingBlockError` when there is no such container, :class:`MissingLaneError` when it has no such lane.
+    :class:`MissingBlockError` when there is no such container (or the block is not one: a lane
+    that was named before its container was replaced), :class:`MissingLaneError` when it has no
+    such lane.
     """
     if lane.container is None:
         return list(layers)

@@ -149,15 +149,16 @@ class NetworkSpec:
         self._emit(Change(ChangeKind.INSERT, index, layer.uid))
 
     def _layer(self, index: int) -> LayerSpec:
-        """The top-level block at ``index``; :class:`MissingBlockError` when the chain has none there."""
-        if not -len(self.layers) <= index < len(self.layers):
-            raise MissingBlockError(f"no block {index + 1} in a chain of {len(self.layers)}")
+        """The top-level block at ``index`` (0-based, never from the end); :class:`MissingBlockError`
+        when the chain has none there, as when a fix or an edit outlived the block it names."""
+        if not 0 <= index < len(self.layers):
+            raise MissingBlockError(f"no block at position {index} of a chain of {len(self.layers)}")
         return self.layers[index]
 
     def remove_layer(self, index: int) -> LayerSpec:
         """Remove and return the layer at ``index``."""
-        self._layer(index)
-        layer = self.layers.pop(index)
+        layer = self._layer(index)
+        del self.layers[index]
         self._emit(Change(ChangeKind.REMOVE, index, layer.uid))
         return layer
 
@@ -165,8 +166,8 @@ class NetworkSpec:
         """Move the layer at ``source`` so that it ends up at index ``target``."""
         if source == target:
             return
-        self._layer(source)
-        layer = self.layers.pop(source)
+        layer = self._layer(source)
+        del self.layers[source]
         self.layers.insert(target, layer)
         self._emit(Change(ChangeKind.MOVE, target, layer.uid, value=source))
 

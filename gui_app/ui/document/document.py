@@ -227,7 +227,8 @@ class Document(QObject):
         group = self._outermost(uids)
         try:
             chain = [block.uid for block in blocks_in(self.spec.layers, lane)]
-        except (KeyError, IndexError):
+        except _REFUSALS as exc:
+            self.edit_refused.emit(_reason(exc))
             return False
         if not group:
             return False
@@ -242,7 +243,8 @@ class Document(QObject):
         """Give a Parallel another (empty) lane, at ``at`` (after its last when None); one undo step."""
         try:
             lanes = self.spec.block(container).lanes
-        except KeyError:
+        except _REFUSALS as exc:
+            self.edit_refused.emit(_reason(exc))
             return False
         at = len(lanes or []) if at is None else at
         if self._tried(lambda trial: trial.add_lane(container, at)) is None:
