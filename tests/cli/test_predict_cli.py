@@ -247,8 +247,8 @@ def test_a_dot_a_dash_a_scribble_and_a_letter_are_no_digit_with_a_reason(tmp_pat
 #: The bundled model's share of each part of the pen set read right (measured: see
 #: docs/digit-model.md), less a margin of a few digits, so a model that reads pen writing worse
 #: fails here. The tablet part is harder for every model (a few sampled points of a path whose
-#: order, for MNIST's digits, is guessed from a skeleton): the model before pen training read 91.0%;
-#: harder still when the recording is stretched to fill its box (the model before read 81.9%).
+#: order, for MNIST's digits, is guessed from a skeleton) and harder still when the recording is
+#: stretched to fill its box: the model before pen training read them at 91.1% and 81.9%.
 PEN_SET_ACCURACY = {"pen strokes": 0.97, "tablet": 0.94, "tablet-box": 0.88}
 
 

@@ -134,10 +134,33 @@ def test_a_normalised_tablet_recording_stretches_a_thin_1_to_fill_its_box() -> N
     still = {"rotation": 0.0, "shear": 0.0, "wobble": (0.0, 0.0), "wide": 0.0}
     for box, aspect in ((0.0, 1 / 12), (1.0, 1.0)):
         style = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, box=box, **still)
-        placed, size, _pen = pen_digit(one, 1, np.random.default_rng(4), style, variants=False)
+        placed, _size, _pen = pen_digit(one, 1, np.random.default_rng(4), style, variants=False)
         width, height = np.ptp(np.concatenate(placed), axis=0)
         assert width / height == pytest.approx(aspect, rel=0.1)
-        assert height <= 0.92 * size[0]  # still inside the picture
+
+
+@pytest.mark.parametrize("stroke", [[(10.0, 2.0), (10.0, 26.0)], [(2.0, 14.0), (26.0, 14.0)]], ids=["upright", "flat"])
+def test_a_straight_stroke_stretched_to_its_box_stays_a_line_in_the_picture(stroke) -> None:
+    # no width (or no height) to stretch: the stroke stays a line, drawn, with no NaN or inf
+    style = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, box=1.0, rotation=0.0, shear=0.0, wobble=(0.0, 0.0))
+    placed, size, pen = pen_digit(
+        [np.array(stroke, dtype=np.float32)], 1, np.random.default_rng(5), style, variants=False
+    )
+    points = np.concatenate(placed)
+    assert np.isfinite(points).all()
+    assert (points >= 0).all() and (points[:, 0] <= size[1]).all() and (points[:, 1] <= size[0]).all()
+    assert np.ptp(points, axis=0).min() < 1e-3  # still one straight line
+    assert 0.005 < (pen_picture(placed, size, pen) < 128).mean() < 0.2
+
+
+def test_the_committed_tablet_box_part_is_square_recordings_of_eight_points() -> None:
+    part = [d for d in load_pen_set(PEN_SET) if d.source == "tablet-box"]
+    assert len(part) == 1500 and sorted({d.label for d in part}) == list(range(10))
+    for digit in part:
+        (line,) = digit.lines  # the whole path joined, pen moves included
+        assert len(line) == 8 and digit.size[0] == digit.size[1]
+        width, height = np.ptp(line, axis=0)
+        assert 0.85 < width / height < 1.15
 
 
 def test_at_a_junction_the_pen_goes_straight_on_and_lifts_for_the_next_stroke() -> None:

@@ -1,7 +1,7 @@
 """The project's pen-style test set: digits as a tablet records them, never seen in training.
 
 ``pen_digits.npz`` (made by ``scripts/make_pen_test_set.py``) holds each digit as its pen
-strokes in picture pixels, the picture's size and the pen's width, not as pixels: 2,000 pictures
+strokes in picture pixels, the picture's size and the pen's width, not as pixels: 5,000 pictures
 of 200-400 px would be megabytes, their strokes are a few hundred kilobytes. :func:`pictures`
 draws them as black strokes on white, the way a user's files reach ``netbuilder predict``.
 No Qt here.
