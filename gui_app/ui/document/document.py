@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -187,12 +187,10 @@ class Document(QObject):
         new uids, or [] when refused (the reason is :attr:`edit_refused`)."""
         if not blocks:
             return []
-        try:
-            length = len(blocks_in(self.spec.layers, lane))
-        except _REFUSALS as exc:
-            self.edit_refused.emit(_reason(exc))
+        chain = self._looked_up(lambda: blocks_in(self.spec.layers, lane))
+        if chain is None:
             return []
-        index = length if index is None else max(0, min(index, length))
+        index = len(chain) if index is None else max(0, min(index, len(chain)))
 
         def insert(trial: NetworkSpec) -> None:
             for offset, block in enumerate(blocks):
@@ -225,15 +223,11 @@ class Document(QObject):
         """Move blocks, in the tree's order, into ``lane`` to stand before its block at ``index``
         (as the lane is now): into, out of and between lanes; one undo step. False if refused or a no-op."""
         group = self._outermost(uids)
-        try:
-            chain = [block.uid for block in blocks_in(self.spec.layers, lane)]
-        except _REFUSALS as exc:
-            self.edit_refused.emit(_reason(exc))
-            return False
-        if not group:
+        chain = self._looked_up(lambda: blocks_in(self.spec.layers, lane))
+        if chain is None or not group:
             return False
         # The block the group lands before: the first at or after ``index`` that does not move.
-        before = next((uid for uid in chain[max(0, index) :] if uid not in group), None)
+        before = next((b.uid for b in chain[max(0, index) :] if b.uid not in group), None)
         trial = self._tried(lambda trial: MoveBlocksCommand(trial, group, lane, before, "").redo())
         if trial is None or trial.to_dict() == self.spec.to_dict():
             return False
@@ -241,12 +235,10 @@ class Document(QObject):
 
     def add_lane(self, container: int, at: int | None = None) -> bool:
         """Give a Parallel another (empty) lane, at ``at`` (after its last when None); one undo step."""
-        try:
-            lanes = self.spec.block(container).lanes
-        except _REFUSALS as exc:
-            self.edit_refused.emit(_reason(exc))
+        block = self._looked_up(lambda: self.spec.block(container))
+        if block is None:
             return False
-        at = len(lanes or []) if at is None else at
+        at = len(block.lanes or []) if at is None else at
         if self._tried(lambda trial: trial.add_lane(container, at)) is None:
             return False
         return self._push(AddLaneCommand(self.spec, container, at))
@@ -262,12 +254,21 @@ class Document(QObject):
         validating methods refused it (the reason goes to :attr:`edit_refused`), so a refused
         edit never reaches the undo stack."""
         trial = self.spec.copy(keep_uids=True)
-        try:
+
+        def edited() -> NetworkSpec:
             edit(trial)
+            return trial
+
+        return self._looked_up(edited)
+
+    def _looked_up(self, read: Callable[[], _T]) -> _T | None:
+        """``read()``, or None when the spec refused it (a block or lane that is gone, a value the
+        validator rejects); the reason goes to :attr:`edit_refused`. Anything else is a bug: raised."""
+        try:
+            return read()
         except _REFUSALS as exc:
             self.edit_refused.emit(_reason(exc))
             return None
-        return trial
 
     def _outermost(self, uids: list[int]) -> list[int]:
         """The blocks of ``uids`` that are in the network and not inside another of them, in tree order."""
@@ -406,6 +407,8 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.dirty_changed.emit(False)
 
+
+_T = TypeVar("_T")
 
 #: What the spec's edits raise when an edit cannot be made: a value the validator refuses, a block
 #: or lane that is gone. Any other error is a bug and is not dressed up as a refused edit.
