@@ -8,17 +8,21 @@ picture the ink spans (``extent``), so they do not depend on the picture's size:
 
 - a dot: a small (``extent``), round and solid blob: one dab of the pen. A digit written with a
   very thick pen can be as round and solid, but spans much more of the picture;
-- a dash: ink clearly wider than tall and solid (``fill``, the share of its box that is ink);
-  no digit is that; a vertical dash is a 1, and reads as one;
+- a dash: ink clearly wider than tall and solid (``fill``, the share of its box that is ink),
+  or a thin straight stroke (``elongation``) lying within 30° of the horizontal (``tilt``): a
+  dash drawn at a slant fills little of its box. No digit is either; a dash nearer the vertical
+  is a 1, and reads as one;
 - a scribble: ink that spans nearly the whole picture and covers half the square around it
   (``coverage``); a digit written that large covers a third or less, even with a thick pen;
 - anything else the model gives less than ``MIN_CONFIDENCE`` to its best digit. The bundled
-  model was trained to be unsure of letter-like shapes (H, W, #, ...: ``pen_letters.py``), so
+  model was trained to be unsure of letter-like shapes (H, W, #, ...: ``pen_letters.py``) and
+  of scribbles too sparse for the rule above (tangles, crossings-out: ``pen_scribbles.py``), so
   those fall under the floor too; a network the user trained only on digits is not.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -29,6 +33,10 @@ from gui_app.core.digits.preprocessing import ink_box
 DOT_EXTENT, DOT_ROUNDNESS, DOT_FILL = 0.2, (0.7, 1.4), 0.55
 #: A dash: ink box height / width below DASH_FLATNESS, with its box at least DASH_FILL ink.
 DASH_FLATNESS, DASH_FILL = 0.6, 0.45
+#: A dash at a slant: ink whose narrow axis is under DASH_ELONGATION of its long one, lying within
+#: DASH_TILT degrees of the horizontal. The straightest digits (1s) lie 37° or more from it
+#: (MNIST's test set: 44°; the pen-style set: 37.6°, its 1s stretched into wide boxes).
+DASH_ELONGATION, DASH_TILT = 0.25, 30.0
 #: A scribble: ink spanning at least SCRIBBLE_EXTENT of the picture's longer side and covering at
 #: least SCRIBBLE_COVERAGE of the square around it.
 SCRIBBLE_EXTENT, SCRIBBLE_COVERAGE = 0.8, 0.5
@@ -46,6 +54,8 @@ class InkShape:
     fill: float  #: share of the ink box that is ink
     coverage: float  #: share of the square around the ink box (its longer side) that is ink
     extent: float  #: longer side of the ink box over the picture's longer side (1: edge to edge)
+    elongation: float = 1.0  #: spread of the ink across its main axis over the spread along it (0: a line)
+    tilt: float = 90.0  #: degrees between the ink's main axis and the horizontal (0-90)
 
 
 def ink_shape(image: torch.Tensor, extent: float) -> InkShape:
@@ -56,7 +66,20 @@ def ink_shape(image: torch.Tensor, extent: float) -> InkShape:
     top, bottom, left, right = box
     height, width = bottom - top + 1, right - left + 1
     area = float(image.sum())
-    return InkShape(height / width, area / (height * width), area / max(height, width) ** 2, extent)
+    elongation, tilt = _axes(image)
+    return InkShape(height / width, area / (height * width), area / max(height, width) ** 2, extent, elongation, tilt)
+
+
+def _axes(image: torch.Tensor) -> tuple[float, float]:
+    """(elongation, tilt) of the ink, from its second moments: a straight stroke's axes."""
+    rows, cols = torch.meshgrid(*(torch.arange(n, dtype=image.dtype) for n in image.shape), indexing="ij")
+    total = image.sum()
+    x, y = cols - (image * cols).sum() / total, rows - (image * rows).sum() / total
+    xx, yy, xy = (float((image * a * b).sum() / total) for a, b in ((x, x), (y, y), (x, y)))
+    spread = math.hypot(xx - yy, 2 * xy)
+    major, minor = (xx + yy + spread) / 2, max((xx + yy - spread) / 2, 0.0)
+    tilt = abs(math.degrees(0.5 * math.atan2(2 * xy, xx - yy)))
+    return (math.sqrt(minor / major) if major > 0 else 1.0), tilt
 
 
 def not_a_digit(shape: InkShape, digit: int, confidence: float) -> str | None:
@@ -65,6 +88,8 @@ def not_a_digit(shape: InkShape, digit: int, confidence: float) -> str | None:
     if shape.extent < DOT_EXTENT and low <= shape.flatness <= high and shape.fill >= DOT_FILL:
         return "a dot, not a digit"
     if shape.flatness < DASH_FLATNESS and shape.fill >= DASH_FILL:
+        return "a dash, not a digit"
+    if shape.elongation < DASH_ELONGATION and shape.tilt < DASH_TILT:
         return "a dash, not a digit"
     if shape.extent >= SCRIBBLE_EXTENT and shape.coverage >= SCRIBBLE_COVERAGE:
         return "a scribble that fills the picture, not a digit"

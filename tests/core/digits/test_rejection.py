@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+import torch
 
 from gui_app.core.data.idx_files import read_idx
 from gui_app.core.data.locations import sample_dir
@@ -11,7 +14,7 @@ from gui_app.core.digits.pen_letters import LETTERS, jittered, letter_strokes
 from gui_app.core.digits.pen_strokes import render
 from gui_app.core.digits.pen_styles import PenStyle, pen_digit, pen_picture
 from gui_app.core.digits.reader import DigitReader
-from gui_app.core.digits.rejection import InkShape, not_a_digit
+from gui_app.core.digits.rejection import InkShape, ink_shape, not_a_digit
 from tests.data.handwriting.pen_digits import load_pen_set, pictures
 
 PAD = 280  # the pad's rendering: white ink on black, pen 1/14 of the side by default
@@ -46,6 +49,8 @@ def _scribble(seed: int) -> list[list[tuple[float, float]]]:
         ([[(0.35, 0.5), (0.6, 0.5)]], PAD / 14, "a dash"),
         ([[(0.1, 0.4), (0.9, 0.43)]], PAD / 20, "a dash"),  # a long one, slightly tilted
         ([[(0.4, 0.3), (0.52, 0.32)]], PAD / 25, "a dash"),  # a short one
+        ([[(0.3, 0.56), (0.62, 0.44)]], PAD / 25, "a dash"),  # drawn at a slant (20°): little of its box is ink
+        ([[(0.2, 0.35), (0.8, 0.6)]], PAD / 14, "a dash"),  # a long one at 23°
         (_scribble(0), PAD / 14, "a scribble"),
         (_scribble(1), PAD / 10, "a scribble"),
     ],
@@ -91,6 +96,31 @@ def test_short_thin_ones_on_the_pad_read_as_1(reader, height: float, pen: float)
     picture = _pad([[(0.5, 0.5 - height / 2), (0.49, 0.5 + height / 2)]], pen)
     prediction = reader.read(picture, invert=False)
     assert prediction is not None and prediction.is_digit and prediction.digit == 1, prediction
+
+
+@pytest.mark.parametrize("slant", [0, 20, 35, 45])
+@pytest.mark.parametrize("pen", [PAD / 40, PAD / 14])
+def test_slanted_ones_on_the_pad_read_as_1_not_as_a_dash(reader, slant: float, pen: float) -> None:
+    # a 1 leaning as far as 45° from the upright is still a 1; a dash lies within 30° of the flat
+    dx, dy = 0.2 * math.sin(math.radians(slant)), 0.2 * math.cos(math.radians(slant))
+    prediction = reader.read(_pad([[(0.5 + dx, 0.5 - dy), (0.5 - dx, 0.5 + dy)]], pen), invert=False)
+    assert prediction is not None and prediction.is_digit and prediction.digit == 1, prediction
+
+
+def test_a_straight_strokes_axes() -> None:
+    flat, upright, leaning = (
+        ink_shape(torch.from_numpy(_pad([line], PAD / 30) / 255.0).float(), 0.5)
+        for line in ([(0.2, 0.5), (0.8, 0.5)], [(0.5, 0.2), (0.5, 0.8)], [(0.3, 0.7), (0.7, 0.3)])
+    )
+    assert flat.tilt < 1 and upright.tilt > 89 and 44 < leaning.tilt < 46
+    assert max(flat.elongation, upright.elongation, leaning.elongation) < 0.1
+    ring = ink_shape(
+        torch.from_numpy(
+            _pad([[(0.5 + 0.3 * math.cos(a), 0.5 + 0.3 * math.sin(a)) for a in np.linspace(0, 6.3, 40)]]) / 255.0
+        ).float(),
+        0.6,
+    )
+    assert ring.elongation > 0.9
 
 
 #: Shapes the training never shows (it shows those of LETTERS): they are not digits either.
