@@ -135,50 +135,6 @@ class RemoveLaneCommand(QUndoCommand):
         self._spec.add_lane(self._container, self._lane, self._blocks)
 
 
-class MoveLayerCommand(QUndoCommand):
-    """Move one layer so that it ends up at ``target``."""
-
-    def __init__(self, spec: NetworkSpec, uid: int, target: int) -> None:
-        self._source = spec.index_of(uid)
-        super().__init__(f"Move {spec.layers[self._source].type}")
-        self._spec = spec
-        self._uid = uid
-        self._target = target
-
-    def redo(self) -> None:
-        spec = self._spec
-        self._source = spec.index_of(self._uid)
-        spec.move_layer(self._source, self._target)
-
-    def undo(self) -> None:
-        spec = self._spec
-        spec.move_layer(spec.index_of(self._uid), self._source)
-
-
-class ReorderLayersCommand(QUndoCommand):
-    """Put the layers in a new order (moving a multi-selection); undo restores the old one."""
-
-    def __init__(self, spec: NetworkSpec, new_order: list[int], text: str) -> None:
-        super().__init__(text)
-        self._spec = spec
-        self._old = [layer.uid for layer in spec.layers]
-        self._new = list(new_order)
-
-    def redo(self) -> None:
-        self._apply(self._new)
-
-    def undo(self) -> None:
-        self._apply(self._old)
-
-    def _apply(self, order: list[int]) -> None:
-        spec = self._spec
-        with spec.batch():
-            for position, uid in enumerate(order):
-                current = spec.index_of(uid)
-                if current != position:
-                    spec.move_layer(current, position)
-
-
 class SetParamsCommand(QUndoCommand):
     """Give one block new parameters (set, or reset some keys); the block stays the same object.
 

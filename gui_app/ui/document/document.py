@@ -41,10 +41,8 @@ from gui_app.ui.document.commands import (
     ApplyFixCommand,
     InsertLayersCommand,
     MoveBlocksCommand,
-    MoveLayerCommand,
     RemoveLaneCommand,
     RemoveLayersCommand,
-    ReorderLayersCommand,
     ReplaceNetworkCommand,
     SetInputShapeCommand,
     SetNameCommand,
@@ -227,7 +225,25 @@ class Document(QObject):
         if chain is None or not group:
             return False
         # The block the group lands before: the first at or after ``index`` that does not move.
-        before = next((b.uid for b in chain[max(0, index) :] if b.uid not in group), None)
+        return self._move_before(group, lane, next((b.uid for b in chain[max(0, index) :] if b.uid not in group), None))
+
+    def move_layer(self, uid: int, target: int) -> bool:
+        """Move a top-level block so that it ends up at ``target`` in the top-level chain."""
+        return self.move_layers([uid], uid, target)
+
+    def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
+        """Move top-level blocks together, in their order, so that ``grabbed`` lands at ``target``."""
+        wanted = set(uids)
+        group = [layer.uid for layer in self.spec.layers if layer.uid in wanted]
+        if grabbed not in group:
+            return False
+        others = [layer.uid for layer in self.spec.layers if layer.uid not in wanted]
+        start = max(0, min(target - group.index(grabbed), len(others)))
+        return self._move_before(group, TOP, others[start] if start < len(others) else None)
+
+    def _move_before(self, group: list[int], lane: Lane, before: int | None) -> bool:
+        """Every move: ``group`` into ``lane`` before block ``before`` (None: at its end), tried on
+        a copy first; one undo step. False if refused or a no-op."""
         trial = self._tried(lambda trial: MoveBlocksCommand(trial, group, lane, before, "").redo())
         if trial is None or trial.to_dict() == self.spec.to_dict():
             return False
@@ -283,30 +299,6 @@ class Document(QObject):
                 found.append(uid)
                 inside.update(inner.block.uid for inner in walk([place.block]))
         return found
-
-    def move_layer(self, uid: int, target: int) -> bool:
-        """Move a top-level block to ``target`` in the top-level chain."""
-        if uid not in {layer.uid for layer in self.spec.layers}:
-            return False
-        target = max(0, min(target, len(self.spec.layers) - 1))
-        if target == self.spec.index_of(uid):
-            return False
-        return self._push(MoveLayerCommand(self.spec, uid, target))
-
-    def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
-        """Move a group of blocks together, in their order, so that ``grabbed`` lands at ``target``."""
-        top = {layer.uid for layer in self.spec.layers}
-        group = sorted((uid for uid in uids if uid in top), key=self.spec.index_of)
-        if grabbed not in group:
-            return False
-        if len(group) == 1:
-            return self.move_layer(grabbed, target)
-        others = [layer.uid for layer in self.spec.layers if layer.uid not in group]
-        start = max(0, min(target - group.index(grabbed), len(others)))
-        order = others[:start] + group + others[start:]
-        if order == [layer.uid for layer in self.spec.layers]:
-            return False
-        return self._push(ReorderLayersCommand(self.spec, order, f"Move {len(group)} blocks"))
 
     def set_param(self, uid: int, key: str, value: Any) -> bool:
         """Set one parameter (``None`` for an inferred size: inferred again); an unacceptable

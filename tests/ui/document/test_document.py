@@ -225,3 +225,20 @@ def test_a_bug_inside_an_edit_is_raised_not_shown_as_a_refused_edit(doc: Documen
     with pytest.raises(ValueError, match="a bug in the fix"):
         doc.apply_fix(_BrokenFix("broken"))
     assert refused == [] and doc.undo_stack.count() == 0
+
+
+def test_top_level_moves_are_block_moves_with_one_undo_step_each(doc: Document) -> None:
+    start = doc.spec.to_dict()
+    uids = [layer.uid for layer in doc.spec.layers]
+    assert not doc.move_layer(uids[0], 0) and not doc.move_layer(uids[0], -5)  # already there: no step
+    assert doc.move_layer(uids[0], 99)  # past the end: to the end
+    assert [layer.uid for layer in doc.spec.layers] == [*uids[1:], uids[0]]
+    assert doc.undo_stack.undoText() == f"Move {doc.spec.layers[-1].type}"
+    doc.undo()
+    # a selection with a gap, grabbed by its second block, closes up around where that one lands
+    assert doc.move_layers([uids[0], uids[2]], uids[2], 3)
+    assert [layer.uid for layer in doc.spec.layers] == [uids[1], uids[3], uids[0], uids[2], *uids[4:]]
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Move 2 blocks"
+    assert not doc.move_layers([uids[0]], uids[1], 2)  # the grabbed block is not in the selection
+    doc.undo()
+    assert doc.spec.to_dict() == start
