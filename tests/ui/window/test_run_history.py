@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Slot
 
 from gui_app.core.project.spec import save_spec
 from gui_app.core.training.runs import RunRecorder, list_runs
@@ -157,7 +157,9 @@ def test_each_epoch_rereads_only_the_running_runs_folder_and_the_table_keeps_its
     monkeypatch.setattr(runs_view, "list_runs", lambda folder: reads.append(folder) or list_runs(folder))
     checker = _AfterEpoch(view, runs)
     qtbot.addWidget(checker.plots)
-    panel.runner.worker.epoch_done.connect(checker.check)  # after the window's: sees what the epoch left
+    # after the window's slot, and blocking: the worker waits until the check is done, so its next
+    # epoch cannot write the folder between the window's read and the checker's (a race under load)
+    panel.runner.worker.epoch_done.connect(checker.check, Qt.ConnectionType.BlockingQueuedConnection)
     with qtbot.waitSignal(panel.run_finished, timeout=120_000):
         assert panel.start()
     assert checker.seen == [(0, oldest, True)] * 4  # each epoch shown, the user's place kept
