@@ -7,7 +7,8 @@ on the pad: random affine (rotation, scale, shear, translation), elastic distort
 thicker strokes, and then the same MNIST normalisation the app applies to a drawing (ink box
 scaled to 20 px, centre of mass at the centre), so the network learns from what it will see.
 Each batch also holds MNIST redrawn as pen strokes and as a tablet's few sampled points
-(scripts/pen_training_set.py) and letter-like shapes to be unsure of (scripts/letter_training_set.py).
+(scripts/pen_training_set.py) and letter-like shapes to be unsure of (scripts/letter_training_set.py;
+``--scribbles`` adds scribbles to them, measured and not used: docs/digit-model.md).
 The defaults are the bundled model's recipe (docs/digit-model.md):
 
     nice -n 10 .venv/bin/python scripts/train_digit_model.py --seed 0 --threads 2 2>&1 | tee train.log
@@ -308,7 +309,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=16,
         help="not-a-digit shapes (scripts/letter_training_set.py) added to each batch, target: equal scores; 0: none",
     )
-    parser.add_argument("--letters", type=int, default=500, help="pictures of each not-a-digit shape")
+    parser.add_argument("--letters", type=int, default=500, help="pictures of each letter-like shape")
+    parser.add_argument(
+        "--scribbles",
+        type=int,
+        default=0,
+        help="pictures of each kind of scribble among them (docs/digit-model.md: measured, not used)",
+    )
     parser.add_argument(
         "--letter-weight", type=float, default=0.5, help="weight of the equal-scores loss on the not-a-digit shapes"
     )
@@ -360,7 +367,7 @@ def _start_run(args: argparse.Namespace) -> _Run:
     if args.pen_per_batch:
         count = args.pen_digits or len(xtr)
         pen = pen_training_set.cached(xtr[:count], ytr[:count], args.seed, args.synthetic, args.pen_cache)
-    letters = letter_training_set.build(args.letters, args.seed) if args.letters_per_batch else xtr[:0]
+    letters = letter_training_set.build(args.letters, args.seed, args.scribbles) if args.letters_per_batch else xtr[:0]
 
     spec = digit_network_spec(args.width)
     model = build_model(spec, seed=args.seed)

@@ -15,8 +15,7 @@ picture the ink spans (``extent``), so they do not depend on the picture's size:
 - a scribble: ink that spans nearly the whole picture and covers half the square around it
   (``coverage``); a digit written that large covers a third or less, even with a thick pen;
 - anything else the model gives less than ``MIN_CONFIDENCE`` to its best digit. The bundled
-  model was trained to be unsure of letter-like shapes (H, W, #, ...: ``pen_letters.py``) and
-  of scribbles too sparse for the rule above (tangles, crossings-out: ``pen_scribbles.py``), so
+  model was trained to be unsure of letter-like shapes (H, W, #, ...: ``pen_letters.py``), so
   those fall under the floor too; a network the user trained only on digits is not.
 """
 
