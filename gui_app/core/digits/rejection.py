@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gui_app.core.digits.preprocessing import ink_box
+from gui_app.core.digits.preprocessing import centre_of_mass, ink_box
 
 #: A dot: ink spanning less than DOT_EXTENT of the picture, about as tall as wide, and solid.
 DOT_EXTENT, DOT_ROUNDNESS, DOT_FILL = 0.2, (0.7, 1.4), 0.55
@@ -73,8 +73,8 @@ def ink_shape(image: torch.Tensor, extent: float) -> InkShape:
 def _axes(image: torch.Tensor) -> tuple[float, float]:
     """(elongation, tilt) of the ink, from its second moments: a straight stroke's axes."""
     rows, cols = torch.meshgrid(*(torch.arange(n, dtype=image.dtype) for n in image.shape), indexing="ij")
-    total = image.sum()
-    x, y = cols - (image * cols).sum() / total, rows - (image * rows).sum() / total
+    row, col = centre_of_mass(image)
+    x, y, total = cols - col, rows - row, image.sum()
     xx, yy, xy = (float((image * a * b).sum() / total) for a, b in ((x, x), (y, y), (x, y)))
     spread = math.hypot(xx - yy, 2 * xy)
     major, minor = (xx + yy + spread) / 2, max((xx + yy - spread) / 2, 0.0)
@@ -87,9 +87,8 @@ def not_a_digit(shape: InkShape, digit: int, confidence: float) -> str | None:
     low, high = DOT_ROUNDNESS
     if shape.extent < DOT_EXTENT and low <= shape.flatness <= high and shape.fill >= DOT_FILL:
         return "a dot, not a digit"
-    if shape.flatness < DASH_FLATNESS and shape.fill >= DASH_FILL:
-        return "a dash, not a digit"
-    if shape.elongation < DASH_ELONGATION and shape.tilt < DASH_TILT:
+    solid = shape.flatness < DASH_FLATNESS and shape.fill >= DASH_FILL
+    if solid or (shape.elongation < DASH_ELONGATION and shape.tilt < DASH_TILT):
         return "a dash, not a digit"
     if shape.extent >= SCRIBBLE_EXTENT and shape.coverage >= SCRIBBLE_COVERAGE:
         return "a scribble that fills the picture, not a digit"

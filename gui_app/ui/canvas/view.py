@@ -163,9 +163,7 @@ class NetworkCanvas(QGraphicsView):
         if len(uids) != 1:
             return
         place = self.document.spec.place(uids[0])
-        if place.depth == 0:
-            self.document.move_layer(uids[0], place.index + step)
-        elif place.index + step >= 0:
+        if place.index + step >= 0:
             self.document.move_blocks(uids, place.lane, place.index + step + (1 if step > 0 else 0))
 
     def _collapse_by_key(self, collapse: bool, every: bool) -> None:

@@ -204,6 +204,11 @@ def test_arrow_keys_walk_the_chain_and_alt_arrows_move_a_block(canvas: NetworkCa
     assert canvas.network_scene.selected_uids() == [uids[1]]
     qtbot.keyClick(canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
     assert doc.spec.index_of(uids[1]) == 2
+    qtbot.keyClick(canvas, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert doc.spec.index_of(uids[1]) == 1 and doc.undo_stack.count() == 2
+    canvas.network_scene.select_uids([uids[-1]])
+    qtbot.keyClick(canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)  # the last one stays last
+    assert doc.spec.index_of(uids[-1]) == len(uids) - 1 and doc.undo_stack.count() == 2
 
 
 def test_one_parameter_edit_updates_only_that_blocks_item(canvas: NetworkCanvas, monkeypatch) -> None:
