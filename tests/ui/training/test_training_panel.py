@@ -199,7 +199,9 @@ def test_pausing_at_an_epoch_end_says_paused_not_the_epoch_summary(make_panel, q
     with qtbot.waitSignal(panel.runner.worker.epoch_done, timeout=60_000):
         panel.start()
     assert panel.trainer.paused
-    assert panel.status.text().startswith("Paused.") and "Epoch 1/3: validation loss" in panel.status.text()
+    # the panel hears epoch_done through its own queued connection, which may come after the test's
+    qtbot.waitUntil(lambda: "Epoch 1/3: validation loss" in panel.status.text(), timeout=5_000)
+    assert panel.status.text().startswith("Paused.")
     panel.resume()
     assert not panel.status.text().startswith("Paused")
     with qtbot.waitSignal(panel.run_finished, timeout=60_000):
