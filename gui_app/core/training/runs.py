@@ -7,11 +7,14 @@ started (``2025-05-01_14-03-22``)::
     network.json   the network and settings it trained: a project file (File ▸ Open reads it)
     run.json       how it went: status, seconds, the best epoch, one row per epoch
     last.pt        the checkpoint after its last completed epoch (resumable)
-    best.pt        the checkpoint of its best epoch (lowest validation loss, see best_weights.py)
+    best-epoch-K.pt  the checkpoint of its best epoch K (lowest validation loss, see best_weights.py)
 
 Every file is written atomically after every epoch (checkpoints first, ``run.json`` last), so a
 crash loses at most the epoch in progress and ``run.json`` never lists an epoch whose checkpoint
-is not on disk. The folder is made when the first epoch ends: a run that never completed one
+is not on disk. The best checkpoint is named by its epoch and the one it replaces is removed only
+once ``run.json`` names the new one, so a crash between the two writes cannot leave ``run.json``
+saying "best: epoch 1" beside a file holding epoch 2. (Records written before this kept
+``best.pt``; they still read.) The folder is made when the first epoch ends: a run that never completed one
 leaves nothing. A run folder that cannot be read is listed as broken with the reason, never
 raised, so one damaged folder does not hide the others.
 """
@@ -50,7 +53,10 @@ from gui_app.core.training.trained_model import ModelFileError
 RUNS_SUFFIX = ".runs"
 RUN_FORMAT = "netbuilder-run"
 RUN_VERSION = 1
-RUN_FILE, NETWORK_FILE, LAST_FILE, BEST_FILE = "run.json", "network.json", "last.pt", "best.pt"
+RUN_FILE, NETWORK_FILE, LAST_FILE = "run.json", "network.json", "last.pt"
+#: where records written before the best checkpoint was named by its epoch kept it
+LEGACY_BEST_FILE = "best.pt"
+_BEST_PREFIX = "best-epoch-"
 #: ``run.json``'s status while the run trains; a run killed mid-way keeps it (listed as interrupted)
 RUNNING = "running"
 INTERRUPTED = "interrupted"
@@ -65,6 +71,11 @@ _RUN_KEYS = {"format", "version", "started", "status", "error", "seconds", "pid"
 
 class RunFileError(ValueError):
     """A run folder that cannot be read; ``str()`` names the folder and what is wrong, in one line."""
+
+
+def best_file_name(epoch: int) -> str:
+    """``best-epoch-3.pt``: the file of a run's best checkpoint, named by the epoch it holds."""
+    return f"{_BEST_PREFIX}{epoch}.pt"
 
 
 def runs_folder_for(project: str | os.PathLike[str]) -> Path:
@@ -127,6 +138,7 @@ class RunRecorder(Callback):
             save()
             elapsed = time.perf_counter() - self._clock if seconds is None else seconds
             write_atomic(self.folder / RUN_FILE, self._run_json(trainer, status, elapsed))
+            self._remove_replaced_best(trainer.best_weights.epoch)
         except OSError as exc:
             where = self.folder or self.runs_folder
             self.failure = f"{where}: cannot record the run ({exc.strerror or exc}); it trains on unrecorded"
@@ -146,8 +158,16 @@ class RunRecorder(Callback):
         best = trainer.best_weights.checkpoint
         last = best if improved and best is not None else trainer.checkpoint()
         save_checkpoint(last, self.folder / LAST_FILE)
-        if improved and best is not None:
-            save_checkpoint(best, self.folder / BEST_FILE)
+        if best is not None and not (self.folder / best_file_name(best.epoch)).exists():
+            # a new best, or (resumed) the epoch the run resumed from, whose weights no epoch wrote here
+            save_checkpoint(best, self.folder / best_file_name(best.epoch))
+
+    def _remove_replaced_best(self, best_epoch: int | None) -> None:
+        """Best checkpoints ``run.json`` no longer names (it names the new one by now)."""
+        keep = best_file_name(best_epoch) if best_epoch else None
+        for path in self.folder.glob(f"{_BEST_PREFIX}*.pt"):
+            if path.name != keep:
+                path.unlink(missing_ok=True)
 
     def _make_folder(self) -> Path:
         """A new folder named by the start time (``_2``, ``_3``… when two runs start in one second)."""
@@ -226,7 +246,10 @@ class RunRecord:
 
     @property
     def best_path(self) -> Path:
-        return self.folder / BEST_FILE
+        """The best epoch's checkpoint (``best.pt`` in a record written before they were named by epoch)."""
+        named = self.folder / best_file_name(self.best_epoch or 0)
+        legacy = self.folder / LEGACY_BEST_FILE
+        return legacy if not named.exists() and legacy.exists() else named
 
     @property
     def last_path(self) -> Path:

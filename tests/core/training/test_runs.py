@@ -6,11 +6,13 @@ import json
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from gui_app.core.analysis.compiler import compile_network
 from gui_app.core.analysis.costs import network_costs
+from gui_app.core.files.writing import write_atomic
 from gui_app.core.project.spec import load_spec_file
 from gui_app.core.training.checkpoints import load_checkpoint
 from gui_app.core.training.runs import (
@@ -70,6 +72,49 @@ def test_a_run_is_recorded_after_every_epoch(tmp_path, data):
     )
     compiled = compile_network(network)
     assert (run.parameters, run.macs) == (compiled.total_params, network_costs(compiled).total_macs)
+
+
+def test_a_crash_between_the_best_checkpoint_and_run_json_leaves_them_agreeing(tmp_path, data, monkeypatch):
+    """Killed after epoch 2's best checkpoint, before its run.json: run.json's best still loads as itself."""
+    from gui_app.core.training import runs
+
+    writes = []
+
+    def crash_on_second_record(path, text):
+        writes.append(path)
+        if len(writes) == 2:
+            raise OSError(28, "No space left on device")
+        return write_atomic(path, text)
+
+    monkeypatch.setattr(runs, "write_atomic", crash_on_second_record)
+    _recorder, result = _record(tmp_path / "net.runs", data, epochs=2, lr=0.05)
+    assert result.best.epoch == 2  # the second epoch was a new best: its checkpoint was written
+    (run,) = list_runs(tmp_path / "net.runs").runs
+    assert run.best_epoch == 1 and load_checkpoint(run.best_path).epoch == 1
+
+
+def test_a_finished_run_keeps_one_best_checkpoint(tmp_path, data):
+    recorder, result = _record(tmp_path / "net.runs", data, epochs=3, lr=0.05)
+    best = sorted(p.name for p in recorder.folder.glob("best*.pt"))
+    assert best == [f"best-epoch-{result.best.epoch}.pt"]
+
+
+def test_a_record_written_with_best_pt_still_gives_its_best_weights(tmp_path, data):
+    recorder, result = _record(tmp_path / "net.runs", data, epochs=2, lr=0.05)
+    (named,) = recorder.folder.glob("best-epoch-*.pt")
+    named.rename(recorder.folder / "best.pt")
+    (run,) = list_runs(tmp_path / "net.runs").runs
+    assert run.best_path.name == "best.pt" and load_checkpoint(run.best_path).epoch == result.best.epoch
+
+
+def test_a_resumed_run_whose_best_is_the_epoch_it_resumed_from_records_it(tmp_path, data):
+    """Resumed on validation labels shifted by one: no later epoch beats the checkpoint's own loss."""
+    _first, done = _record(tmp_path / "a.runs", data, epochs=2, lr=0.05)
+    shifted = replace(data, test_y=(data.test_y + 1) % 10)
+    recorder = RunRecorder(tmp_path / "b.runs")
+    Trainer(mlp_spec(hidden=16), config(epochs=3, lr=0.05), [recorder], dataset=shifted, resume=done.checkpoint).fit()
+    (run,) = list_runs(tmp_path / "b.runs").runs
+    assert run.best_epoch == 2 and load_checkpoint(run.best_path).epoch == 2
 
 
 def test_runs_are_listed_with_the_settings_they_changed(tmp_path, data):
