@@ -42,6 +42,9 @@ THROTTLE_MS = 80
 #: How much larger than 28×28 the model's input is shown.
 INPUT_ZOOM = 4
 _BAR, _BAR_TOP = "#7f8ea3", "#2e9e8f"
+#: The bars of ink that is not a digit: the model's scores, faded, since they are not an answer.
+_BAR_UNUSED = pg.mkBrush(127, 142, 163, 70)
+CHART_TITLE = "probability of each digit"
 
 
 class DrawPanel(QWidget):
@@ -123,6 +126,13 @@ class DrawPanel(QWidget):
         self.chart.setLabel("left", "probability")
         self.chart.setMinimumHeight(110)
         self._style_chart()
+        # a label, not the plot's title: a plot title's width is the plot's minimum width
+        self.chart_caption = QLabel(CHART_TITLE, self)
+        self.chart_caption.setObjectName("chartCaption")
+        self.chart_caption.setWordWrap(True)
+        self.chart_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # room for two lines always, so the chart does not jump when a reason needs the second
+        self.chart_caption.setMinimumHeight(2 * self.chart_caption.fontMetrics().lineSpacing())
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush=_BAR, pen=None)
         self.chart.addItem(self.bars)
 
@@ -157,7 +167,10 @@ class DrawPanel(QWidget):
         self._root = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._root.addLayout(left, 3)
         self._root.addLayout(info, 0)
-        self._root.addWidget(self.chart, 2)
+        chart = QVBoxLayout()
+        chart.addWidget(self.chart_caption)
+        chart.addWidget(self.chart, 1)
+        self._root.addLayout(chart, 2)
         self._root.addWidget(self.saliency, 0)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
@@ -313,9 +326,7 @@ class DrawPanel(QWidget):
         self.predicted.setText("–" if answer is None else str(answer))
         self.confidence.setText("draw a digit" if answer is None else f"{prediction.confidence:.1%} sure")
         self.confidence.setToolTip(prediction.reason or "")
-        heights = np.asarray(prediction.probabilities)
-        brushes = [_BAR_TOP if i == answer else _BAR for i in range(10)]
-        self.bars.setOpts(height=heights, brushes=brushes)
+        self._show_bars(np.asarray(prediction.probabilities), answer, prediction.reason)
         self._show_input(prediction.image.numpy())
         self.saliency.show_reading(reader, prediction)
         self.reading_changed.emit(prediction)
@@ -327,10 +338,20 @@ class DrawPanel(QWidget):
         self.predicted.setText("–")
         self.confidence.setText("draw a digit")
         self.confidence.setToolTip("")
-        self.bars.setOpts(height=np.zeros(10), brushes=[_BAR] * 10)
+        self._show_bars(np.zeros(10), None, None)
         self._show_input(np.zeros((28, 28), dtype=np.float32))
         self.saliency.show_reading(None, None)
         self.reading_changed.emit(None)
+
+    def _show_bars(self, heights: np.ndarray, answer: int | None, refused: str | None) -> None:
+        """The ten probabilities; for ink refused as not a digit, faded under a title that says why."""
+        if refused is None:
+            brushes = [_BAR_TOP if i == answer else _BAR for i in range(10)]
+            title = CHART_TITLE
+        else:
+            brushes, title = [_BAR_UNUSED] * 10, f"{refused}: the model's scores, not an answer"
+        self.bars.setOpts(height=heights, brushes=brushes)
+        self.chart_caption.setText(title)
 
     def _show_input(self, image: np.ndarray) -> None:
         qimage = to_qimage((np.clip(image, 0, 1) * 255).astype(np.uint8))

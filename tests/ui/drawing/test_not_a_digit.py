@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 
-from gui_app.ui.drawing.panel import DrawPanel
+from gui_app.ui.drawing.panel import CHART_TITLE, DrawPanel
 from tests.data.handwriting.replay import replay_stroke
 
 
@@ -18,6 +19,24 @@ def test_a_dot_or_a_dash_on_the_pad_asks_for_a_digit(panel: DrawPanel, stroke, r
     assert panel.confidence.text() == "draw a digit"
     assert panel.confidence.toolTip().startswith(reason)
     assert panel.last_prediction is not None and not panel.last_prediction.is_digit
+
+
+def _chart(panel: DrawPanel) -> tuple[str, list[int], list[float]]:
+    """The chart's title, each bar's opacity and height, as drawn."""
+    alphas = [pg.mkBrush(brush).color().alpha() for brush in panel.bars.opts["brushes"]]
+    return panel.chart_caption.text(), alphas, list(panel.bars.opts["height"])
+
+
+def test_refused_ink_shows_the_scores_faded_under_the_reason(panel: DrawPanel) -> None:
+    replay_stroke(panel.pad, [(0.3, 0.55), (0.45, 0.55), (0.62, 0.56)])
+    title, alphas, heights = _chart(panel)
+    assert title.startswith("a dash, not a digit") and "not an answer" in title
+    assert max(alphas) < 128 and heights == pytest.approx(panel.last_prediction.probabilities)
+    panel.pad.clear()
+    replay_stroke(panel.pad, [(0.5, 0.38), (0.5, 0.5), (0.49, 0.62)])
+    title, alphas, _heights = _chart(panel)
+    assert title == CHART_TITLE and min(alphas) == 255
+    assert panel.bars.opts["brushes"][1] != panel.bars.opts["brushes"][7]  # the 1 read stands out
 
 
 def test_a_short_stroke_down_is_a_1_and_clears_the_message(panel: DrawPanel) -> None:
