@@ -50,9 +50,8 @@ CanvasItem = BlockItem | ContainerItem
 class NetworkScene(QGraphicsScene):
     """The chain Input → blocks → Output of one document, containers drawn as frames."""
 
-    #: A user dragged a top-level block along the top-level chain (uid, target index).
-    move_requested = Signal(int, int)
-    #: A user dragged blocks into, out of or between lanes: (uids, target Lane, index in it).
+    #: A user dragged blocks (the one grabbed, or the selection it is in) to the marker's gap, along
+    #: a lane or into another: (uids, target Lane, the gap's index in that lane as it is now).
     blocks_move_requested = Signal(list, object, int)
     #: A user clicked a block's Fix badge: the block's uid, or None for the Input (a network-wide fix).
     fix_requested = Signal(object)
@@ -381,6 +380,11 @@ class NetworkScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ block drags
     def block_dragged(self, item: CanvasItem) -> None:
+        # A dragged selection moves every selected item; the one under the mouse places the marker,
+        # as it places the drop (block_released comes from it)
+        grabbed = self.mouseGrabberItem()
+        if grabbed is not None and grabbed is not item:
+            return
         lane, gap, _same = self._drag_target(item)
         self.show_marker(gap, lane)
 
@@ -388,13 +392,10 @@ class NetworkScene(QGraphicsScene):
         self.hide_marker()
         lane, gap, same = self._drag_target(item)
         place = self._places.get(item.uid)
-        if place is not None and same is not None and lane == TOP:
-            if same != place.index:
-                self.move_requested.emit(item.uid, same)  # a move syncs the scene
-        elif place is not None and (same is None or same != place.index):
+        if place is not None and (same is None or same != place.index):
             selected = self.selected_uids()
             uids = selected if item.uid in selected else [item.uid]
-            self.blocks_move_requested.emit(uids, lane, gap)
+            self.blocks_move_requested.emit(uids, lane, gap)  # lands where the marker was; syncs the scene
         # A refused or no-op move leaves the dragged blocks off the layout: put them back.
         for block in self.items_by_uid.values():
             block.place(block.layout_pos)

@@ -37,7 +37,6 @@ class NetworkCanvas(QGraphicsView):
         self.setAccessibleDescription("The network as a chain of blocks from Input to Output")
         self.document = document
         self.network_scene = NetworkScene(document, self)
-        self.network_scene.move_requested.connect(self._move_requested)
         self.network_scene.fix_requested.connect(self._fix_requested)
         self.network_scene.blocks_move_requested.connect(self._blocks_move_requested)
         self.network_scene.lane_add_requested.connect(self._lane_add_requested)
@@ -181,13 +180,6 @@ class NetworkCanvas(QGraphicsView):
             elif collapse and place.lane.container is not None:
                 targets.append(place.lane.container)
         scene.set_collapsed(targets, collapse)
-
-    def _move_requested(self, uid: int, target: int) -> None:
-        selected = self.network_scene.selected_uids()
-        if uid in selected and len(selected) > 1:
-            self.document.move_layers(selected, uid, target)
-        else:
-            self.document.move_layer(uid, target)
 
     def _blocks_move_requested(self, uids: list[int], lane: Lane, index: int) -> None:
         self.document.move_blocks(uids, lane, index)

@@ -227,20 +227,6 @@ class Document(QObject):
         # The block the group lands before: the first at or after ``index`` that does not move.
         return self._move_before(group, lane, next((b.uid for b in chain[max(0, index) :] if b.uid not in group), None))
 
-    def move_layer(self, uid: int, target: int) -> bool:
-        """Move a top-level block so that it ends up at ``target`` in the top-level chain."""
-        return self.move_layers([uid], uid, target)
-
-    def move_layers(self, uids: list[int], grabbed: int, target: int) -> bool:
-        """Move top-level blocks together, in their order, so that ``grabbed`` lands at ``target``."""
-        wanted = set(uids)
-        group = [layer.uid for layer in self.spec.layers if layer.uid in wanted]
-        if grabbed not in group:
-            return False
-        others = [layer.uid for layer in self.spec.layers if layer.uid not in wanted]
-        start = max(0, min(target - group.index(grabbed), len(others)))
-        return self._move_before(group, TOP, others[start] if start < len(others) else None)
-
     def _move_before(self, group: list[int], lane: Lane, before: int | None) -> bool:
         """Every move: ``group`` into ``lane`` before block ``before`` (None: at its end), tried on
         a copy first; one undo step. False if refused or a no-op."""

@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from gui_app.core.project.blocks import TOP
 from gui_app.ui.canvas import NetworkCanvas, NetworkScene
 from gui_app.ui.canvas.items import BLOCK_HEIGHT, BLOCK_WIDTH, STEP, BlockItem
 from gui_app.ui.document.document import Document
@@ -102,14 +103,21 @@ def test_dragging_a_block_moves_it_and_undo_puts_it_back(canvas: NetworkCanvas) 
     assert doc.spec.index_of(flatten) == 3
 
 
-def test_dragging_a_selection_moves_the_blocks_together_in_one_undo_step(canvas: NetworkCanvas) -> None:
+def test_dragging_a_selection_moves_the_blocks_together_in_one_undo_step(canvas: NetworkCanvas, monkeypatch) -> None:
     doc = canvas.document
     start = doc.spec.to_dict()
     flatten, linear = (layer.uid for layer in doc.spec.layers[:2])
     canvas.network_scene.select_uids([flatten, linear])
+    relu = doc.spec.layers[4].uid
+    scene = canvas.network_scene
+    shown = []
+    real_show = scene.show_marker
+    monkeypatch.setattr(scene, "show_marker", lambda index, lane=TOP: shown.append(index) or real_show(index, lane))
     drag_with_mouse(canvas, block_centre(canvas, 0), block_centre(canvas, 3))
-    assert types(canvas) == ["ReLU", "Linear", "ReLU", "Flatten", "Linear", "Linear"]
-    assert [doc.spec.index_of(flatten), doc.spec.index_of(linear)] == [3, 4]
+    # the marker stood in the gap before block 4, the ReLU: the pair lands there
+    assert shown[-1] == 4 and 5 not in shown  # the grabbed block places it, not the one dragged beside it
+    assert types(canvas) == ["ReLU", "Linear", "Flatten", "Linear", "ReLU", "Linear"]
+    assert [doc.spec.index_of(uid) for uid in (flatten, linear, relu)] == [2, 3, 4]
     assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Move 2 blocks"
     for uid in (flatten, linear):
         item = canvas.network_scene.items_by_uid[uid]
@@ -117,7 +125,7 @@ def test_dragging_a_selection_moves_the_blocks_together_in_one_undo_step(canvas:
     doc.undo()
     assert doc.spec.to_dict() == start
     doc.redo()
-    assert types(canvas) == ["ReLU", "Linear", "ReLU", "Flatten", "Linear", "Linear"]
+    assert types(canvas) == ["ReLU", "Linear", "Flatten", "Linear", "ReLU", "Linear"]
 
 
 def test_a_short_drag_snaps_back_without_an_edit(canvas: NetworkCanvas) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from gui_app.core.analysis.fixes import Fix, SetParams
+from gui_app.core.project.blocks import TOP
 from gui_app.core.project.spec import LayerSpec, NetworkSpec, ProjectFileError, load_spec_file
 from gui_app.ui.document import document as document_module
 from gui_app.ui.document.document import Document, layers_from_text, layers_to_text
@@ -24,7 +25,7 @@ def test_edits_undo_and_redo_round_trip_to_the_same_spec(doc: Document) -> None:
     uids = [layer.uid for layer in doc.spec.layers]
     doc.add_layer("Dropout", 2)
     doc.remove_layers([uids[4]])
-    doc.move_layer(uids[0], 3)
+    doc.move_blocks([uids[0]], TOP, 4)
     doc.duplicate_layers([uids[1], uids[3]])
     doc.insert_layers(
         1, layers_from_text(layers_to_text([LayerSpec("Tanh"), LayerSpec("Linear", {"out_features": 7})])), "Paste"
@@ -227,18 +228,18 @@ def test_a_bug_inside_an_edit_is_raised_not_shown_as_a_refused_edit(doc: Documen
     assert refused == [] and doc.undo_stack.count() == 0
 
 
-def test_top_level_moves_are_block_moves_with_one_undo_step_each(doc: Document) -> None:
+def test_top_level_moves_land_before_the_block_at_the_gap_in_one_undo_step_each(doc: Document) -> None:
     start = doc.spec.to_dict()
     uids = [layer.uid for layer in doc.spec.layers]
-    assert not doc.move_layer(uids[0], 0) and not doc.move_layer(uids[0], -5)  # already there: no step
-    assert doc.move_layer(uids[0], 99)  # past the end: to the end
+    assert not doc.move_blocks([uids[0]], TOP, 0) and not doc.move_blocks([uids[0]], TOP, 1)  # already there
+    assert not doc.move_blocks([uids[0]], TOP, -5)  # before the first block: where it is
+    assert doc.move_blocks([uids[0]], TOP, 99)  # past the end: to the end
     assert [layer.uid for layer in doc.spec.layers] == [*uids[1:], uids[0]]
     assert doc.undo_stack.undoText() == f"Move {doc.spec.layers[-1].type}"
     doc.undo()
-    # a selection with a gap, grabbed by its second block, closes up around where that one lands
-    assert doc.move_layers([uids[0], uids[2]], uids[2], 3)
+    # a selection with a gap closes up before the first block at the gap that stays put
+    assert doc.move_blocks([uids[0], uids[2]], TOP, 4)
     assert [layer.uid for layer in doc.spec.layers] == [uids[1], uids[3], uids[0], uids[2], *uids[4:]]
     assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Move 2 blocks"
-    assert not doc.move_layers([uids[0]], uids[1], 2)  # the grabbed block is not in the selection
     doc.undo()
     assert doc.spec.to_dict() == start

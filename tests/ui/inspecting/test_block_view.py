@@ -13,6 +13,7 @@ from torch import nn
 
 from gui_app.core.analysis.compiler import build_model
 from gui_app.core.digits.reader import Prediction
+from gui_app.core.project.blocks import TOP
 from gui_app.core.project.presets import load_preset
 from gui_app.core.project.spec import NetworkSpec
 from gui_app.core.training.inspection import DisplayKind
@@ -295,7 +296,7 @@ def test_the_block_view_keeps_naming_the_selected_block_after_edits_shift_it(win
         shown = view.shown_output
         return f"Block {k + 1}: ReLU" in view.info.text() and shown is not None and shown.index == k
 
-    doc.move_layer(uid, 1)  # moved up
+    doc.move_blocks([uid], TOP, 1)  # moved up
     qtbot.waitUntil(lambda: shows_relu_at(1))
     assert doc.add_layer("Dropout", 0) is not None  # a block above it
     qtbot.waitUntil(lambda: shows_relu_at(2))
