@@ -13,7 +13,8 @@ Every file is written atomically after every epoch (checkpoints first, ``run.jso
 crash loses at most the epoch in progress and ``run.json`` never lists an epoch whose checkpoint
 is not on disk. The best checkpoint is named by its epoch and the one it replaces is removed only
 once ``run.json`` names the new one, so a crash between the two writes cannot leave ``run.json``
-saying "best: epoch 1" beside a file holding epoch 2. (Records written before this kept
+saying "best: epoch 1" beside a file holding epoch 2 (it may leave the newer file beside it,
+which nothing reads). (Records written before this kept
 ``best.pt``; they still read.) The folder is made when the first epoch ends: a run that never completed one
 leaves nothing. A run folder that cannot be read is listed as broken with the reason, never
 raised, so one damaged folder does not hide the others.
@@ -163,11 +164,16 @@ class RunRecorder(Callback):
             save_checkpoint(best, self.folder / best_file_name(best.epoch))
 
     def _remove_replaced_best(self, best_epoch: int | None) -> None:
-        """Best checkpoints ``run.json`` no longer names (it names the new one by now)."""
+        """Best checkpoints ``run.json`` no longer names (it names the new one by now).
+
+        One that cannot be removed yet (held open elsewhere, as Windows refuses) is tried again
+        after the next epoch; it is ignored meanwhile, so it does not stop the recording.
+        """
         keep = best_file_name(best_epoch) if best_epoch else None
         for path in self.folder.glob(f"{_BEST_PREFIX}*.pt"):
             if path.name != keep:
-                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
 
     def _make_folder(self) -> Path:
         """A new folder named by the start time (``_2``, ``_3``… when two runs start in one second)."""
@@ -245,10 +251,14 @@ class RunRecord:
         return self.history[-1] if self.history else None
 
     @property
-    def best_path(self) -> Path:
-        """The best epoch's checkpoint (``best.pt`` in a record written before they were named by epoch)."""
-        named = self.folder / best_file_name(self.best_epoch or 0)
+    def best_path(self) -> Path | None:
+        """The best epoch's checkpoint (``best.pt`` in a record written before they were named by
+        epoch); None when no epoch was best (no validation loss). It may be gone by the time it is
+        read: a run still training removes a best file when a new one replaces it."""
         legacy = self.folder / LEGACY_BEST_FILE
+        if self.best_epoch is None:
+            return legacy if legacy.exists() else None
+        named = self.folder / best_file_name(self.best_epoch)
         return legacy if not named.exists() and legacy.exists() else named
 
     @property

@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QPalette, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
@@ -43,7 +43,8 @@ THROTTLE_MS = 80
 INPUT_ZOOM = 4
 _BAR, _BAR_TOP = "#7f8ea3", "#2e9e8f"
 #: The bars of ink that is not a digit: the model's scores, faded, since they are not an answer.
-_BAR_UNUSED = pg.mkBrush(127, 142, 163, 70)
+_BAR_UNUSED = QColor(_BAR)
+_BAR_UNUSED.setAlpha(70)
 CHART_TITLE = "probability of each digit"
 
 

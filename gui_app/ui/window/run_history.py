@@ -99,7 +99,7 @@ class RunHistory(QObject):
     def _weights_of(self, run: RunRecord) -> TrainedModel | None:
         """The run's best checkpoint as a model, else its last; None (with a message) when neither loads."""
         for path in (run.best_path, run.last_path):
-            if not path.exists():
+            if path is None or not path.exists():
                 continue
             try:
                 return load_trained_model(path)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -95,8 +96,26 @@ def test_a_crash_between_the_best_checkpoint_and_run_json_leaves_them_agreeing(t
 
 def test_a_finished_run_keeps_one_best_checkpoint(tmp_path, data):
     recorder, result = _record(tmp_path / "net.runs", data, epochs=3, lr=0.05)
+    assert result.best.epoch > 1  # a best replaced during the run
     best = sorted(p.name for p in recorder.folder.glob("best*.pt"))
     assert best == [f"best-epoch-{result.best.epoch}.pt"]
+
+
+def test_a_replaced_best_that_cannot_be_removed_does_not_stop_the_record(tmp_path, data, monkeypatch):
+    """Windows refuses to remove a file another program holds open: the run is recorded on."""
+    real_unlink = Path.unlink
+
+    def held_open(path, missing_ok=False):
+        if path.name.startswith("best-epoch-"):
+            raise PermissionError(13, "The process cannot access the file", str(path))
+        return real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", held_open)
+    recorder, result = _record(tmp_path / "net.runs", data, epochs=3, lr=0.05)
+    assert recorder.failure is None
+    (run,) = list_runs(tmp_path / "net.runs").runs
+    assert (run.state, len(run.history), run.best_epoch) == ("completed", 3, result.best.epoch)
+    assert load_checkpoint(run.best_path).epoch == result.best.epoch
 
 
 def test_a_record_written_with_best_pt_still_gives_its_best_weights(tmp_path, data):

@@ -103,7 +103,9 @@ def test_dragging_a_block_moves_it_and_undo_puts_it_back(canvas: NetworkCanvas) 
     assert doc.spec.index_of(flatten) == 3
 
 
-def test_dragging_a_selection_moves_the_blocks_together_in_one_undo_step(canvas: NetworkCanvas, monkeypatch) -> None:
+def test_dragging_a_selection_moves_the_blocks_together_in_one_undo_step(
+    canvas: NetworkCanvas, monkeypatch: pytest.MonkeyPatch
+) -> None:
     doc = canvas.document
     start = doc.spec.to_dict()
     flatten, linear = (layer.uid for layer in doc.spec.layers[:2])

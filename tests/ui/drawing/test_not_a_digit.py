@@ -33,6 +33,7 @@ def test_refused_ink_shows_the_scores_faded_under_the_reason(panel: DrawPanel) -
     assert title.startswith("a dash, not a digit") and "not an answer" in title
     assert max(alphas) < 128 and heights == pytest.approx(panel.last_prediction.probabilities)
     panel.pad.clear()
+    assert _chart(panel)[0] == CHART_TITLE and max(_chart(panel)[2]) == 0
     replay_stroke(panel.pad, [(0.5, 0.38), (0.5, 0.5), (0.49, 0.62)])
     title, alphas, _heights = _chart(panel)
     assert title == CHART_TITLE and min(alphas) == 255
