@@ -101,9 +101,11 @@ class SaliencyView(QWidget):
         result = saliency(reader.network, prediction.image, model.mean, model.std, self.current_method())
         self.last_saliency = result
         self.overlay.set_picture(heat_over_grey(prediction.image.numpy(), result.attribution))
+        # ink refused as not a digit: the scores are shown, but none of them is the answer
+        answer = prediction.is_digit
         lines = [
-            f"{'<b>' if rank == 0 else ''}{digit} &nbsp; {probability:.1%}{'</b>' if rank == 0 else ''}"
+            f"<b>{digit} &nbsp; {probability:.1%}</b>" if rank == 0 and answer else f"{digit} &nbsp; {probability:.1%}"
             for rank, (digit, probability) in enumerate(result.top)
         ]
-        self.top.setText("top 3<br>" + "<br>".join(lines))
+        self.top.setText(("top 3" if answer else "top 3, no answer") + "<br>" + "<br>".join(lines))
         self.legend.setText(f"red: for {result.target} · blue: against")

@@ -57,3 +57,15 @@ def test_each_reading_is_announced_for_the_block_view(panel: DrawPanel, qtbot) -
     assert readings and readings[-1] is panel.last_prediction
     panel.pad.clear()
     assert readings[-1] is None
+
+
+def test_refused_ink_lists_the_scores_without_an_answer(panel: DrawPanel, qtbot) -> None:
+    replay_digit(panel.pad, StrokeDigit("dash", 1, [[(0.3, 0.55), (0.45, 0.55), (0.62, 0.56)]], 1 / 25))
+    qtbot.waitUntil(lambda: panel.saliency.last_saliency is not None)
+    assert not panel.last_prediction.is_digit
+    text = panel.saliency.top.text()
+    assert text.startswith("top 3, no answer") and "<b>" not in text
+    panel.pad.clear()
+    _draw(panel, "7-plain")
+    qtbot.waitUntil(lambda: panel.saliency.last_saliency is not None)
+    assert panel.saliency.top.text().startswith("top 3<br><b>7")
