@@ -4,20 +4,19 @@
 A project ``NAME.json`` keeps its runs in ``NAME.runs/``, one folder per run named by the time it
 started (``2025-05-01_14-03-22``)::
 
-    network.json   the network and settings it trained: a project file (File ▸ Open reads it)
-    run.json       how it went: status, seconds, the best epoch, one row per epoch
-    last.pt        the checkpoint after its last completed epoch (resumable)
+    network.json     the network and settings it trained: a project file (File ▸ Open reads it)
+    run.json         how it went: status, seconds, the best epoch, one row per epoch
+    last.pt          the checkpoint after its last completed epoch (resumable)
     best-epoch-K.pt  the checkpoint of its best epoch K (lowest validation loss, see best_weights.py)
 
 Every file is written atomically after every epoch (checkpoints first, ``run.json`` last), so a
-crash loses at most the epoch in progress and ``run.json`` never lists an epoch whose checkpoint
-is not on disk. The best checkpoint is named by its epoch and the one it replaces is removed only
-once ``run.json`` names the new one, so a crash between the two writes cannot leave ``run.json``
-saying "best: epoch 1" beside a file holding epoch 2 (it may leave the newer file beside it,
-which nothing reads). (Records written before this kept
-``best.pt``; they still read.) The folder is made when the first epoch ends: a run that never completed one
-leaves nothing. A run folder that cannot be read is listed as broken with the reason, never
-raised, so one damaged folder does not hide the others.
+crash loses at most the epoch in progress and ``run.json`` never lists an epoch whose checkpoint is
+not on disk. The best checkpoint is named by its epoch and the one it replaces is removed only once
+``run.json`` names the new one, so a crash between the two writes cannot leave ``run.json`` saying
+"best: epoch 1" beside a file holding epoch 2 (it may leave the newer file beside it, which nothing
+reads; records written before kept ``best.pt``, which still reads). The folder is made when the
+first epoch ends: a run that never completed one leaves nothing. A run folder that cannot be read
+is listed as broken with the reason, never raised, so one damaged folder does not hide the others.
 """
 
 from __future__ import annotations
@@ -159,9 +158,10 @@ class RunRecorder(Callback):
         best = trainer.best_weights.checkpoint
         last = best if improved and best is not None else trainer.checkpoint()
         save_checkpoint(last, self.folder / LAST_FILE)
-        if best is not None and not (self.folder / best_file_name(best.epoch)).exists():
-            # a new best, or (resumed) the epoch the run resumed from, whose weights no epoch wrote here
-            save_checkpoint(best, self.folder / best_file_name(best.epoch))
+        # a new best, or (resumed) the epoch the run resumed from, whose weights no epoch wrote here
+        path = self.folder / best_file_name(best.epoch) if best is not None else None
+        if path is not None and not path.exists():
+            save_checkpoint(best, path)
 
     def _remove_replaced_best(self, best_epoch: int | None) -> None:
         """Best checkpoints ``run.json`` no longer names (it names the new one by now).
@@ -255,10 +255,9 @@ class RunRecord:
         """The best epoch's checkpoint (``best.pt`` in a record written before they were named by
         epoch); None when no epoch was best (no validation loss). It may be gone by the time it is
         read: a run still training removes a best file when a new one replaces it."""
-        legacy = self.folder / LEGACY_BEST_FILE
         if self.best_epoch is None:
-            return legacy if legacy.exists() else None
-        named = self.folder / best_file_name(self.best_epoch)
+            return None
+        named, legacy = self.folder / best_file_name(self.best_epoch), self.folder / LEGACY_BEST_FILE
         return legacy if not named.exists() and legacy.exists() else named
 
     @property
