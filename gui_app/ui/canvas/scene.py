@@ -385,33 +385,33 @@ class NetworkScene(QGraphicsScene):
         grabbed = self.mouseGrabberItem()
         if grabbed is not None and grabbed is not item:
             return
-        lane, gap, _same = self._drag_target(item)
+        lane, gap = self._drag_target(item)
         self.show_marker(gap, lane)
 
     def block_released(self, item: CanvasItem) -> None:
         self.hide_marker()
-        lane, gap, same = self._drag_target(item)
-        place = self._places.get(item.uid)
-        if place is not None and (same is None or same != place.index):
+        if item.uid in self._places:
+            lane, gap = self._drag_target(item)
             selected = self.selected_uids()
             uids = selected if item.uid in selected else [item.uid]
-            self.blocks_move_requested.emit(uids, lane, gap)  # lands where the marker was; syncs the scene
+            # lands where the marker was and syncs the scene; a drop back where it was is no step
+            self.blocks_move_requested.emit(uids, lane, gap)
         # A refused or no-op move leaves the dragged blocks off the layout: put them back.
         for block in self.items_by_uid.values():
             block.place(block.layout_pos)
 
-    def _drag_target(self, item: CanvasItem) -> tuple[Lane, int, int | None]:
-        """Where a dragged item would land: the lane, the gap for the marker, and in its own lane
-        the index of the block whose place it takes (None when it goes to another lane)."""
+    def _drag_target(self, item: CanvasItem) -> tuple[Lane, int]:
+        """Where a dragged item would land: the lane, and the gap in it as the lane is now (in its
+        own lane, the gap past the block whose place it takes)."""
         width = item.width if isinstance(item, ContainerItem) else BLOCK_WIDTH
         grip = item.mapToScene(QPointF(width / 2, (HEADER if isinstance(item, ContainerItem) else BLOCK_HEIGHT) / 2))
         place = self._places[item.uid]
         inside = {p.block.uid for p in walk([place.block])}
         lane = self._lane_at(grip, inside)
         if lane.lane != place.lane:
-            return lane.lane, lane.index_at(grip.y()), None
+            return lane.lane, lane.index_at(grip.y())
         target = lane.block_at(grip.y())
-        return lane.lane, target if target <= place.index else target + 1, target
+        return lane.lane, target if target <= place.index else target + 1
 
     def _lane_at(self, point: QPointF, outside: set[int]) -> LaneGeometry:
         """The innermost lane at ``point`` that is not in one of the containers ``outside``."""
