@@ -130,6 +130,7 @@ def _seven(rng: np.random.Generator) -> Glyph:
         y = u(0.45, 0.6)
         x = w + (foot[0] - w) * y
         half = u(0.12, 0.22)
+        x -= half * u(0.0, 0.6)  # the bar often reaches further left of the stem than right
         return [top, line((x - half, y + u(-0.03, 0.03)), (x + half * u(0.8, 1.2), y))]
     return [top]
 
@@ -151,11 +152,19 @@ def _eight(rng: np.random.Generator) -> Glyph:
 
 
 def _nine(rng: np.random.Generator) -> Glyph:
-    """A head from its right side anticlockwise (sometimes left open), then a straight or curled tail."""
+    """A head (sometimes left open), then a straight or curled tail from the head's right side.
+
+    Most write the head anticlockwise from its right side; some clockwise from its left, and a
+    tablet's few points then cut that head into a 3's open top, with the pen's move across it.
+    """
     u = rng.uniform
     rx, ry = u(0.18, 0.3), u(0.17, 0.27)
-    start = u(-20, 15)
-    head = arc(0.3, ry, rx, ry, start, start - u(320, 370))
+    if rng.random() < 0.3:
+        start = u(150, 220)
+        head = arc(0.3, ry, rx, ry, start, start + u(330, 370))
+    else:
+        start = u(-20, 15)
+        head = arc(0.3, ry, rx, ry, start, start - u(320, 370))
     right = (0.3 + rx * u(0.9, 1.02), ry * u(0.9, 1.2))
     if rng.random() < 0.5:
         tail = line(right, (right[0] - u(-0.05, 0.2), 1.0))
