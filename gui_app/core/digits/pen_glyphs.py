@@ -6,7 +6,8 @@ for every order. These glyphs are written stroke by stroke as pen writers do, ea
 proportions: 0s either way round, closed or left open; 1s with a flag (short and steep to long and
 flat) and sometimes a foot; 2s round, angular or with a loop at the foot; open and closed 4s;
 5s with the bar first or last; 6s with a straight or curved stem; 8s in one stroke or as two
-rings; 9s with a straight or a curled tail; flat-topped 3s; 7s plain, crossed or hooked. The
+rings; 9s with a straight or a curled tail, the head written either way round; flat-topped 3s;
+7s plain, hooked or crossed (the bar often reaching further left of the stem than right). The
 box is about 0.6 wide and 1 tall, y down; :func:`pen_styles.pen_digit` places it in a picture.
 """
 
@@ -130,7 +131,7 @@ def _seven(rng: np.random.Generator) -> Glyph:
         y = u(0.45, 0.6)
         x = w + (foot[0] - w) * y
         half = u(0.12, 0.22)
-        x -= half * u(0.0, 0.6)  # the bar often reaches further left of the stem than right
+        x -= half * u(0.0, 0.6)  # then the bar usually reaches further left of the stem than right
         return [top, line((x - half, y + u(-0.03, 0.03)), (x + half * u(0.8, 1.2), y))]
     return [top]
 

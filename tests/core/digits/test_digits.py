@@ -236,9 +236,9 @@ def test_flagged_ones_at_a_tablets_eight_points_read_as_one() -> None:
 
 
 def test_nines_with_a_clockwise_head_at_a_tablets_eight_points_read_as_nine() -> None:
-    # a head a third of the height, written clockwise from its left (over the top, round, back to
-    # the left or just short of it), then the tail from its right side: the few points cut the
-    # head open into a 3's top, the 9s the issue's held-out set read as 3
+    # a head about two fifths of the height, written clockwise from its left (over the top, round,
+    # back to the left or just short of it), then the tail from its right side: the few points cut
+    # the head open into a 3's top, the 9s the issue's held-out set read as 3
     nines = []
     for height in (0.18, 0.22):
         for start in (160, 200):
@@ -251,7 +251,7 @@ def test_nines_with_a_clockwise_head_at_a_tablets_eight_points_read_as_nine() ->
 
 
 def test_crossed_sevens_at_a_tablets_eight_points_read_as_seven() -> None:
-    # a 7 crossed with its bar centred on the stem or reaching further left (the pen's move runs up
+    # a 7 crossed with a bar reaching further left of the stem than right (the pen's move runs up
     # from the foot to the bar's left end): the 7s the issue's held-out set read as 2
     sevens = []
     for width in (0.5, 0.65):
