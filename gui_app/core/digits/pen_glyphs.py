@@ -160,12 +160,10 @@ def _nine(rng: np.random.Generator) -> Glyph:
     """
     u = rng.uniform
     rx, ry = u(0.18, 0.3), u(0.17, 0.27)
-    if rng.random() < 0.3:
-        start = u(150, 220)
-        head = arc(0.3, ry, rx, ry, start, start + u(330, 370))
-    else:
-        start = u(-20, 15)
-        head = arc(0.3, ry, rx, ry, start, start - u(320, 370))
+    clockwise = rng.random() < 0.3
+    start = u(150, 220) if clockwise else u(-20, 15)
+    sweep = u(330, 370) if clockwise else -u(320, 370)
+    head = arc(0.3, ry, rx, ry, start, start + sweep)
     right = (0.3 + rx * u(0.9, 1.02), ry * u(0.9, 1.2))
     if rng.random() < 0.5:
         tail = line(right, (right[0] - u(-0.05, 0.2), 1.0))

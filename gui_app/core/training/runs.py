@@ -158,10 +158,11 @@ class RunRecorder(Callback):
         best = trainer.best_weights.checkpoint
         last = best if improved and best is not None else trainer.checkpoint()
         save_checkpoint(last, self.folder / LAST_FILE)
-        # a new best, or (resumed) the epoch the run resumed from, whose weights no epoch wrote here
-        path = self.folder / best_file_name(best.epoch) if best is not None else None
-        if path is not None and not path.exists():
-            save_checkpoint(best, path)
+        if best is not None:
+            # a new best, or (resumed) the epoch the run resumed from, whose weights no epoch wrote here
+            path = self.folder / best_file_name(best.epoch)
+            if not path.exists():
+                save_checkpoint(best, path)
 
     def _remove_replaced_best(self, best_epoch: int | None) -> None:
         """Best checkpoints ``run.json`` no longer names (it names the new one by now).
