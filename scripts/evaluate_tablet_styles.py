@@ -66,10 +66,16 @@ def mnist_digits(data_dir: Path | None, per_digit: int) -> list[Digit]:
     return [(int(label), lines) for label, lines in zip(labels[chosen], strokes, strict=True)]
 
 
-def flagged_ones(tries: int, rng: np.random.Generator) -> list[Digit]:
-    """1s with a straight flag up to the top of the stem, ``tries`` of each angle and length."""
+def flagged_ones(
+    tries: int,
+    rng: np.random.Generator,
+    angles: tuple[float, ...] = (20, 30, 40, 50, 60, 70),
+    lengths: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6),
+) -> list[Digit]:
+    """1s with a straight flag up to the top of the stem, ``tries`` of each angle (degrees from
+    the vertical) and length (share of the height); the stem's foot a little left or right."""
     ones = []
-    for angle, length in itertools.product(np.radians(np.arange(20, 71, 10)), (0.2, 0.3, 0.4, 0.5, 0.6)):
+    for angle, length in itertools.product(np.radians(angles), lengths):
         flag = (0.3 - length * np.sin(angle), length * np.cos(angle))
         ones += [(1, [polyline(flag, (0.3, 0.0), (0.3 + rng.uniform(-0.05, 0.05), 1.0))]) for _ in range(tries)]
     return ones

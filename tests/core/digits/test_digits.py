@@ -25,6 +25,7 @@ from gui_app.core.digits.reader import (
 from gui_app.core.layers.catalogue import CATALOGUE
 from gui_app.core.project.spec import LayerSpec, NetworkSpec
 from gui_app.core.training.trained_model import ModelFileError, TrainedModel, load_payload
+from scripts.evaluate_tablet_styles import flagged_ones
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, render_picture
 
 
@@ -228,11 +229,7 @@ def test_flagged_ones_at_a_tablets_eight_points_read_as_one() -> None:
     # a 1 with a flag up to 40% of its height, 20-40° from the vertical: the 1s the issue's
     # held-out set most often read as 7
     rng = np.random.default_rng(11)
-    ones = [
-        [polyline(flag, (0.3, 0.0), (0.3 + rng.uniform(-0.05, 0.05), 1.0))]
-        for angle, length in itertools.product(np.radians([20, 30, 40]), (0.2, 0.3, 0.4))
-        for flag in [(0.3 - length * np.sin(angle), length * np.cos(angle))] * 10
-    ]
+    ones = [lines for _, lines in flagged_ones(10, rng, angles=(20, 30, 40), lengths=(0.2, 0.3, 0.4))]
     assert (share := _share_read_as(1, ones, 1, rng)) >= 0.95, f"{share:.1%} read as 1"
 
 
