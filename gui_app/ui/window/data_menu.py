@@ -212,7 +212,6 @@ class DataActions(QObject):
         # Direct: the thread ends itself once the result is sent, even while the UI thread is
         # blocked joining it (stop_and_wait); a queued quit would wait for that very UI thread.
         self.worker.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self.thread.finished.connect(self.worker.deleteLater)
         self.thread.finished.connect(self._thread_ended)
         self.dialog = self._progress_dialog(name)
         self.refresh()
@@ -265,9 +264,14 @@ class DataActions(QObject):
 
     @Slot()
     def _thread_ended(self) -> None:
-        if self.thread is not None:
-            self.thread.deleteLater()
-            self.thread = self.worker = self.downloading = None
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            # ``finished`` is sent from the thread just before it ends: join it, then let the worker go
+            # here. Deleted by that thread instead (deleteLater), it raced Python's own release of the
+            # worker: a double free that crashed about one download in a hundred.
+            thread.wait()
+            thread.deleteLater()
+            self.worker = self.downloading = None
         self.refresh()
         self.download_ended.emit()
 
