@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from gui_app.core.digits.reader import bundled_model_path
@@ -19,3 +20,17 @@ def test_the_script_reports_every_measure_for_the_bundled_model(capsys: pytest.C
     # the hand-made glyphs at a tablet's 8 points: the bundled model reads all of them
     assert shares["8 points"] >= 0.98, out
     assert "per digit" in out
+
+
+def test_leaving_mnist_out_draws_every_other_picture_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MNIST's test split is not in a fresh clone: two hand-made glyphs stand in for its digits
+    monkeypatch.setattr(evaluate_tablet_styles, "mnist_digits", lambda _dir, n: evaluate_tablet_styles.hand_made(1)[:n])
+    with_mnist = evaluate_tablet_styles.measures(None, per_digit=2)
+    without = evaluate_tablet_styles.measures(None, per_digit=0)
+    assert with_mnist.keys() == without.keys()
+    labels, pictures = with_mnist["8 points"]
+    with_mnist["8 points"] = labels[2:], pictures[2:]  # the stand-ins come first, then the glyphs
+    for name, (labels, pictures) in with_mnist.items():
+        labels_without, pictures_without = without[name]
+        assert labels == labels_without and len(pictures) == len(pictures_without), name
+        assert all(map(np.array_equal, pictures, pictures_without)), name
