@@ -17,7 +17,7 @@ def test_the_script_reports_every_measure_for_the_bundled_model(capsys: pytest.C
     out = capsys.readouterr().out
     shares = {name: float(share) / 100 for name, share in re.findall(r"^  (\S.*?)\s{2,}([\d.]+)% of", out, re.M)}
     assert set(shares) == {"8 points", "flag grid", "glyph 1s", "narrow", "wide", "small-loop 6s"}
-    # the hand-made glyphs at a tablet's 8 points: the bundled model reads all of them
+    # the hand-made glyphs at a tablet's 8 points: the bundled model reads nearly all (step 1: 90%)
     assert shares["8 points"] >= 0.98, out
     assert "per digit" in out
 
