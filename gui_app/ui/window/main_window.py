@@ -461,7 +461,13 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-            panel.stop_and_wait(10_000)
+            if not panel.stop_and_wait(10_000):
+                # A batch that outlasts the wait: as for a check or a download below, the window
+                # closes once the training thread has ended (destroyed running, it aborts the app).
+                self.statusBar().showMessage("Waiting for the training to stop…")
+                panel.runner.thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+                event.ignore()
+                return
         probe = self.probe_dialog
         if probe is not None and not probe.stop_and_wait():
             # As for a download below: the dialog (and its thread) must not be destroyed running.

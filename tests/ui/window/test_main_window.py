@@ -305,6 +305,22 @@ def test_undoing_a_training_setting_updates_the_training_form(window: MainWindow
     assert panel.config().epochs == start.epochs  # the next run uses what the project says
 
 
+def test_quitting_while_a_batch_outlasts_the_stop_wait_closes_once_the_training_thread_ends(
+    window: MainWindow, qtbot, monkeypatch
+) -> None:
+    panel = window.training_panel
+    window.document.set_training(window.document.spec.training.replace(epochs=500))
+    window.document.undo_stack.setClean()
+    monkeypatch.setattr(QMessageBox, "question", lambda *_args: QMessageBox.StandardButton.Yes)
+    # a zero wait: the running batch outlasts it, as a big batch outlasts the window's 10 s
+    monkeypatch.setattr(panel, "stop_and_wait", lambda _timeout_ms: panel.runner.stop_and_wait(0))
+    assert panel.start()
+    assert not window.close()  # stopping, not yet stopped: closing now would destroy a running thread
+    assert window.isVisible() and window.statusBar().currentMessage() == "Waiting for the training to stop…"
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=60_000)
+    assert not panel.runner.thread.isRunning() and not panel.is_running()
+
+
 def test_ctrl_z_on_the_draw_pad_undoes_the_stroke_not_the_network(window: MainWindow, qtbot) -> None:
     from tests.data.handwriting.replay import replay_stroke
 
