@@ -465,7 +465,10 @@ class MainWindow(QMainWindow):
                 # A batch that outlasts the wait: as for a check or a download below, the window
                 # closes once the training thread has ended (destroyed running, it aborts the app).
                 self.statusBar().showMessage("Waiting for the training to stop…")
-                panel.runner.thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+                thread = panel.runner.thread
+                thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+                if not thread.isRunning():  # it ended between the wait and the connection
+                    QTimer.singleShot(0, self.close)
                 event.ignore()
                 return
         probe = self.probe_dialog
