@@ -7,10 +7,11 @@ closing over unsaved changes or a running training.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, SignalInstance
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -448,6 +449,14 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
 
+    def _close_once_ended(self, ended: SignalInstance, running: Callable[[], bool], what: str) -> None:
+        """Close again when ``ended`` fires: a QThread destroyed while running takes the app down.
+        At once if it already ended between the caller's wait and this connection."""
+        self.statusBar().showMessage(f"Waiting for {what} to stop…")
+        ended.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+        if not running():
+            QTimer.singleShot(0, self.close)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         panel = self.training_panel
         if panel.is_running():
@@ -461,28 +470,19 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-            if not panel.stop_and_wait(10_000):
-                # A batch that outlasts the wait: as for a check or a download below, the window
-                # closes once the training thread has ended (destroyed running, it aborts the app).
-                self.statusBar().showMessage("Waiting for the training to stop…")
-                thread = panel.runner.thread
-                thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
-                if not thread.isRunning():  # it ended between the wait and the connection
-                    QTimer.singleShot(0, self.close)
+            if not panel.stop_and_wait(10_000):  # a batch that outlasts the wait
+                self._close_once_ended(panel.runner.thread.finished, panel.runner.thread.isRunning, "the training")
                 event.ignore()
                 return
         probe = self.probe_dialog
         if probe is not None and not probe.stop_and_wait():
-            # As for a download below: the dialog (and its thread) must not be destroyed running.
-            self.statusBar().showMessage("Waiting for the check to stop…")
-            probe.probe_thread.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            # The dialog (and its thread) must not be destroyed running.
+            self._close_once_ended(probe.probe_thread.finished, probe.probe_thread.isRunning, "the check")
             event.ignore()
             return
-        if not self.data_actions.stop_and_wait():
-            # A stalled connection: close once the download thread has given up, not before
-            # (a QThread destroyed while running takes the process down).
-            self.statusBar().showMessage("Waiting for the cancelled download to stop…")
-            self.data_actions.download_ended.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+        data = self.data_actions
+        if not data.stop_and_wait():  # a stalled connection: closed once the download has given up
+            self._close_once_ended(data.download_ended, lambda: data.thread is not None, "the cancelled download")
             event.ignore()
             return
         if not self.files.maybe_save():
