@@ -133,22 +133,41 @@ def _drawn(
     return [label for label, _ in digits], pictures(digits, style, rng)
 
 
-def report(reader: DigitReader, labels: list[int], pictures: list[np.ndarray]) -> str:
+Reading = int | None  # the digit read, or None where the reader answered "not a digit"
+
+
+def read_all(reader: DigitReader, pictures: list[np.ndarray]) -> list[Reading]:
+    """What ``reader`` reads in each picture, once: every figure of a measure comes from this."""
+    return [p.digit if p is not None and p.is_digit else None for p in reader.read_many(pictures)]
+
+
+def report(labels: list[int], read: list[Reading]) -> str:
     """The share read right (a refusal counts as wrong), then the commonest misreadings."""
-    read = [p.digit if p is not None and p.is_digit else None for p in reader.read_many(pictures)]
     wrong = collections.Counter((label, got) for label, got in zip(labels, read, strict=True) if got != label)
     right = 1 - sum(wrong.values()) / len(labels)
     mistakes = ", ".join(f"{label}→{'-' if got is None else got} {n}" for (label, got), n in wrong.most_common(5))
     return f"{right:.2%} of {len(labels)}" + (f"  ({mistakes})" if mistakes else "")
 
 
-def per_digit(reader: DigitReader, labels: list[int], pictures: list[np.ndarray]) -> str:
+def per_digit(labels: list[int], read: list[Reading]) -> str:
     """Each class's share read right."""
-    read = [p.digit if p is not None and p.is_digit else None for p in reader.read_many(pictures)]
     right: dict[int, list[bool]] = collections.defaultdict(list)
     for label, got in zip(labels, read, strict=True):
         right[label].append(got == label)
     return " ".join(f"{d}: {np.mean(oks):.1%}" for d, oks in sorted(right.items()))
+
+
+def print_model(reader: DigitReader, drawn: dict[str, tuple[list[int], list[np.ndarray]]], mnist: int) -> None:
+    """Every measure for one model; the 8-point set also by its MNIST part, its glyphs and digit."""
+    for name, (labels, pics) in drawn.items():
+        read = read_all(reader, pics)
+        print(f"  {name:14s} {report(labels, read)}")
+        if name != "8 points":
+            continue
+        if mnist:
+            print(f"    {'MNIST':12s} {report(labels[:mnist], read[:mnist])}")
+            print(f"    {'glyphs':12s} {report(labels[mnist:], read[mnist:])}")
+        print(f"    {'per digit':12s} {per_digit(labels, read)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,18 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:  # only when asked: a test calls main() in the suite's own process
         torch.set_num_threads(args.threads)
     drawn = measures(args.data_dir, args.per_digit)
-    mnist = 10 * args.per_digit
-    labels, pics = drawn["8 points"]
-    parts = {"MNIST": (labels[:mnist], pics[:mnist]), "glyphs": (labels[mnist:], pics[mnist:])}
     for path in args.models:
-        reader = DigitReader.from_file(path)
         print(path)
-        for name, (labels, pics) in drawn.items():
-            print(f"  {name:14s} {report(reader, labels, pics)}")
-            if name == "8 points" and mnist:
-                for part, (part_labels, part_pics) in parts.items():
-                    print(f"    {part:12s} {report(reader, part_labels, part_pics)}")
-        print(f"  {'per digit':14s} {per_digit(reader, *drawn['8 points'])}")
+        print_model(DigitReader.from_file(path), drawn, 10 * args.per_digit)
     return 0
 
 
