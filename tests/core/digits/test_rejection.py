@@ -10,11 +10,12 @@ import torch
 
 from gui_app.core.data.idx_files import read_idx
 from gui_app.core.data.locations import sample_dir
-from gui_app.core.digits.pen_letters import LETTERS, jittered, letter_strokes
+from gui_app.core.digits.pen_letters import LETTERS, letter_strokes
 from gui_app.core.digits.pen_strokes import render
-from gui_app.core.digits.pen_styles import PenStyle, pen_digit, pen_picture
 from gui_app.core.digits.reader import DigitReader
 from gui_app.core.digits.rejection import InkShape, ink_shape, not_a_digit
+from scripts.evaluate_not_a_digit import UNSEEN_SHAPES as UNSEEN
+from scripts.evaluate_not_a_digit import shape_pictures
 from tests.data.handwriting.pen_digits import load_pen_set, pictures
 
 PAD = 280  # the pad's rendering: white ink on black, pen 1/14 of the side by default
@@ -123,17 +124,12 @@ def test_a_straight_strokes_axes() -> None:
     assert ring.elongation > 0.9
 
 
-#: Shapes the training never shows (it shows those of LETTERS): they are not digits either.
-UNSEEN_SHAPES = {
-    "N": [[(0.0, 1.0), (0.0, 0.0), (0.6, 1.0), (0.6, 0.0)]],
-    "F": [[(0.55, 0.0), (0.0, 0.0), (0.0, 1.0)], [(0.0, 0.5), (0.4, 0.5)]],
-}
+#: Shapes the training never shows (it shows those of LETTERS) and no way of writing a digit is.
+UNSEEN_SHAPES = {name: UNSEEN[name] for name in "NF"}
 
 
-def _shape_pictures(strokes: list[list[tuple[float, float]]], seed: int, count: int = 20) -> list[np.ndarray]:
-    """``count`` pen pictures of a shape, each corner moved a little, as pen_letters varies them."""
-    rng = np.random.default_rng(seed)
-    return [pen_picture(*pen_digit(jittered(strokes, rng), -1, rng, PenStyle(sampled=0.3))) for _ in range(count)]
+def _shape_pictures(strokes: list[list[tuple[float, float]]], seed: int) -> list[np.ndarray]:
+    return shape_pictures(strokes, seed, count=20)
 
 
 @pytest.mark.parametrize(
