@@ -36,15 +36,13 @@ from gui_app.core.digits.pen_glyphs import synthetic_glyph  # noqa: E402
 from gui_app.core.digits.pen_strokes import Polyline  # noqa: E402
 from gui_app.core.digits.pen_styles import PenStyle, ellipse_arc, pen_digit, pen_picture, polyline  # noqa: E402
 from gui_app.core.digits.reader import DigitReader  # noqa: E402
-from scripts.make_pen_test_set import mnist_test_split  # noqa: E402
+from scripts.make_pen_test_set import USED_PER_DIGIT, mnist_test_split, mnist_test_strokes  # noqa: E402
 from tests.data.handwriting.stroke_digits import GLYPHS  # noqa: E402
 
 #: A tablet that keeps 8 evenly spaced points of the whole path, the pen's moves drawn; square pictures.
 EIGHT_POINTS = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, wide=0.0)
 #: The same with a quarter of the pictures wide and the writing stretched to fill them, as in training.
 EIGHT_POINTS_WIDE = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0)
-#: The MNIST test digits the pen-style test set uses (150 + 100 + 100 of each class) are skipped.
-PEN_SET_PER_DIGIT = 350
 SEED = 3141
 
 Digit = tuple[int, list[Polyline]]  # a label and its strokes, in the glyphs' 0.6 × 1 box or MNIST's pixels
@@ -59,16 +57,10 @@ def hand_made(copies: int, squeeze: float = 1.0) -> list[Digit]:
 
 def mnist_digits(data_dir: Path | None, per_digit: int) -> list[Digit]:
     """``per_digit`` MNIST test digits of each class not in the pen-style test set, as pen strokes."""
-    from gui_app.core.digits.pen_strokes import digit_strokes
-
-    images, labels = mnist_test_split(data_dir)
-    skip = PEN_SET_PER_DIGIT
-    per_class = [np.flatnonzero(labels == d)[skip : skip + per_digit] for d in range(10)]
-    if min(map(len, per_class)) < per_digit:  # the MNIST and glyph parts are split by count
-        raise SystemExit(f"--per-digit {per_digit}: MNIST's test split has fewer of some digit after the first {skip}")
-    chosen = np.concatenate(per_class)
-    strokes = digit_strokes(images[chosen] / 255.0)
-    return [(int(label), lines) for label, lines in zip(labels[chosen], strokes, strict=True)]
+    split = mnist_test_split(data_dir)
+    if min(np.bincount(split[1], minlength=10)) < USED_PER_DIGIT + per_digit:  # the parts are split by count
+        raise SystemExit(f"--per-digit {per_digit}: MNIST's test split has too few of a digit after {USED_PER_DIGIT}")
+    return mnist_test_strokes(split, per_digit, USED_PER_DIGIT)
 
 
 def flagged_ones(

@@ -40,6 +40,10 @@ PEN_STYLE = PenStyle()
 TABLET_STYLE = PenStyle(sampled=1.0, points=(8, 12))
 #: The normalised tablet part: 8 points of the whole path, x and y each scaled to fill a square.
 BOX_STYLE = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, box=1.0, wide=0.0)
+#: MNIST test digits of each class in the pen-strokes part and in each tablet part (the defaults).
+PER_DIGIT, TABLET_PER_DIGIT = 150, 100
+#: How many of each class's MNIST test digits the set uses, first to last: other measures skip them.
+USED_PER_DIGIT = PER_DIGIT + 2 * TABLET_PER_DIGIT
 
 
 def mnist_test_split(data_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
@@ -62,14 +66,19 @@ def mnist_test_digits(
     source: str = "mnist-test",
 ) -> list[PenDigit]:
     """``per_digit`` of each digit of MNIST's test ``split`` (after the first ``skip``), as pen strokes."""
-    images, labels = split
-    chosen = np.concatenate([np.flatnonzero(labels == d)[skip : skip + per_digit] for d in range(10)])
-    strokes = digit_strokes(images[chosen] / 255.0)
     out = []
-    for lines, label in zip(strokes, labels[chosen], strict=True):
+    for label, lines in mnist_test_strokes(split, per_digit, skip):
         placed, size, pen = pen_digit(lines, int(label), rng, style)
         out.append(PenDigit(int(label), placed, size, pen, source))
     return out
+
+
+def mnist_test_strokes(split: tuple[np.ndarray, np.ndarray], per_digit: int, skip: int) -> list[tuple[int, list]]:
+    """(label, skeleton polylines) of ``per_digit`` of each class after its first ``skip``, classes in order."""
+    images, labels = split
+    chosen = np.concatenate([np.flatnonzero(labels == d)[skip : skip + per_digit] for d in range(10)])
+    strokes = digit_strokes(images[chosen] / 255.0)
+    return [(int(label), lines) for label, lines in zip(labels[chosen], strokes, strict=True)]
 
 
 def glyph_digits(
@@ -87,9 +96,11 @@ def glyph_digits(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-digit", type=int, default=150, help="MNIST test digits of each class")
+    parser.add_argument("--per-digit", type=int, default=PER_DIGIT, help="MNIST test digits of each class")
     parser.add_argument("--copies", type=int, default=20, help="pen copies of each hand-made glyph")
-    parser.add_argument("--tablet", type=int, default=100, help="MNIST test digits of each class in the tablet half")
+    parser.add_argument(
+        "--tablet", type=int, default=TABLET_PER_DIGIT, help="MNIST test digits of each class in each tablet part"
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=PEN_SET)
     args = parser.parse_args(argv)
