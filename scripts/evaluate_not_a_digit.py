@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from gui_app.core.digits.pen_letters import LETTERS, jittered  # noqa: E402
 from gui_app.core.digits.pen_styles import PenStyle, pen_digit, pen_picture  # noqa: E402
 from gui_app.core.digits.reader import DigitReader  # noqa: E402
-from tests.data.handwriting.pen_digits import load_pen_set, pictures  # noqa: E402
+from tests.data.handwriting.pen_digits import PEN_SET, load_pen_set, pictures  # noqa: E402
 
 Stroke = list[tuple[float, float]]
 
@@ -40,6 +40,12 @@ UNSEEN_SHAPES: dict[str, list[Stroke]] = {
 }
 #: The pen's variations the shapes are drawn with: three in ten cut to a tablet's few points.
 SHAPE_STYLE = PenStyle(sampled=0.3)
+assert not set(LETTERS) & set(UNSEEN_SHAPES), "a shape the training shows is not unseen"
+
+
+def shape_seed(name: str) -> int:
+    """The seed of a shape's pictures: the training's own letters are seeded from 20,000 up."""
+    return 4242 + ord(name)
 
 
 def shape_pictures(strokes: list[Stroke], seed: int, count: int) -> list[np.ndarray]:
@@ -49,8 +55,11 @@ def shape_pictures(strokes: list[Stroke], seed: int, count: int) -> list[np.ndar
 
 
 def shape_line(reader: DigitReader, name: str, pics: list[np.ndarray]) -> str:
-    """How many of a shape's pictures are refused, the median confidence, the commonest digit read."""
-    predictions = [p for p in reader.read_many(pics) if p is not None]
+    """How many of a shape's pictures are refused, the median confidence of the best digit, and
+    the digit most often best (refused pictures' best guesses included)."""
+    predictions = reader.read_many(pics)
+    if not pics or any(p is None for p in predictions):
+        raise ValueError(f"{name}: every picture needs ink ({len(pics)} pictures)")
     refused = sum(not p.is_digit for p in predictions)
     median = float(np.median([p.confidence for p in predictions]))
     digits = np.bincount([p.digit for p in predictions], minlength=10)
@@ -58,26 +67,29 @@ def shape_line(reader: DigitReader, name: str, pics: list[np.ndarray]) -> str:
 
 
 def pen_set_line(reader: DigitReader, labels: list[int], pics: list[np.ndarray]) -> str:
-    """The share of real digits refused, and the share refused that the model had read right."""
+    """How many real digits are refused, and how many of those the model's best digit had right."""
     predictions = reader.read_many(pics)
     refused = [(p, label) for p, label in zip(predictions, labels, strict=True) if p is not None and not p.is_digit]
     right = sum(p.digit == label for p, label in refused)
     n = len(labels)
     share = f"{len(refused)} of {n} refused ({len(refused) / n:.2%})"
-    return f"pen-style set: {share}, {right} of them read right ({right / n:.2%})"
+    return f"pen-style set: {share}, {right} of them read right ({right / n:.2%} of the set)"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", type=Path, nargs="+", help="digit model files (TrainedModel)")
-    parser.add_argument("--count", type=int, default=40, help="pictures of each shape")
+    parser.add_argument("--count", type=int, default=40, help="pictures of each shape (at least 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    parser.add_argument("--pen-set", type=Path, default=PEN_SET, help="the real digits (default: the project's)")
     args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error("--count must be at least 1")
     if args.threads:  # only when asked: a test calls main() in the suite's own process
         torch.set_num_threads(args.threads)
     shapes = {**LETTERS, **UNSEEN_SHAPES}
-    drawn = {name: shape_pictures(strokes, 4242 + ord(name), args.count) for name, strokes in shapes.items()}
-    pen_set = load_pen_set()
+    drawn = {name: shape_pictures(strokes, shape_seed(name), args.count) for name, strokes in shapes.items()}
+    pen_set = load_pen_set(args.pen_set)
     labels, pen_pictures = [d.label for d in pen_set], list(pictures(pen_set))
     for path in args.models:
         reader = DigitReader.from_file(path)

@@ -149,16 +149,16 @@ def per_digit(labels: list[int], read: list[Reading]) -> str:
     return " ".join(f"{d}: {np.mean(oks):.1%}" for d, oks in sorted(right.items()))
 
 
-def print_model(reader: DigitReader, drawn: dict[str, tuple[list[int], list[np.ndarray]]], mnist: int) -> None:
+def print_model(reader: DigitReader, drawn: dict[str, tuple[list[int], list[np.ndarray]]], mnist_count: int) -> None:
     """Every measure for one model; the 8-point set also by its MNIST part, its glyphs and digit."""
     for name, (labels, pics) in drawn.items():
         read = read_all(reader, pics)
         print(f"  {name:14s} {report(labels, read)}")
         if name != "8 points":
             continue
-        if mnist:
-            print(f"    {'MNIST':12s} {report(labels[:mnist], read[:mnist])}")
-            print(f"    {'glyphs':12s} {report(labels[mnist:], read[mnist:])}")
+        if mnist_count:
+            print(f"    {'MNIST':12s} {report(labels[:mnist_count], read[:mnist_count])}")
+            print(f"    {'glyphs':12s} {report(labels[mnist_count:], read[mnist_count:])}")
         print(f"    {'per digit':12s} {per_digit(labels, read)}")
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from gui_app.core.data.datasets import IDX_FILES  # noqa: E402
 from gui_app.core.data.idx_files import find_idx_file, read_idx  # noqa: E402
-from gui_app.core.digits.pen_strokes import digit_strokes  # noqa: E402
+from gui_app.core.digits.pen_strokes import Polyline, digit_strokes  # noqa: E402
 from gui_app.core.digits.pen_styles import PenStyle, pen_digit  # noqa: E402
 from tests.data.handwriting.pen_digits import PEN_SET, PenDigit, save_pen_set  # noqa: E402
 from tests.data.handwriting.stroke_digits import GLYPHS  # noqa: E402
@@ -68,12 +68,14 @@ def mnist_test_digits(
     """``per_digit`` of each digit of MNIST's test ``split`` (after the first ``skip``), as pen strokes."""
     out = []
     for label, lines in mnist_test_strokes(split, per_digit, skip):
-        placed, size, pen = pen_digit(lines, int(label), rng, style)
-        out.append(PenDigit(int(label), placed, size, pen, source))
+        placed, size, pen = pen_digit(lines, label, rng, style)
+        out.append(PenDigit(label, placed, size, pen, source))
     return out
 
 
-def mnist_test_strokes(split: tuple[np.ndarray, np.ndarray], per_digit: int, skip: int) -> list[tuple[int, list]]:
+def mnist_test_strokes(
+    split: tuple[np.ndarray, np.ndarray], per_digit: int, skip: int
+) -> list[tuple[int, list[Polyline]]]:
     """(label, skeleton polylines) of ``per_digit`` of each class after its first ``skip``, classes in order."""
     images, labels = split
     chosen = np.concatenate([np.flatnonzero(labels == d)[skip : skip + per_digit] for d in range(10)])

@@ -15,7 +15,7 @@ from gui_app.core.digits.pen_strokes import render
 from gui_app.core.digits.reader import DigitReader
 from gui_app.core.digits.rejection import InkShape, ink_shape, not_a_digit
 from scripts.evaluate_not_a_digit import UNSEEN_SHAPES as UNSEEN
-from scripts.evaluate_not_a_digit import shape_pictures
+from scripts.evaluate_not_a_digit import shape_pictures, shape_seed
 from tests.data.handwriting.pen_digits import load_pen_set, pictures
 
 PAD = 280  # the pad's rendering: white ink on black, pen 1/14 of the side by default
@@ -128,17 +128,13 @@ def test_a_straight_strokes_axes() -> None:
 UNSEEN_SHAPES = {name: UNSEEN[name] for name in "NF"}
 
 
-def _shape_pictures(strokes: list[list[tuple[float, float]]], seed: int) -> list[np.ndarray]:
-    return shape_pictures(strokes, seed, count=20)
-
-
 @pytest.mark.parametrize(
     ("name", "floor"), [*((name, 0.9) for name in LETTERS), *((name, 0.75) for name in UNSEEN_SHAPES)]
 )
 def test_letter_like_shapes_are_not_digits(reader, name: str, floor: float) -> None:
     # the training's own draws are seeded from 20,000 up; these are other pictures of the shapes,
     # and of two shapes it never saw (refused less often, so their floor is lower)
-    pictures = _shape_pictures(LETTERS.get(name) or UNSEEN_SHAPES[name], seed=4242 + ord(name))
+    pictures = shape_pictures(LETTERS.get(name) or UNSEEN_SHAPES[name], shape_seed(name), count=20)
     predictions = reader.read_many(pictures)
     refused = [p for p in predictions if p is not None and not p.is_digit]
     assert len(refused) >= floor * len(pictures), [(p.digit, round(p.confidence, 2)) for p in predictions if p]
