@@ -19,6 +19,7 @@ MNIST: Y. LeCun, C. Cortes and C. J. C. Burges, CC BY-SA 3.0.
 from __future__ import annotations
 
 import argparse
+import collections
 import math
 import sys
 import time
@@ -263,17 +264,30 @@ def _evaluate_pen_set(reader: DigitReader) -> None:
 
     digits = load_pen_set()
     predictions = reader.read_many(list(pictures(digits)), invert=None)
+    read = [p.digit if p is not None and p.is_digit else None for p in predictions]
     right: dict[str, list[bool]] = {}
-    per_digit = [[0, 0] for _ in range(10)]
-    for digit, prediction in zip(digits, predictions, strict=True):
-        ok = prediction is not None and prediction.is_digit and prediction.digit == digit.label
-        right.setdefault(digit.source, []).append(ok)
-        per_digit[digit.label][0] += ok
-        per_digit[digit.label][1] += 1
+    for digit, got in zip(digits, read, strict=True):
+        right.setdefault(digit.source, []).append(got == digit.label)
     every = [ok for oks in right.values() for ok in oks]
     parts = ", ".join(f"{source} {sum(oks) / len(oks):.2%} of {len(oks)}" for source, oks in right.items())
     print(f"pen-style test set: {sum(every) / len(every):.2%} of {len(every)} ({parts})")
-    print("  per digit: " + ", ".join(f"{d}: {r / n:.1%}" for d, (r, n) in enumerate(per_digit)))
+    print("  per digit, pen strokes / tablet / tablet-box, then the commonest misreadings (tablet; tablet-box):")
+    readings = [(d.label, d.source, got) for d, got in zip(digits, read, strict=True)]
+    for label in range(10):
+        print(f"  {label}: {_digit_line(label, [(source, got) for d, source, got in readings if d == label])}")
+
+
+def _digit_line(label: int, readings: list[tuple[str, int | None]]) -> str:
+    """One digit's share read right in each part, and what its tablet pictures were misread as."""
+    parts = {"pen strokes": ("mnist-test", "glyphs"), "tablet": ("tablet",), "tablet-box": ("tablet-box",)}
+    shares, mistakes = [], []
+    for name, sources in parts.items():
+        got = [digit for source, digit in readings if source in sources]
+        shares.append(f"{sum(d == label for d in got) / max(len(got), 1):.1%}")
+        if name != "pen strokes":
+            wrong = collections.Counter("no digit" if d is None else str(d) for d in got if d != label)
+            mistakes.append(", ".join(f"{d} ({n})" for d, n in wrong.most_common(2)) or "-")
+    return f"{' / '.join(shares)}  ({'; '.join(mistakes)})"
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
