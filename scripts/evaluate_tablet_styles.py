@@ -130,7 +130,7 @@ Reading = int | None  # the digit read, or None where the reader answered "not a
 
 def read_all(reader: DigitReader, pictures: list[np.ndarray]) -> list[Reading]:
     """What ``reader`` reads in each picture, once: every figure of a measure comes from this."""
-    return [p.digit if p is not None and p.is_digit else None for p in reader.read_many(pictures)]
+    return [p.answer if p is not None else None for p in reader.read_many(pictures)]
 
 
 def report(labels: list[int], read: list[Reading]) -> str:

@@ -41,6 +41,7 @@ from gui_app.core.digits.preprocessing import BOX, CENTRE, INK_THRESHOLD, MNIST_
 from gui_app.core.project.spec import LayerSpec, NetworkSpec  # noqa: E402
 from gui_app.core.training.trained_model import TrainedModel, load_trained_model, save_trained_model  # noqa: E402
 from scripts import letter_training_set, pen_training_set  # noqa: E402
+from tests.data.handwriting.pen_digits import PARTS, load_pen_set, part_of, pictures  # noqa: E402
 
 if TYPE_CHECKING:
     from gui_app.core.digits.reader import DigitReader
@@ -260,11 +261,9 @@ def evaluate_file(path: Path, data_dir: Path | None, threads: int) -> int:
 
 def _evaluate_pen_set(reader: DigitReader) -> None:
     """The project's pen-style test set (tests/data/handwriting/pen_digits.npz), per part and digit."""
-    from tests.data.handwriting.pen_digits import load_pen_set, pictures
-
     digits = load_pen_set()
     predictions = reader.read_many(list(pictures(digits)), invert=None)
-    read = [p.digit if p is not None and p.is_digit else None for p in predictions]
+    read = [p.answer if p is not None else None for p in predictions]
     right: dict[str, list[bool]] = {}
     for digit, got in zip(digits, read, strict=True):
         right.setdefault(digit.source, []).append(got == digit.label)
@@ -279,10 +278,9 @@ def _evaluate_pen_set(reader: DigitReader) -> None:
 
 def _digit_line(label: int, readings: list[tuple[str, int | None]]) -> str:
     """One digit's share read right in each part, and what its tablet pictures were misread as."""
-    parts = {"pen strokes": ("mnist-test", "glyphs"), "tablet": ("tablet",), "tablet-box": ("tablet-box",)}
     shares, mistakes = [], []
-    for name, sources in parts.items():
-        got = [digit for source, digit in readings if source in sources]
+    for name in PARTS:
+        got = [digit for source, digit in readings if part_of(source) == name]
         shares.append(f"{sum(d == label for d in got) / max(len(got), 1):.1%}")
         if name != "pen strokes":
             wrong = collections.Counter("no digit" if d is None else str(d) for d in got if d != label)

@@ -15,7 +15,7 @@ from gui_app.cli import main
 from gui_app.core.digits.pen_styles import pen_picture
 from gui_app.core.digits.reader import bundled_model_path
 from tests.crafted_files import png_bomb
-from tests.data.handwriting.pen_digits import load_pen_set, pictures
+from tests.data.handwriting.pen_digits import load_pen_set, part_of, pictures
 from tests.data.handwriting.stroke_digits import GLYPHS, StrokeDigit, place, render_picture, variants
 
 #: (height, width) of the pictures, cycled over the digits: tiny to large, square and not.
@@ -252,11 +252,6 @@ def test_a_dot_a_dash_a_scribble_and_a_letter_are_no_digit_with_a_reason(tmp_pat
 PEN_SET_ACCURACY = {"pen strokes": 0.97, "tablet": 0.94, "tablet-box": 0.88}
 
 
-def _part(source: str) -> str:
-    """The part of the pen set a digit of ``source`` counts in (MNIST's and the glyphs' together)."""
-    return source if source.startswith("tablet") else "pen strokes"
-
-
 def test_the_bundled_model_reads_the_pen_style_test_set(tmp_path: Path, capsys) -> None:
     digits = load_pen_set()
     files = [str(_save(picture, tmp_path / f"{i:04d}.png")) for i, picture in enumerate(pictures(digits))]
@@ -264,7 +259,7 @@ def test_the_bundled_model_reads_the_pen_style_test_set(tmp_path: Path, capsys) 
     assert code == 0, err
     read = [json.loads(line)["digit"] for line in lines]
     for part, floor in PEN_SET_ACCURACY.items():
-        mine = [(digit, d) for digit, d in zip(read, digits, strict=True) if _part(d.source) == part]
+        mine = [(digit, d) for digit, d in zip(read, digits, strict=True) if part_of(d.source) == part]
         correct = sum(digit == d.label for digit, d in mine)
         print(f"pen-style test set, {part}: {correct}/{len(mine)} = {correct / len(mine):.2%}")
         assert correct / len(mine) >= floor, part

@@ -78,6 +78,11 @@ class Prediction:
     def is_digit(self) -> bool:
         return self.reason is None
 
+    @property
+    def answer(self) -> int | None:
+        """The digit shown to the user, or None where the ink is not a digit."""
+        return self.digit if self.is_digit else None
+
 
 class DigitReader:
     """A built, eval-mode model plus its normalisation; predicts batches of digit pictures."""

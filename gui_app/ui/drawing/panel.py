@@ -323,7 +323,7 @@ class DrawPanel(QWidget):
     def _show_prediction(self, prediction: Prediction, reader: DigitReader) -> None:
         self.last_prediction = prediction
         # ink that is not a digit (a dot, a dash, a scribble: core/digits/rejection.py) gets no answer
-        answer = prediction.digit if prediction.is_digit else None
+        answer = prediction.answer
         self.predicted.setText("–" if answer is None else str(answer))
         self.confidence.setText("draw a digit" if answer is None else f"{prediction.confidence:.1%} sure")
         self.confidence.setToolTip(prediction.reason or "")

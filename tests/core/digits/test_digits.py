@@ -222,7 +222,7 @@ def _share_read_as(label: int, glyphs: list[list[np.ndarray]], copies: int, rng:
         for _ in range(copies)
     ]
     read = DigitReader.from_file().read_many(pictures)
-    return sum(p is not None and p.is_digit and p.digit == label for p in read) / len(pictures)
+    return sum(p is not None and p.answer == label for p in read) / len(pictures)
 
 
 def test_flagged_ones_at_a_tablets_eight_points_read_as_one() -> None:

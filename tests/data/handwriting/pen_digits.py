@@ -23,6 +23,13 @@ PEN_SET = Path(__file__).with_name("pen_digits.npz")
 #: either as a tablet records them (a few evenly spaced points of the pen's path), as they are or
 #: normalised so that x and y each fill the box ("tablet-box").
 SOURCES = ("mnist-test", "glyphs", "tablet", "tablet-box")
+#: The parts the docs report: MNIST's and the glyphs' pen strokes together, then each tablet part.
+PARTS = ("pen strokes", "tablet", "tablet-box")
+
+
+def part_of(source: str) -> str:
+    """The part of :data:`PARTS` a digit of ``source`` counts in."""
+    return source if source.startswith("tablet") else "pen strokes"
 
 
 @dataclass(frozen=True)
