@@ -12,7 +12,12 @@ saw, though the glyph 1s are new draws of the training's own glyphs:
   30 pictures each), read as 1: the long flat flags are a 7's top;
 - ``glyph 1s``: 300 of the training's own 1 glyphs (``pen_glyphs``), a quarter in a wide picture;
 - ``narrow`` and ``wide``: the hand-made glyphs at half and 1.4 times their width;
-- ``small-loop 6s``: 6s whose loop is a fifth to a quarter of the height.
+- ``small-loop 6s``: 6s whose loop is a fifth to a quarter of the height;
+- with ``--pen-set``, the project's pen-style test set too, by part.
+
+Given two or more models, it also compares each with the first picture by picture: how many
+each reads right that the first does not, and whether that difference is beyond chance (a
+paired sign test's z; two runs of one recipe differ by the noise this shows).
 
     .venv/bin/python scripts/evaluate_tablet_styles.py resources/models/mnist_cnn.pt other.pt
 """
@@ -37,6 +42,8 @@ from gui_app.core.digits.pen_strokes import Polyline  # noqa: E402
 from gui_app.core.digits.pen_styles import PenStyle, ellipse_arc, pen_digit, pen_picture, polyline  # noqa: E402
 from gui_app.core.digits.reader import DigitReader  # noqa: E402
 from scripts.make_pen_test_set import USED_PER_DIGIT, mnist_test_split, mnist_test_strokes  # noqa: E402
+from tests.data.handwriting.pen_digits import PARTS, load_pen_set, part_of  # noqa: E402
+from tests.data.handwriting.pen_digits import pictures as pen_set_pictures  # noqa: E402
 from tests.data.handwriting.stroke_digits import GLYPHS  # noqa: E402
 
 #: A tablet that keeps 8 evenly spaced points of the whole path, the pen's moves drawn; square pictures.
@@ -116,6 +123,17 @@ def measures(data_dir: Path | None, per_digit: int = 400) -> dict[str, tuple[lis
     }
 
 
+def pen_set_measures() -> dict[str, tuple[list[int], list[np.ndarray]]]:
+    """The pen-style test set's parts (tests/data/handwriting/pen_digits.npz), as the tests read them."""
+    digits = load_pen_set()
+    parts: dict[str, tuple[list[int], list[np.ndarray]]] = {f"pen set {part}": ([], []) for part in PARTS}
+    for digit, picture in zip(digits, pen_set_pictures(digits), strict=True):
+        labels, pics = parts[f"pen set {part_of(digit.source)}"]
+        labels.append(digit.label)
+        pics.append(picture)
+    return parts
+
+
 def _drawn(
     stream: int, make: Callable[[np.random.Generator], list[Digit]], style: PenStyle
 ) -> tuple[list[int], list[np.ndarray]]:
@@ -149,17 +167,47 @@ def per_digit(labels: list[int], read: list[Reading]) -> str:
     return " ".join(f"{d}: {np.mean(oks):.1%}" for d, oks in sorted(right.items()))
 
 
-def print_model(reader: DigitReader, drawn: dict[str, tuple[list[int], list[np.ndarray]]], mnist_count: int) -> None:
+def paired(labels: list[int], base: list[Reading], other: list[Reading]) -> str:
+    """How many pictures only ``base`` reads right and only ``other`` does, and the sign test's z.
+
+    The pictures both read right or both wrong say nothing about which model is better; of the
+    rest, each would fall either way with even odds if the two were equally good.
+    """
+    only_base = sum(b == label != o for label, b, o in zip(labels, base, other, strict=True))
+    only_other = sum(o == label != b for label, b, o in zip(labels, base, other, strict=True))
+    split = only_base + only_other
+    z = (only_other - only_base) / np.sqrt(split) if split else 0.0
+    return f"right only with the first {only_base}, only with this {only_other}, z {z:+.2f}"
+
+
+Readings = dict[str, list[Reading]]  # what one model read in each measure's pictures
+
+
+def print_model(
+    reader: DigitReader, drawn: dict[str, tuple[list[int], list[np.ndarray]]], mnist_count: int
+) -> Readings:
     """Every measure for one model; the 8-point set also by its MNIST part, its glyphs and digit."""
+    readings: Readings = {}
     for name, (labels, pics) in drawn.items():
-        read = read_all(reader, pics)
-        print(f"  {name:14s} {report(labels, read)}")
+        read = readings[name] = read_all(reader, pics)
+        print(f"  {name:20s} {report(labels, read)}")
         if name != "8 points":
             continue
         if mnist_count:
             print(f"    {'MNIST':12s} {report(labels[:mnist_count], read[:mnist_count])}")
             print(f"    {'glyphs':12s} {report(labels[mnist_count:], read[mnist_count:])}")
         print(f"    {'per digit':12s} {per_digit(labels, read)}")
+    return readings
+
+
+def print_pairs(
+    paths: list[Path], drawn: dict[str, tuple[list[int], list[np.ndarray]]], readings: list[Readings]
+) -> None:
+    """Each model after the first, against it, measure by measure."""
+    for path, read in zip(paths[1:], readings[1:], strict=True):
+        print(f"{path} against {paths[0]}")
+        for name, (labels, _pics) in drawn.items():
+            print(f"  {name:20s} {paired(labels, readings[0][name], read[name])}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,14 +215,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("models", type=Path, nargs="+", help="digit model files (TrainedModel)")
     parser.add_argument("--data-dir", type=Path, default=None, help="where MNIST's test split is")
     parser.add_argument("--per-digit", type=int, default=400, help="MNIST test digits of each class (0: none)")
+    parser.add_argument("--pen-set", action="store_true", help="also read the pen-style test set, by part")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     args = parser.parse_args(argv)
     if args.threads:  # only when asked: a test calls main() in the suite's own process
         torch.set_num_threads(args.threads)
-    drawn = measures(args.data_dir, args.per_digit)
+    drawn = measures(args.data_dir, args.per_digit) | (pen_set_measures() if args.pen_set else {})
+    readings = []
     for path in args.models:
         print(path)
-        print_model(DigitReader.from_file(path), drawn, 10 * args.per_digit)
+        readings.append(print_model(DigitReader.from_file(path), drawn, 10 * args.per_digit))
+    print_pairs(args.models, drawn, readings)
     return 0
 
 

@@ -34,3 +34,27 @@ def test_leaving_mnist_out_draws_every_other_picture_as_before(monkeypatch: pyte
         labels_without, pictures_without = without[name]
         assert labels == labels_without and len(pictures) == len(pictures_without), name
         assert all(map(np.array_equal, pictures, pictures_without)), name
+
+
+def test_paired_counts_the_pictures_only_one_model_reads_right() -> None:
+    labels = [1, 1, 1, 7, 7, 4]
+    first = [1, 7, 1, 7, 2, 4]  # misreads the second 1 and the second 7
+    other = [1, 1, None, 2, 7, 4]  # refuses the third 1, misreads the first 7
+    assert evaluate_tablet_styles.paired(labels, first, other) == (
+        "right only with the first 2, only with this 2, z +0.00"
+    )
+    better = [1, 1, 1, 7, 7, 4]
+    assert evaluate_tablet_styles.paired(labels, first, better).endswith("only with this 2, z +1.41")
+    assert evaluate_tablet_styles.paired(labels, better, first).endswith("only with this 0, z -1.41")
+    assert evaluate_tablet_styles.paired(labels, first, first).endswith("z +0.00")  # no split: no evidence either way
+
+
+def test_the_pen_set_parts_hold_the_whole_pen_style_set() -> None:
+    parts = evaluate_tablet_styles.pen_set_measures()
+    assert {name: len(labels) for name, (labels, _pics) in parts.items()} == {
+        "pen set pen strokes": 2000,
+        "pen set tablet": 1500,
+        "pen set tablet-box": 1500,
+    }
+    labels, pics = parts["pen set tablet"]
+    assert len(pics) == len(labels) and pics[0].dtype == np.uint8 and pics[0].ndim == 2
