@@ -58,3 +58,18 @@ def test_the_pen_set_parts_hold_the_whole_pen_style_set() -> None:
     }
     labels, pics = parts["pen set tablet"]
     assert len(pics) == len(labels) and pics[0].dtype == np.uint8 and pics[0].ndim == 2
+
+
+def test_two_models_are_compared_picture_by_picture(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    few = evaluate_tablet_styles._drawn(
+        1, lambda _rng: evaluate_tablet_styles.hand_made(1), evaluate_tablet_styles.EIGHT_POINTS
+    )
+    monkeypatch.setattr(evaluate_tablet_styles, "measures", lambda _dir, _n: {"8 points": few})
+    model = str(bundled_model_path())
+    assert evaluate_tablet_styles.main([model, model, "--per-digit", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"{model} against {model}" in out
+    # one model against itself: every picture read the same, so neither reads any right alone
+    assert re.search(r"^  8 points\s+right only with the first 0, only with this 0, z \+0\.00$", out, re.M), out
