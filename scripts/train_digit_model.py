@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch spelling)
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -337,6 +338,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--steps-per-epoch", type=int, default=0, help="optimiser steps per epoch (0: one pass over MNIST)"
     )
+    parser.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        metavar="DECAY",
+        help="keep a moving average of the weights (and BatchNorm's statistics) with this decay per step, "
+        "and save it instead of the last weights (0: off)",
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke test)")
     parser.add_argument("--out", type=Path, default=REPO / "resources/models/mnist_cnn.pt")
@@ -365,6 +374,12 @@ class _Run:
     pen: tuple[torch.Tensor, torch.Tensor]  # pen-drawn training digits and their labels
     letters: torch.Tensor  # not-a-digit shapes, to be given equal scores
     steps: int
+    average: AveragedModel | None = None  # the weights' moving average (``--ema``), saved instead of the model
+
+    @property
+    def saved(self) -> nn.Module:
+        """The network that is evaluated and written: the moving average when there is one."""
+        return self.average.module if self.average is not None else self.model
 
 
 def _start_run(args: argparse.Namespace) -> _Run:
@@ -395,7 +410,11 @@ def _start_run(args: argparse.Namespace) -> _Run:
         optimizer, max_lr=args.lr, total_steps=args.epochs * steps, pct_start=0.2
     )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
-    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, (xtr, ytr, xte, yte), pen, letters, steps)
+    average = None
+    if args.ema:
+        average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True)
+    data = (xtr, ytr, xte, yte)
+    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, data, pen, letters, steps, average)
 
 
 def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
@@ -426,6 +445,8 @@ def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
     loss.backward()
     run.optimizer.step()
     run.scheduler.step()
+    if run.average is not None:
+        run.average.update_parameters(run.model)
     return loss
 
 
@@ -445,10 +466,11 @@ def _train_epoch(run: _Run, epoch: int) -> float:
                 f"({time.perf_counter() - start:.0f}s)",
                 flush=True,
             )
-    accuracy = evaluate(run.model, run.data[2], run.data[3])
+    accuracy = evaluate(run.saved, run.data[2], run.data[3])
+    last = f" (the last weights {evaluate(run.model, run.data[2], run.data[3]):.4%})" if run.average else ""
     print(
         f"epoch {epoch}/{args.epochs}: train loss {total_loss / steps:.4f}, "
-        f"MNIST test accuracy {accuracy:.4%} ({time.perf_counter() - start:.0f}s)",
+        f"MNIST test accuracy {accuracy:.4%}{last} ({time.perf_counter() - start:.0f}s)",
         flush=True,
     )
     return accuracy
@@ -458,7 +480,7 @@ def _save(run: _Run, epoch: int, accuracy: float) -> None:
     """Write the model as it is after ``epoch`` to ``--out``, so a stopped run still leaves one."""
     trained = TrainedModel(
         run.spec,
-        {k: v.clone() for k, v in run.model.state_dict().items()},
+        {k: v.clone() for k, v in run.saved.state_dict().items()},
         (MNIST_MEAN,),
         (MNIST_STD,),
         "bundled",
