@@ -8,7 +8,8 @@ thicker strokes, and then the same MNIST normalisation the app applies to a draw
 scaled to 20 px, centre of mass at the centre), so the network learns from what it will see.
 Each batch also holds MNIST redrawn as pen strokes and as a tablet's few sampled points
 (scripts/pen_training_set.py) and letter-like shapes to be unsure of (scripts/letter_training_set.py;
-``--scribbles`` adds scribbles to them, measured and not used: docs/digit-model.md).
+``--scribbles`` adds scribbles to them, and ``--ema`` saves a moving average of the weights; both
+measured and not used: docs/digit-model.md).
 The defaults are the bundled model's recipe (docs/digit-model.md):
 
     nice -n 10 .venv/bin/python scripts/train_digit_model.py --seed 0 --threads 2 2>&1 | tee train.log
@@ -467,7 +468,9 @@ def _train_epoch(run: _Run, epoch: int) -> float:
                 flush=True,
             )
     accuracy = evaluate(run.saved, run.data[2], run.data[3])
-    last = f" (the last weights {evaluate(run.model, run.data[2], run.data[3]):.4%})" if run.average else ""
+    last = ""
+    if run.average is not None:
+        last = f" (the last weights {evaluate(run.model, run.data[2], run.data[3]):.4%})"
     print(
         f"epoch {epoch}/{args.epochs}: train loss {total_loss / steps:.4f}, "
         f"MNIST test accuracy {accuracy:.4%}{last} ({time.perf_counter() - start:.0f}s)",
