@@ -13,7 +13,9 @@ saw, though the glyph 1s are new draws of the training's own glyphs:
 - ``glyph 1s``: 300 of the training's own 1 glyphs (``pen_glyphs``), a quarter in a wide picture;
 - ``narrow`` and ``wide``: the hand-made glyphs at half and 1.4 times their width;
 - ``small-loop 6s``: 6s whose loop is a fifth to a quarter of the height;
-- with ``--pen-set``, the project's pen-style test set too, by part.
+- with ``--pen-set``, the project's pen-style test set too, by part;
+- with ``--clocked``, MNIST's digits and the glyphs as a tablet that reports the pen's place at
+  fixed time intervals records them, strokes apart (10-16 and 17-30 reports a digit).
 
 Given two or more models, it also compares each with the first picture by picture: how many
 each reads right that the first does not, and whether that difference is beyond chance (a
@@ -50,6 +52,12 @@ from tests.data.handwriting.stroke_digits import GLYPHS  # noqa: E402
 EIGHT_POINTS = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, wide=0.0)
 #: The same with a quarter of the pictures wide and the writing stretched to fill them, as in training.
 EIGHT_POINTS_WIDE = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0)
+#: A tablet that reports the pen's place at fixed time intervals, strokes apart (UCI's recorded every
+#: 100 ms before its 8 points were resampled): corners kept, fast straight strokes cut short.
+CLOCKED = {
+    "clocked 10-16": PenStyle(sampled=1.0, points=(10, 16), timed=1.0, wide=0.0),
+    "clocked 17-30": PenStyle(sampled=1.0, points=(17, 30), timed=1.0, wide=0.0),
+}
 SEED = 3141
 
 Digit = tuple[int, list[Polyline]]  # a label and its strokes, in the glyphs' 0.6 × 1 box or MNIST's pixels
@@ -123,6 +131,16 @@ def measures(data_dir: Path | None, per_digit: int = 400) -> dict[str, tuple[lis
     }
 
 
+def clocked_measures(data_dir: Path | None, per_digit: int = 100) -> dict[str, tuple[list[int], list[np.ndarray]]]:
+    """MNIST's digits (the first ``per_digit`` of the 8-point set's) and 20 copies of each glyph, clocked."""
+    drawn = {}
+    for stream, (name, style) in enumerate(CLOCKED.items(), start=7):
+        mnist = _drawn(stream, lambda _rng: mnist_digits(data_dir, per_digit) if per_digit else [], style)
+        glyphs = _drawn(stream + 10, lambda _rng: hand_made(20), style)
+        drawn[name] = (mnist[0] + glyphs[0], mnist[1] + glyphs[1])
+    return drawn
+
+
 def pen_set_measures() -> dict[str, tuple[list[int], list[np.ndarray]]]:
     """The pen-style test set's parts (tests/data/handwriting/pen_digits.npz), as the tests read them."""
     digits = load_pen_set()
@@ -184,15 +202,16 @@ Readings = dict[str, list[Reading]]  # what one model read in each measure's pic
 
 
 def print_model(
-    reader: DigitReader, drawn: dict[str, tuple[list[int], list[np.ndarray]]], mnist_count: int
+    reader: DigitReader, drawn: dict[str, tuple[list[int], list[np.ndarray]]], mnist_counts: dict[str, int]
 ) -> Readings:
-    """Every measure for one model; the 8-point set also by its MNIST part, its glyphs and digit."""
+    """Every measure for one model; those in ``mnist_counts`` also by their MNIST part, glyphs and digit."""
     readings: Readings = {}
     for name, (labels, pics) in drawn.items():
         read = readings[name] = read_all(reader, pics)
         print(f"  {name:20s} {report(labels, read)}")
-        if name != "8 points":
+        if name not in mnist_counts:
             continue
+        mnist_count = mnist_counts[name]
         if mnist_count:
             print(f"    {'MNIST':12s} {report(labels[:mnist_count], read[:mnist_count])}")
             print(f"    {'glyphs':12s} {report(labels[mnist_count:], read[mnist_count:])}")
@@ -216,15 +235,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=None, help="where MNIST's test split is")
     parser.add_argument("--per-digit", type=int, default=400, help="MNIST test digits of each class (0: none)")
     parser.add_argument("--pen-set", action="store_true", help="also read the pen-style test set, by part")
+    parser.add_argument("--clocked", action="store_true", help="also read MNIST and the glyphs recorded in time")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     args = parser.parse_args(argv)
     if args.threads:  # only when asked: a test calls main() in the suite's own process
         torch.set_num_threads(args.threads)
     drawn = measures(args.data_dir, args.per_digit) | (pen_set_measures() if args.pen_set else {})
+    counts = {"8 points": 10 * args.per_digit}
+    if args.clocked:
+        clocked_per_digit = min(100, args.per_digit)
+        drawn |= clocked_measures(args.data_dir, clocked_per_digit)
+        counts |= dict.fromkeys(CLOCKED, 10 * clocked_per_digit)
     readings = []
     for path in args.models:
         print(path)
-        readings.append(print_model(DigitReader.from_file(path), drawn, 10 * args.per_digit))
+        readings.append(print_model(DigitReader.from_file(path), drawn, counts))
     print_pairs(args.models, drawn, readings)
     return 0
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gui_app.core.digits.pen_strokes import Polyline, render, sample_along, simplify
+from gui_app.core.digits.pen_strokes import Polyline, render, sample_along, sample_in_time, simplify
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class PenStyle:
     points: tuple[int, int] = (8, 16)  #: how many, when it does (both ends included)
     pen_up: float = 0.75  #: chance that the path joins the strokes (the pen's move between them drawn)
     box: float = 0.0  #: chance that a sampled path is stretched to fill its box, each axis on its own
+    timed: float = 0.0  #: chance that a sampled path is clocked instead (about ``points`` reports, strokes apart)
 
 
 def ellipse_arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 16) -> Polyline:
@@ -129,7 +130,10 @@ def pen_lines(
     moved = [(line - centre) @ matrix.T for line in lines]
     if style.sampled and rng.random() < style.sampled:
         count = int(rng.integers(style.points[0], style.points[1] + 1))
-        moved = sample_along(moved, count, pen_up=bool(rng.random() < style.pen_up))
+        if style.timed and rng.random() < style.timed:
+            moved = sample_in_time(moved, count)
+        else:
+            moved = sample_along(moved, count, pen_up=bool(rng.random() < style.pen_up))
         if style.box and rng.random() < style.box:
             moved = fill_box(moved, size[1] / size[0])
     else:

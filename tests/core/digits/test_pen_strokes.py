@@ -10,6 +10,7 @@ from gui_app.core.digits.pen_strokes import (
     digit_strokes,
     render,
     sample_along,
+    sample_in_time,
     simplify,
     skeletonise,
     trace,
@@ -117,6 +118,22 @@ def test_a_tablet_keeps_evenly_spaced_points_of_the_path_pen_moves_included() ->
     assert path[0].tolist() == [0.0, 0.0] and path[-1].tolist() == [10.0, 0.0]
     apart = sample_along([stroke, bar], 8, pen_up=False)
     assert [len(line) for line in apart] == [4, 4] and apart[1][0].tolist() == [10.0, 10.0]
+
+
+def test_a_clocked_tablet_keeps_the_corner_and_the_pen_lifts() -> None:
+    # an L: 20 down, a right-angled corner, 8 across; then a separate short bar
+    ell = np.array([[0.0, 0.0], [0.0, 20.0], [8.0, 20.0]], dtype=np.float32)
+    bar = np.array([[12.0, 5.0], [20.0, 5.0]], dtype=np.float32)
+    recorded = sample_in_time([ell, bar], 16)
+    assert len(recorded) == 2  # the recording knows the pen was lifted: nothing joins the strokes
+    assert recorded[0][0].tolist() == [0.0, 0.0] and recorded[1][0].tolist() == [12.0, 5.0]
+    assert 14 <= sum(len(line) for line in recorded) <= 18
+    path = recorded[0]
+    gaps = np.hypot(*np.diff(path, axis=0).T)
+    at_corner = int(np.argmin(np.hypot(*(path - [0.0, 20.0]).T)))
+    assert np.hypot(*(path[at_corner] - [0.0, 20.0])) < 1.0  # the pen slows there, so a report lands near it
+    middle = path[:, 1] < 15  # the fast straight down-stroke: reports far apart
+    assert gaps[middle[:-1]].max() > 2 * gaps[max(0, at_corner - 1) : at_corner + 1].min()
 
 
 def test_a_sampled_pen_digit_is_a_few_straight_segments() -> None:

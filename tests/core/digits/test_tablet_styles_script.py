@@ -13,12 +13,17 @@ from scripts import evaluate_tablet_styles
 
 def test_the_script_reports_every_measure_for_the_bundled_model(capsys: pytest.CaptureFixture[str]) -> None:
     # without MNIST (not in a fresh clone): the hand-made glyphs and the drawn 1s and 6s
-    assert evaluate_tablet_styles.main([str(bundled_model_path()), "--per-digit", "0"]) == 0
+    assert evaluate_tablet_styles.main([str(bundled_model_path()), "--per-digit", "0", "--clocked"]) == 0
     out = capsys.readouterr().out
     shares = {name: float(share) / 100 for name, share in re.findall(r"^  (\S.*?)\s{2,}([\d.]+)% of", out, re.M)}
-    assert set(shares) == {"8 points", "flag grid", "glyph 1s", "narrow", "wide", "small-loop 6s"}
+    assert set(shares) == {"8 points", "flag grid", "glyph 1s", "narrow", "wide", "small-loop 6s"} | {
+        "clocked 10-16",
+        "clocked 17-30",
+    }
     # the hand-made glyphs at a tablet's 8 points: the bundled model reads nearly all (step 1: 90%)
     assert shares["8 points"] >= 0.98, out
+    # and recorded in time, strokes apart, where even step 1 reads them all: no pen's move to mislead
+    assert min(shares["clocked 10-16"], shares["clocked 17-30"]) >= 0.98, out
     assert "per digit" in out
 
 
