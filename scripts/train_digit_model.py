@@ -307,7 +307,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--pen-per-batch",
         type=int,
-        default=64,
+        default=128,
         help="pen-drawn digits (scripts/pen_training_set.py) added to each batch of MNIST images; 0: none",
     )
     parser.add_argument(
