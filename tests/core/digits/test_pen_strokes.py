@@ -136,6 +136,12 @@ def test_a_clocked_tablet_keeps_the_corner_and_the_pen_lifts() -> None:
     assert gaps[middle[:-1]].max() > 2 * gaps[max(0, at_corner - 1) : at_corner + 1].min()
 
 
+def test_a_clocked_tablet_records_a_dot_as_a_dot() -> None:
+    dot = np.array([[3.0, 4.0], [3.0, 4.0]], dtype=np.float32)  # the pen put down and lifted
+    recorded = sample_in_time([dot, dot[:1]], 12)
+    assert [line.tolist() for line in recorded] == [[[3.0, 4.0]], [[3.0, 4.0]]]
+
+
 def test_a_sampled_pen_digit_is_a_few_straight_segments() -> None:
     glyph = synthetic_glyph(3, np.random.default_rng(1))
     style = PenStyle(sampled=1.0, points=(8, 8), pen_up=1.0, wobble=(0.0, 0.0))
