@@ -296,7 +296,7 @@ def _digit_line(label: int, readings: list[tuple[str, int | None]]) -> str:
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line: the training run's settings, or ``--evaluate`` for a saved model."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
