@@ -10,12 +10,12 @@ Each batch also holds MNIST redrawn as pen strokes and as a tablet's few sampled
 (scripts/pen_training_set.py) and letter-like shapes to be unsure of (scripts/letter_training_set.py;
 ``--scribbles`` adds scribbles to them, and ``--ema`` saves a moving average of the weights; both
 measured and not used: docs/digit-model.md).
-``--device cuda`` trains the network on a GPU, the augmentation still drawn on the CPU from the same
+``--device cuda`` trains the network on a GPU, the augmentation still drawn on the CPU from its
 seeded generator: for comparing recipes on many seeds fast (docs/digit-model.md).
-The defaults and two threads are the bundled model's recipe (docs/digit-model.md; the thread count
-changes how sums round, so ``--threads 1`` gives another model of it):
+The defaults are the bundled model's recipe, two threads included (docs/digit-model.md; the thread
+count changes how sums round, so ``--threads 1`` gives another model of it):
 
-    nice -n 10 .venv/bin/python scripts/train_digit_model.py --seed 0 --threads 2 2>&1 | tee train.log
+    nice -n 10 .venv/bin/python scripts/train_digit_model.py --seed 0 2>&1 | tee train.log
 
 MNIST: Y. LeCun, C. Cortes and C. J. C. Burges, CC BY-SA 3.0.
 """
@@ -44,6 +44,7 @@ from gui_app.core.data.datasets import IDX_FILES  # noqa: E402
 from gui_app.core.data.idx_files import find_idx_file, read_idx  # noqa: E402
 from gui_app.core.digits.preprocessing import BOX, CENTRE, INK_THRESHOLD, MNIST_MEAN, MNIST_STD  # noqa: E402
 from gui_app.core.project.spec import LayerSpec, NetworkSpec  # noqa: E402
+from gui_app.core.training.devices import DeviceError, resolve_device  # noqa: E402
 from gui_app.core.training.trained_model import TrainedModel, load_trained_model, save_trained_model  # noqa: E402
 from scripts import letter_training_set, pen_training_set  # noqa: E402
 from tests.data.handwriting.pen_digits import PARTS, load_pen_set, part_of, pictures  # noqa: E402
@@ -304,7 +305,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--width", type=float, default=1.5, help="channels of every layer, times the 150k-parameter base network's"
     )
-    parser.add_argument("--threads", type=int, default=1, help="more than one thread slows down on a busy, shared CPU")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="part of the recipe: another count rounds sums otherwise, another model"
+    )
     parser.add_argument(
         "--device",
         default="cpu",
@@ -385,6 +388,7 @@ class _Run:
     pen: tuple[torch.Tensor, torch.Tensor]  # pen-drawn training digits and their labels
     letters: torch.Tensor  # not-a-digit shapes, to be given equal scores
     steps: int
+    device: torch.device  # where the network and each batch are; the augmentation is always on the CPU
     average: AveragedModel | None = None  # the weights' moving average (``--ema``), saved instead of the model
 
     @property
@@ -395,6 +399,10 @@ class _Run:
 
 def _start_run(args: argparse.Namespace) -> _Run:
     """Seed, load the data, build the network and its optimiser: in this order, for a reproducible model."""
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as error:
+        raise SystemExit(f"--device: {error}") from None
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
@@ -412,7 +420,7 @@ def _start_run(args: argparse.Namespace) -> _Run:
     if args.init:
         model.load_state_dict(load_trained_model(args.init).state_dict)
         print(f"starting from {args.init}", flush=True)
-    model = model.to(args.device)
+    model = model.to(device)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"network: {n_params:,} parameters, {len(spec.layers)} layers", flush=True)
     full_pass = math.ceil(len(xtr) / args.batch_size)
@@ -426,7 +434,7 @@ def _start_run(args: argparse.Namespace) -> _Run:
     if args.ema:
         average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema), use_buffers=True)
     data = (xtr, ytr, xte, yte)
-    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, data, pen, letters, steps, average)
+    return _Run(args, spec, model, optimizer, scheduler, loss_fn, gen, data, pen, letters, steps, device, average)
 
 
 def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
@@ -445,7 +453,7 @@ def _train_batch(run: _Run, idx: torch.Tensor) -> torch.Tensor:
     if len(run.letters):
         pick = torch.randint(len(run.letters), (run.args.letters_per_batch,), generator=run.gen)
         parts.append(augment(run.letters[pick], run.gen, thickness=False))
-    xb, yb = torch.cat(parts).to(run.args.device), yb.to(run.args.device)
+    xb, yb = torch.cat(parts).to(run.device), yb.to(run.device)
     logits = run.model((xb - MNIST_MEAN) / MNIST_STD)
     loss = run.loss_fn(logits[: len(yb)], yb)
     if len(run.letters):
